@@ -6,7 +6,7 @@
 export interface Field<T> {
   /** What the variable means, for .env.example and the README. */
   readonly doc: string;
-  /** Default as it would be written in the environment; undefined means required. */
+  /** Default as it would be written in the environment; undefined means required, '' optional. */
   readonly default?: string | undefined;
   /** What a valid value looks like, used in error messages. */
   readonly expected: string;
@@ -90,16 +90,17 @@ export function oneOf<const T extends string>(values: readonly T[], opts: Option
   }, opts);
 }
 
-/** An absolute http(s) URL, returned as written (minus surrounding white space). */
-export function url(opts: Options<string>): Field<string> {
-  return field('an absolute http:// or https:// URL', (raw) => {
+/** An absolute URL (http or https unless `protocols` says otherwise), returned as written. */
+export function url(opts: Options<string> & { protocols?: string[] }): Field<string> {
+  const protocols = opts.protocols ?? ['http', 'https'];
+  return field(`an absolute ${protocols.map((p) => `${p}://`).join(' or ')} URL`, (raw) => {
     let parsed: URL;
     try {
       parsed = new URL(raw.trim());
     } catch {
       throw new InvalidValue('not a URL');
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InvalidValue('not http(s)');
+    if (!protocols.includes(parsed.protocol.slice(0, -1))) throw new InvalidValue(`not ${protocols.join(' or ')}`);
     return raw.trim();
   }, opts);
 }
@@ -136,6 +137,11 @@ export function loadConfig<S extends Schema>(schema: S, env: Record<string, stri
     const raw = given === undefined || given === '' ? f.default : given;
     if (raw === undefined) {
       problems.push(`${name} is required: expected ${f.expected} (${f.doc})`);
+      continue;
+    }
+    if (raw === '') {
+      // An empty default marks an optional variable: unset means "not given".
+      out[name] = '';
       continue;
     }
     try {

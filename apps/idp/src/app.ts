@@ -1,0 +1,108 @@
+// Builds the identity provider: store, clients, users, keys, oidc-provider, login pages. Returns
+// a request handler; server.ts is the only place that listens.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type Provider from 'oidc-provider';
+import { loadClients } from './clients.ts';
+import type { IdpConfig } from './config.ts';
+import { contentSecurityPolicy, retiredKeyGraceSeconds, type SigningAlg } from './defaults.ts';
+import { createInteractionHandler } from './interactions.ts';
+import { auditProviderEvents, keepOfflineAccess } from './koa-middleware.ts';
+import { createLogger, type Logger } from './log.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import { createProvider } from './provider.ts';
+import { keySetFingerprint, loadSigningKeys } from './signing-keys.ts';
+import { openStore } from './storage/open-store.ts';
+import { loadUsers } from './users.ts';
+
+export class StartupError extends Error {}
+
+export interface Idp {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  provider(): Provider;
+  /** Reloads signing keys from the store; returns true when the published set changed. */
+  reloadKeys(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/assets/idp.css': { file: 'idp.css', type: 'text/css; charset=utf-8' },
+  '/assets/auto-submit.js': { file: 'auto-submit.js', type: 'text/javascript; charset=utf-8' },
+};
+const assetBodies = new Map(Object.entries(ASSETS).map(([path, a]) => [path, readFileSync(join(import.meta.dirname, '..', 'assets', a.file))]));
+
+export async function createIdp(config: IdpConfig, opts: { logger?: Logger; env?: Record<string, string | undefined> } = {}): Promise<Idp> {
+  const logger = opts.logger ?? createLogger(config.IDP_LOG_LEVEL);
+  const production = config.IDP_PROFILE === 'production';
+  const registry = loadClients(config.IDP_CLIENTS_FILE, opts.env ?? process.env, production);
+  const users = loadUsers(config.IDP_USERS_FILE);
+  if (production && users.demo) throw new StartupError('the production profile refuses demo users: set IDP_USERS_FILE to your own users file');
+  if (production && !config.IDP_COOKIE_KEYS) throw new StartupError('the production profile needs IDP_COOKIE_KEYS (the same on every instance)');
+  if (production && !config.issuer.startsWith('https://')) throw new StartupError('the production profile needs an https:// IDP_ISSUER');
+
+  const store = await openStore(config);
+  const cookieKeys = config.IDP_COOKIE_KEYS
+    ? config.IDP_COOKIE_KEYS.split(',').map((k) => k.trim()).filter(Boolean)
+    : [await store.getOrSetSetting('cookie-key', randomBytes(32).toString('base64url'))];
+  const alg = config.IDP_SIGNING_ALG as SigningAlg;
+  const grace = retiredKeyGraceSeconds(config.IDP_ACCESS_TOKEN_TTL, config.IDP_ID_TOKEN_TTL);
+
+  const build = async () => {
+    const keys = await loadSigningKeys(store, alg, grace);
+    const provider = createProvider({ config, registry, users, store, keys, cookieKeys, logger });
+    keepOfflineAccess(provider);
+    auditProviderEvents(provider, logger);
+    return { provider, callback: provider.callback(), fingerprint: keySetFingerprint(keys) };
+  };
+  let current = await build();
+
+  const throttle = new LoginThrottle(store, {
+    maxFailuresPerUser: config.IDP_LOGIN_MAX_FAILURES_PER_USER,
+    maxFailuresPerIp: config.IDP_LOGIN_MAX_FAILURES_PER_IP,
+  });
+  const interactions = createInteractionHandler({ provider: () => current.provider, registry, users, throttle, logger, trustProxy: config.IDP_TRUST_PROXY });
+  const csp = contentSecurityPolicy(registry.origins);
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0]!;
+    res.setHeader('Content-Security-Policy', csp);
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    const asset = assetBodies.get(path);
+    if (asset) {
+      res.writeHead(200, { 'Content-Type': ASSETS[path]!.type, 'Cache-Control': 'public, max-age=3600' });
+      res.end(asset);
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    if (path === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"status":"ok"}');
+      return;
+    }
+    if (path.startsWith('/interaction/')) {
+      void interactions(req, res, path);
+      return;
+    }
+    void current.callback(req, res);
+  }
+
+  return {
+    handle,
+    provider: () => current.provider,
+    async reloadKeys() {
+      const next = await build();
+      if (next.fingerprint === current.fingerprint) return false;
+      current = next;
+      logger.log('info', 'signing_keys_reloaded', { kids: next.fingerprint });
+      return true;
+    },
+    async close() {
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// The IdP's environment, validated at start-up against one schema (see @suite/config).
+import { join } from 'node:path';
+import { bool, int, loadConfig, oneOf, port, str, url, type ConfigOf } from '@suite/config';
+import * as d from './defaults.ts';
+
+const appDir = join(import.meta.dirname, '..');
+
+export const idpSchema = {
+  IDP_PROFILE: oneOf(['development', 'production'] as const, { doc: 'development allows demo users and dev secrets; production refuses both', default: 'development' }),
+  IDP_PORT: port({ doc: 'Port the IdP listens on', default: '4400' }),
+  IDP_HOST: str({ doc: 'Interface the IdP listens on', default: '127.0.0.1' }),
+  IDP_ISSUER: url({ doc: 'Issuer identifier (defaults to http://localhost:IDP_PORT)', default: '' }),
+  IDP_DATA_DIR: str({ doc: 'Directory of the SQLite database (sessions, grants, tokens, keys)', default: join(appDir, 'data') }),
+  IDP_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where state lives: embedded SQLite, or Redis shared by several instances', default: 'sqlite' }),
+  IDP_REDIS_URL: url({ doc: 'Redis URL when IDP_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', protocols: ['redis', 'rediss'] }),
+  IDP_CLIENTS_FILE: str({ doc: 'JSON file of registered clients', default: join(appDir, 'config', 'clients.json') }),
+  IDP_USERS_FILE: str({ doc: 'JSON file of users with Argon2id password hashes', default: join(appDir, 'config', 'demo-users.json') }),
+  IDP_COOKIE_KEYS: str({ doc: 'Comma-separated secrets signing the IdP cookies, newest first; same on every instance and across restarts. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),
+  IDP_TRUST_PROXY: bool({ doc: 'Trust X-Forwarded-* (set behind a TLS-terminating proxy)', default: 'false' }),
+  IDP_SIGNING_ALG: oneOf(d.SIGNING_ALGS, { doc: 'Algorithm of newly generated signing keys', default: d.SIGNING_ALG }),
+  IDP_ACCESS_TOKEN_FORMAT: oneOf(['jwt', 'opaque'] as const, { doc: 'Access-token format for the API', default: d.ACCESS_TOKEN_FORMAT }),
+  IDP_ACCESS_TOKEN_TTL: int({ doc: 'Access-token lifetime in seconds', default: String(d.ACCESS_TOKEN_TTL_SECONDS), min: 5, max: 24 * 3600 }),
+  IDP_ID_TOKEN_TTL: int({ doc: 'ID-token lifetime in seconds', default: String(d.ID_TOKEN_TTL_SECONDS), min: 5, max: 24 * 3600 }),
+  IDP_REFRESH_TOKEN_ABSOLUTE_TTL: int({ doc: 'Absolute refresh-token lifetime in seconds (rotation never extends it)', default: String(d.REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS), min: 60, max: 365 * 24 * 3600 }),
+  IDP_REFRESH_TOKEN_IDLE_TTL: int({ doc: 'Idle refresh-token lifetime in seconds', default: String(d.REFRESH_TOKEN_IDLE_TTL_SECONDS), min: 60, max: 365 * 24 * 3600 }),
+  IDP_SESSION_TTL: int({ doc: 'IdP login-session lifetime in seconds', default: String(d.SESSION_TTL_SECONDS), min: 60, max: 365 * 24 * 3600 }),
+  IDP_LOGIN_MAX_FAILURES_PER_USER: int({ doc: 'Failed logins per username within the window before 429', default: String(d.LOGIN_THROTTLE.maxFailuresPerUser), min: 1, max: 10_000 }),
+  IDP_LOGIN_MAX_FAILURES_PER_IP: int({ doc: 'Failed logins per client IP within the window before 429', default: String(d.LOGIN_THROTTLE.maxFailuresPerIp), min: 1, max: 100_000 }),
+  IDP_SQLITE_SYNCHRONOUS: oneOf(['NORMAL', 'FULL'] as const, { doc: 'SQLite durability: NORMAL survives process crashes, FULL also power loss', default: d.SQLITE_SYNCHRONOUS }),
+  API_CLIENT_SECRET: str({ doc: 'Secret of the confidential `api` client (introspection); required in production', default: '', secret: true }),
+  IDP_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, { doc: 'Lowest level of log lines written', default: 'info' }),
+};
+
+export type IdpConfig = ConfigOf<typeof idpSchema> & { issuer: string };
+
+export function readIdpConfig(env: Record<string, string | undefined> = process.env): IdpConfig {
+  const raw = loadConfig(idpSchema, env);
+  const issuer = raw.IDP_ISSUER || `http://localhost:${raw.IDP_PORT}`;
+  return { ...raw, issuer };
+}

@@ -1,0 +1,72 @@
+// Every security-relevant default of the identity provider, in one place. Each can be overridden
+// by the environment variable named beside it (see config.ts and the README's configuration table).
+
+/** Access tokens for the API: short, because JWTs cannot be revoked. IDP_ACCESS_TOKEN_TTL */
+export const ACCESS_TOKEN_TTL_SECONDS = 5 * 60;
+/** ID tokens are read once by the client at login. IDP_ID_TOKEN_TTL */
+export const ID_TOKEN_TTL_SECONDS = 5 * 60;
+/** Authorization codes are redeemed within seconds; one minute absorbs slow networks. */
+export const AUTHORIZATION_CODE_TTL_SECONDS = 60;
+/** Absolute refresh-token lifetime: rotation never extends past it (Auth0's default is 30 days). IDP_REFRESH_TOKEN_ABSOLUTE_TTL */
+export const REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS = 30 * 24 * 3600;
+/** Idle lifetime: an unused refresh token dies after this (Auth0's default is 15 days). IDP_REFRESH_TOKEN_IDLE_TTL */
+export const REFRESH_TOKEN_IDLE_TTL_SECONDS = 15 * 24 * 3600;
+/** IdP login session (the cookie-backed SSO session). IDP_SESSION_TTL */
+export const SESSION_TTL_SECONDS = 24 * 3600;
+/** An interaction (login page) must be finished within this. */
+export const INTERACTION_TTL_SECONDS = 10 * 60;
+
+/** JWS algorithm of signing keys, ID tokens and JWT access tokens (Auth0 signs with RS256). IDP_SIGNING_ALG */
+export const SIGNING_ALG = 'RS256' as const;
+export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+/** RSA modulus length for generated RS256 keys. */
+export const RSA_MODULUS_BITS = 2048;
+
+/** Access-token format for the API resource: `jwt` (self-contained) or `opaque` (reference, introspected). IDP_ACCESS_TOKEN_FORMAT */
+export const ACCESS_TOKEN_FORMAT = 'jwt' as const;
+
+/** Password hashing: Argon2id at OWASP's minimum (m=19 MiB, t=2, p=1). See docs/decisions/0001-password-hashing.md */
+export const PASSWORD_HASH = { algorithm: 'argon2id', memoryKiB: 19 * 1024, passes: 2, parallelism: 1, tagLength: 32, saltLength: 16 } as const;
+
+/** Login throttling: failures counted per username and per client IP within a sliding window. */
+export const LOGIN_THROTTLE = {
+  windowSeconds: 15 * 60,
+  /** Failures after which each further attempt is slowed down. */
+  slowAfter: 3,
+  /** Extra delay per failure past slowAfter, doubling, capped. */
+  baseDelayMs: 250,
+  maxDelayMs: 2000,
+  /** Failures per username after which attempts get 429 until the window ends. IDP_LOGIN_MAX_FAILURES_PER_USER */
+  maxFailuresPerUser: 10,
+  /** Failures per IP (across usernames) after which attempts get 429. IDP_LOGIN_MAX_FAILURES_PER_IP */
+  maxFailuresPerIp: 30,
+} as const;
+
+/** Cookies of the IdP: HttpOnly, SameSite=Lax (the login form posts back to us; the code redirect is top-level). */
+export const COOKIE_SAMESITE = 'lax' as const;
+
+/**
+ * Content-Security-Policy of every IdP page: no script but hashed inline auto-submit forms, never
+ * framed. Forms may only post to the IdP itself and, because browsers apply form-action to the
+ * redirect that follows a post, to the registered clients' origins.
+ */
+export function contentSecurityPolicy(clientOrigins: readonly string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    `form-action 'self' ${clientOrigins.join(' ')}`.trim(),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+/** SQLite durability: WAL + synchronous=NORMAL survives a process crash (SIGKILL); FULL also survives power loss. IDP_SQLITE_SYNCHRONOUS */
+export const SQLITE_SYNCHRONOUS = 'NORMAL' as const;
+
+/** How long a retired signing key stays in the JWKS: longer than any token it signed can live. */
+export function retiredKeyGraceSeconds(accessTokenTtl: number, idTokenTtl: number): number {
+  return Math.max(accessTokenTtl, idTokenTtl) + 5 * 60;
+}

@@ -1,0 +1,155 @@
+// The login page and the implied consent of first-party clients, served at /interaction/:uid.
+// oidc-provider hands the browser here when it needs a login or consent; we finish the
+// interaction and it carries on with the authorization request.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import type { ClientRegistry } from './clients.ts';
+import type { Logger } from './log.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import type { UserDirectory } from './users.ts';
+import { renderErrorPage } from './views/logout-pages.ts';
+import { renderLoginPage } from './views/login-page.ts';
+
+const MAX_FORM_BYTES = 16 * 1024;
+const GENERIC_LOGIN_ERROR = 'Wrong username or password.';
+
+export interface InteractionDeps {
+  provider: () => Provider;
+  registry: ClientRegistry;
+  users: UserDirectory;
+  throttle: LoginThrottle;
+  logger: Logger;
+  trustProxy: boolean;
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.startsWith('application/x-www-form-urlencoded')) throw new HttpError(415, 'Expected a form submission.');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_FORM_BYTES) throw new HttpError(413, 'Form too large.');
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() : '';
+  return forwarded || req.socket.remoteAddress || 'unknown';
+}
+
+function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', ...headers });
+  res.end(html);
+}
+
+export function createInteractionHandler(deps: InteractionDeps) {
+  const { registry, users, throttle, logger } = deps;
+
+  async function showLoginPage(res: ServerResponse, uid: string, clientId: string, extra: { status?: number; username?: string; error?: string; headers?: Record<string, string> } = {}) {
+    const client = registry.clients.find((c) => c.client_id === clientId);
+    sendHtml(res, extra.status ?? 200, renderLoginPage({ uid, clientName: String(client?.client_name ?? clientId), username: extra.username, error: extra.error }), extra.headers);
+  }
+
+  async function grantConsent(req: IncomingMessage, res: ServerResponse, details: Awaited<ReturnType<Provider['interactionDetails']>>) {
+    const provider = deps.provider();
+    const clientId = String(details.params['client_id']);
+    if (!registry.policies.get(clientId)?.firstParty) {
+      await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'consent is implied only for first-party clients' });
+      return;
+    }
+    const accountId = details.session!.accountId;
+    const user = users.findBySub(accountId);
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId });
+    if (!grant || !user) throw new HttpError(400, 'The sign-in request is no longer valid.');
+    const prompt = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (prompt.missingOIDCScope) grant.addOIDCScope(prompt.missingOIDCScope.join(' '));
+    if (prompt.missingOIDCClaims) grant.addOIDCClaims(prompt.missingOIDCClaims);
+    // API scopes are granted only as far as the user holds them (Auth0's RBAC): bob's are rejected.
+    for (const [indicator, scopes] of Object.entries(prompt.missingResourceScopes ?? {})) {
+      const allowed = scopes.filter((s) => user.apiScopes.includes(s));
+      const rejected = scopes.filter((s) => !user.apiScopes.includes(s));
+      if (allowed.length) grant.addResourceScope(indicator, allowed.join(' '));
+      if (rejected.length) grant.rejectResourceScope(indicator, rejected.join(' '));
+    }
+    const grantId = await grant.save();
+    await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
+
+  async function submitLogin(req: IncomingMessage, res: ServerResponse, details: Awaited<ReturnType<Provider['interactionDetails']>>) {
+    const form = await readForm(req);
+    const username = (form.get('username') ?? '').slice(0, 128);
+    const password = form.get('password') ?? '';
+    const clientId = String(details.params['client_id']);
+    const ip = clientIp(req, deps.trustProxy);
+    if (!username || !password) {
+      await showLoginPage(res, details.uid, clientId, { status: 400, username, error: 'Enter your username and password.' });
+      return;
+    }
+    const decision = await throttle.check(username, ip);
+    if (!decision.allowed) {
+      logger.log('warn', 'login_throttled', { username, ip, clientId });
+      await showLoginPage(res, details.uid, clientId, {
+        status: 429, username, error: 'Too many failed sign-in attempts. Try again later.',
+        headers: { 'Retry-After': String(decision.retryAfterSeconds) },
+      });
+      return;
+    }
+    await throttle.wait(decision);
+    const user = await users.authenticate(username, password);
+    if (!user) {
+      await throttle.recordFailure(username, ip);
+      logger.log('warn', 'login_failure', { username, ip, clientId });
+      await showLoginPage(res, details.uid, clientId, { status: 401, username, error: GENERIC_LOGIN_ERROR });
+      return;
+    }
+    await throttle.recordSuccess(username);
+    logger.log('info', 'login_success', { sub: user.sub, ip, clientId });
+    await deps.provider().interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+  }
+
+  return async function handleInteraction(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const match = /^\/interaction\/([A-Za-z0-9_-]{1,64})(\/login|\/abort)?$/.exec(path);
+    try {
+      if (!match) throw new HttpError(404, 'Not found.');
+      const [, uid, action] = match;
+      const provider = deps.provider();
+      let details;
+      try {
+        details = await provider.interactionDetails(req, res);
+      } catch {
+        throw new HttpError(400, 'This sign-in request has expired or is not valid. Go back to the application and start again.');
+      }
+      if (details.uid !== uid) throw new HttpError(400, 'This sign-in request does not match your browser session.');
+      const method = req.method ?? 'GET';
+      if (!action && method === 'GET') {
+        if (details.prompt.name === 'login') return await showLoginPage(res, details.uid, String(details.params['client_id']));
+        if (details.prompt.name === 'consent') return await grantConsent(req, res, details);
+        throw new HttpError(400, `Unsupported prompt ${details.prompt.name}.`);
+      }
+      if (action === '/login' && method === 'POST') {
+        if (details.prompt.name !== 'login') throw new HttpError(400, 'This sign-in request is not waiting for a login.');
+        return await submitLogin(req, res, details);
+      }
+      if (action === '/abort' && method === 'POST') {
+        return await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'End-User aborted interaction' });
+      }
+      throw new HttpError(405, 'Method not allowed.');
+    } catch (err) {
+      if (res.headersSent) return;
+      const status = err instanceof HttpError ? err.status : 500;
+      if (status === 500) logger.log('error', 'interaction_error', { message: (err as Error).message });
+      sendHtml(res, status, renderErrorPage(status === 500 ? 'server_error' : 'invalid_request', status === 500 ? 'Something went wrong on our side.' : (err as Error).message));
+    }
+  };
+}

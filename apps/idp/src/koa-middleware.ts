@@ -1,0 +1,58 @@
+// Middleware run by oidc-provider's Koa app around its own routes.
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from './log.ts';
+
+/**
+ * Auth0 issues a refresh token for `offline_access` without `prompt=consent`; oidc-provider drops
+ * the scope unless consent is prompted. For authorization requests that ask for offline_access and
+ * may interact, ask for consent too: first-party clients get it implied (interactions.ts), so the
+ * user sees nothing more, and the scope survives to the code.
+ */
+export function keepOfflineAccess(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    if (ctx.method === 'GET' && ctx.path === '/auth') {
+      const query = new URLSearchParams(ctx.querystring);
+      const scopes = (query.get('scope') ?? '').split(' ');
+      const prompts = (query.get('prompt') ?? '').split(' ').filter(Boolean);
+      if (scopes.includes('offline_access') && !prompts.includes('none') && !prompts.includes('consent') && query.getAll('prompt').length <= 1) {
+        query.set('prompt', [...prompts, 'consent'].join(' '));
+        ctx.querystring = query.toString();
+      }
+    }
+    await next();
+  });
+}
+
+/** Audit lines for what oidc-provider does on its own routes. Never a token, code or secret. */
+export function auditProviderEvents(provider: Provider, logger: Logger): void {
+  const clientOf = (ctx: KoaContextWithOIDC) => ctx.oidc?.client?.clientId;
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const grantType = String(ctx.oidc.params?.['grant_type']);
+    logger.log('info', grantType === 'refresh_token' ? 'token_refreshed' : 'tokens_issued', {
+      grantType, clientId: clientOf(ctx), sub: ctx.oidc.account?.accountId, grantId: ctx.oidc.entities.Grant?.jti,
+    });
+  });
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error?: string; error_description?: string }) => {
+    const reuse = err.error_description === 'refresh token already used' || err.error_description === 'authorization code already consumed';
+    logger.log('warn', reuse ? 'replay_detected' : 'token_error', { clientId: clientOf(ctx), error: err.error, detail: err.error_description });
+  });
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    logger.log('info', 'grant_revoked', { clientId: clientOf(ctx), grantId, route: ctx.oidc?.route });
+  });
+  provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
+    logger.log('info', 'logout', { clientId: clientOf(ctx), sub: ctx.oidc.session?.accountId });
+  });
+  provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) => {
+    logger.log('error', 'server_error', { message: err.message });
+  });
+  provider.use(async (koaCtx, next) => {
+    await next();
+    const ctx = koaCtx as unknown as KoaContextWithOIDC;
+    const route = ctx.oidc?.route;
+    if (route === 'revocation' && ctx.status === 200) logger.log('info', 'token_revoked', { clientId: clientOf(ctx) });
+    if (route === 'introspection' || route === 'revocation') {
+      if (ctx.status >= 400) logger.log('warn', `${route}_refused`, { clientId: clientOf(ctx), status: ctx.status });
+    }
+  });
+}

@@ -1,0 +1,151 @@
+// oidc-provider configured to behave like Auth0 for an SPA + API: code flow with PKCE (S256) for
+// every client, Auth0's `audience` parameter selecting the API, JWT (or opaque) access tokens with
+// aud as an array, azp and a space-separated scope, refresh tokens rotated at every use.
+import Provider, { errors, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
+import { AUTHORIZATION_CODE_TTL_SECONDS, COOKIE_SAMESITE, INTERACTION_TTL_SECONDS, SIGNING_ALGS } from './defaults.ts';
+import type { ClientRegistry } from './clients.ts';
+import type { IdpConfig } from './config.ts';
+import type { Logger } from './log.ts';
+import { createAdapterFactory } from './storage/oidc-adapter.ts';
+import type { Store } from './storage/store.ts';
+import type { UserDirectory } from './users.ts';
+import { renderErrorPage, renderLoggedOutPage, renderLogoutPage } from './views/logout-pages.ts';
+
+export interface ProviderDeps {
+  config: IdpConfig;
+  registry: ClientRegistry;
+  users: UserDirectory;
+  store: Store;
+  keys: JWK[];
+  cookieKeys: string[];
+  logger: Logger;
+}
+
+const CORS_ROUTES = new Set(['token', 'revocation', 'userinfo']);
+const now = () => Math.floor(Date.now() / 1000);
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, registry, users, store, logger } = deps;
+  const resources = new Map(registry.resources.map((r) => [r.identifier, r]));
+  const originsByClient = new Map(registry.clients.map((c) => [c.client_id, new Set((c.redirect_uris ?? []).map((u) => new URL(u).origin))]));
+
+  const configuration: Configuration = {
+    clients: registry.clients,
+    adapter: createAdapterFactory(store, (model, grantId) => {
+      logger.log('warn', 'replay_detected', { model, grantId, outcome: 'grant revoked' });
+    }),
+    jwks: { keys: deps.keys },
+    cookies: {
+      keys: deps.cookieKeys,
+      long: { httpOnly: true, sameSite: COOKIE_SAMESITE, signed: true },
+      short: { httpOnly: true, sameSite: COOKIE_SAMESITE, signed: true },
+    },
+    claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    extraParams: ['audience'],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: config.IDP_SIGNING_ALG,
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS] },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      revocation: {
+        enabled: true,
+        // A client may revoke only its own tokens: another client's token is left untouched.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      introspection: {
+        enabled: true,
+        // Only clients marked may_introspect (the API), and only for access tokens meant for an API.
+        allowedPolicy: async (_ctx, client, token) => {
+          if (!registry.policies.get(client.clientId)?.mayIntrospect) return false;
+          const aud = (token as { aud?: string | string[] }).aud;
+          return token.kind === 'AccessToken' && [aud].flat().some((a) => a !== undefined && resources.has(a));
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        // Auth0 behaviour: a valid id_token_hint plus a registered post_logout_redirect_uri logs out
+        // at once; anything less asks the user to confirm.
+        logoutSource: async (ctx, form) => {
+          const hinted = Boolean(ctx.oidc.entities.IdTokenHint && ctx.oidc.params?.['post_logout_redirect_uri']);
+          ctx.type = 'html';
+          ctx.body = renderLogoutPage(form, ctx.host, hinted);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = renderLoggedOutPage();
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (ctx, _client, oneOf) => (ctx.oidc.params?.['audience'] as string | undefined) ?? oneOf,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, indicator) => {
+          const resource = resources.get(indicator);
+          if (!resource) throw new errors.InvalidTarget('unknown audience or resource');
+          return {
+            scope: resource.scopes.join(' '),
+            audience: resource.identifier,
+            accessTokenTTL: config.IDP_ACCESS_TOKEN_TTL,
+            accessTokenFormat: config.IDP_ACCESS_TOKEN_FORMAT,
+            ...(config.IDP_ACCESS_TOKEN_FORMAT === 'jwt' ? { jwt: { sign: { alg: config.IDP_SIGNING_ALG } } } : {}),
+          };
+        },
+      },
+    },
+    formats: {
+      customizers: {
+        // Auth0's shape: aud an array, azp naming the client.
+        jwt: (_ctx, token, jwt) => {
+          jwt.payload['aud'] = [jwt.payload['aud']].flat();
+          jwt.payload['azp'] = token.clientId;
+        },
+      },
+    },
+    // Auth0 issues refresh tokens for offline_access without prompt=consent; see app.ts, which keeps
+    // offline_access from being dropped, and interactions.ts, which grants it for first-party clients.
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    rotateRefreshToken: () => true,
+    ttl: {
+      AccessToken: config.IDP_ACCESS_TOKEN_TTL,
+      AuthorizationCode: AUTHORIZATION_CODE_TTL_SECONDS,
+      IdToken: config.IDP_ID_TOKEN_TTL,
+      Interaction: INTERACTION_TTL_SECONDS,
+      Session: config.IDP_SESSION_TTL,
+      Grant: config.IDP_REFRESH_TOKEN_ABSOLUTE_TTL,
+      // Idle lifetime, never past the absolute lifetime counted from the first token of the grant.
+      RefreshToken: (_ctx, token) => {
+        const iiat = (token as { iiat?: number }).iiat ?? now();
+        const remaining = iiat + config.IDP_REFRESH_TOKEN_ABSOLUTE_TTL - now();
+        return Math.max(1, Math.min(config.IDP_REFRESH_TOKEN_IDLE_TTL, remaining));
+      },
+    },
+    findAccount: async (_ctx, sub) => {
+      const user = users.findBySub(sub);
+      if (!user) return undefined;
+      return {
+        accountId: user.sub,
+        claims: async () => ({ sub: user.sub, name: user.name, email: user.email, email_verified: user.email !== '' }),
+      };
+    },
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    clientBasedCORS: (ctx, origin, client) => CORS_ROUTES.has(ctx.oidc.route ?? '') && (originsByClient.get(client.clientId)?.has(origin) ?? false),
+    renderError: async (ctx: KoaContextWithOIDC, out) => {
+      ctx.type = 'html';
+      ctx.body = renderErrorPage(String(out['error'] ?? 'error'), out['error_description'] as string | undefined);
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.IDP_TRUST_PROXY;
+  return provider;
+}

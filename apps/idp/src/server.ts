@@ -1,0 +1,49 @@
+// Starts the identity provider: validated configuration, then listen. Exits with a clear message
+// on any bad configuration.
+import { createServer } from 'node:http';
+import { ConfigError } from '@suite/config';
+import { createIdp, type Idp } from './app.ts';
+import { readIdpConfig } from './config.ts';
+
+/** How often a rotation made by `npm run rotate-keys` (or another instance) is picked up. */
+const KEY_RELOAD_INTERVAL_MS = 30_000;
+
+let config: ReturnType<typeof readIdpConfig>;
+try {
+  config = readIdpConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`[idp] ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+let idp: Idp;
+try {
+  idp = await createIdp(config);
+} catch (err) {
+  console.error(`[idp] cannot start: ${(err as Error).message}`);
+  process.exit(2);
+}
+
+const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => idp.handle(req, res));
+server.listen(config.IDP_PORT, config.IDP_HOST, () => {
+  console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', app: 'idp', event: 'listening', issuer: config.issuer, port: config.IDP_PORT }));
+});
+const reload = setInterval(() => { idp.reloadKeys().catch(() => {}); }, KEY_RELOAD_INTERVAL_MS);
+reload.unref();
+
+let closing = false;
+function shutdown(): void {
+  if (closing) return;
+  closing = true;
+  clearInterval(reload);
+  server.close(() => {
+    void idp.close().then(() => process.exit(0));
+  });
+  server.closeAllConnections?.();
+  setTimeout(() => process.exit(0), 5000).unref();
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);

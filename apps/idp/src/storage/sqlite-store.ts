@@ -1,0 +1,164 @@
+// The default store: one SQLite file under the data directory (node:sqlite). WAL journaling, so
+// a SIGKILL loses nothing that was committed; every statement here is a single atomic write.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { GRANT_MEMBERS, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS oidc_artifact (
+  model TEXT NOT NULL,
+  id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  grant_id TEXT,
+  uid TEXT,
+  user_code TEXT,
+  expires_at INTEGER,
+  consumed_at INTEGER,
+  PRIMARY KEY (model, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS oidc_artifact_grant ON oidc_artifact (grant_id) WHERE grant_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS oidc_artifact_uid ON oidc_artifact (uid) WHERE uid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS oidc_artifact_user_code ON oidc_artifact (user_code) WHERE user_code IS NOT NULL;
+CREATE INDEX IF NOT EXISTS oidc_artifact_expiry ON oidc_artifact (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS signing_key (
+  kid TEXT PRIMARY KEY,
+  alg TEXT NOT NULL,
+  jwk TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  retired_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS login_failure (key TEXT PRIMARY KEY, count INTEGER NOT NULL, window_start INTEGER NOT NULL);
+`;
+
+const now = () => Math.floor(Date.now() / 1000);
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  synchronous: 'NORMAL' | 'FULL';
+  /** Expired rows are deleted this often (seconds); 0 disables the sweep. */
+  sweepIntervalSeconds?: number;
+}
+
+export function openSqliteStore(opts: SqliteStoreOptions): Store {
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const db = new DatabaseSync(join(opts.dataDir, 'idp.sqlite'));
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${opts.synchronous}; PRAGMA busy_timeout = 5000;`);
+  db.exec(SCHEMA);
+
+  const q = {
+    upsert: db.prepare(`INSERT INTO oidc_artifact (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
+      ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
+        user_code = excluded.user_code, expires_at = excluded.expires_at`),
+    find: db.prepare('SELECT payload, consumed_at FROM oidc_artifact WHERE model = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)'),
+    findByUid: db.prepare('SELECT payload, consumed_at FROM oidc_artifact WHERE model = ? AND uid = ? AND (expires_at IS NULL OR expires_at > ?)'),
+    findByUserCode: db.prepare('SELECT payload, consumed_at FROM oidc_artifact WHERE model = ? AND user_code = ? AND (expires_at IS NULL OR expires_at > ?)'),
+    consume: db.prepare('UPDATE oidc_artifact SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL'),
+    exists: db.prepare('SELECT grant_id FROM oidc_artifact WHERE model = ? AND id = ?'),
+    destroy: db.prepare('DELETE FROM oidc_artifact WHERE model = ? AND id = ?'),
+    revokeByGrantId: db.prepare('DELETE FROM oidc_artifact WHERE model = ? AND grant_id = ?'),
+    revokeGrant: db.prepare(`DELETE FROM oidc_artifact WHERE (grant_id = ? AND model IN (${[...GRANT_MEMBERS].map(() => '?').join(',')})) OR (model = 'Grant' AND id = ?)`),
+    sweep: db.prepare('DELETE FROM oidc_artifact WHERE expires_at IS NOT NULL AND expires_at < ?'),
+    listKeys: db.prepare('SELECT kid, alg, jwk, created_at, retired_at FROM signing_key ORDER BY created_at DESC, rowid DESC'),
+    addKey: db.prepare('INSERT INTO signing_key (kid, alg, jwk, created_at, retired_at) VALUES (?, ?, ?, ?, ?)'),
+    retireKeys: db.prepare('UPDATE signing_key SET retired_at = ? WHERE kid <> ? AND retired_at IS NULL'),
+    deleteKey: db.prepare('DELETE FROM signing_key WHERE kid = ?'),
+    setSetting: db.prepare('INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
+    getSetting: db.prepare('SELECT value FROM setting WHERE name = ?'),
+    recordFailure: db.prepare(`INSERT INTO login_failure (key, count, window_start) VALUES (?, 1, ?)
+      ON CONFLICT (key) DO UPDATE SET
+        count = CASE WHEN window_start <= ? THEN 1 ELSE count + 1 END,
+        window_start = CASE WHEN window_start <= ? THEN excluded.window_start ELSE window_start END
+      RETURNING count`),
+    failureCount: db.prepare('SELECT count FROM login_failure WHERE key = ? AND window_start > ?'),
+    clearFailures: db.prepare('DELETE FROM login_failure WHERE key = ?'),
+    sweepFailures: db.prepare('DELETE FROM login_failure WHERE window_start < ?'),
+  };
+
+  const row = (r: Record<string, unknown> | undefined): Payload | undefined => {
+    if (!r) return undefined;
+    const payload = JSON.parse(r['payload'] as string) as Payload;
+    if (r['consumed_at'] != null) payload['consumed'] = r['consumed_at'];
+    return payload;
+  };
+
+  const sweepEvery = opts.sweepIntervalSeconds ?? 300;
+  const sweeper = sweepEvery > 0 ? setInterval(() => {
+    // Keep expired rows an hour, so a replayed expired token still reads as "expired", not "unknown".
+    q.sweep.run(now() - 3600);
+    q.sweepFailures.run(now() - 24 * 3600);
+  }, sweepEvery * 1000) : undefined;
+  sweeper?.unref();
+
+  return {
+    async upsert(model, id, payload, expiresIn) {
+      const expiresAt = typeof expiresIn === 'number' ? now() + expiresIn : null;
+      q.upsert.run(model, id, JSON.stringify(payload), (payload['grantId'] as string) ?? null, (payload['uid'] as string) ?? null,
+        (payload['userCode'] as string) ?? null, expiresAt);
+    },
+    async find(model, id) {
+      return row(q.find.get(model, id, now()));
+    },
+    async findByUid(model, uid) {
+      return row(q.findByUid.get(model, uid, now()));
+    },
+    async findByUserCode(model, userCode) {
+      return row(q.findByUserCode.get(model, userCode, now()));
+    },
+    async consume(model, id): Promise<ConsumeOutcome> {
+      if (Number(q.consume.run(now(), model, id).changes) === 1) return 'consumed';
+      return q.exists.get(model, id) ? 'already-consumed' : 'not-found';
+    },
+    async destroy(model, id) {
+      q.destroy.run(model, id);
+    },
+    async revokeByGrantId(model, grantId) {
+      q.revokeByGrantId.run(model, grantId);
+    },
+    async revokeGrant(grantId) {
+      q.revokeGrant.run(grantId, ...GRANT_MEMBERS, grantId);
+    },
+    async grantIdOf(model, id) {
+      return (q.exists.get(model, id)?.['grant_id'] as string | null) ?? undefined;
+    },
+    async listSigningKeys() {
+      return q.listKeys.all().map((r) => ({
+        kid: r['kid'] as string,
+        alg: r['alg'] as string,
+        jwk: JSON.parse(r['jwk'] as string),
+        createdAt: Number(r['created_at']),
+        retiredAt: r['retired_at'] == null ? null : Number(r['retired_at']),
+      }));
+    },
+    async addSigningKey(key: StoredSigningKey) {
+      q.addKey.run(key.kid, key.alg, JSON.stringify(key.jwk), key.createdAt, key.retiredAt);
+    },
+    async retireSigningKeysExcept(kid, at) {
+      q.retireKeys.run(at, kid);
+    },
+    async deleteSigningKey(kid) {
+      q.deleteKey.run(kid);
+    },
+    async getOrSetSetting(name, value) {
+      q.setSetting.run(name, value);
+      return q.getSetting.get(name)!['value'] as string;
+    },
+    async recordFailure(key, windowSeconds) {
+      const t = now();
+      const r = q.recordFailure.get(key, t, t - windowSeconds, t - windowSeconds);
+      return Number(r!['count']);
+    },
+    async failureCount(key, windowSeconds) {
+      return Number(q.failureCount.get(key, now() - windowSeconds)?.['count'] ?? 0);
+    },
+    async clearFailures(key) {
+      q.clearFailures.run(key);
+    },
+    async close() {
+      if (sweeper) clearInterval(sweeper);
+      db.close();
+    },
+  };
+}

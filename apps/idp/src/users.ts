@@ -1,0 +1,55 @@
+// Users come from a JSON file: { "demo": boolean, "users": [{ sub, username, passwordHash, name, email, apiScopes }] }.
+// `apiScopes` is what the user may be granted at the API (as Auth0's RBAC permissions): bob has none.
+import { readFileSync } from 'node:fs';
+import { isPasswordHash, verifyPassword, decoyHash } from './password-hash.ts';
+
+export interface User {
+  sub: string;
+  username: string;
+  passwordHash: string;
+  name: string;
+  email: string;
+  apiScopes: string[];
+}
+
+export interface UserDirectory {
+  readonly demo: boolean;
+  findBySub(sub: string): User | undefined;
+  /** Returns the user when the password is right; unknown users cost the same time as wrong passwords. */
+  authenticate(username: string, password: string): Promise<User | undefined>;
+}
+
+export class UsersFileError extends Error {}
+
+export function loadUsers(file: string): UserDirectory {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsersFileError(`cannot read users file ${file}: ${(err as Error).message}`);
+  }
+  const doc = parsed as { demo?: unknown; users?: unknown };
+  if (!Array.isArray(doc.users)) throw new UsersFileError(`${file}: expected { "users": [...] }`);
+  const byName = new Map<string, User>();
+  const bySub = new Map<string, User>();
+  doc.users.forEach((u: Partial<User>, i: number) => {
+    const where = `${file}: users[${i}]`;
+    if (typeof u.sub !== 'string' || !u.sub) throw new UsersFileError(`${where}.sub must be a non-empty string`);
+    if (typeof u.username !== 'string' || !u.username) throw new UsersFileError(`${where}.username must be a non-empty string`);
+    if (typeof u.passwordHash !== 'string' || !isPasswordHash(u.passwordHash)) throw new UsersFileError(`${where}.passwordHash must be an Argon2id PHC string (npm run hash-password -w apps/idp)`);
+    if (u.apiScopes !== undefined && !(Array.isArray(u.apiScopes) && u.apiScopes.every((s) => typeof s === 'string'))) throw new UsersFileError(`${where}.apiScopes must be an array of strings`);
+    const user: User = { sub: u.sub, username: u.username, passwordHash: u.passwordHash, name: u.name ?? u.username, email: u.email ?? '', apiScopes: u.apiScopes ?? [] };
+    if (byName.has(user.username.toLowerCase()) || bySub.has(user.sub)) throw new UsersFileError(`${where}: duplicate username or sub`);
+    byName.set(user.username.toLowerCase(), user);
+    bySub.set(user.sub, user);
+  });
+  return {
+    demo: doc.demo === true,
+    findBySub: (sub) => bySub.get(sub),
+    async authenticate(username, password) {
+      const user = byName.get(username.trim().toLowerCase());
+      const ok = await verifyPassword(password, user?.passwordHash ?? decoyHash);
+      return user && ok ? user : undefined;
+    },
+  };
+}
