@@ -33,9 +33,10 @@ export function auditProviderEvents(provider: Provider, logger: Logger): void {
       grantType, clientId: clientOf(ctx), sub: ctx.oidc.account?.accountId, grantId: ctx.oidc.entities.Grant?.jti,
     });
   });
-  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error?: string; error_description?: string }) => {
-    const reuse = err.error_description === 'refresh token already used' || err.error_description === 'authorization code already consumed';
-    logger.log('warn', reuse ? 'replay_detected' : 'token_error', { clientId: clientOf(ctx), error: err.error, detail: err.error_description });
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error?: string; error_description?: string; error_detail?: string }) => {
+    const detail = err.error_detail ?? err.error_description;
+    const reuse = detail === 'refresh token already used' || detail === 'authorization code already consumed';
+    logger.log('warn', reuse ? 'replay_detected' : 'token_error', { clientId: clientOf(ctx), error: err.error, detail });
   });
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     logger.log('info', 'grant_revoked', { clientId: clientOf(ctx), grantId, route: ctx.oidc?.route });

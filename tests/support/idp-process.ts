@@ -1,0 +1,94 @@
+// Runs the real identity provider as a child process on a free loopback port, with its own data
+// directory, for black-box tests over HTTP (and for killing it with SIGKILL).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+export const IDP_SERVER = join(root, 'apps', 'idp', 'src', 'server.ts');
+
+export interface IdpProcess {
+  issuer: string;
+  port: number;
+  dataDir: string;
+  /** Every stdout line (JSON log lines) and stderr line, in order. */
+  logs: string[];
+  env: Record<string, string>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops (by default with SIGKILL) and starts again on the same port and data directory. */
+  restart(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops and removes the data directory. */
+  dispose(): Promise<void>;
+}
+
+export async function waitForHealthy(url: string, child?: ChildProcess, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before becoming healthy`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${url} not healthy after ${timeoutMs} ms`);
+}
+
+export async function startIdp(env: Record<string, string> = {}): Promise<IdpProcess> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'idp-test-'));
+  const issuer = `http://localhost:${port}`;
+  const fullEnv: Record<string, string> = { IDP_PORT: String(port), IDP_DATA_DIR: dataDir, IDP_LOG_LEVEL: 'info', ...env };
+  const logs: string[] = [];
+  let child: ChildProcess;
+
+  const launch = async () => {
+    child = spawn(process.execPath, [IDP_SERVER], { env: { ...process.env, ...fullEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const collect = (buf: Buffer) => logs.push(...buf.toString('utf8').split('\n').filter(Boolean));
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    await waitForHealthy(`${issuer}/healthz`, child);
+  };
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  };
+  await launch();
+  return {
+    issuer, port, dataDir, logs, env: fullEnv,
+    stop,
+    async restart(signal = 'SIGKILL') {
+      await stop(signal);
+      await launch();
+    },
+    async dispose() {
+      await stop('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs the IdP expecting it to refuse to start; returns its exit code and output. */
+export async function runIdpExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'idp-test-'));
+  try {
+    const child = spawn(process.execPath, [IDP_SERVER], { env: { ...process.env, IDP_PORT: String(port), IDP_DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => { output += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { output += b.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(timer);
+    return { code, output };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
