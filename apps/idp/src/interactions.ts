@@ -109,7 +109,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const user = await users.authenticate(username, password);
     if (!user) {
       await throttle.recordFailure(username, ip);
-      logger.log('warn', 'login_failure', { username, ip, clientId });
+      logger.log('warn', 'login_failure', { username, ip, clientId, delayMs: decision.delayMs });
       await showLoginPage(res, details.uid, clientId, { status: 401, username, error: GENERIC_LOGIN_ERROR });
       return;
     }
