@@ -12,6 +12,8 @@ export const IDP_SERVER = join(root, 'apps', 'idp', 'src', 'server.ts');
 
 export interface IdpProcess {
   issuer: string;
+  /** Where this process answers (differs from the issuer when several instances share one). */
+  base: string;
   port: number;
   dataDir: string;
   /** Every stdout line (JSON log lines) and stderr line, in order. */
@@ -42,7 +44,8 @@ export async function waitForHealthy(url: string, child?: ChildProcess, timeoutM
 export async function startIdp(env: Record<string, string> = {}): Promise<IdpProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'idp-test-'));
-  const issuer = `http://localhost:${port}`;
+  const base = `http://localhost:${port}`;
+  const issuer = env['IDP_ISSUER'] ?? base;
   const fullEnv: Record<string, string> = { IDP_PORT: String(port), IDP_DATA_DIR: dataDir, IDP_LOG_LEVEL: 'info', ...env };
   const logs: string[] = [];
   let child: ChildProcess;
@@ -52,7 +55,7 @@ export async function startIdp(env: Record<string, string> = {}): Promise<IdpPro
     const collect = (buf: Buffer) => logs.push(...buf.toString('utf8').split('\n').filter(Boolean));
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
-    await waitForHealthy(`${issuer}/healthz`, child);
+    await waitForHealthy(`${base}/healthz`, child);
   };
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -62,7 +65,7 @@ export async function startIdp(env: Record<string, string> = {}): Promise<IdpPro
   };
   await launch();
   return {
-    issuer, port, dataDir, logs, env: fullEnv,
+    issuer, base, port, dataDir, logs, env: fullEnv,
     stop,
     async restart(signal = 'SIGKILL') {
       await stop(signal);

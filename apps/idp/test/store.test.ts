@@ -1,0 +1,113 @@
+// The store contract, run against both implementations: SQLite (default) and Redis (scale-out).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore } from '../src/storage/sqlite-store.ts';
+import { openRedisStore } from '../src/storage/redis-store.ts';
+import { createAdapterFactory } from '../src/storage/oidc-adapter.ts';
+import type { Store } from '../src/storage/store.ts';
+import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
+
+const implementations: Array<{ name: string; open: () => Promise<{ store: Store; done: () => Promise<void> }> }> = [
+  {
+    name: 'sqlite',
+    open: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'store-test-'));
+      const store = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
+      return { store, done: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  },
+  {
+    name: 'redis',
+    open: async () => {
+      const redis: RedisProcess = await startRedis();
+      const store = await openRedisStore(redis.url);
+      return { store, done: async () => { await store.close(); await redis.stop(); } };
+    },
+  },
+];
+
+for (const impl of implementations) {
+  describe(`${impl.name} store`, () => {
+    let store: Store;
+    let done: () => Promise<void>;
+    before(async () => ({ store, done } = await impl.open()));
+    after(async () => done());
+
+    test('upsert and find round-trip a payload; find by uid', async () => {
+      await store.upsert('Session', 's1', { uid: 'u1', accountId: 'alice' }, 60);
+      assert.deepEqual(await store.find('Session', 's1'), { uid: 'u1', accountId: 'alice' });
+      assert.deepEqual(await store.findByUid('Session', 'u1'), { uid: 'u1', accountId: 'alice' });
+      assert.equal(await store.find('Session', 'missing'), undefined);
+    });
+
+    test('an artifact past its expiry is not found', async () => {
+      await store.upsert('AuthorizationCode', 'short', { grantId: 'g0' }, 1);
+      assert.ok(await store.find('AuthorizationCode', 'short'));
+      await new Promise((r) => setTimeout(r, 2100));
+      assert.equal(await store.find('AuthorizationCode', 'short'), undefined);
+    });
+
+    test('of many parallel consumptions exactly one succeeds', async () => {
+      await store.upsert('RefreshToken', 'rt1', { grantId: 'g1' }, 60);
+      const outcomes = await Promise.all(Array.from({ length: 20 }, () => store.consume('RefreshToken', 'rt1')));
+      assert.equal(outcomes.filter((o) => o === 'consumed').length, 1);
+      assert.equal(outcomes.filter((o) => o === 'already-consumed').length, 19);
+      assert.ok((await store.find('RefreshToken', 'rt1'))?.['consumed']);
+      assert.equal(await store.consume('RefreshToken', 'nope'), 'not-found');
+    });
+
+    test('revoking a grant deletes every artifact issued under it and the grant, nothing else', async () => {
+      await store.upsert('Grant', 'g2', { accountId: 'alice' }, 60);
+      await store.upsert('RefreshToken', 'rt2', { grantId: 'g2' }, 60);
+      await store.upsert('AccessToken', 'at2', { grantId: 'g2' }, 60);
+      await store.upsert('RefreshToken', 'rt3', { grantId: 'g3' }, 60);
+      await store.revokeGrant('g2');
+      assert.equal(await store.find('Grant', 'g2'), undefined);
+      assert.equal(await store.find('RefreshToken', 'rt2'), undefined);
+      assert.equal(await store.find('AccessToken', 'at2'), undefined);
+      assert.ok(await store.find('RefreshToken', 'rt3'));
+    });
+
+    test('the oidc-provider adapter turns a lost consumption race into a grant revocation', async () => {
+      const replays: Array<[string, string | undefined]> = [];
+      const Adapter = createAdapterFactory(store, (model, grantId) => replays.push([model, grantId]));
+      const codes = Adapter('AuthorizationCode');
+      await store.upsert('Grant', 'g4', { accountId: 'alice' }, 60);
+      await codes.upsert('c4', { grantId: 'g4' } as never, 60);
+      await store.upsert('RefreshToken', 'rt4', { grantId: 'g4' }, 60);
+      const results = await Promise.allSettled([codes.consume('c4'), codes.consume('c4'), codes.consume('c4')]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      assert.equal(rejected.length, 2);
+      for (const r of rejected) assert.equal((r.reason as { error: string }).error, 'invalid_grant');
+      assert.deepEqual(replays[0], ['AuthorizationCode', 'g4']);
+      assert.equal(await store.find('RefreshToken', 'rt4'), undefined, 'tokens of the replayed grant are gone');
+    });
+
+    test('signing keys: add, retire all but one, delete', async () => {
+      await store.addSigningKey({ kid: 'k1', alg: 'RS256', jwk: { kty: 'RSA' }, createdAt: 100, retiredAt: null });
+      await store.addSigningKey({ kid: 'k2', alg: 'RS256', jwk: { kty: 'RSA' }, createdAt: 200, retiredAt: null });
+      await store.retireSigningKeysExcept('k2', 300);
+      const keys = await store.listSigningKeys();
+      assert.deepEqual(keys.map((k) => [k.kid, k.retiredAt]), [['k2', null], ['k1', 300]]);
+      await store.deleteSigningKey('k1');
+      assert.deepEqual((await store.listSigningKeys()).map((k) => k.kid), ['k2']);
+    });
+
+    test('settings: the first writer wins', async () => {
+      assert.equal(await store.getOrSetSetting('cookie-key', 'first'), 'first');
+      assert.equal(await store.getOrSetSetting('cookie-key', 'second'), 'first');
+    });
+
+    test('login failures count within the window and clear on demand', async () => {
+      assert.equal(await store.recordFailure('user:x', 60), 1);
+      assert.equal(await store.recordFailure('user:x', 60), 2);
+      assert.equal(await store.failureCount('user:x', 60), 2);
+      await store.clearFailures('user:x');
+      assert.equal(await store.failureCount('user:x', 60), 0);
+    });
+  });
+}
