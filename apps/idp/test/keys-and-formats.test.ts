@@ -1,0 +1,70 @@
+// Signing-key rotation, ES256, opaque access tokens with introspection.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import * as oidc from 'openid-client';
+import { startIdp } from '../../../tests/support/idp-process.ts';
+import { API_AUDIENCE, API_SCOPE, DEV_API_SECRET, decodeJwt, login, rpConfig } from '../../../tests/support/oidc-rp.ts';
+
+const jwksKids = async (base: string) => ((await (await fetch(`${base}/jwks`)).json()) as { keys: Array<{ kid: string; alg: string }> }).keys;
+
+test('rotate-keys adds a key that signs new tokens while the old key stays published', async () => {
+  const idp = await startIdp();
+  try {
+    const spa = await rpConfig(idp.issuer, 'spa');
+    const before = await login(spa, 'alice', 'demo-alice');
+    const oldKid = decodeJwt(before.tokens.access_token).header['kid'];
+    const out = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'src', 'cli', 'rotate-keys.ts')], { env: { ...process.env, ...idp.env }, encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    const newKid = /New RS256 signing key (\S+)\./.exec(out.stdout)?.[1];
+    assert.ok(newKid && newKid !== oldKid);
+    await idp.restart('SIGTERM'); // a running IdP would pick it up within 30 s; a restart does at once
+    assert.deepEqual((await jwksKids(idp.base)).map((k) => k.kid), [newKid, oldKid]);
+    const after = await oidc.refreshTokenGrant(await rpConfig(idp.issuer, 'spa'), before.tokens.refresh_token!);
+    assert.equal(decodeJwt(after.access_token).header['kid'], newKid);
+  } finally {
+    await idp.dispose();
+  }
+});
+
+test('IDP_SIGNING_ALG=ES256 signs ID and access tokens with a P-256 key', async () => {
+  const idp = await startIdp({ IDP_SIGNING_ALG: 'ES256' });
+  try {
+    const spa = await rpConfig(idp.issuer, 'spa');
+    const { tokens } = await login(spa, 'alice', 'demo-alice');
+    assert.equal(decodeJwt(tokens.access_token).header['alg'], 'ES256');
+    assert.equal(decodeJwt(tokens.id_token!).header['alg'], 'ES256');
+    assert.deepEqual((await jwksKids(idp.base)).map((k) => k.alg), ['ES256']);
+  } finally {
+    await idp.dispose();
+  }
+});
+
+test('opaque access tokens are introspected by the api client', async () => {
+  const idp = await startIdp({ IDP_ACCESS_TOKEN_FORMAT: 'opaque' });
+  try {
+    const spa = await rpConfig(idp.issuer, 'spa');
+    const api = await rpConfig(idp.issuer, 'api', DEV_API_SECRET);
+    const { tokens } = await login(spa, 'alice', 'demo-alice');
+    assert.equal(tokens.access_token.split('.').length, 1, 'not a JWT');
+    const info = await oidc.tokenIntrospection(api, tokens.access_token);
+    assert.equal(info.active, true);
+    assert.equal(info.sub, 'auth0|alice');
+    assert.equal(info.client_id, 'spa');
+    assert.equal(info.scope, API_SCOPE);
+    assert.ok([info.aud].flat().includes(API_AUDIENCE));
+    assert.equal(info.token_type, 'Bearer');
+
+    const bob = await login(spa, 'bob', 'demo-bob');
+    const bobInfo = await oidc.tokenIntrospection(api, bob.tokens.access_token);
+    assert.equal(bobInfo.active, true);
+    assert.ok(!String(bobInfo.scope ?? '').split(' ').includes(API_SCOPE));
+
+    // Revoking the refresh token ends the grant, and the opaque access token with it.
+    await oidc.tokenRevocation(spa, tokens.refresh_token!);
+    assert.equal((await oidc.tokenIntrospection(api, tokens.access_token)).active, false);
+  } finally {
+    await idp.dispose();
+  }
+});

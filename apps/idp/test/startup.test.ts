@@ -1,0 +1,30 @@
+// Bad configuration stops the IdP with a message naming the variable; production refuses
+// development conveniences.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runIdpExpectingFailure } from '../../../tests/support/idp-process.ts';
+
+test('a bad value names the variable and what was expected', async () => {
+  const { code, output } = await runIdpExpectingFailure({ IDP_ACCESS_TOKEN_TTL: 'five minutes', IDP_SIGNING_ALG: 'HS256' });
+  assert.equal(code, 2);
+  assert.match(output, /IDP_ACCESS_TOKEN_TTL="five minutes" is invalid.*integer/);
+  assert.match(output, /IDP_SIGNING_ALG="HS256" is invalid.*one of RS256, ES256/);
+});
+
+test('the production profile refuses demo users', async () => {
+  const { code, output } = await runIdpExpectingFailure({ IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32) });
+  assert.equal(code, 2);
+  assert.match(output, /refuses demo users/);
+});
+
+test('the production profile refuses the development client secret', async () => {
+  const { code, output } = await runIdpExpectingFailure({ IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_COOKIE_KEYS: 'k'.repeat(32) });
+  assert.equal(code, 2);
+  assert.match(output, /client api: set API_CLIENT_SECRET/);
+});
+
+test('a clients file that cannot be read is reported', async () => {
+  const { code, output } = await runIdpExpectingFailure({ IDP_CLIENTS_FILE: '/nonexistent/clients.json' });
+  assert.equal(code, 2);
+  assert.match(output, /cannot read clients file/);
+});
