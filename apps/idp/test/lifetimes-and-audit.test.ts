@@ -1,0 +1,104 @@
+// Configurable lifetimes, the `resource` parameter, response headers, and the audit trail.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as oidc from 'openid-client';
+import { startIdp } from '../../../tests/support/idp-process.ts';
+import {
+  API_AUDIENCE, SPA_REDIRECT_URI, authorizationRequest, authorizeWithLogin, decodeJwt, login, rpConfig, tokenRequest, userAgent,
+} from '../../../tests/support/oidc-rp.ts';
+
+test('access-token lifetime is configurable; RFC 8707 resource selects the API like audience', async () => {
+  const idp = await startIdp({ IDP_ACCESS_TOKEN_TTL: '60' });
+  try {
+    const spa = await rpConfig(idp.issuer, 'spa');
+    const req = await authorizationRequest(spa, { audience: '', resource: API_AUDIENCE });
+    const url = new URL(req.url);
+    url.searchParams.delete('audience');
+    const callback = await authorizeWithLogin(userAgent(), spa, { ...req, url }, 'alice', 'demo-alice');
+    const res = await tokenRequest(idp.issuer, { grant_type: 'authorization_code', client_id: 'spa', code: callback.searchParams.get('code')!, redirect_uri: SPA_REDIRECT_URI, code_verifier: req.verifier });
+    assert.equal(res.status, 200);
+    const at = decodeJwt(String(res.body['access_token'])).payload;
+    assert.deepEqual(at['aud'], [API_AUDIENCE]);
+    assert.equal(Number(at['exp']) - Number(at['iat']), 60);
+    assert.equal(res.body['expires_in'], 60);
+  } finally {
+    await idp.dispose();
+  }
+});
+
+test('an unknown audience is refused', async () => {
+  const idp = await startIdp();
+  try {
+    const spa = await rpConfig(idp.issuer, 'spa');
+    const { url } = await authorizationRequest(spa, { audience: 'https://other-api.example' });
+    const location = new URL((await userAgent().request(url)).headers.get('location')!);
+    assert.equal(location.searchParams.get('error'), 'invalid_target');
+  } finally {
+    await idp.dispose();
+  }
+});
+
+test('an unused refresh token dies after the idle lifetime', async () => {
+  const idp = await startIdp({ IDP_REFRESH_TOKEN_IDLE_TTL: '2' });
+  try {
+    const spa = await rpConfig(idp.issuer, 'spa');
+    const { tokens } = await login(spa, 'alice', 'demo-alice');
+    const used = await oidc.refreshTokenGrant(spa, tokens.refresh_token!);
+    await sleep(3000);
+    const late = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: used.refresh_token! });
+    assert.equal(late.status, 400);
+    assert.equal(late.body['error'], 'invalid_grant');
+  } finally {
+    await idp.dispose();
+  }
+});
+
+test('rotation never extends a refresh token past the absolute lifetime', async () => {
+  const idp = await startIdp({ IDP_REFRESH_TOKEN_ABSOLUTE_TTL: '3', IDP_REFRESH_TOKEN_IDLE_TTL: '60' });
+  try {
+    const spa = await rpConfig(idp.issuer, 'spa');
+    const { tokens } = await login(spa, 'alice', 'demo-alice');
+    let current = tokens.refresh_token!;
+    for (let i = 0; i < 2; i++) {
+      await sleep(1000);
+      current = (await oidc.refreshTokenGrant(spa, current)).refresh_token!;
+    }
+    await sleep(1500);
+    const late = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: current });
+    assert.equal(late.status, 400);
+  } finally {
+    await idp.dispose();
+  }
+});
+
+test('the audit trail records each event and never a token, code or password', async () => {
+  const idp = await startIdp();
+  try {
+    const spa = await rpConfig(idp.issuer, 'spa');
+    const { tokens, callback } = await login(spa, 'alice', 'demo-alice');
+    const tokenRes = await fetch(`${idp.issuer}/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! }).toString(),
+    });
+    assert.match(tokenRes.headers.get('cache-control') ?? '', /no-store/);
+    const rotated = (await tokenRes.json()) as { refresh_token: string; access_token: string };
+    await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! }); // reuse
+    const second = await login(spa, 'alice', 'demo-alice');
+    await oidc.tokenRevocation(spa, second.tokens.refresh_token!);
+    const ua = userAgent();
+    const failed = await authorizeWithLogin(ua, spa, await authorizationRequest(spa), 'alice', 'wrong-password').catch(() => undefined);
+    assert.equal(failed, undefined);
+
+    const events = idp.logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).event as string);
+    for (const e of ['login_success', 'login_failure', 'tokens_issued', 'token_refreshed', 'replay_detected', 'token_revoked']) {
+      assert.ok(events.includes(e), `missing audit event ${e}`);
+    }
+    const secrets = [tokens.access_token, tokens.refresh_token!, tokens.id_token!, rotated.refresh_token, rotated.access_token,
+      second.tokens.refresh_token!, callback.searchParams.get('code')!, 'demo-alice', 'wrong-password', 'dev-api-secret-change-me'];
+    const all = idp.logs.join('\n');
+    for (const secret of secrets) assert.ok(!all.includes(secret), 'a secret value reached the log');
+  } finally {
+    await idp.dispose();
+  }
+});
