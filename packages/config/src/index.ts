@@ -155,10 +155,3 @@ export function loadConfig<S extends Schema>(schema: S, env: Record<string, stri
   if (problems.length > 0) throw new ConfigError(problems);
   return out as ConfigOf<S>;
 }
-
-/** Renders a schema as .env.example lines. */
-export function describeSchema(schema: Schema): string {
-  return Object.entries(schema)
-    .map(([name, f]) => `# ${f.doc}\n# Expected: ${f.expected}${f.default === undefined ? ' (required)' : ''}\n${f.default === undefined ? '# ' : ''}${name}=${f.secret ? '' : (f.default ?? '')}`)
-    .join('\n\n');
-}

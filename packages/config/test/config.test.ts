@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, bool, describeSchema, int, list, loadConfig, oneOf, origin, port, str, url } from '../src/index.ts';
+import { ConfigError, bool, int, list, loadConfig, oneOf, origin, port, str, url } from '../src/index.ts';
 
 const schema = {
   PORT: port({ doc: 'port', default: '4400' }),
@@ -38,10 +38,4 @@ test('every bad value is reported at once, naming the variable and what was expe
   assert.match(text, /SECRET=\(hidden\) is invalid/);
   assert.doesNotMatch(text, /short/);
   assert.equal(err.problems.length, 7);
-});
-
-test('describeSchema documents every variable', () => {
-  const text = describeSchema(schema);
-  for (const name of Object.keys(schema)) assert.match(text, new RegExp(`${name}=`));
-  assert.match(text, /# ISSUER=\n?/);
 });
