@@ -18,10 +18,13 @@ function shownDefault(f: Field<unknown>): string | undefined {
   return f.default.startsWith(root) ? relative(root, f.default) : f.default;
 }
 
-async function loadSchemas(): Promise<Array<{ app: string; title: string; schema: Schema }>> {
+async function loadSchemas(): Promise<Array<{ app: string; title: string; schema: Schema | undefined }>> {
   const out = [];
   for (const s of sources) {
-    if (!existsSync(join(root, s.module))) continue;
+    if (!existsSync(join(root, s.module))) {
+      out.push({ app: s.app, title: s.title, schema: undefined });
+      continue;
+    }
     const mod = (await import(join(root, s.module))) as Record<string, Schema>;
     const schema = mod[s.exportName];
     if (!schema) throw new Error(`${s.module} does not export ${s.exportName}`);
@@ -67,8 +70,9 @@ const schemas = await loadSchemas();
 const readmePath = join(root, 'README.md');
 const envPath = join(root, '.env.example');
 let readme = readFileSync(readmePath, 'utf8');
-for (const { app, schema } of schemas) readme = replaceSection(readme, app, markdownTable(schema));
-const env = envExample(schemas);
+for (const { app, schema } of schemas) readme = replaceSection(readme, app, schema ? markdownTable(schema) : '*(not built yet)*');
+const present = schemas.filter((s): s is { app: string; title: string; schema: Schema } => s.schema !== undefined);
+const env = envExample(present);
 
 if (check) {
   const stale = [readFileSync(readmePath, 'utf8') !== readme ? 'README.md' : '', (existsSync(envPath) ? readFileSync(envPath, 'utf8') : '') !== env ? '.env.example' : ''].filter(Boolean);
@@ -80,5 +84,5 @@ if (check) {
 } else {
   writeFileSync(readmePath, readme);
   writeFileSync(envPath, env);
-  console.log(`Wrote README.md configuration tables and .env.example (${schemas.map((s) => s.app).join(', ')}).`);
+  console.log(`Wrote README.md configuration tables and .env.example (${present.map((s) => s.app).join(', ')}).`);
 }

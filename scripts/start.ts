@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { apps, appPort, type AppEntry } from './apps.ts';
 
 const root = join(import.meta.dirname, '..');
-const present = apps.filter((a) => existsSync(join(root, 'apps', a.name, 'package.json')));
+const present = apps.filter((a) => existsSync(join(root, 'apps', a.name, a.entry)));
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 

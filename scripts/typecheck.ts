@@ -6,12 +6,18 @@ import { join } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const projects = ['tsconfig.json'];
+
+/** An app whose code has not landed yet has a tsconfig but nothing to check. */
+function hasTypeScript(dir: string): boolean {
+  return readdirSync(dir, { withFileTypes: true }).some((e) =>
+    e.isDirectory() ? !['node_modules', 'dist', 'data'].includes(e.name) && hasTypeScript(join(dir, e.name)) : e.name.endsWith('.ts'));
+}
 for (const dir of ['apps', 'packages']) {
   for (const name of readdirSync(join(root, dir))) {
     for (const file of ['tsconfig.json', 'tsconfig.app.json', 'tsconfig.spec.json', 'tsconfig.server.json']) {
       const rel = join(dir, name, file);
       // Angular's root tsconfig.json only holds shared options; its app/spec projects are checked.
-      if (existsSync(join(root, rel)) && !(file === 'tsconfig.json' && existsSync(join(root, dir, name, 'tsconfig.app.json')))) {
+      if (existsSync(join(root, rel)) && hasTypeScript(join(root, dir, name)) && !(file === 'tsconfig.json' && existsSync(join(root, dir, name, 'tsconfig.app.json')))) {
         projects.push(rel);
       }
     }
