@@ -1,6 +1,15 @@
 import { bootstrapApplication } from '@angular/platform-browser';
-import { appConfig } from './app/app.config';
 import { App } from './app/app';
+import { appConfig } from './app/app.config';
+import { loadRuntimeConfig } from './app/core/runtime-config';
 
-bootstrapApplication(App, appConfig)
-  .catch((err) => console.error(err));
+// The configuration comes from the server at run time, so one build serves every environment.
+loadRuntimeConfig()
+  .then((config) => bootstrapApplication(App, appConfig(config)))
+  .catch((error: unknown) => {
+    console.error(error);
+    const message = document.createElement('p');
+    message.setAttribute('role', 'alert');
+    message.textContent = 'The application could not start: its configuration is missing or invalid. Please try again later.';
+    document.body.replaceChildren(message);
+  });

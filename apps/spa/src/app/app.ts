@@ -1,12 +1,23 @@
-import { Component, signal } from '@angular/core';
-import { RouterOutlet } from '@angular/router';
+import { ChangeDetectionStrategy, Component, inject } from '@angular/core';
+import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { AuthSession } from './auth/auth-session';
+import { ProblemMessage } from './shared/problem-message';
 
 @Component({
-  imports: [RouterOutlet],
   selector: 'app-root',
-  styleUrl: './app.css',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, ProblemMessage],
   templateUrl: './app.html',
+  styleUrl: './app.css',
 })
 export class App {
-  protected readonly title = signal('spa');
+  protected readonly auth = inject(AuthSession);
+
+  protected logIn(): void {
+    void this.auth.login();
+  }
+
+  protected logOut(): void {
+    void this.auth.logout();
+  }
 }

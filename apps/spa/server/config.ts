@@ -1,0 +1,58 @@
+// The SPA server's environment, validated at start-up. Everything the browser app needs at run
+// time is served from here as /config.json, so pointing the SPA at another IdP needs no rebuild.
+import { int, loadConfig, port, str, url, type ConfigOf } from '@suite/config';
+import * as d from './defaults.ts';
+
+export const spaSchema = {
+  SPA_PORT: port({ doc: 'Port the SPA server listens on', default: '4200' }),
+  SPA_HOST: str({ doc: 'Interface the SPA server listens on', default: '127.0.0.1' }),
+  SPA_PUBLIC_URL: url({ doc: 'Origin the browser uses for the SPA, also the redirect and post-logout URI (defaults to http://localhost:SPA_PORT)', default: '' }),
+  SPA_AUTHORITY: url({ doc: 'OpenID Provider (issuer) URL: the embedded IdP or an Auth0 tenant', default: d.AUTHORITY }),
+  SPA_CLIENT_ID: str({ doc: 'Client id of the SPA at the IdP', default: d.CLIENT_ID }),
+  SPA_AUDIENCE: str({ doc: 'API identifier requested as Auth0 `audience`', default: d.AUDIENCE }),
+  SPA_SCOPE: str({ doc: 'Scopes requested at login and on every refresh', default: d.SCOPE }),
+  SPA_API_URL: url({ doc: 'Base URL of the API; only its exact origin receives the access token', default: d.API_URL }),
+  SPA_RENEW_BEFORE_EXPIRY: int({ doc: 'Seconds before access-token expiry at which the SPA renews it', default: String(d.RENEW_BEFORE_EXPIRY_SECONDS), min: 1, max: 3600 }),
+};
+
+export type SpaEnv = ConfigOf<typeof spaSchema>;
+
+/** What /config.json tells the browser app (mirrored by src/app/core/runtime-config.ts). */
+export interface BrowserConfig {
+  authority: string;
+  clientId: string;
+  audience: string;
+  scope: string;
+  apiUrl: string;
+  redirectUrl: string;
+  renewBeforeExpirySeconds: number;
+}
+
+export interface SpaConfig {
+  host: string;
+  port: number;
+  browser: BrowserConfig;
+  /** Origins the page may connect to besides itself. */
+  connectOrigins: string[];
+}
+
+export function readSpaConfig(env: Record<string, string | undefined> = process.env): SpaConfig {
+  const raw = loadConfig(spaSchema, env);
+  const redirectUrl = (raw.SPA_PUBLIC_URL || `http://localhost:${raw.SPA_PORT}`).replace(/\/$/, '');
+  const authority = raw.SPA_AUTHORITY.replace(/\/$/, '');
+  const apiUrl = raw.SPA_API_URL.replace(/\/$/, '');
+  return {
+    host: raw.SPA_HOST,
+    port: raw.SPA_PORT,
+    browser: {
+      authority,
+      clientId: raw.SPA_CLIENT_ID,
+      audience: raw.SPA_AUDIENCE,
+      scope: raw.SPA_SCOPE,
+      apiUrl,
+      redirectUrl,
+      renewBeforeExpirySeconds: raw.SPA_RENEW_BEFORE_EXPIRY,
+    },
+    connectOrigins: [new URL(authority).origin, new URL(apiUrl).origin],
+  };
+}

@@ -1,0 +1,245 @@
+import { HttpClient, HttpErrorResponse } from '@angular/common/http';
+import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
+import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult } from 'angular-auth-oidc-client';
+import { filter, firstValueFrom, fromEvent } from 'rxjs';
+import { BrowserNavigation } from '../../core/browser-navigation';
+import { RUNTIME_CONFIG } from '../../core/runtime-config';
+import { AuthSession, type ApiRequest, type AuthStatus, type AuthUser, type RenewalRecord, type SessionDetails } from '../auth-session';
+import { claimTime, decodeJwtPayload } from '../jwt-claims';
+import { ApiError, problemForStatus, type Problem } from '../problem';
+import { OIDC_CONFIG_ID } from './oidc-config';
+import { SplitSecurityStorage } from './split-security-storage';
+
+/** The library's Web Lock around refreshes; logout revokes under it too. */
+export const REFRESH_LOCK_NAME = `angular-auth-oidc-client-refresh-token-${OIDC_CONFIG_ID}`;
+
+interface TokenSnapshot {
+  readonly idClaims: Record<string, unknown> | null;
+  readonly accessClaims: Record<string, unknown> | null;
+  readonly scope: string | undefined;
+  readonly expiresAt: number | null;
+}
+
+/** AuthSession over angular-auth-oidc-client: code flow + PKCE, rotating refresh tokens in the browser. */
+@Injectable()
+export class OidcAuthSession extends AuthSession {
+  private readonly oidc = inject(OidcSecurityService);
+  private readonly events = inject(PublicEventsService);
+  private readonly http = inject(HttpClient);
+  private readonly config = inject(RUNTIME_CONFIG);
+  private readonly storage = inject(SplitSecurityStorage);
+  private readonly navigation = inject(BrowserNavigation);
+
+  private readonly ready = signal(false);
+  private readonly tokens = signal<TokenSnapshot | null>(null);
+  private readonly lastRenewal = signal<RenewalRecord | null>(null);
+  private readonly problemState = signal<Problem | null>(null);
+
+  override readonly problem = this.problemState.asReadonly();
+  override readonly isAuthenticated = computed(() => this.ready() && this.oidc.authenticated().isAuthenticated && this.tokens() !== null);
+  override readonly status = computed<AuthStatus>(() => (!this.ready() ? 'initializing' : this.isAuthenticated() ? 'authenticated' : 'anonymous'));
+  override readonly user = computed<AuthUser | null>(() => {
+    const claims = this.isAuthenticated() ? this.tokens()?.idClaims : null;
+    if (!claims || typeof claims['sub'] !== 'string') return null;
+    const name = [claims['name'], claims['nickname'], claims['preferred_username'], claims['sub']].find((v) => typeof v === 'string' && v !== '');
+    const email = typeof claims['email'] === 'string' ? claims['email'] : undefined;
+    return { sub: claims['sub'], name: name as string, ...(email ? { email } : {}), claims };
+  });
+  override readonly details = computed<SessionDetails | null>(() => {
+    const tokens = this.tokens();
+    if (!this.isAuthenticated() || !tokens) return null;
+    const scope = tokens.scope ?? (typeof tokens.accessClaims?.['scope'] === 'string' ? tokens.accessClaims['scope'] : '');
+    const expiresAt = tokens.expiresAt;
+    return {
+      scopes: scope.split(' ').filter((s) => s !== ''),
+      loggedInAt: claimTime(tokens.idClaims, 'auth_time') ?? claimTime(tokens.idClaims, 'iat'),
+      accessTokenIssuedAt: claimTime(tokens.accessClaims, 'iat'),
+      accessTokenExpiresAt: expiresAt,
+      renewsAt: expiresAt === null ? null : expiresAt - this.config.renewBeforeExpirySeconds * 1000,
+      lastRenewal: this.lastRenewal(),
+    };
+  });
+
+  constructor() {
+    super();
+    const destroyRef = inject(DestroyRef);
+    this.events
+      .registerForEvents()
+      .pipe(takeUntilDestroyed(destroyRef))
+      .subscribe((event) => {
+        if (event.type === EventTypes.NewAuthenticationResult && event.value?.isRenewProcess) {
+          this.lastRenewal.set({ at: Date.now(), ok: event.value.isAuthenticated === true });
+        } else if (event.type === EventTypes.SilentRenewFailed) {
+          this.lastRenewal.set({ at: Date.now(), ok: false, detail: errorText(event.value) });
+        }
+        if ([EventTypes.NewAuthenticationResult, EventTypes.SilentRenewFailed, EventTypes.TokenExpired].includes(event.type)) {
+          void this.readTokens().then(() => this.noticeEndedSession());
+        }
+      });
+    // Another tab refreshed, logged in or logged out: the session is shared, follow it.
+    fromEvent<StorageEvent>(window, 'storage')
+      .pipe(filter((event) => this.storage.isOwnKey(event.key)), takeUntilDestroyed(destroyRef))
+      .subscribe(() => void this.followOtherTab());
+  }
+
+  override async initialize(): Promise<void> {
+    try {
+      const hasRefreshToken = !!(await firstValueFrom(this.oidc.getRefreshToken()));
+      // With an expired access token, checkAuth() alone reports signed-out; this one also refreshes.
+      const result = await firstValueFrom(hasRefreshToken ? this.oidc.checkAuthIncludingServer() : this.oidc.checkAuth());
+      if (!result.isAuthenticated && result.errorMessage) this.problemState.set(await this.diagnose(result.errorMessage));
+    } catch (error) {
+      this.problemState.set(await this.diagnose(errorText(error)));
+    }
+    await this.readTokens();
+    this.ready.set(true);
+  }
+
+  override async login(): Promise<void> {
+    this.problemState.set(null);
+    try {
+      await firstValueFrom(this.oidc.preloadAuthWellKnownDocument());
+    } catch {
+      this.problemState.set({ kind: 'idp-unreachable' });
+      return;
+    }
+    this.oidc.authorize();
+  }
+
+  override async logout(): Promise<void> {
+    // Revoke under the refresh lock so no other tab rotates the token in between. A failed
+    // revocation must not keep the user signed in: log it and go on to end the session.
+    await this.withRefreshLock(async () => {
+      try {
+        const refreshToken = await firstValueFrom(this.oidc.getRefreshToken());
+        if (refreshToken) await firstValueFrom(this.oidc.revokeRefreshToken(refreshToken));
+      } catch (error) {
+        console.warn('[auth] refresh-token revocation failed; logging out anyway:', errorText(error));
+      }
+    });
+    let endSessionUrl: string | null = null;
+    try {
+      await firstValueFrom(this.oidc.logoff(OIDC_CONFIG_ID, { urlHandler: (url) => (endSessionUrl = url) }), { defaultValue: null });
+    } catch (error) {
+      console.warn('[auth] building the end-session request failed:', errorText(error));
+    }
+    this.storage.clear();
+    this.tokens.set(null);
+    this.navigation.assign(endSessionUrl ?? this.config.redirectUrl);
+  }
+
+  override async renew(): Promise<void> {
+    try {
+      const result = await firstValueFrom(this.oidc.forceRefreshSession(), { defaultValue: null });
+      this.lastRenewal.set({ at: Date.now(), ok: !!result?.isAuthenticated, ...(result?.errorMessage ? { detail: result.errorMessage } : {}) });
+    } catch (error) {
+      this.lastRenewal.set({ at: Date.now(), ok: false, detail: errorText(error) });
+    }
+    await this.readTokens();
+    this.noticeEndedSession();
+  }
+
+  override async callApi<T>(request: ApiRequest): Promise<T> {
+    try {
+      return await this.send<T>(request);
+    } catch (error) {
+      // A token that died early (clock, revocation, sleep) gets one renewal and one retry.
+      if (error instanceof HttpErrorResponse && error.status === 401 && (await firstValueFrom(this.oidc.getRefreshToken()))) {
+        await this.renew();
+        if (this.isAuthenticated()) {
+          try {
+            return await this.send<T>(request);
+          } catch (retryError) {
+            throw this.toApiError(retryError);
+          }
+        }
+      }
+      throw this.toApiError(error);
+    }
+  }
+
+  override dismissProblem(): void {
+    this.problemState.set(null);
+  }
+
+  private send<T>(request: ApiRequest): Promise<T> {
+    const url = this.config.apiUrl.replace(/\/$/, '') + request.path;
+    return firstValueFrom(this.http.request<T>(request.method ?? 'GET', url, { body: request.body, responseType: 'json' }));
+  }
+
+  private toApiError(error: unknown): ApiError {
+    if (!(error instanceof HttpErrorResponse)) return new ApiError({ kind: 'failed', detail: errorText(error) }, -1);
+    const problem = problemForStatus(error.status, apiErrorDetail(error));
+    if (problem.kind === 'session-ended') this.problemState.set(problem);
+    return new ApiError(problem, error.status);
+  }
+
+  private async readTokens(): Promise<void> {
+    const result: AuthResult | null = await firstValueFrom(this.oidc.getAuthenticationResult(), { defaultValue: null });
+    if (!result?.access_token || !result.id_token) {
+      this.tokens.set(null);
+      return;
+    }
+    const accessClaims = decodeJwtPayload(result.access_token);
+    const storedExpiry = this.storage.readShared(OIDC_CONFIG_ID)?.['access_token_expires_at'];
+    this.tokens.set({
+      idClaims: decodeJwtPayload(result.id_token),
+      accessClaims,
+      scope: result.scope,
+      expiresAt: claimTime(accessClaims, 'exp') ?? (typeof storedExpiry === 'number' ? storedExpiry : null),
+    });
+  }
+
+  /** The library drops the tokens when a renewal is refused (revoked grant, expired refresh token). */
+  private noticeEndedSession(): void {
+    if (this.ready() && this.tokens() === null && this.lastRenewal()?.ok === false) {
+      this.problemState.set({ kind: 'session-ended' });
+    }
+  }
+
+  private async followOtherTab(): Promise<void> {
+    const shared = this.storage.readShared(OIDC_CONFIG_ID);
+    const sharedTokens = !!(shared?.['authnResult'] && shared['authzData']);
+    if (!sharedTokens && this.oidc.authenticated().isAuthenticated) {
+      this.oidc.logoffLocal();
+    } else if (sharedTokens && !this.oidc.authenticated().isAuthenticated) {
+      await firstValueFrom(this.oidc.checkAuth());
+      this.problemState.set(null);
+    }
+    await this.readTokens();
+  }
+
+  private async withRefreshLock(work: () => Promise<void>): Promise<void> {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (!locks) return work();
+    await locks.request(REFRESH_LOCK_NAME, work);
+  }
+
+  /** Tells "the IdP did not answer" from other failures, so the user gets the right message. */
+  private async diagnose(message: string): Promise<Problem> {
+    try {
+      const response = await fetch(new URL('.well-known/openid-configuration', this.config.authority.replace(/\/?$/, '/')), { cache: 'no-store' });
+      if (response.ok) return { kind: 'failed', detail: message };
+    } catch {
+      // fall through: unreachable
+    }
+    return { kind: 'idp-unreachable' };
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : 'unknown error';
+}
+
+/** The OAuth error code of a 401/403 (WWW-Authenticate or JSON body), never the token. */
+function apiErrorDetail(error: HttpErrorResponse): string | undefined {
+  const body: unknown = error.error;
+  if (typeof body === 'object' && body !== null) {
+    const record = body as Record<string, unknown>;
+    const text = record['detail'] ?? record['error_description'] ?? record['error'];
+    if (typeof text === 'string') return text;
+  }
+  return undefined;
+}

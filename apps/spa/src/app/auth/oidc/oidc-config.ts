@@ -1,0 +1,41 @@
+import { LogLevel, type OpenIdConfiguration } from 'angular-auth-oidc-client';
+import type { RuntimeConfig } from '../../core/runtime-config';
+
+/** One configuration only; its id names the storage entry and the cross-tab refresh lock. */
+export const OIDC_CONFIG_ID = 'spa';
+
+/** How often each tab checks whether the token needs renewing (seconds). */
+const TOKEN_CHECK_INTERVAL_SECONDS = 2;
+
+export function buildOidcConfig(config: RuntimeConfig): OpenIdConfiguration {
+  return {
+    configId: OIDC_CONFIG_ID,
+    authority: config.authority,
+    clientId: config.clientId,
+    redirectUrl: config.redirectUrl,
+    postLogoutRedirectUri: config.redirectUrl,
+    scope: config.scope,
+    responseType: 'code',
+    // Auth0 picks the API by `audience`; the embedded IdP maps it to a resource indicator.
+    customParamsAuthRequest: { audience: config.audience },
+    // Auth0 needs the scope again on refresh, or it narrows the new access token.
+    customParamsRefreshTokenRequest: { scope: config.scope },
+    silentRenew: true,
+    useRefreshToken: true,
+    // Serialises refreshes of all tabs (Web Locks) over the shared storage: rotation is safe.
+    useRefreshTokenLock: true,
+    ignoreNonceAfterRefresh: true,
+    renewTimeBeforeTokenExpiresInSeconds: config.renewBeforeExpirySeconds,
+    tokenRefreshInSeconds: TOKEN_CHECK_INTERVAL_SECONDS,
+    silentRenewTimeoutInSeconds: 20,
+    // API access tokens are bound to the API: the IdP's userinfo refuses them. Claims come from the ID token.
+    autoUserInfo: false,
+    renewUserInfoAfterTokenRenew: false,
+    // The interceptor of this app attaches tokens by exact origin; the library's prefix match is off.
+    secureRoutes: [],
+    startCheckSession: false,
+    triggerAuthorizationResultEvent: false,
+    historyCleanupOff: false,
+    logLevel: LogLevel.Warn,
+  };
+}

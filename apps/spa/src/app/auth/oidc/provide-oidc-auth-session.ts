@@ -1,0 +1,18 @@
+import type { EnvironmentProviders, Provider } from '@angular/core';
+import { AbstractSecurityStorage, provideAuth } from 'angular-auth-oidc-client';
+import type { RuntimeConfig } from '../../core/runtime-config';
+import { AuthSession } from '../auth-session';
+import { buildOidcConfig } from './oidc-config';
+import { OidcAuthSession } from './oidc-auth-session';
+import { SplitSecurityStorage } from './split-security-storage';
+
+/** Wires AuthSession to the OIDC implementation. Pair with `accessTokenInterceptor` in provideHttpClient. */
+export function provideOidcAuthSession(config: RuntimeConfig): (Provider | EnvironmentProviders)[] {
+  return [
+    provideAuth({ config: buildOidcConfig(config) }),
+    // Must come after provideAuth, which registers its own default storage.
+    { provide: AbstractSecurityStorage, useExisting: SplitSecurityStorage },
+    OidcAuthSession,
+    { provide: AuthSession, useExisting: OidcAuthSession },
+  ];
+}

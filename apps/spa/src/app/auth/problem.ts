@@ -1,0 +1,29 @@
+/** What went wrong, in the terms the user needs to act on. */
+export type ProblemKind = 'session-ended' | 'forbidden' | 'api-unreachable' | 'idp-unreachable' | 'failed';
+
+export interface Problem {
+  readonly kind: ProblemKind;
+  /** Technical detail for the 'failed' kind; never contains a token. */
+  readonly detail?: string;
+}
+
+/** Raised by AuthSession.callApi; pages show it with <app-problem-message>. */
+export class ApiError extends Error {
+  readonly problem: Problem;
+  readonly status: number;
+
+  constructor(problem: Problem, status: number) {
+    super(problem.detail ?? problem.kind);
+    this.name = 'ApiError';
+    this.problem = problem;
+    this.status = status;
+  }
+}
+
+/** Maps an HTTP status (0 = no answer at all) to the problem the user sees. */
+export function problemForStatus(status: number, detail?: string): Problem {
+  if (status === 0) return { kind: 'api-unreachable' };
+  if (status === 401) return { kind: 'session-ended' };
+  if (status === 403) return { kind: 'forbidden' };
+  return { kind: 'failed', detail: detail ?? `The API answered ${status}.` };
+}

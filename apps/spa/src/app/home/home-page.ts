@@ -1,0 +1,76 @@
+import { ChangeDetectionStrategy, Component, effect, inject, signal } from '@angular/core';
+import { AuthSession } from '../auth/auth-session';
+import { ApiError, type Problem } from '../auth/problem';
+import { API_PATHS } from '../core/api-paths';
+import { ProblemMessage } from '../shared/problem-message';
+
+/** Whatever the API answers for the user, as lines of text. */
+export function userDataLines(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
+  if (typeof value === 'string') return [value];
+  if (typeof value === 'object' && value !== null && 'data' in value) return userDataLines((value as { data: unknown }).data);
+  return [JSON.stringify(value)];
+}
+
+@Component({
+  selector: 'app-home-page',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [ProblemMessage],
+  template: `
+    <h1>Home</h1>
+    @switch (auth.status()) {
+      @case ('anonymous') {
+        <p>This app signs you in with OpenID Connect and calls a protected API on your behalf.</p>
+        <button type="button" class="primary" (click)="logIn()">Log in</button>
+      }
+      @case ('authenticated') {
+        <p>Welcome, {{ auth.user()?.name }}.</p>
+        <section aria-labelledby="api-data-heading">
+          <h2 id="api-data-heading">Your data from the API</h2>
+          @if (problem(); as problem) {
+            <app-problem-message [problem]="problem" />
+          } @else if (lines(); as lines) {
+            <ul data-testid="user-data">
+              @for (line of lines; track $index) {
+                <li>{{ line }}</li>
+              }
+            </ul>
+          } @else {
+            <p aria-live="polite">Loading…</p>
+          }
+          <button type="button" (click)="load()">Reload data</button>
+        </section>
+        <button type="button" (click)="logOut()">Log out</button>
+      }
+    }
+  `,
+})
+export class HomePage {
+  protected readonly auth = inject(AuthSession);
+  protected readonly lines = signal<string[] | null>(null);
+  protected readonly problem = signal<Problem | null>(null);
+
+  constructor() {
+    effect(() => {
+      if (this.auth.isAuthenticated()) void this.load();
+    });
+  }
+
+  protected async load(): Promise<void> {
+    this.problem.set(null);
+    this.lines.set(null);
+    try {
+      this.lines.set(userDataLines(await this.auth.callApi<unknown>({ path: API_PATHS.userOne })));
+    } catch (error) {
+      this.problem.set(error instanceof ApiError ? error.problem : { kind: 'failed' });
+    }
+  }
+
+  protected logIn(): void {
+    void this.auth.login();
+  }
+
+  protected logOut(): void {
+    void this.auth.logout();
+  }
+}
