@@ -1,0 +1,118 @@
+// Builds the resource API (no listening here: see server.ts). Tests drive it with inject().
+import cors from '@fastify/cors';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { Authority } from './authority.ts';
+import type { ApiConfig } from './config.ts';
+import { BODY_LIMIT_BYTES, CORS_MAX_AGE_SECONDS } from './defaults.ts';
+import { Introspector } from './introspection.ts';
+import { NotesStore } from './notes-store.ts';
+import { buildPolicies } from './policies.ts';
+import authentication from './plugins/authentication.ts';
+import errors from './plugins/errors.ts';
+import openapi, { SWAGGER_PREFIX } from './plugins/openapi.ts';
+import { healthRoutes } from './routes/health.ts';
+import { notesRoutes } from './routes/notes.ts';
+import { noteSchema, problemSchema } from './routes/schemas.ts';
+import { userOneRoutes } from './routes/user-one.ts';
+import { TokenValidator } from './token-validator.ts';
+import { VerifiedTokenCache } from './verified-token-cache.ts';
+import { AccessTokenVerifier } from './verify-access-token.ts';
+
+export interface Api {
+  app: FastifyInstance;
+  authority: Authority;
+  tokenCache: VerifiedTokenCache;
+  introspector: Introspector;
+  store: NotesStore;
+}
+
+export interface BuildOptions {
+  /** Fastify logger setting; defaults to JSON logs at API_LOG_LEVEL. */
+  logger?: FastifyServerOptions['logger'];
+  /** Clock in milliseconds, for tests. */
+  now?: () => number;
+}
+
+/** Log options: tokens, cookies and query strings never reach a log line. */
+export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+  return {
+    level,
+    base: { app: 'api' },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'authorization', 'token', 'access_token'],
+      censor: '[redacted]',
+    },
+    serializers: {
+      // The path only: a token pasted into the query string must not be logged either.
+      req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?', 1)[0], remoteAddress: req.ip }),
+    },
+  };
+}
+
+export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.API_LOG_LEVEL),
+    // One line per request only at debug level: the hot path stays free of I/O.
+    logController: new LogController({ disableRequestLogging: config.API_LOG_LEVEL !== 'debug' }),
+    routerOptions: { caseSensitive: false } as FastifyServerOptions['routerOptions'],
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+  });
+
+  const now = options.now ?? Date.now;
+  const tokenCache = new VerifiedTokenCache(config.AUTH_TOKEN_CACHE_SIZE);
+  const authority = new Authority({
+    issuer: config.AUTH_AUTHORITY,
+    algorithms: config.AUTH_ALGORITHMS,
+    jwksMaxAgeMs: config.AUTH_JWKS_MAX_AGE * 1000,
+    jwksCooldownMs: config.AUTH_JWKS_COOLDOWN * 1000,
+    now,
+    log: (level, msg) => app.log[level](msg),
+    onKeysRetired: () => tokenCache.dropRetired(),
+  });
+  const verifier = new AccessTokenVerifier({
+    issuer: config.AUTH_AUTHORITY,
+    audience: config.AUTH_AUDIENCE,
+    algorithms: config.AUTH_ALGORITHMS,
+    tokenTypes: config.AUTH_TOKEN_TYPES,
+    clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE,
+    now,
+  }, authority, tokenCache);
+  const introspector = new Introspector({
+    issuer: config.AUTH_AUTHORITY,
+    audience: config.AUTH_AUDIENCE,
+    clientId: config.API_CLIENT_ID,
+    clientSecret: config.API_CLIENT_SECRET,
+    cacheTtlSeconds: config.AUTH_INTROSPECTION_CACHE_TTL,
+    clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE,
+    now,
+  }, authority);
+  const validator = new TokenValidator(config.AUTH_TOKEN_FORMAT, verifier, introspector);
+  const store = new NotesStore(config.API_DATA_DIR);
+  const policies = buildPolicies({ requiredScope: config.AUTH_REQUIRED_SCOPE, allowedClients: config.AUTH_ALLOWED_CLIENTS });
+
+  app.addSchema(problemSchema);
+  app.addSchema(noteSchema);
+  app.register(cors, {
+    origin: config.API_CORS_ORIGINS,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    exposedHeaders: ['WWW-Authenticate'],
+    credentials: false,
+    maxAge: CORS_MAX_AGE_SECONDS,
+    strictPreflight: true,
+  });
+  app.register(authentication, { validator, policies, maxTokenLength: config.AUTH_MAX_TOKEN_LENGTH, publicPrefixes: [SWAGGER_PREFIX] });
+  app.register(errors);
+  app.register(openapi, { authority, audience: config.AUTH_AUDIENCE, requiredScope: config.AUTH_REQUIRED_SCOPE, swaggerClientId: config.API_SWAGGER_CLIENT_ID });
+  app.register(healthRoutes, { authority });
+  app.register(userOneRoutes, { requiredScope: config.AUTH_REQUIRED_SCOPE });
+  app.register(notesRoutes, { store, requiredScope: config.AUTH_REQUIRED_SCOPE });
+
+  app.addHook('onClose', async () => {
+    authority.stop();
+    store.close();
+  });
+  void authority.start();
+  return { app, authority, tokenCache, introspector, store };
+}

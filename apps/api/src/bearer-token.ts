@@ -1,0 +1,37 @@
+// Reads the bearer token from the one place RFC 6750 §2.1 allows here: a single Authorization
+// header. The length is capped before anything else looks at the value. Tokens in the query
+// string or the body are never read.
+import type { IncomingMessage } from 'node:http';
+import { invalidRequest, invalidToken, missingToken } from './problem.ts';
+
+/** RFC 6750 §2.1 b64token. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+function authorizationHeaderCount(raw: IncomingMessage): number {
+  // Node keeps only the first Authorization header in `headers`; rawHeaders has them all.
+  const h = raw.rawHeaders;
+  let n = 0;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') n++;
+  }
+  return n;
+}
+
+export function bearerToken(raw: IncomingMessage, maxTokenLength: number, queryHasToken: boolean): string {
+  const header = raw.headers.authorization;
+  if (header === undefined) throw missingToken();
+  if (header.length > maxTokenLength + 7) throw invalidToken('oversized');
+  if (authorizationHeaderCount(raw) !== 1) throw invalidRequest('several Authorization headers');
+  // The scheme is case-insensitive (RFC 9110 §11.1), followed by exactly one space.
+  if (header.length < 8 || header.charCodeAt(6) !== 32 || header.slice(0, 6).toLowerCase() !== 'bearer') {
+    // Another scheme (Basic, ...) is not a bearer token at all: answer as if none was sent.
+    if (/^bearer(\s|$)/i.test(header)) throw invalidToken('malformed bearer credentials');
+    throw missingToken();
+  }
+  // RFC 6750 §3.1: more than one way of sending a token is an invalid request.
+  if (queryHasToken) throw invalidRequest('token also in the query string');
+  const token = header.slice(7);
+  if (!B64TOKEN.test(token)) throw invalidToken('not a b64token');
+  return token;
+}

@@ -1,0 +1,85 @@
+// Every security-relevant default of the resource API, in one place. Each can be overridden by the
+// environment variable named beside it (see config.ts and the README's configuration table).
+
+/** Issuer of the embedded IdP; its discovery document gives jwks_uri and the introspection endpoint. AUTH_AUTHORITY */
+export const AUTHORITY = 'http://localhost:4400';
+/** Our API identifier: the `aud` every accepted access token must carry (Auth0's API "identifier"). AUTH_AUDIENCE */
+export const AUDIENCE = 'https://auth0-api-spa';
+/** Client ids whose tokens the reference policy accepts (the `azp`/`client_id` requirement). AUTH_ALLOWED_CLIENTS */
+export const ALLOWED_CLIENTS = ['spa'];
+/** Scope the reference policy `p-user-api-auth0` requires. AUTH_REQUIRED_SCOPE */
+export const REQUIRED_SCOPE = 'auth0-user-api-spa';
+
+/**
+ * Signature algorithms accepted, asymmetric only (HS* would let anyone holding the public key forge
+ * tokens; `none` is never accepted). The IdP and Auth0 both sign with RS256. AUTH_ALGORITHMS
+ */
+export const ALGORITHMS = ['RS256'];
+export const SUPPORTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+/** RSA keys shorter than this are ignored in the JWKS. */
+export const MIN_RSA_MODULUS_BITS = 2048;
+
+/**
+ * JOSE `typ` values accepted (compared case-insensitively, `application/` prefix optional).
+ * RFC 9068 access tokens say `at+jwt`; Auth0's default token profile says `JWT`. AUTH_TOKEN_TYPES
+ */
+export const TOKEN_TYPES = ['at+jwt'];
+/** `jwt` (self-contained, verified locally), `reference` (opaque, introspected) or `auto` (JWS shape decides). AUTH_TOKEN_FORMAT */
+export const TOKEN_FORMAT = 'auto' as const;
+
+/** Clock skew allowed on exp, nbf and iat, in seconds: small, because access tokens live minutes. AUTH_CLOCK_TOLERANCE */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+/** Longest Authorization header value read at all; longer ones are refused before any parsing. AUTH_MAX_TOKEN_LENGTH */
+export const MAX_TOKEN_LENGTH = 4096;
+/** Longest `kid` taken from a token header (it is only ever a map key, never a path or query). */
+export const MAX_KID_LENGTH = 256;
+
+/** Verified JWTs kept so a reused token skips the signature check; 0 disables the cache. AUTH_TOKEN_CACHE_SIZE */
+export const TOKEN_CACHE_SIZE = 10_000;
+
+/** How long a fetched JWKS is fresh; after that it is refreshed in the background while still used. AUTH_JWKS_MAX_AGE */
+export const JWKS_MAX_AGE_SECONDS = 10 * 60;
+/** An unknown `kid` may trigger a JWKS refetch at most once per this period (floods of made-up kids cost one fetch). AUTH_JWKS_COOLDOWN */
+export const JWKS_COOLDOWN_SECONDS = 10;
+/** Timeout of every request to the IdP (discovery, JWKS, introspection). */
+export const IDP_REQUEST_TIMEOUT_MS = 5_000;
+/** Largest discovery document, JWKS or introspection response read from the IdP. */
+export const IDP_MAX_RESPONSE_BYTES = 256 * 1024;
+/** Retry delays while the issuer's metadata and keys cannot be loaded at start-up (doubling, capped). */
+export const METADATA_RETRY_MIN_MS = 250;
+export const METADATA_RETRY_MAX_MS = 10_000;
+
+/** Client the API authenticates as when introspecting reference tokens (client_secret_basic). API_CLIENT_ID */
+export const INTROSPECTION_CLIENT_ID = 'api';
+/** Development secret of the `api` client, the same default as the embedded IdP's. API_CLIENT_SECRET */
+export const INTROSPECTION_CLIENT_SECRET = 'dev-api-secret-change-me';
+/**
+ * An active introspection result is reused until the token's exp or this bound, whichever is first:
+ * the bound is how long a revoked reference token may still be accepted. AUTH_INTROSPECTION_CACHE_TTL
+ */
+export const INTROSPECTION_CACHE_TTL_SECONDS = 30;
+/** Inactive results are remembered this long so a replayed dead token costs one introspection. */
+export const INTROSPECTION_NEGATIVE_TTL_SECONDS = 30;
+/** Entries in the introspection cache. */
+export const INTROSPECTION_CACHE_SIZE = 10_000;
+/** Introspection calls in flight at once; more are refused with 503 instead of flooding the IdP. */
+export const INTROSPECTION_MAX_IN_FLIGHT = 64;
+
+/** Browser origins allowed by CORS (the SPA). API_CORS_ORIGINS */
+export const CORS_ORIGINS = ['http://localhost:4200'];
+/** How long browsers may cache a preflight answer. */
+export const CORS_MAX_AGE_SECONDS = 600;
+
+/** Public client Swagger UI signs in with (authorization code + PKCE). API_SWAGGER_CLIENT_ID */
+export const SWAGGER_CLIENT_ID = 'swagger';
+
+/** Largest request body accepted (notes are at most 1000 characters). */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+/** Longest note text, in characters. */
+export const NOTE_MAX_LENGTH = 1000;
+/** Notes one user may keep; more are refused with 409 so one account cannot fill the disk. */
+export const NOTES_PER_USER_MAX = 1000;
+
+/** Time given to in-flight requests on SIGTERM before the process exits anyway. */
+export const SHUTDOWN_GRACE_MS = 10_000;

@@ -1,0 +1,71 @@
+// Per-user notes in SQLite (node:sqlite). Every statement is scoped by owner: there is no query
+// that reads or deletes a note without naming whose it is.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+
+export interface Note {
+  id: string;
+  text: string;
+  createdAt: string;
+}
+
+interface NoteRow {
+  id: string;
+  text: string;
+  created_at: string;
+}
+
+export class NotesStore {
+  private readonly db: DatabaseSync;
+  private readonly listStmt: StatementSync;
+  private readonly countStmt: StatementSync;
+  private readonly insertStmt: StatementSync;
+  private readonly deleteStmt: StatementSync;
+
+  /** Opens (creating if needed) `notes.sqlite` in `dataDir`. */
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = new DatabaseSync(join(dataDir, 'notes.sqlite'));
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS notes (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX IF NOT EXISTS notes_by_owner ON notes (owner, created_at);
+    `);
+    this.listStmt = this.db.prepare('SELECT id, text, created_at FROM notes WHERE owner = ? ORDER BY created_at, id');
+    this.countStmt = this.db.prepare('SELECT count(*) AS n FROM notes WHERE owner = ?');
+    this.insertStmt = this.db.prepare('INSERT INTO notes (id, owner, text, created_at) VALUES (?, ?, ?, ?)');
+    this.deleteStmt = this.db.prepare('DELETE FROM notes WHERE id = ? AND owner = ?');
+  }
+
+  list(owner: string): Note[] {
+    return (this.listStmt.all(owner) as unknown as NoteRow[]).map((r) => ({ id: r.id, text: r.text, createdAt: r.created_at }));
+  }
+
+  count(owner: string): number {
+    return Number((this.countStmt.get(owner) as { n: number }).n);
+  }
+
+  create(owner: string, text: string): Note {
+    const note = { id: randomUUID(), text, createdAt: new Date().toISOString() };
+    this.insertStmt.run(note.id, owner, note.text, note.createdAt);
+    return note;
+  }
+
+  /** True when the note existed and belonged to `owner`. */
+  delete(owner: string, id: string): boolean {
+    return Number(this.deleteStmt.run(id, owner).changes) === 1;
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}

@@ -1,0 +1,87 @@
+// Named authorization policies, declared here and only here, built from requirements as in
+// ASP.NET Core: a policy passes when every one of its requirements passes. A route names its
+// policy in `config.policy`; a route naming none gets the default policy (any valid token), and
+// only routes marked `config.public` skip authentication altogether.
+import { forbidden, insufficientScope, type BearerError } from './problem.ts';
+import type { Principal } from './principal.ts';
+
+/** A requirement answers undefined when met, or the refusal to send. */
+export interface Requirement {
+  readonly description: string;
+  check(principal: Principal): BearerError | undefined;
+}
+
+export interface Policy {
+  readonly name: string;
+  readonly requirements: readonly Requirement[];
+  /** Undefined when every requirement passes, else the first refusal. */
+  evaluate(principal: Principal): BearerError | undefined;
+}
+
+/** Any authenticated caller: the token itself was valid. */
+export function requireAuthenticatedUser(): Requirement {
+  return { description: 'authenticated', check: () => undefined };
+}
+
+/** The token's scope contains `scope` (403 insufficient_scope naming it otherwise). */
+export function requireScope(scope: string): Requirement {
+  return {
+    description: `scope contains ${scope}`,
+    check: (p) => (p.scopes.has(scope) ? undefined : insufficientScope(scope)),
+  };
+}
+
+/** The token was issued to one of `clientIds` (azp, or client_id when there is no azp). */
+export function requireClient(clientIds: readonly string[]): Requirement {
+  const allowed = new Set(clientIds);
+  return {
+    description: `azp in ${[...allowed].join(', ')}`,
+    check: (p) => (p.clientId !== undefined && allowed.has(p.clientId) ? undefined : forbidden(`client ${p.clientId ?? '(none)'} not allowed`)),
+  };
+}
+
+/** A string claim equal to one of `values`. */
+export function requireClaim(name: string, values: readonly string[]): Requirement {
+  const allowed = new Set(values);
+  return {
+    description: `${name} in ${values.join(', ')}`,
+    check: (p) => {
+      const v = p.claims[name];
+      return typeof v === 'string' && allowed.has(v) ? undefined : forbidden(`claim ${name} not satisfied`);
+    },
+  };
+}
+
+export function policy(name: string, ...requirements: Requirement[]): Policy {
+  const reqs = [requireAuthenticatedUser(), ...requirements];
+  return {
+    name,
+    requirements: reqs,
+    evaluate(principal) {
+      for (const r of reqs) {
+        const refusal = r.check(principal);
+        if (refusal) return refusal;
+      }
+      return undefined;
+    },
+  };
+}
+
+export const DEFAULT_POLICY = 'default';
+/** The reference design's policy: the API scope, from one of the allowed clients. */
+export const USER_API_POLICY = 'p-user-api-auth0';
+
+export interface PolicySettings {
+  requiredScope: string;
+  allowedClients: readonly string[];
+}
+
+export type PolicyName = typeof DEFAULT_POLICY | typeof USER_API_POLICY;
+
+export function buildPolicies(settings: PolicySettings): ReadonlyMap<string, Policy> {
+  const all: Policy[] = [
+    policy(DEFAULT_POLICY),
+    policy(USER_API_POLICY, requireScope(settings.requiredScope), requireClient(settings.allowedClients)),
+  ];
+  return new Map(all.map((p) => [p.name, p]));
+}
