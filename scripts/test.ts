@@ -1,7 +1,7 @@
 // `npm test`: system packages, type check, the SPA's own unit tests, then every node:test file.
 // node's test runner goes last so that its summary closes the output.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureSystemDeps } from './system-deps.ts';
 
@@ -19,7 +19,9 @@ function step(name: string, cmd: string, args: string[]): void {
 
 if (!ensureSystemDeps()) failures++;
 step('type check', process.execPath, [join(root, 'scripts', 'typecheck.ts')]);
-if (existsSync(join(root, 'apps', 'spa', 'package.json'))) {
+const spaSrc = join(root, 'apps', 'spa', 'src');
+const spaHasSpecs = existsSync(spaSrc) && readdirSync(spaSrc, { recursive: true }).some((f) => String(f).endsWith('.spec.ts'));
+if (spaHasSpecs) {
   step('SPA unit tests', 'npm', ['run', 'test', '--workspace', 'apps/spa']);
 }
 
