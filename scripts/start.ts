@@ -27,7 +27,7 @@ function startApp(app: AppEntry): ChildProcess {
   return child;
 }
 
-async function waitHealthy(app: AppEntry, timeoutMs = 60_000): Promise<void> {
+async function waitHealthy(app: AppEntry, timeoutMs = 180_000): Promise<void> {
   const url = `http://127.0.0.1:${appPort(app)}${app.healthPath}`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
