@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type Provider from 'oidc-provider';
+import type { JWK } from 'oidc-provider';
 import { loadClients } from './clients.ts';
 import type { IdpConfig } from './config.ts';
 import { contentSecurityPolicy, retiredKeyGraceSeconds, type SigningAlg } from './defaults.ts';
@@ -24,6 +25,7 @@ export interface Idp {
   provider(): Provider;
   /** Reloads signing keys from the store; returns true when the published set changed. */
   reloadKeys(): Promise<boolean>;
+  logger: Logger;
   close(): Promise<void>;
 }
 
@@ -49,14 +51,13 @@ export async function createIdp(config: IdpConfig, opts: { logger?: Logger; env?
   const alg = config.IDP_SIGNING_ALG as SigningAlg;
   const grace = retiredKeyGraceSeconds(config.IDP_ACCESS_TOKEN_TTL, config.IDP_ID_TOKEN_TTL);
 
-  const build = async () => {
-    const keys = await loadSigningKeys(store, alg, grace);
+  const build = (keys: JWK[]) => {
     const provider = createProvider({ config, registry, users, store, keys, cookieKeys, logger });
     keepOfflineAccess(provider);
     auditProviderEvents(provider, logger);
     return { provider, callback: provider.callback(), fingerprint: keySetFingerprint(keys) };
   };
-  let current = await build();
+  let current = build(await loadSigningKeys(store, alg, grace));
 
   const throttle = new LoginThrottle(store, {
     maxFailuresPerUser: config.IDP_LOGIN_MAX_FAILURES_PER_USER,
@@ -95,12 +96,13 @@ export async function createIdp(config: IdpConfig, opts: { logger?: Logger; env?
     handle,
     provider: () => current.provider,
     async reloadKeys() {
-      const next = await build();
-      if (next.fingerprint === current.fingerprint) return false;
-      current = next;
-      logger.log('info', 'signing_keys_reloaded', { kids: next.fingerprint });
+      const keys = await loadSigningKeys(store, alg, grace);
+      if (keySetFingerprint(keys) === current.fingerprint) return false;
+      current = build(keys);
+      logger.log('info', 'signing_keys_reloaded', { kids: current.fingerprint });
       return true;
     },
+    logger,
     async close() {
       await store.close();
     },

@@ -26,6 +26,7 @@ export const idpSchema = {
   IDP_SESSION_TTL: int({ doc: 'IdP login-session lifetime in seconds', default: String(d.SESSION_TTL_SECONDS), min: 60, max: 365 * 24 * 3600 }),
   IDP_LOGIN_MAX_FAILURES_PER_USER: int({ doc: 'Failed logins per username within the window before 429', default: String(d.LOGIN_THROTTLE.maxFailuresPerUser), min: 1, max: 10_000 }),
   IDP_LOGIN_MAX_FAILURES_PER_IP: int({ doc: 'Failed logins per client IP within the window before 429', default: String(d.LOGIN_THROTTLE.maxFailuresPerIp), min: 1, max: 100_000 }),
+  IDP_KEY_RELOAD_INTERVAL: int({ doc: 'Seconds between re-reads of the signing keys (picks up rotations)', default: String(d.KEY_RELOAD_INTERVAL_SECONDS), min: 1, max: 3600 }),
   IDP_SQLITE_SYNCHRONOUS: oneOf(['NORMAL', 'FULL'] as const, { doc: 'SQLite durability: NORMAL survives process crashes, FULL also power loss', default: d.SQLITE_SYNCHRONOUS }),
   API_CLIENT_SECRET: str({ doc: 'Secret of the confidential `api` client (introspection); required in production', default: '', secret: true }),
   IDP_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, { doc: 'Lowest level of log lines written', default: 'info' }),

@@ -66,6 +66,9 @@ export function contentSecurityPolicy(clientOrigins: readonly string[]): string 
 /** SQLite durability: WAL + synchronous=NORMAL survives a process crash (SIGKILL); FULL also survives power loss. IDP_SQLITE_SYNCHRONOUS */
 export const SQLITE_SYNCHRONOUS = 'NORMAL' as const;
 
+/** How often each instance re-reads the signing keys, picking up a rotation made elsewhere. IDP_KEY_RELOAD_INTERVAL */
+export const KEY_RELOAD_INTERVAL_SECONDS = 30;
+
 /** How long a retired signing key stays in the JWKS: longer than any token it signed can live. */
 export function retiredKeyGraceSeconds(accessTokenTtl: number, idTokenTtl: number): number {
   return Math.max(accessTokenTtl, idTokenTtl) + 5 * 60;

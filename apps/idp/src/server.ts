@@ -5,9 +5,6 @@ import { ConfigError } from '@suite/config';
 import { createIdp, type Idp } from './app.ts';
 import { readIdpConfig } from './config.ts';
 
-/** How often a rotation made by `npm run rotate-keys` (or another instance) is picked up. */
-const KEY_RELOAD_INTERVAL_MS = 30_000;
-
 let config: ReturnType<typeof readIdpConfig>;
 try {
   config = readIdpConfig();
@@ -31,7 +28,9 @@ const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, 
 server.listen(config.IDP_PORT, config.IDP_HOST, () => {
   console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', app: 'idp', event: 'listening', issuer: config.issuer, port: config.IDP_PORT }));
 });
-const reload = setInterval(() => { idp.reloadKeys().catch(() => {}); }, KEY_RELOAD_INTERVAL_MS);
+const reload = setInterval(() => {
+  idp.reloadKeys().catch((err: Error) => idp.logger.log('error', 'signing_keys_reload_failed', { message: err.message }));
+}, config.IDP_KEY_RELOAD_INTERVAL * 1000);
 reload.unref();
 
 let closing = false;

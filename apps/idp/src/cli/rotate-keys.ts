@@ -1,6 +1,6 @@
 // `npm run rotate-keys -w apps/idp`: adds a new signing key that signs from now on. Previous keys
 // stay published until every token they signed has expired. Running IdPs pick the change up
-// within their key-reload interval (30 s), no restart needed.
+// within their key-reload interval (IDP_KEY_RELOAD_INTERVAL, 30 s), no restart needed.
 import { ConfigError } from '@suite/config';
 import { readIdpConfig } from '../config.ts';
 import type { SigningAlg } from '../defaults.ts';
