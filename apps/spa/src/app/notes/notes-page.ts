@@ -38,12 +38,14 @@ export class NotesPage {
 
   protected async add(event: Event): Promise<void> {
     event.preventDefault();
+    const form = event.target as HTMLFormElement;
     const text = this.draft().trim();
     this.draftError.set(text === '' ? 'Write something first.' : text.length > NOTE_MAX_LENGTH ? `At most ${NOTE_MAX_LENGTH} characters.` : '');
     if (this.draftError()) return;
     await this.run(async () => {
       await this.auth.callApi({ method: 'POST', path: API_PATHS.notes, body: { text } });
       this.draft.set('');
+      form.reset();
       this.notes.set(toNotes(await this.auth.callApi<unknown>({ path: API_PATHS.notes })));
       this.status.set(`Note added: ${text}`);
     });

@@ -1,0 +1,51 @@
+import { TestBed } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
+import { FakeAuthSession } from '../testing/fake-auth-session';
+import { App } from './app';
+import { AuthSession } from './auth/auth-session';
+
+describe('App shell', () => {
+  let auth: FakeAuthSession;
+
+  beforeEach(() => {
+    auth = new FakeAuthSession();
+    TestBed.configureTestingModule({
+      imports: [App],
+      providers: [provideRouter([]), { provide: AuthSession, useValue: auth }],
+    });
+  });
+
+  async function render(): Promise<HTMLElement> {
+    const fixture = TestBed.createComponent(App);
+    await fixture.whenStable();
+    return fixture.nativeElement as HTMLElement;
+  }
+
+  it('offers log in when signed out, with a skip link and labelled navigation', async () => {
+    const element = await render();
+    const button = [...element.querySelectorAll('header button')].find((b) => b.textContent?.includes('Log in')) as HTMLButtonElement;
+    button.click();
+    expect(auth.loginCalls).toBe(1);
+    expect(element.querySelector('a.skip-link')?.getAttribute('href')).toBe('#main');
+    expect(element.querySelector('nav')?.getAttribute('aria-label')).toBe('Main');
+  });
+
+  it('shows the user and logs out when signed in', async () => {
+    auth.signIn();
+    const element = await render();
+    expect(element.querySelector('[data-testid="user-name"]')?.textContent).toBe('Alice Example');
+    (element.querySelector('header button') as HTMLButtonElement).click();
+    expect(auth.logoutCalls).toBe(1);
+  });
+
+  it('shows a session-wide problem as an alert that can be dismissed', async () => {
+    auth.problemState.set({ kind: 'idp-unreachable' });
+    const fixture = TestBed.createComponent(App);
+    await fixture.whenStable();
+    const element = fixture.nativeElement as HTMLElement;
+    expect(element.querySelector('[role="alert"]')?.textContent).toContain('identity provider cannot be reached');
+    (element.querySelector('button.dismiss') as HTMLButtonElement).click();
+    await fixture.whenStable();
+    expect(element.querySelector('[role="alert"]')).toBeNull();
+  });
+});

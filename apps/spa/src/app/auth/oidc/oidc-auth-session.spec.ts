@@ -1,0 +1,273 @@
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { signal } from '@angular/core';
+import { TestBed } from '@angular/core/testing';
+import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult, type LoginResponse, type OidcClientNotification } from 'angular-auth-oidc-client';
+import { of, Subject, throwError, type Observable } from 'rxjs';
+import { BrowserNavigation } from '../../core/browser-navigation';
+import { RUNTIME_CONFIG, type RuntimeConfig } from '../../core/runtime-config';
+import { ApiError } from '../problem';
+import { OidcAuthSession } from './oidc-auth-session';
+import { SplitSecurityStorage, STORAGE_PREFIX } from './split-security-storage';
+
+const config: RuntimeConfig = {
+  authority: 'http://localhost:4400',
+  clientId: 'spa',
+  audience: 'https://auth0-api-spa',
+  scope: 'openid profile offline_access auth0-user-api-spa',
+  apiUrl: 'http://localhost:5001',
+  redirectUrl: 'http://localhost:4200',
+  renewBeforeExpirySeconds: 30,
+};
+
+function jwt(claims: Record<string, unknown>): string {
+  const encode = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  return `${encode({ alg: 'RS256' })}.${encode(claims)}.signature`;
+}
+
+const now = Math.floor(Date.now() / 1000);
+const idToken = jwt({ sub: 'auth0|alice', name: 'Alice Example', iat: now, auth_time: now - 60 });
+const accessToken = jwt({ sub: 'auth0|alice', scope: 'auth0-user-api-spa', iat: now, exp: now + 300 });
+
+/** The parts of OidcSecurityService the session uses, with a call log. */
+class FakeOidc {
+  readonly log: string[] = [];
+  readonly authenticated = signal({ isAuthenticated: false, allConfigsAuthenticated: [] });
+  refreshToken = 'rt-1';
+  authResult: AuthResult | null = null;
+  checkAuthResult: Partial<LoginResponse> = { isAuthenticated: false };
+  revokeFails = false;
+  wellKnownFails = false;
+  refreshResult: Partial<LoginResponse> = { isAuthenticated: true };
+
+  signIn(): void {
+    this.authResult = { id_token: idToken, access_token: accessToken, refresh_token: this.refreshToken, scope: 'openid auth0-user-api-spa' };
+    this.authenticated.set({ isAuthenticated: true, allConfigsAuthenticated: [] });
+  }
+  getRefreshToken(): Observable<string> {
+    return of(this.authResult ? this.refreshToken : '');
+  }
+  getAuthenticationResult(): Observable<AuthResult | null> {
+    return of(this.authResult);
+  }
+  getAccessToken(): Observable<string> {
+    return of(this.authResult?.access_token ?? '');
+  }
+  checkAuth(): Observable<Partial<LoginResponse>> {
+    this.log.push('checkAuth');
+    if (this.checkAuthResult.isAuthenticated) this.signIn();
+    return of(this.checkAuthResult);
+  }
+  checkAuthIncludingServer(): Observable<Partial<LoginResponse>> {
+    this.log.push('checkAuthIncludingServer');
+    if (this.checkAuthResult.isAuthenticated) this.signIn();
+    return of(this.checkAuthResult);
+  }
+  preloadAuthWellKnownDocument(): Observable<unknown> {
+    this.log.push('preloadAuthWellKnownDocument');
+    return this.wellKnownFails ? throwError(() => new Error('Status code: 0')) : of({});
+  }
+  authorize(): void {
+    this.log.push('authorize');
+  }
+  revokeRefreshToken(token: string): Observable<unknown> {
+    this.log.push(`revoke:${token}`);
+    return this.revokeFails ? throwError(() => new Error('revocation failed')) : of({});
+  }
+  logoff(_configId: string, options: { urlHandler(url: string): void }): Observable<unknown> {
+    this.log.push('logoff');
+    options.urlHandler('http://localhost:4400/session/end?id_token_hint=x&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A4200');
+    this.authResult = null;
+    this.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
+    return of(null);
+  }
+  logoffLocal(): void {
+    this.log.push('logoffLocal');
+    this.authResult = null;
+    this.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
+  }
+  forceRefreshSession(): Observable<Partial<LoginResponse>> {
+    this.log.push('forceRefreshSession');
+    if (!this.refreshResult.isAuthenticated) {
+      this.authResult = null;
+      this.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
+    }
+    return of(this.refreshResult);
+  }
+}
+
+describe('OidcAuthSession', () => {
+  let oidc: FakeOidc;
+  let events: Subject<OidcClientNotification<unknown>>;
+  let navigatedTo: string[];
+  let session: OidcAuthSession;
+  let backend: HttpTestingController;
+
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    oidc = new FakeOidc();
+    events = new Subject();
+    navigatedTo = [];
+    TestBed.configureTestingModule({
+      providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        OidcAuthSession,
+        { provide: RUNTIME_CONFIG, useValue: config },
+        { provide: OidcSecurityService, useValue: oidc },
+        { provide: PublicEventsService, useValue: { registerForEvents: () => events.asObservable() } },
+        { provide: BrowserNavigation, useValue: { assign: (url: string) => navigatedTo.push(url) } },
+      ],
+    });
+    session = TestBed.inject(OidcAuthSession);
+    backend = TestBed.inject(HttpTestingController);
+  });
+
+  afterEach(() => backend.verify());
+
+  it('is initializing until initialize() has run, then anonymous without tokens', async () => {
+    expect(session.status()).toBe('initializing');
+    oidc.refreshToken = '';
+    await session.initialize();
+    expect(session.status()).toBe('anonymous');
+    expect(session.user()).toBeNull();
+    expect(oidc.log).toEqual(['checkAuth']);
+  });
+
+  it('uses the refresh token on start-up when there is one (reload after expiry)', async () => {
+    oidc.signIn();
+    oidc.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    expect(oidc.log).toEqual(['checkAuthIncludingServer']);
+    expect(session.status()).toBe('authenticated');
+    expect(session.user()).toMatchObject({ sub: 'auth0|alice', name: 'Alice Example' });
+  });
+
+  it('exposes scopes and the access token\'s timing', async () => {
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    const details = session.details()!;
+    expect(details.scopes).toEqual(['openid', 'auth0-user-api-spa']);
+    expect(details.accessTokenExpiresAt).toBe((now + 300) * 1000);
+    expect(details.renewsAt).toBe((now + 300 - 30) * 1000);
+    expect(details.accessTokenIssuedAt).toBe(now * 1000);
+    expect(details.loggedInAt).toBe((now - 60) * 1000);
+  });
+
+  it('says the IdP is unreachable instead of redirecting when it does not answer', async () => {
+    await session.initialize();
+    oidc.wellKnownFails = true;
+    await session.login();
+    expect(oidc.log).not.toContain('authorize');
+    expect(session.problem()).toEqual({ kind: 'idp-unreachable' });
+    oidc.wellKnownFails = false;
+    await session.login();
+    expect(oidc.log).toContain('authorize');
+    expect(session.problem()).toBeNull();
+  });
+
+  it('logout revokes the refresh token, ends the IdP session and clears every stored value', async () => {
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    localStorage.setItem(`${STORAGE_PREFIX}spa`, '{"authnResult":{}}');
+    sessionStorage.setItem(`${STORAGE_PREFIX}spa`, '{"codeVerifier":"v"}');
+    localStorage.setItem('not-ours', 'stays');
+    await session.logout();
+    expect(oidc.log.slice(-2)).toEqual(['revoke:rt-1', 'logoff']);
+    expect(navigatedTo).toEqual([expect.stringMatching(/^http:\/\/localhost:4400\/session\/end\?/)]);
+    expect(localStorage.getItem(`${STORAGE_PREFIX}spa`)).toBeNull();
+    expect(sessionStorage.getItem(`${STORAGE_PREFIX}spa`)).toBeNull();
+    expect(localStorage.getItem('not-ours')).toBe('stays');
+    expect(session.isAuthenticated()).toBe(false);
+  });
+
+  it('logout still completes when the revocation fails', async () => {
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    oidc.revokeFails = true;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    await session.logout();
+    expect(oidc.log.slice(-2)).toEqual(['revoke:rt-1', 'logoff']);
+    expect(navigatedTo).toHaveLength(1);
+    expect(warn).toHaveBeenCalled();
+    expect(JSON.stringify(warn.mock.calls)).not.toContain('rt-1');
+    warn.mockRestore();
+  });
+
+  it('renew records the outcome, and a refused renewal ends the session', async () => {
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    await session.renew();
+    expect(session.details()?.lastRenewal?.ok).toBe(true);
+    oidc.refreshResult = { isAuthenticated: false, errorMessage: 'invalid_grant' };
+    await session.renew();
+    expect(session.isAuthenticated()).toBe(false);
+    expect(session.problem()).toEqual({ kind: 'session-ended' });
+  });
+
+  it('records renewals the library runs on its own', async () => {
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    events.next({ type: EventTypes.NewAuthenticationResult, value: { isAuthenticated: true, isRenewProcess: true } });
+    await Promise.resolve();
+    expect(session.details()?.lastRenewal?.ok).toBe(true);
+  });
+
+  describe('callApi', () => {
+    beforeEach(async () => {
+      oidc.checkAuthResult = { isAuthenticated: true };
+      await session.initialize();
+    });
+
+    it('calls the API below its base URL', async () => {
+      const answer = session.callApi<string[]>({ path: '/api/UserOne' });
+      backend.expectOne('http://localhost:5001/api/UserOne').flush(['user one data']);
+      expect(await answer).toEqual(['user one data']);
+    });
+
+    it('turns 403 into "forbidden"', async () => {
+      const answer = session.callApi({ path: '/api/UserOne' });
+      backend.expectOne('http://localhost:5001/api/UserOne').flush({ detail: 'insufficient_scope' }, { status: 403, statusText: 'Forbidden' });
+      const error = await answer.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ApiError);
+      expect((error as ApiError).problem.kind).toBe('forbidden');
+    });
+
+    it('turns no answer into "api-unreachable"', async () => {
+      const answer = session.callApi({ path: '/api/UserOne' });
+      backend.expectOne('http://localhost:5001/api/UserOne').error(new ProgressEvent('error'), { status: 0 });
+      expect(((await answer.catch((e: unknown) => e)) as ApiError).problem.kind).toBe('api-unreachable');
+    });
+
+    it('on 401 renews once and retries', async () => {
+      const answer = session.callApi({ path: '/api/notes' });
+      backend.expectOne('http://localhost:5001/api/notes').flush({}, { status: 401, statusText: 'Unauthorized' });
+      await vi.waitFor(() => backend.expectOne('http://localhost:5001/api/notes').flush([]));
+      expect(await answer).toEqual([]);
+      expect(oidc.log).toContain('forceRefreshSession');
+    });
+
+    it('on 401 with a refused renewal reports the session as ended', async () => {
+      oidc.refreshResult = { isAuthenticated: false };
+      const answer = session.callApi({ path: '/api/notes' });
+      backend.expectOne('http://localhost:5001/api/notes').flush({}, { status: 401, statusText: 'Unauthorized' });
+      expect(((await answer.catch((e: unknown) => e)) as ApiError).problem.kind).toBe('session-ended');
+      expect(session.problem()).toEqual({ kind: 'session-ended' });
+    });
+  });
+
+  it('follows a logout in another tab', async () => {
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    localStorage.removeItem(`${STORAGE_PREFIX}spa`);
+    window.dispatchEvent(new StorageEvent('storage', { key: `${STORAGE_PREFIX}spa`, newValue: null }));
+    await vi.waitFor(() => expect(oidc.log).toContain('logoffLocal'));
+    expect(session.isAuthenticated()).toBe(false);
+  });
+
+  it('keeps the storage it uses split: the session in localStorage', () => {
+    expect(TestBed.inject(SplitSecurityStorage)).toBeInstanceOf(SplitSecurityStorage);
+  });
+});

@@ -1,0 +1,87 @@
+import { PER_TAB_ENTRIES, SplitSecurityStorage, STORAGE_PREFIX } from './split-security-storage';
+
+class MemoryStorage implements Storage {
+  private readonly items = new Map<string, string>();
+  writes = 0;
+  get length(): number {
+    return this.items.size;
+  }
+  clear(): void {
+    this.items.clear();
+  }
+  getItem(key: string): string | null {
+    return this.items.get(key) ?? null;
+  }
+  key(index: number): string | null {
+    return [...this.items.keys()][index] ?? null;
+  }
+  removeItem(key: string): void {
+    this.items.delete(key);
+  }
+  setItem(key: string, value: string): void {
+    this.writes++;
+    this.items.set(key, value);
+  }
+}
+
+describe('SplitSecurityStorage', () => {
+  let shared: MemoryStorage;
+  let tabA: MemoryStorage;
+  let tabB: MemoryStorage;
+  let a: SplitSecurityStorage;
+  let b: SplitSecurityStorage;
+
+  beforeEach(() => {
+    shared = new MemoryStorage();
+    tabA = new MemoryStorage();
+    tabB = new MemoryStorage();
+    a = SplitSecurityStorage.over(shared, tabA);
+    b = SplitSecurityStorage.over(shared, tabB);
+  });
+
+  it('shares the session between tabs and keeps flow state per tab', () => {
+    a.write('spa', JSON.stringify({ authnResult: { refresh_token: 'rt1' }, codeVerifier: 'verifier-a', storageSilentRenewRunning: 'running' }));
+    expect(JSON.parse(b.read('spa')!)).toEqual({ authnResult: { refresh_token: 'rt1' } });
+    expect(JSON.parse(a.read('spa')!)).toEqual({ authnResult: { refresh_token: 'rt1' }, codeVerifier: 'verifier-a', storageSilentRenewRunning: 'running' });
+    expect(JSON.parse(tabA.getItem(STORAGE_PREFIX + 'spa')!)).toEqual({ codeVerifier: 'verifier-a', storageSilentRenewRunning: 'running' });
+  });
+
+  it('a tab that only changes its own flags does not rewrite the shared session', () => {
+    a.write('spa', JSON.stringify({ authnResult: { refresh_token: 'rt1' } }));
+    const writes = shared.writes;
+    b.write('spa', JSON.stringify({ ...JSON.parse(b.read('spa')!), storageSilentRenewRunning: 'running' }));
+    expect(shared.writes).toBe(writes);
+  });
+
+  it('a rotation in one tab is what the other tab reads next', () => {
+    a.write('spa', JSON.stringify({ authnResult: { refresh_token: 'rt1' } }));
+    const seenByB = JSON.parse(b.read('spa')!);
+    a.write('spa', JSON.stringify({ authnResult: { refresh_token: 'rt2' } }));
+    expect(seenByB.authnResult.refresh_token).toBe('rt1');
+    expect(JSON.parse(b.read('spa')!).authnResult.refresh_token).toBe('rt2');
+  });
+
+  it('clear removes our entries and nothing else', () => {
+    shared.setItem('someone-else', 'keep');
+    a.write('spa', JSON.stringify({ authnResult: {}, authNonce: 'n' }));
+    a.clear();
+    expect(shared.getItem(STORAGE_PREFIX + 'spa')).toBeNull();
+    expect(tabA.getItem(STORAGE_PREFIX + 'spa')).toBeNull();
+    expect(shared.getItem('someone-else')).toBe('keep');
+    expect(a.read('spa')).toBeNull();
+  });
+
+  it('lists the flow entries the library writes per tab', () => {
+    for (const entry of ['codeVerifier', 'authStateControl', 'authNonce', 'storageSilentRenewRunning', 'storageCodeFlowInProgress']) {
+      expect(PER_TAB_ENTRIES.has(entry), entry).toBe(true);
+    }
+    for (const entry of ['authnResult', 'authzData', 'access_token_expires_at', 'userData']) {
+      expect(PER_TAB_ENTRIES.has(entry), entry).toBe(false);
+    }
+  });
+
+  it('treats garbage in storage as empty', () => {
+    shared.setItem(STORAGE_PREFIX + 'spa', '{not json');
+    expect(a.read('spa')).toBeNull();
+  });
+});
