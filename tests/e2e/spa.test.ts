@@ -1,0 +1,211 @@
+// The Angular SPA end to end in Debian's Chromium, against the whole system started as
+// `npm start` starts it. Access tokens live 20 s here so that refreshes happen during the run.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { jwtClaims, launchChromium, logIn, newProfile, screenshot, storageKeys, storedSession, type SeenRequest } from './support/browser.ts';
+import { startSystem, type RunningSystem } from './support/system.ts';
+
+const ACCESS_TOKEN_TTL_SECONDS = 20;
+const RENEW_BEFORE_EXPIRY_SECONDS = 8;
+/** Upper bound of every wait for something the system does on its own (not a timing assertion). */
+const PATIENCE_MS = 60_000;
+
+async function waitUntil(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + PATIENCE_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await sleep(250);
+  }
+}
+
+describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
+  let system: RunningSystem;
+  let browser: Browser;
+  const seen: SeenRequest[] = [];
+
+  before(async () => {
+    system = await startSystem({
+      IDP_ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS),
+      SPA_RENEW_BEFORE_EXPIRY: String(RENEW_BEFORE_EXPIRY_SECONDS),
+    });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await system?.stop();
+  });
+
+  async function newPage(): Promise<Page> {
+    return (await newProfile(browser, seen)).newPage();
+  }
+
+  async function showsUserData(page: Page): Promise<void> {
+    await page.getByTestId('user-data').getByText('user one data').waitFor();
+  }
+
+  it('alice logs in and sees the API\'s user one data', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    await showsUserData(page);
+    assert.equal(await page.getByTestId('user-name').textContent(), 'Alice Example');
+    assert.equal(new URL(page.url()).search, '', 'the code and state are gone from the address bar');
+    await screenshot(page, 'home-alice');
+    await page.context().close();
+  });
+
+  it('bob logs in and is told he may not use the API (403)', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'bob', 'demo-bob');
+    const alert = page.getByRole('main').getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent() ?? '', /not allowed to use this API/);
+    assert.equal(await page.getByTestId('user-data').count(), 0);
+    await screenshot(page, 'home-bob-forbidden');
+    await page.context().close();
+  });
+
+  it('notes: add, see after a reload, delete', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    await page.getByRole('link', { name: 'Notes' }).click();
+    const text = `e2e note ${Date.now()}`;
+    await page.getByLabel('New note').fill(text);
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.getByTestId('notes').getByText(text).waitFor();
+    await page.reload();
+    await page.getByTestId('notes').getByText(text).waitFor();
+    await screenshot(page, 'notes');
+    await page.getByRole('button', { name: `Delete note: ${text}` }).click();
+    await page.getByTestId('notes-status').getByText(`Note deleted: ${text}`).waitFor();
+    assert.equal(await page.getByText(text, { exact: true }).count(), 0);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Notes' }).waitFor();
+    await page.waitForFunction('!document.body.textContent.includes("Loading")');
+    assert.equal(await page.getByText(text, { exact: true }).count(), 0, 'deleted at the API too');
+    await page.context().close();
+  });
+
+  it('a reload keeps the session, also once the access token has expired', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    await page.reload();
+    await page.getByTestId('user-name').waitFor();
+    await showsUserData(page);
+
+    // No tab open while the access token expires: nothing can refresh it in the meantime.
+    const before = await storedSession(page);
+    assert.ok(before);
+    const expiresAt = (jwtClaims(before.accessToken)['exp'] as number) * 1000;
+    await page.goto('about:blank');
+    await sleep(Math.max(0, expiresAt - Date.now()) + 1500);
+    await page.goto(`${system.spa}/session`);
+    await page.getByTestId('user-name').waitFor();
+    await page.getByTestId('countdown').getByText(/^expires in/).waitFor();
+    const after = await storedSession(page);
+    assert.ok(after);
+    assert.notEqual(after.accessToken, before.accessToken, 'a new access token came from the refresh token');
+    assert.notEqual(after.refreshToken, before.refreshToken, 'the refresh token was rotated');
+    await screenshot(page, 'session');
+    await page.context().close();
+  });
+
+  it('the session renews itself before the access token expires and the API keeps answering', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    await showsUserData(page);
+    const first = await storedSession(page);
+    assert.ok(first);
+    const firstExpiry = (jwtClaims(first.accessToken)['exp'] as number) * 1000;
+    await waitUntil('a renewal', async () => (await storedSession(page))?.accessToken !== first.accessToken);
+    assert.ok(Date.now() < firstExpiry, 'renewed ahead of expiry');
+    await page.getByRole('button', { name: 'Reload data' }).click();
+    await showsUserData(page);
+    await page.getByRole('link', { name: 'Session' }).click();
+    await page.getByTestId('last-renewal').getByText(/succeeded/).waitFor();
+    await page.context().close();
+  });
+
+  it('two tabs of one session (one a duplicate) renewing at the same moment both stay logged in', async () => {
+    const first = await newPage();
+    await logIn(first, system.spa, 'alice', 'demo-alice');
+    await first.goto(`${system.spa}/session`);
+    // A duplicated tab starts with a copy of the original's sessionStorage.
+    const copied = (await first.evaluate('JSON.stringify(Object.entries(sessionStorage))')) as string;
+    const second = await first.context().newPage();
+    await second.addInitScript(`for (const [k, v] of ${copied}) sessionStorage.setItem(k, v);`);
+    await second.goto(`${system.spa}/session`);
+    await second.getByTestId('user-name').waitFor();
+
+    const before = await storedSession(first);
+    assert.ok(before);
+    for (let round = 0; round < 3; round++) {
+      await Promise.all([first, second].map((page) => page.getByRole('button', { name: 'Renew now' }).click()));
+      await Promise.all([first, second].map((page) => page.getByRole('button', { name: 'Renew now' }).and(page.locator(':enabled')).waitFor()));
+    }
+    for (const page of [first, second]) {
+      assert.match(await page.getByTestId('last-renewal').textContent() ?? '', /succeeded/);
+      await page.getByRole('link', { name: 'Home' }).click();
+      await showsUserData(page);
+      assert.equal(await page.getByTestId('user-name').textContent(), 'Alice Example');
+    }
+    // Had any tab reused a rotated refresh token, the IdP would have revoked the whole grant and
+    // this renewal would fail (JWT access tokens would still pass the API, so ask the IdP).
+    const afterRace = await storedSession(first);
+    assert.ok(afterRace);
+    assert.notEqual(afterRace.refreshToken, before.refreshToken);
+    await first.getByRole('link', { name: 'Session' }).click();
+    await first.getByRole('button', { name: 'Renew now' }).click();
+    await waitUntil('the renewal after the race', async () => (await storedSession(first))?.refreshToken !== afterRace.refreshToken);
+    await first.getByTestId('last-renewal').getByText(/succeeded/).waitFor();
+    await first.context().close();
+  });
+
+  it('logout revokes the refresh token, ends the IdP session and clears storage, even across tabs', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    const other = await page.context().newPage();
+    await other.goto(system.spa);
+    await other.getByTestId('user-name').waitFor();
+    // The refresh token to capture is the one a successful renewal just issued.
+    await page.getByRole('link', { name: 'Session' }).click();
+    const beforeRenewal = await storedSession(page);
+    await page.getByRole('button', { name: 'Renew now' }).click();
+    await page.getByTestId('last-renewal').getByText(/succeeded/).waitFor();
+    const captured = await storedSession(page);
+    assert.ok(captured);
+    assert.notEqual(captured.refreshToken, beforeRenewal?.refreshToken);
+
+    await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL((url) => url.origin === system.spa && !url.pathname.includes('session/end'));
+    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    await screenshot(page, 'logged-out');
+    assert.deepEqual((await storageKeys(page)).filter((k) => k.startsWith('spa.')), []);
+    await other.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+
+    const refused = await fetch(`${system.idp}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: captured.refreshToken, client_id: 'spa' }),
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(((await refused.json()) as { error: string }).error, 'invalid_grant');
+
+    // The IdP session is over too: logging in again asks for the password.
+    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).click();
+    await page.getByLabel('Username').waitFor();
+    await page.context().close();
+  });
+
+  it('the access token went to the API origin only: no other request ever carried it', () => {
+    const api = new URL(system.api).origin;
+    const withToken = seen.filter((r) => r.authorization !== undefined);
+    assert.ok(withToken.some((r) => new URL(r.url).origin === api), 'API calls carried the token');
+    const elsewhere = withToken.filter((r) => new URL(r.url).origin !== api);
+    assert.deepEqual(elsewhere.map((r) => `${r.method} ${r.url}`), []);
+    // The app's own HttpClient also called the IdP (token, revocation): those went out bare.
+    assert.ok(seen.some((r) => r.url.startsWith(`${system.idp}/token`) && r.method === 'POST' && r.authorization === undefined));
+  });
+});

@@ -1,0 +1,70 @@
+// Debian's Chromium driven by playwright-core (never a downloaded browser), with helpers for the
+// SPA's pages and a log of every request the pages make.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const ARTIFACTS = join(import.meta.dirname, '..', '..', '..', 'test-results', 'e2e');
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Debian's Chromium is missing (${CHROMIUM}). Install it with: sudo apt-get update && sudo apt-get install -y chromium`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+export interface SeenRequest {
+  url: string;
+  method: string;
+  authorization: string | undefined;
+}
+
+/** A fresh browser profile (own storage and IdP cookies) that records every request. */
+export async function newProfile(browser: Browser, seen: SeenRequest[]): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  context.on('request', (request) => {
+    seen.push({ url: request.url(), method: request.method(), authorization: request.headers()['authorization'] });
+  });
+  return context;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Signs in through the IdP's login page and waits until the SPA shows the user. */
+export async function logIn(page: Page, spa: string, username: string, password: string): Promise<void> {
+  await page.goto(spa);
+  await page.getByRole('banner').getByRole('button', { name: 'Log in' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.origin === spa);
+  await page.getByTestId('user-name').waitFor();
+}
+
+interface StoredSession {
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** The session the SPA keeps in localStorage (shared by the profile's tabs). */
+export async function storedSession(page: Page): Promise<StoredSession | null> {
+  const raw = await page.evaluate('localStorage.getItem("spa.auth.spa")');
+  if (typeof raw !== 'string') return null;
+  const parsed = JSON.parse(raw) as { authzData?: string; authnResult?: { refresh_token?: string } };
+  if (!parsed.authzData || !parsed.authnResult?.refresh_token) return null;
+  return { accessToken: parsed.authzData, refreshToken: parsed.authnResult.refresh_token };
+}
+
+/** Every storage key the SPA's origin holds, in both storages. */
+export async function storageKeys(page: Page): Promise<string[]> {
+  return (await page.evaluate('[...Object.keys(localStorage), ...Object.keys(sessionStorage)]')) as string[];
+}
+
+export function jwtClaims(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+}
