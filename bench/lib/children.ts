@@ -1,0 +1,156 @@
+// Every server of the bench runs as its own child process. This module starts them, waits for
+// their health check, reads their RSS and CPU time from /proc, and makes sure none survives the
+// bench: all are killed on normal exit, on error and on Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface ServerProcess {
+  name: string;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  pid: number;
+  /** Resident set size in bytes, or undefined where /proc is missing or the process is gone. */
+  rssBytes(): number | undefined;
+  /** User + system CPU seconds used so far (all threads), or undefined without /proc. */
+  cpuSeconds(): number | undefined;
+  /** The last lines the process wrote, for error messages. */
+  tail(): string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  name: string;
+  entry: string;
+  port: number;
+  env: Record<string, string>;
+  /** Path polled until it answers 2xx. */
+  healthPath: string;
+  timeoutMs?: number;
+  cwd?: string;
+}
+
+const running = new Set<ChildProcess>();
+const TAIL_LINES = 40;
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux everywhere in practice). */
+const CLOCK_TICKS = 100;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when nothing listens on 127.0.0.1:port. */
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+export function readRssBytes(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at state, field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startServer(opts: StartOptions): Promise<ServerProcess> {
+  // The same environment for every server: NODE_ENV (set to `test` by the test runner) is left out
+  // so that no library switches behaviour between the bench and a test run.
+  const { NODE_ENV: _ignored, ...inherited } = process.env;
+  const child = spawn(process.execPath, [opts.entry], {
+    cwd: opts.cwd,
+    env: { ...inherited, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const lines: string[] = [];
+  const collect = (buf: Buffer) => {
+    lines.push(...buf.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > TAIL_LINES) lines.splice(0, lines.length - TAIL_LINES);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { running.delete(child); resolve(); }));
+  const url = `http://127.0.0.1:${opts.port}`;
+  const server: ServerProcess = {
+    name: opts.name,
+    url,
+    port: opts.port,
+    pid: child.pid!,
+    rssBytes: () => readRssBytes(child.pid!),
+    cpuSeconds: () => readCpuSeconds(child.pid!),
+    tail: () => lines.join('\n'),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${opts.name} exited (${child.exitCode ?? child.signalCode}) before answering ${opts.healthPath}:\n${server.tail()}`);
+    }
+    try {
+      const res = await fetch(url + opts.healthPath, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return server;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  await server.stop();
+  throw new Error(`${opts.name} did not answer ${opts.healthPath} within ${(opts.timeoutMs ?? 30_000) / 1000} s:\n${server.tail()}`);
+}
+
+/** Sends SIGKILL to every child still running (synchronous: safe in an 'exit' handler). */
+export function killAll(): void {
+  for (const child of running) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+}
+
+let installed = false;
+/** Kills every child however the bench ends. */
+export function killChildrenOnExit(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+}

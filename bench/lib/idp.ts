@@ -1,0 +1,99 @@
+// The real identity provider as a bench subject and as the source of every token the API rows
+// use: started as its own process with a throwaway data directory, signed into through its login
+// form, and refreshed with raw token-endpoint requests (the cheapest client possible).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as oidc from 'openid-client';
+import { login, rpConfig } from '../../tests/support/oidc-rp.ts';
+import { freePort, startServer, type ServerProcess } from './children.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+export const IDP_ENTRY = join(root, 'apps', 'idp', 'src', 'server.ts');
+export const SPA_CLIENT_ID = 'spa';
+export const DEMO_USER = { username: 'alice', password: 'demo-alice' } as const;
+
+export interface Idp {
+  server: ServerProcess;
+  issuer: string;
+  tokenEndpoint: string;
+  config: oidc.Configuration;
+  stop(): Promise<void>;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+}
+
+export async function startIdp(name: string, env: Record<string, string>, port?: number): Promise<Idp> {
+  const chosen = port ?? await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-idp-'));
+  const issuer = `http://localhost:${chosen}`;
+  const server = await startServer({
+    name,
+    entry: IDP_ENTRY,
+    port: chosen,
+    healthPath: '/healthz',
+    env: { IDP_PORT: String(chosen), IDP_ISSUER: issuer, IDP_DATA_DIR: dataDir, IDP_LOG_LEVEL: 'warn', ...env },
+  });
+  const config = await rpConfig(issuer, SPA_CLIENT_ID);
+  return {
+    server,
+    issuer,
+    tokenEndpoint: config.serverMetadata().token_endpoint!,
+    config,
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A complete login through the login form (authorize → form → code → tokens). */
+export async function loginDemoUser(idp: Idp): Promise<TokenPair> {
+  const { tokens } = await login(idp.config, DEMO_USER.username, DEMO_USER.password);
+  if (!tokens.refresh_token) throw new Error('the IdP issued no refresh token');
+  return { accessToken: tokens.access_token, refreshToken: tokens.refresh_token };
+}
+
+export class RefreshError extends Error {
+  readonly status: number;
+  constructor(status: number, code: string) {
+    super(`refresh grant refused: ${status} ${code}`);
+    this.status = status;
+  }
+}
+
+/** One refresh grant as the SPA sends it (public client, rotated refresh token). */
+export async function refreshGrant(idp: Idp, refreshToken: string): Promise<TokenPair> {
+  const res = await fetch(idp.tokenEndpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: SPA_CLIENT_ID }).toString(),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as { access_token?: string; refresh_token?: string; error?: string };
+  if (!res.ok || !body.access_token || !body.refresh_token) throw new RefreshError(res.status, body.error ?? 'no tokens');
+  return { accessToken: body.access_token, refreshToken: body.refresh_token };
+}
+
+/**
+ * `count` distinct access tokens: `chains` logins, each followed by a chain of refresh grants
+ * (every refresh rotates the refresh token, so each chain uses the one its last grant returned).
+ */
+export async function mintAccessTokens(idp: Idp, count: number, chains = 8): Promise<string[]> {
+  const perChain = Math.ceil(count / chains);
+  const all = await Promise.all(Array.from({ length: chains }, async () => {
+    let pair = await loginDemoUser(idp);
+    const tokens = [pair.accessToken];
+    while (tokens.length < perChain) {
+      pair = await refreshGrant(idp, pair.refreshToken);
+      tokens.push(pair.accessToken);
+    }
+    return tokens;
+  }));
+  const tokens = [...new Set(all.flat())].slice(0, count);
+  if (tokens.length < count) throw new Error(`only ${tokens.length} distinct access tokens minted, ${count} wanted`);
+  return tokens;
+}
