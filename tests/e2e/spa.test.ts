@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { jwtClaims, launchChromium, logIn, newProfile, screenshot, storageKeys, storedSession, type SeenRequest } from './support/browser.ts';
+import { jwtClaims, launchChromium, logIn, newProfile, screenshot, storageKeys, storedSession, type BrowserLog } from './support/browser.ts';
 import { startSystem, type RunningSystem } from './support/system.ts';
 
 const ACCESS_TOKEN_TTL_SECONDS = 20;
@@ -23,7 +23,7 @@ async function waitUntil(what: string, check: () => Promise<boolean>): Promise<v
 describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
   let system: RunningSystem;
   let browser: Browser;
-  const seen: SeenRequest[] = [];
+  const log: BrowserLog = { requests: [], cspViolations: [] };
 
   before(async () => {
     system = await startSystem({
@@ -39,7 +39,7 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
   });
 
   async function newPage(): Promise<Page> {
-    return (await newProfile(browser, seen)).newPage();
+    return (await newProfile(browser, log)).newPage();
   }
 
   async function showsUserData(page: Page): Promise<void> {
@@ -201,11 +201,15 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
 
   it('the access token went to the API origin only: no other request ever carried it', () => {
     const api = new URL(system.api).origin;
-    const withToken = seen.filter((r) => r.authorization !== undefined);
+    const withToken = log.requests.filter((r) => r.authorization !== undefined);
     assert.ok(withToken.some((r) => new URL(r.url).origin === api), 'API calls carried the token');
     const elsewhere = withToken.filter((r) => new URL(r.url).origin !== api);
     assert.deepEqual(elsewhere.map((r) => `${r.method} ${r.url}`), []);
     // The app's own HttpClient also called the IdP (token, revocation): those went out bare.
-    assert.ok(seen.some((r) => r.url.startsWith(`${system.idp}/token`) && r.method === 'POST' && r.authorization === undefined));
+    assert.ok(log.requests.some((r) => r.url.startsWith(`${system.idp}/token`) && r.method === 'POST' && r.authorization === undefined));
+  });
+
+  it('no page broke its Content-Security-Policy (strict CSP, no inline script)', () => {
+    assert.deepEqual(log.cspViolations, []);
   });
 });

@@ -21,11 +21,20 @@ export interface SeenRequest {
   authorization: string | undefined;
 }
 
+export interface BrowserLog {
+  requests: SeenRequest[];
+  /** Console messages about Content-Security-Policy violations, on any page. */
+  cspViolations: string[];
+}
+
 /** A fresh browser profile (own storage and IdP cookies) that records every request. */
-export async function newProfile(browser: Browser, seen: SeenRequest[]): Promise<BrowserContext> {
+export async function newProfile(browser: Browser, log: BrowserLog): Promise<BrowserContext> {
   const context = await browser.newContext();
   context.on('request', (request) => {
-    seen.push({ url: request.url(), method: request.method(), authorization: request.headers()['authorization'] });
+    log.requests.push({ url: request.url(), method: request.method(), authorization: request.headers()['authorization'] });
+  });
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) log.cspViolations.push(`${message.location().url}: ${message.text()}`);
   });
   return context;
 }
