@@ -5,8 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { killAll, killChildrenOnExit, type ServerProcess } from './lib/children.ts';
-import { startIdp, type Idp } from './lib/idp.ts';
+import { freePort, killAll, killChildrenOnExit, type ServerProcess } from './lib/children.ts';
+import { clientsFileWithSpaOrigin, startIdp, type Idp } from './lib/idp.ts';
 import { markdown, svgChart } from './lib/report.ts';
 import type { BenchResults, MemoryResult, RowResult, SpaResult } from './lib/results.ts';
 import { sampleRow, type RoundSample, type Row } from './lib/rows.ts';
@@ -62,14 +62,18 @@ const memoryOf: ServerProcess[] = [];
 async function main(): Promise<BenchResults> {
   log(`${quick ? 'quick' : 'full'} run: ${settings.rounds} round(s) × ${settings.secondsPerRound} s per row`);
   const idpEnv = { IDP_ACCESS_TOKEN_TTL: '3600' };
+  const spaPort = await freePort();
+  const spaOrigin = `http://localhost:${spaPort}`;
+  const clients = clientsFileWithSpaOrigin(spaOrigin);
+  stops.push(async () => clients.dispose());
   const [rs256, es256] = await Promise.all([
-    startIdp('IdP (RS256)', { ...idpEnv, IDP_SIGNING_ALG: 'RS256' }),
+    startIdp('IdP (RS256)', { ...idpEnv, IDP_SIGNING_ALG: 'RS256', IDP_CLIENTS_FILE: clients.path }),
     startIdp('IdP (ES256)', { ...idpEnv, IDP_SIGNING_ALG: 'ES256' }),
   ]);
   stops.push(() => rs256.stop(), () => es256.stop());
 
   log('minting tokens and starting the API servers');
-  const api: ApiSuite = await setupApiSuite({ jwtIdp: rs256, connections: settings.connections, distinctTokens: settings.distinctTokens });
+  const api: ApiSuite = await setupApiSuite({ jwtIdp: rs256, spaOrigin, connections: settings.connections, distinctTokens: settings.distinctTokens });
   stops.push(() => api.stop());
   log('preparing refresh-token chains');
   const idpRows = await setupIdpRows(rs256, es256, { refreshClients: settings.refreshClients, loginClients: settings.loginClients });
@@ -109,7 +113,7 @@ async function main(): Promise<BenchResults> {
   idpVerdicts(idpResults);
 
   log('SPA rows');
-  const spa = await spaRows(rs256, api.ourApi);
+  const spa = await spaRows(rs256, spaPort, api.ourApi);
   return {
     meta: {
       date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
@@ -152,7 +156,31 @@ function idpVerdicts(rows: RowResult[]): void {
   }
 }
 
-async function spaRows(idp: Idp, ourApi: ServerProcess | undefined): Promise<SpaResult[]> {
+async function spaRows(idp: Idp, spaPort: number, ourApi: ServerProcess | undefined): Promise<SpaResult[]> {
+  // The browser row first: in a full run the SPA server rebuilds a stale build, which the size row then measures.
+  const tripTarget = `median ≤ ${TARGETS.loginRoundTripMs} ms`;
+  const trip = ourApi
+    ? await measureLoginRoundTrip({ idp, spaPort, apiUrl: `http://localhost:${ourApi.port}`, runs: settings.browserRuns, allowBuild: !quick })
+      .catch((err: unknown) => `browser row failed: ${firstLine(err)}`)
+    : 'our API did not run, so the SPA has nothing to show';
+  let tripRow: SpaResult;
+  if (typeof trip === 'string') {
+    tripRow = { id: 'loginRoundTrip', label: SPA_ROWS.loginRoundTrip, status: 'n/a', reason: trip, unit: 'ms', verdicts: [{ target: tripTarget }], notes: [] };
+  } else {
+    memoryOf.push(trip.spaServer);
+    stops.push(() => trip.spaServer.stop());
+    const sorted = [...trip.samplesMs].sort((a, b) => a - b);
+    const p = trip.phasesMs;
+    const at = (v: number | undefined) => (v === undefined ? '?' : `${v.toFixed(0)} ms`);
+    tripRow = {
+      id: 'loginRoundTrip', label: SPA_ROWS.loginRoundTrip, status: 'ok', value: trip.medianMs, unit: 'ms',
+      display: `${trip.medianMs.toFixed(0)} ms median of ${sorted.length} (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)})`,
+      details: { samplesMs: trip.samplesMs, phasesMs: trip.phasesMs },
+      verdicts: [{ target: tripTarget, met: trip.medianMs <= TARGETS.loginRoundTripMs }],
+      notes: [`median time after the click: form answered (password verified) ${at(p.formAnswered)}, back at the SPA ${at(p.backAtSpa)}, tokens ${at(p.tokens)}, API answered ${at(p.api)}, on screen ${at(p.onScreen)}`],
+    };
+  }
+
   const sizeTarget = `≤ ${TARGETS.initialJsGzipBytes / 1000} kB gzip`;
   const size = await measureInitialJs().catch((err: unknown) => `could not read the build: ${firstLine(err)}`);
   const sizeRow: SpaResult = typeof size === 'string'
@@ -164,27 +192,8 @@ async function spaRows(idp: Idp, ourApi: ServerProcess | undefined): Promise<Spa
       verdicts: [{ target: sizeTarget, met: size.gzipBytes <= TARGETS.initialJsGzipBytes }],
       notes: size.stale ? ['measured on a build older than the SPA sources'] : [],
     };
-
-  const tripTarget = `median ≤ ${TARGETS.loginRoundTripMs} ms`;
-  const trip = ourApi
-    ? await measureLoginRoundTrip({ idp, apiUrl: `http://localhost:${ourApi.port}`, runs: settings.browserRuns, allowBuild: !quick })
-      .catch((err: unknown) => `browser row failed: ${firstLine(err)}`)
-    : 'our API did not run, so the SPA has nothing to show';
-  let tripRow: SpaResult;
-  if (typeof trip === 'string') {
-    tripRow = { id: 'loginRoundTrip', label: SPA_ROWS.loginRoundTrip, status: 'n/a', reason: trip, unit: 'ms', verdicts: [{ target: tripTarget }], notes: [] };
-  } else {
-    memoryOf.push(trip.spaServer);
-    stops.push(() => trip.spaServer.stop());
-    const sorted = [...trip.samplesMs].sort((a, b) => a - b);
-    tripRow = {
-      id: 'loginRoundTrip', label: SPA_ROWS.loginRoundTrip, status: 'ok', value: trip.medianMs, unit: 'ms',
-      display: `${trip.medianMs.toFixed(0)} ms median of ${sorted.length} (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)})`,
-      details: { samplesMs: trip.samplesMs },
-      verdicts: [{ target: tripTarget, met: trip.medianMs <= TARGETS.loginRoundTripMs }],
-      notes: [],
-    };
-    if (sizeRow.status === 'ok') sizeRow.notes.push(trip.servedCompressed ? 'the SPA server sends it compressed' : 'the SPA server sends JavaScript uncompressed: the bytes on the wire are the raw size');
+  if (sizeRow.status === 'ok' && typeof trip !== 'string') {
+    sizeRow.notes.push(trip.servedCompressed ? 'the SPA server sends it compressed' : 'the SPA server sends JavaScript uncompressed: the bytes on the wire are the raw size');
   }
   return [sizeRow, tripRow];
 }

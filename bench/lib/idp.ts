@@ -1,7 +1,7 @@
 // The real identity provider as a bench subject and as the source of every token the API rows
 // use: started as its own process with a throwaway data directory, signed into through its login
 // form, and refreshed with raw token-endpoint requests (the cheapest client possible).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as oidc from 'openid-client';
@@ -12,6 +12,25 @@ const root = join(import.meta.dirname, '..', '..');
 export const IDP_ENTRY = join(root, 'apps', 'idp', 'src', 'server.ts');
 export const SPA_CLIENT_ID = 'spa';
 export const DEMO_USER = { username: 'alice', password: 'demo-alice' } as const;
+
+const CLIENTS_FILE = join(root, 'apps', 'idp', 'config', 'clients.json');
+
+/**
+ * The IdP's own client registrations with one more redirect (and post-logout) URI for the SPA
+ * client: the bench's SPA server runs on a free port, so a developer's `npm start` on 4200 does
+ * not stop the browser row. Written to a temporary file for IDP_CLIENTS_FILE.
+ */
+export function clientsFileWithSpaOrigin(spaOrigin: string): { path: string; dispose(): void } {
+  const registrations = JSON.parse(readFileSync(CLIENTS_FILE, 'utf8')) as { clients: { client_id: string; redirect_uris?: string[]; post_logout_redirect_uris?: string[] }[] };
+  const spa = registrations.clients.find((c) => c.client_id === SPA_CLIENT_ID);
+  if (!spa) throw new Error(`no ${SPA_CLIENT_ID} client in ${CLIENTS_FILE}`);
+  spa.redirect_uris = [...(spa.redirect_uris ?? []), spaOrigin];
+  spa.post_logout_redirect_uris = [...(spa.post_logout_redirect_uris ?? []), spaOrigin];
+  const dir = mkdtempSync(join(tmpdir(), 'bench-clients-'));
+  const path = join(dir, 'clients.json');
+  writeFileSync(path, JSON.stringify(registrations, null, 2));
+  return { path, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 export interface Idp {
   server: ServerProcess;

@@ -29,6 +29,8 @@ export interface ApiSuiteOptions {
   distinctTokens: number;
   /** RS256 IdP issuing JWT access tokens (also the IdP of the browser row). */
   jwtIdp: Idp;
+  /** Browser origin of the bench's SPA server, allowed by CORS on the browser row's API (b). */
+  spaOrigin: string;
 }
 
 export interface ApiSuite {
@@ -42,7 +44,7 @@ export interface ApiSuite {
 const bearer = (token: string) => `Bearer ${token}`;
 
 /** Proves a server does what the row claims before it is timed: the valid token passes, others do not. */
-async function checkServer(server: ServerProcess, token: string | undefined): Promise<void> {
+export async function checkServer(server: ServerProcess, token: string | undefined): Promise<void> {
   const url = server.url + USER_ONE_PATH;
   const ok = await fetch(url, token ? { headers: { authorization: bearer(token) } } : {});
   const body = await ok.text();
@@ -124,7 +126,7 @@ export async function setupApiSuite(opts: ApiSuiteOptions): Promise<ApiSuite> {
       return row('e', () => startOurApi('our API (reference tokens)', idp.issuer, { AUTH_TOKEN_FORMAT: 'reference' }, dataDirs), opaque, [bearer(opaque)]);
     };
     return Promise.all([
-      row('b', () => startOurApi('our API', iss, { AUTH_TOKEN_FORMAT: 'jwt' }, dataDirs), one, [bearer(one)]),
+      row('b', () => startOurApi('our API', iss, { AUTH_TOKEN_FORMAT: 'jwt', API_CORS_ORIGINS: opts.spaOrigin }, dataDirs), one, [bearer(one)]),
       row('c', () => startOurApi('our API (1,000 tokens)', iss, { AUTH_TOKEN_FORMAT: 'jwt' }, dataDirs), one, tokens.map(bearer)),
       row('d', () => startOurApi('our API (cache off)', iss, { AUTH_TOKEN_FORMAT: 'jwt', AUTH_TOKEN_CACHE_SIZE: '0' }, dataDirs), one, [bearer(one)]),
       reference(),

@@ -14,8 +14,6 @@ import { firstLine } from './api.ts';
 const root = join(import.meta.dirname, '..', '..');
 const SPA_DIR = join(root, 'apps', 'spa');
 const SPA_ENTRY = join(SPA_DIR, 'server', 'server.ts');
-/** The `spa` client's only registered redirect URI is http://localhost:4200: the SPA must be there. */
-export const SPA_PORT = 4200;
 export const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -81,12 +79,16 @@ export async function measureInitialJs(): Promise<InitialJs | string> {
 export interface LoginRoundTrip {
   samplesMs: number[];
   medianMs: number;
+  /** Median time after the click at which each step was seen. */
+  phasesMs: Partial<LoginPhases>;
   spaServer: ServerProcess;
   servedCompressed: boolean;
 }
 
 export interface LoginRoundTripOptions {
+  /** An IdP whose `spa` client accepts http://localhost:spaPort as redirect URI. */
   idp: Idp;
+  spaPort: number;
   apiUrl: string;
   runs: number;
   /** The SPA server builds the app when dist is stale; quick mode does not wait for that. */
@@ -98,17 +100,17 @@ export async function measureLoginRoundTrip(opts: LoginRoundTripOptions): Promis
   if (!build || !existsSync(SPA_ENTRY)) return 'the SPA server (apps/spa/server/server.ts) is not there yet';
   if (!opts.allowBuild && build.isBuildStale()) return 'the SPA build is missing or older than its sources and --quick does not build it';
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is not installed`;
-  if (!(await portIsFree(SPA_PORT))) return `port ${SPA_PORT} is busy (the IdP only redirects to http://localhost:${SPA_PORT})`;
+  if (!(await portIsFree(opts.spaPort))) return `port ${opts.spaPort} is busy`;
   let spaServer: ServerProcess;
   try {
     spaServer = await startServer({
       name: 'SPA server',
       entry: SPA_ENTRY,
       cwd: SPA_DIR,
-      port: SPA_PORT,
+      port: opts.spaPort,
       healthPath: '/healthz',
       timeoutMs: opts.allowBuild ? 300_000 : 30_000,
-      env: { SPA_PORT: String(SPA_PORT), SPA_HOST: '127.0.0.1', SPA_AUTHORITY: opts.idp.issuer, SPA_API_URL: opts.apiUrl },
+      env: { SPA_PORT: String(opts.spaPort), SPA_HOST: '127.0.0.1', SPA_AUTHORITY: opts.idp.issuer, SPA_API_URL: opts.apiUrl },
     });
   } catch (err) {
     return `SPA server did not start: ${firstLine(err)}`;
@@ -118,10 +120,12 @@ export async function measureLoginRoundTrip(opts: LoginRoundTripOptions): Promis
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
     // The first run warms the servers, the browser and its caches of nothing: discarded.
-    await oneLogin(browser);
-    const samplesMs: number[] = [];
-    for (let i = 0; i < opts.runs; i++) samplesMs.push(await oneLogin(browser));
-    return { samplesMs, medianMs: median(samplesMs), spaServer, servedCompressed };
+    const spaUrl = `http://localhost:${opts.spaPort}/`;
+    await oneLogin(browser, spaUrl, opts.idp.tokenEndpoint);
+    const runs: LoginPhases[] = [];
+    for (let i = 0; i < opts.runs; i++) runs.push(await oneLogin(browser, spaUrl, opts.idp.tokenEndpoint));
+    const samplesMs = runs.map((r) => r.onScreen);
+    return { samplesMs, medianMs: median(samplesMs), phasesMs: medianPhases(runs), spaServer, servedCompressed };
   } catch (err) {
     return `browser login failed: ${firstLine(err)}`;
   } finally {
@@ -129,25 +133,62 @@ export async function measureLoginRoundTrip(opts: LoginRoundTripOptions): Promis
   }
 }
 
-/** One login in a fresh browser context (no cookies, no storage): the time from clicking "Sign in" on the IdP's form to the API's answer on screen. */
-async function oneLogin(browser: Browser): Promise<number> {
+/** Milliseconds after the click on "Sign in" at which each step of the round trip was seen. */
+export interface LoginPhases {
+  /** The IdP answered the form post (password verified). */
+  formAnswered?: number;
+  /** The browser is back on the SPA with the code (document response). */
+  backAtSpa?: number;
+  /** The token endpoint answered the SPA's code exchange. */
+  tokens?: number;
+  /** The API answered GET /api/UserOne. */
+  api?: number;
+  /** "user one data" is visible. */
+  onScreen: number;
+}
+
+/** One login in a fresh browser context (no cookies, no storage): from the click on "Sign in" on the IdP's form to the API's answer on screen. */
+async function oneLogin(browser: Browser, spaUrl: string, tokenEndpoint: string): Promise<LoginPhases> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    await page.goto(`http://localhost:${SPA_PORT}/`);
+    await page.goto(spaUrl);
     await page.getByRole('button', { name: 'Log in' }).first().click();
     await page.getByLabel('Username').fill(DEMO_USER.username);
     await page.getByLabel('Password').fill(DEMO_USER.password);
     const signIn = page.getByRole('button', { name: 'Sign in' });
     await signIn.waitFor({ state: 'visible' });
-    const start = performance.now();
+    let start = Number.POSITIVE_INFINITY;
+    const seen: Omit<LoginPhases, 'onScreen'> = {};
+    page.on('response', (res) => {
+      const t = performance.now() - start;
+      if (t < 0) return;
+      const url = res.url();
+      const method = res.request().method();
+      if (method === 'POST' && new URL(url).pathname.endsWith('/login')) seen.formAnswered ??= t;
+      else if (url.startsWith(spaUrl) && url.includes('code=') && res.request().resourceType() === 'document') seen.backAtSpa ??= t;
+      else if (method === 'POST' && url === tokenEndpoint) seen.tokens ??= t;
+      else if (url.includes('/api/UserOne') && method === 'GET') seen.api ??= t;
+    });
+    start = performance.now();
     await signIn.click();
     await page.getByText('user one data').first().waitFor({ state: 'visible' });
-    return performance.now() - start;
+    return { ...seen, onScreen: performance.now() - start };
   } finally {
     await context.close();
   }
+}
+
+/** Median of each phase over the runs where it was seen. */
+export function medianPhases(runs: LoginPhases[]): Partial<LoginPhases> {
+  const keys = ['formAnswered', 'backAtSpa', 'tokens', 'api', 'onScreen'] as const;
+  const out: Partial<LoginPhases> = {};
+  for (const k of keys) {
+    const values = runs.map((r) => r[k]).filter((v): v is number => v !== undefined);
+    if (values.length) out[k] = median(values);
+  }
+  return out;
 }
 
 async function jsServedCompressed(base: string): Promise<boolean> {

@@ -1,0 +1,147 @@
+// The benchmark harness: its pieces on their own, then `npm run bench -- --quick` once, end to
+// end, against the real IdP, API and peers. No timing thresholds: only that every row is there,
+// measured (numbers > 0) or marked n/a with a reason, and that the outputs parse.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { freePort, startServer } from '../bench/lib/children.ts';
+import type { BenchResults, RowResult } from '../bench/lib/results.ts';
+import type { RoundSample, Row } from '../bench/lib/rows.ts';
+import { median, percentile, spread } from '../bench/lib/stats.ts';
+import { addApiRatios, apiVerdicts, summarizeRow } from '../bench/lib/summarize.ts';
+import { API_ROWS, checkServer } from '../bench/suites/api.ts';
+import { IDP_ROWS, meetsOwaspMinimum } from '../bench/suites/idp.ts';
+import { initialScripts, SPA_ROWS } from '../bench/suites/spa.ts';
+
+const root = join(import.meta.dirname, '..');
+
+test('median, min–max and nearest-rank percentiles', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.deepEqual(spread([5, 1, 9]), { median: 5, min: 1, max: 9 });
+  const samples = Array.from({ length: 100 }, (_, i) => 100 - i);
+  assert.equal(percentile(samples, 50), 50);
+  assert.equal(percentile(samples, 99), 99);
+  assert.equal(percentile(samples, 100), 100);
+  assert.ok(Number.isNaN(percentile([], 50)));
+});
+
+function fakeRow(id: string, rates: number[]): RowResult {
+  const row: Row = { id, group: 'api', label: id, measure: () => Promise.reject(new Error('not used')) };
+  const rounds: RoundSample[] = rates.map((rate, round) => ({ round, rate, p50Ms: 1, p99Ms: 2, ok: rate, failures: 0, seconds: 1 }));
+  return summarizeRow(row, rounds);
+}
+
+test('ratios to (a) are per-round medians and the targets follow the issue', () => {
+  // (a) drifts from round to round; (b) keeps 0.95 of it in every round.
+  const rows = [fakeRow('a', [100, 200, 300]), fakeRow('b', [95, 190, 285]), fakeRow('c', [80, 160, 240]), fakeRow('d', [50, 100, 150]), fakeRow('f', [10, 20, 80])];
+  addApiRatios(rows);
+  apiVerdicts(rows);
+  const [, b, c, d] = rows;
+  assert.equal(b!.ratioToA!.rate.toFixed(2), '0.95');
+  assert.deepEqual(b!.verdicts, [{ target: '≥ 0.90 × (a)', met: true }]);
+  assert.deepEqual(c!.verdicts, [{ target: '≥ 0.85 × (a)', met: false }]);
+  // (d) is 0.5 × (a), and 5, 5 and 1.9 × (f) per round: median 5.
+  assert.deepEqual(d!.verdicts, [{ target: '≥ 0.45 × (a)', met: true }, { target: '≥ 2.5 × (f)', met: true }]);
+});
+
+test('a row that could not run is n/a with its reason and meets no target', () => {
+  const row: Row = { id: 'b', group: 'api', label: API_ROWS.b, unavailable: 'server did not start', measure: () => Promise.reject(new Error('x')) };
+  const rows = [fakeRow('a', [100]), summarizeRow(row, [])];
+  addApiRatios(rows);
+  apiVerdicts(rows);
+  assert.equal(rows[1]!.status, 'n/a');
+  assert.equal(rows[1]!.reason, 'server did not start');
+  assert.deepEqual(rows[1]!.verdicts, [{ target: '≥ 0.90 × (a)' }]);
+});
+
+test('the OWASP Argon2id minimum is checked on every parameter', () => {
+  assert.equal(meetsOwaspMinimum({ algorithm: 'argon2id', memoryKiB: 19456, passes: 2, parallelism: 1 }), true);
+  assert.equal(meetsOwaspMinimum({ algorithm: 'argon2id', memoryKiB: 19455, passes: 2, parallelism: 1 }), false);
+  assert.equal(meetsOwaspMinimum({ algorithm: 'argon2id', memoryKiB: 65536, passes: 1, parallelism: 1 }), false);
+  assert.equal(meetsOwaspMinimum({ algorithm: 'argon2i', memoryKiB: 65536, passes: 3, parallelism: 1 }), false);
+  assert.equal(meetsOwaspMinimum(undefined), false);
+});
+
+test('initial JavaScript: the scripts index.html loads and their static imports, not lazy chunks', () => {
+  const dist = mkdtempSync(join(tmpdir(), 'bench-dist-'));
+  try {
+    mkdirSync(dist, { recursive: true });
+    writeFileSync(join(dist, 'index.html'), '<html><head><link rel="modulepreload" href="chunk-PRE.js"></head><body><script src="main-ABC.js" type="module"></script></body></html>');
+    writeFileSync(join(dist, 'main-ABC.js'), 'import{a}from"./chunk-ONE.js";import"./chunk-SIDE.js";const r=()=>import("./chunk-LAZY.js");');
+    writeFileSync(join(dist, 'chunk-ONE.js'), 'export*from"./chunk-TWO.js";export const a=1;');
+    writeFileSync(join(dist, 'chunk-TWO.js'), 'export const b=2;');
+    writeFileSync(join(dist, 'chunk-SIDE.js'), 'console.log(1)');
+    writeFileSync(join(dist, 'chunk-PRE.js'), 'export const p=3;');
+    writeFileSync(join(dist, 'chunk-LAZY.js'), 'export const lazy=4;');
+    assert.deepEqual(initialScripts(dist).sort(), ['chunk-ONE.js', 'chunk-PRE.js', 'chunk-SIDE.js', 'chunk-TWO.js', 'main-ABC.js']);
+  } finally {
+    rmSync(dist, { recursive: true, force: true });
+  }
+});
+
+test('a server that does not enforce the token is refused before it is benchmarked as a protected row', async () => {
+  const port = await freePort();
+  const bare = await startServer({ name: 'bare Fastify', entry: join(root, 'bench', 'servers', 'bare-fastify.ts'), port, healthPath: '/healthz', env: { BENCH_PORT: String(port) } });
+  try {
+    await checkServer(bare, undefined); // fine as the unprotected baseline
+    await assert.rejects(checkServer(bare, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl'), /answered 200 without a token/);
+  } finally {
+    await bare.stop();
+  }
+});
+
+function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bench', 'run.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
+test('npm run bench -- --quick runs every row end to end and writes JSON, markdown and SVG', { timeout: 175_000 }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'bench-results-'));
+  try {
+    const { code, stdout, stderr } = await runBench(['--quick', '--out', out], 170_000);
+    assert.equal(code, 0, `bench failed:\n${stderr.slice(-3000)}`);
+    for (const label of [...Object.values(API_ROWS), ...Object.values(IDP_ROWS), ...Object.values(SPA_ROWS)]) {
+      assert.ok(stdout.includes(`| ${label} |`), `table row missing: ${label}`);
+    }
+    const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
+    assert.equal(results.meta.mode, 'quick');
+    assert.deepEqual(results.api.map((r) => r.id), ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    assert.deepEqual(results.idp.map((r) => r.id), ['refreshRs256', 'refreshEs256', 'loginRs256', 'loginEs256']);
+    // Every row that does not depend on another engineer's app in progress must have run.
+    for (const row of [...results.api, ...results.idp]) {
+      assert.equal(row.status, 'ok', `${row.label}: ${row.reason ?? ''}`);
+      assert.equal(row.rounds.length, results.meta.settings.rounds, row.label);
+      for (const figure of [row.rate!.median, row.rate!.min, row.p50Ms!.median, row.p99Ms!.median]) {
+        assert.ok(figure > 0 && Number.isFinite(figure), `${row.label}: ${figure}`);
+      }
+      assert.equal(row.failures, 0, `${row.label}: failed requests`);
+    }
+    for (const row of results.api.filter((r) => r.id !== 'a')) {
+      assert.ok(row.ratioToA!.rate > 0, row.label);
+      assert.ok(row.verdicts.length === 0 || row.verdicts.every((v) => typeof v.met === 'boolean'), row.label);
+    }
+    for (const row of results.spa) {
+      if (row.status === 'ok') assert.ok(row.value! > 0, row.label);
+      else assert.ok(row.reason && row.reason.length > 0, `${row.label} is n/a without a reason`);
+    }
+    assert.ok(results.memory.length >= 7);
+    for (const m of results.memory) assert.ok(m.rssBytes! > 0, `${m.server} has no RSS`);
+    const svg = readFileSync(join(out, 'latest.svg'), 'utf8');
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.ok(svg.includes(API_ROWS.a));
+    assert.equal(readFileSync(join(out, 'latest.md'), 'utf8'), stdout);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
