@@ -62,6 +62,7 @@ export class Authority {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
+  private settle: (() => void) | undefined;
 
   constructor(opts: AuthorityOptions) {
     this.opts = opts;
@@ -78,6 +79,7 @@ export class Authority {
   /** Starts loading metadata and keys, retrying with backoff until both are in; resolves then (or on stop). */
   start(): Promise<void> {
     this.loading ??= new Promise<void>((resolve) => {
+      this.settle = resolve;
       let delay = METADATA_RETRY_MIN_MS;
       const attempt = async () => {
         if (this.stopped) return resolve();
@@ -118,5 +120,6 @@ export class Authority {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.settle?.();
   }
 }

@@ -1,0 +1,209 @@
+// Signing keys: a flood of unknown kids costs at most one JWKS fetch per cooldown, a new key is
+// picked up without a restart, a key that leaves the JWKS takes its cached verifications with it,
+// and an IdP outage changes nothing for tokens signed by keys already held.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, test } from 'node:test';
+import { bearer, startApi, type TestApi } from './support/api.ts';
+import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
+
+const INVALID = 'Bearer error="invalid_token", error_description="The access token is invalid."';
+
+/** A clock the test moves by hand (milliseconds). */
+function manualClock() {
+  let t = Date.now();
+  return { now: () => t, advance: (seconds: number) => { t += seconds * 1000; } };
+}
+
+let idp: TestIssuer | undefined;
+let api: TestApi | undefined;
+afterEach(async () => {
+  await api?.dispose();
+  await idp?.close();
+  api = undefined;
+  idp = undefined;
+});
+
+async function get(token: string) {
+  return api!.app.inject({ url: '/api/UserOne', headers: bearer(token) });
+}
+
+describe('unknown kids', () => {
+  test('a flood of unknown kids triggers at most one JWKS fetch per cooldown', async () => {
+    idp = await startTestIssuer();
+    const clock = manualClock();
+    api = await startApi(idp, { AUTH_JWKS_COOLDOWN: '30' }, clock.now);
+    assert.equal(idp.jwksFetches, 1, 'the start-up fetch');
+    const attacker = await idp.newKey('RS256', 'attacker');
+    const forged = () => idp!.sign(undefined, { key: { ...attacker, kid: `kid-${randomUUID()}` } });
+
+    clock.advance(31);
+    const tokens = await Promise.all(Array.from({ length: 100 }, forged));
+    const answers = await Promise.all(tokens.map(get));
+    for (const res of answers) {
+      assert.equal(res.statusCode, 401);
+      assert.equal(res.headers['www-authenticate'], INVALID);
+    }
+    assert.equal(idp.jwksFetches, 2, '100 concurrent unknown kids: one refetch');
+    for (let i = 0; i < 20; i++) assert.equal((await get(await forged())).statusCode, 401);
+    assert.equal(idp.jwksFetches, 2, 'within the cooldown: no refetch');
+    clock.advance(31);
+    for (let i = 0; i < 20; i++) assert.equal((await get(await forged())).statusCode, 401);
+    assert.equal(idp.jwksFetches, 3, 'after the cooldown: one more');
+  });
+});
+
+describe('rotation', () => {
+  test('a new signing key is picked up without a restart', async () => {
+    idp = await startTestIssuer();
+    const clock = manualClock();
+    api = await startApi(idp, { AUTH_JWKS_COOLDOWN: '10' }, clock.now);
+    const next = await idp.newKey('RS256', 'rsa-2');
+    idp.published.push(next);
+    clock.advance(11);
+    const res = await get(await idp.sign(undefined, { key: next }));
+    assert.equal(res.statusCode, 200);
+    assert.equal(idp.jwksFetches, 2);
+  });
+
+  test('a rotated-out key: its tokens are refused, cached verifications included', async () => {
+    idp = await startTestIssuer();
+    const clock = manualClock();
+    api = await startApi(idp, { AUTH_JWKS_COOLDOWN: '10' }, clock.now);
+    const old = idp.published[0]!;
+    const oldToken = await idp.sign(undefined, { key: old });
+    assert.equal((await get(oldToken)).statusCode, 200);
+    assert.equal(api.tokenCache.size, 1, 'verified once, cached');
+
+    const next = await idp.newKey('RS256', 'rsa-2');
+    idp.published = [next];
+    clock.advance(11);
+    assert.equal((await get(await idp.sign(undefined, { key: next }))).statusCode, 200, 'the new key (refetch)');
+    const res = await get(oldToken);
+    assert.equal(res.statusCode, 401, 'the cached token of the retired key');
+    assert.equal(res.headers['www-authenticate'], INVALID);
+    assert.equal((await get(await idp.sign(undefined, { key: old }))).statusCode, 401, 'a fresh token of the retired key');
+    assert.equal(api.tokenCache.size, 1, 'only the new key\'s token remains cached');
+  });
+
+  test('the JWKS is refreshed in the background once stale', async () => {
+    idp = await startTestIssuer();
+    const clock = manualClock();
+    api = await startApi(idp, { AUTH_JWKS_MAX_AGE: '60' }, clock.now);
+    clock.advance(61);
+    assert.equal((await get(await idp.sign())).statusCode, 200, 'stale keys still serve');
+    await api.authority.jwks!.refresh(); // joins the background refresh
+    assert.ok(idp.jwksFetches >= 2);
+  });
+});
+
+describe('IdP outage', () => {
+  test('tokens keep validating with the cached keys while the IdP is down', async () => {
+    idp = await startTestIssuer();
+    const clock = manualClock();
+    api = await startApi(idp, { AUTH_JWKS_MAX_AGE: '60', AUTH_JWKS_COOLDOWN: '10' }, clock.now);
+    idp.down = true;
+    clock.advance(3600);
+    const token = await idp.sign(idp.claims({ iat: Math.floor(clock.now() / 1000), exp: Math.floor(clock.now() / 1000) + 300 }));
+    assert.equal((await get(token)).statusCode, 200);
+    await assert.rejects(api.authority.jwks!.refresh(), 'the refresh does fail');
+    clock.advance(11);
+    const unknown = await idp.sign(undefined, { key: { ...idp.published[0]!, kid: 'unknown' } });
+    const res = await get(unknown);
+    assert.equal(res.statusCode, 401, 'an unknown kid during the outage is just invalid');
+    assert.equal((await get(await idp.sign(idp.claims({ exp: Math.floor(clock.now() / 1000) + 300, iat: Math.floor(clock.now() / 1000) })))).statusCode, 200, 'still serving');
+    assert.equal((await api.app.inject({ url: '/readyz' })).statusCode, 200, 'still ready: keys are held');
+    idp.down = false;
+  });
+
+  test('until metadata and keys are loaded: /readyz 503, tokens 503 with Retry-After (never 500)', async () => {
+    idp = await startTestIssuer();
+    idp.down = true;
+    const { buildApi } = await import('../src/app.ts');
+    const { readApiConfig } = await import('../src/config.ts');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
+    const early = buildApi(readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir }), { logger: false });
+    try {
+      await early.app.ready();
+      assert.equal((await early.app.inject({ url: '/healthz' })).statusCode, 200);
+      assert.equal((await early.app.inject({ url: '/readyz' })).statusCode, 503);
+      const res = await early.app.inject({ url: '/api/UserOne', headers: bearer(await idp.sign()) });
+      assert.equal(res.statusCode, 503);
+      assert.equal(res.headers['retry-after'], '5');
+      assert.equal((await early.app.inject({ url: '/api/UserOne' })).statusCode, 401, 'no token is still 401');
+      idp.down = false;
+      await early.authority.start();
+      assert.equal((await early.app.inject({ url: '/readyz' })).statusCode, 200);
+      assert.equal((await early.app.inject({ url: '/api/UserOne', headers: bearer(await idp.sign()) })).statusCode, 200);
+    } finally {
+      await early.app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a discovery document naming another issuer is never trusted', async () => {
+    idp = await startTestIssuer();
+    const { Authority } = await import('../src/authority.ts');
+    const wrong = new Authority({ issuer: `${idp.issuer}/`, algorithms: ['RS256'], jwksMaxAgeMs: 60_000, jwksCooldownMs: 0 });
+    const loading = wrong.start();
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(wrong.ready, false);
+    assert.equal(idp.jwksFetches, 0);
+    wrong.stop();
+    await loading;
+  });
+});
+
+describe('verified-token cache', () => {
+  test('a cached token is still refused once expired', async () => {
+    idp = await startTestIssuer();
+    const clock = manualClock();
+    api = await startApi(idp, {}, clock.now);
+    const nowS = Math.floor(clock.now() / 1000);
+    const token = await idp.sign(idp.claims({ iat: nowS, exp: nowS + 30 }));
+    assert.equal((await get(token)).statusCode, 200);
+    assert.equal((await get(token)).statusCode, 200);
+    assert.equal(api.tokenCache.size, 1);
+    clock.advance(40);
+    const res = await get(token);
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.headers['www-authenticate'], INVALID);
+    assert.equal(api.tokenCache.size, 0);
+  });
+
+  test('bounded: least recently used entries go first', async () => {
+    idp = await startTestIssuer();
+    api = await startApi(idp, { AUTH_TOKEN_CACHE_SIZE: '2' });
+    const [a, b, c] = await Promise.all([idp.sign(), idp.sign(), idp.sign()]);
+    await get(a!);
+    await get(b!);
+    await get(a!); // a is now the most recent
+    await get(c!); // evicts b
+    assert.equal(api.tokenCache.size, 2);
+    assert.ok(api.tokenCache.get(a!, Date.now(), 0));
+    assert.equal(api.tokenCache.get(b!, Date.now(), 0), undefined);
+  });
+
+  test('disabled by AUTH_TOKEN_CACHE_SIZE=0: every token verified, nothing kept', async () => {
+    idp = await startTestIssuer();
+    api = await startApi(idp, { AUTH_TOKEN_CACHE_SIZE: '0' });
+    const token = await idp.sign();
+    for (let i = 0; i < 3; i++) assert.equal((await get(token)).statusCode, 200);
+    assert.equal(api.tokenCache.size, 0);
+  });
+});
+
+describe('tokens without kid', () => {
+  test('accepted only when exactly one key fits the algorithm', async () => {
+    idp = await startTestIssuer();
+    api = await startApi(idp);
+    assert.equal((await get(await idp.sign(undefined, { noKid: true }))).statusCode, 200, 'one RSA key');
+    await api.dispose();
+    idp.published.push(await idp.newKey('RS256', 'rsa-2'));
+    api = await startApi(idp);
+    assert.equal((await get(await idp.sign(undefined, { noKid: true }))).statusCode, 401, 'two RSA keys: ambiguous');
+  });
+});
