@@ -56,6 +56,8 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
     logController: new LogController({ disableRequestLogging: config.API_LOG_LEVEL !== 'debug' }),
     routerOptions: { caseSensitive: false } as FastifyServerOptions['routerOptions'],
     bodyLimit: BODY_LIMIT_BYTES,
+    // Strict schemas: no type coercion, unknown properties refused rather than silently dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
   });
 

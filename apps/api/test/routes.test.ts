@@ -1,0 +1,142 @@
+// The API as a client sees it: policies and 401 vs 403, authenticated-by-default (unknown paths
+// too), case-insensitive paths, notes ownership and validation, and no client input making a 500.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { InjectOptions } from 'fastify';
+import { bearer, startApi, type TestApi } from './support/api.ts';
+import { SCOPE, startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
+
+let idp: TestIssuer;
+let api: TestApi;
+let alice: string;
+let bob: string;
+let bobNoScope: string;
+let aliceFromSwagger: string;
+
+before(async () => {
+  idp = await startTestIssuer();
+  api = await startApi(idp);
+  alice = await idp.sign();
+  bob = await idp.sign(idp.claims({ sub: 'bob' }));
+  bobNoScope = await idp.sign(idp.claims({ sub: 'bob', scope: undefined }));
+  aliceFromSwagger = await idp.sign(idp.claims({ azp: 'swagger', client_id: 'swagger' }));
+});
+after(async () => {
+  await api.dispose();
+  await idp.close();
+});
+
+const inject = (opts: InjectOptions) => api.app.inject(opts);
+
+describe('authentication and policies', () => {
+  test('GET /api/UserOne: 401 without a token, 403 without the scope, 403 from another client, 200 otherwise', async () => {
+    const none = await inject({ url: '/api/UserOne' });
+    assert.equal(none.statusCode, 401);
+    assert.equal(none.headers['www-authenticate'], 'Bearer');
+    assert.deepEqual(none.json(), { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'An access token is required.' });
+
+    const noScope = await inject({ url: '/api/UserOne', headers: bearer(bobNoScope) });
+    assert.equal(noScope.statusCode, 403);
+    assert.equal(noScope.headers['www-authenticate'], `Bearer error="insufficient_scope", error_description="The access token lacks a required scope.", scope="${SCOPE}"`);
+    assert.match(String(noScope.headers['content-type']), /^application\/problem\+json/);
+
+    const otherClient = await inject({ url: '/api/UserOne', headers: bearer(aliceFromSwagger) });
+    assert.equal(otherClient.statusCode, 403);
+    assert.equal(otherClient.headers['www-authenticate'], undefined);
+
+    const ok = await inject({ url: '/api/UserOne', headers: bearer(alice) });
+    assert.equal(ok.statusCode, 200);
+    assert.deepEqual(ok.json(), ['user one data']);
+  });
+
+  test('the path is matched case-insensitively, as ASP.NET does, and still protected', async () => {
+    for (const url of ['/api/userone', '/API/USERONE', '/Api/UserOne']) {
+      assert.equal((await inject({ url })).statusCode, 401, url);
+      assert.equal((await inject({ url, headers: bearer(alice) })).statusCode, 200, url);
+    }
+  });
+
+  test('HEAD is protected like GET', async () => {
+    assert.equal((await inject({ method: 'HEAD', url: '/api/UserOne' })).statusCode, 401);
+    assert.equal((await inject({ method: 'HEAD', url: '/api/UserOne', headers: bearer(alice) })).statusCode, 200);
+  });
+
+  test('unknown paths need a token too: 401 without, 404 with', async () => {
+    const none = await inject({ url: '/api/admin' });
+    assert.equal(none.statusCode, 401);
+    assert.equal(none.headers['www-authenticate'], 'Bearer');
+    const known = await inject({ url: '/api/admin', headers: bearer(alice) });
+    assert.equal(known.statusCode, 404);
+    assert.match(String(known.headers['content-type']), /^application\/problem\+json/);
+  });
+
+  test('public routes: health, readiness, OpenAPI, Swagger UI', async () => {
+    for (const url of ['/healthz', '/readyz', '/openapi.json', '/swagger', '/swagger/json', '/swagger/static/swagger-ui.css', '/swagger/oauth2-redirect.html']) {
+      const res = await inject({ url });
+      assert.equal(res.statusCode, 200, url);
+    }
+  });
+
+  test('every protected route in the table enforces its policy', async () => {
+    const routes = api.app.printRoutes({ commonPrefix: false });
+    assert.match(routes, /notes/);
+    for (const [method, url] of [['GET', '/api/notes'], ['POST', '/api/notes'], ['DELETE', '/api/notes/x'], ['GET', '/api/UserOne']] as const) {
+      assert.equal((await inject({ method, url })).statusCode, 401, `${method} ${url}`);
+      assert.equal((await inject({ method, url, headers: bearer(bobNoScope) })).statusCode, 403, `${method} ${url} without scope`);
+    }
+  });
+});
+
+describe('notes', () => {
+  test('each user sees, adds and deletes only their own notes; others\' are 404', async () => {
+    const add = await inject({ method: 'POST', url: '/api/notes', headers: bearer(alice), payload: { text: 'alice secret' } });
+    assert.equal(add.statusCode, 201);
+    const note = add.json();
+    assert.equal(note.text, 'alice secret');
+    assert.match(note.id, /^[0-9a-f-]{36}$/);
+
+    const bobs = await inject({ url: '/api/notes', headers: bearer(bob) });
+    assert.deepEqual(bobs.json(), []);
+    const steal = await inject({ method: 'DELETE', url: `/api/notes/${note.id}`, headers: bearer(bob) });
+    assert.equal(steal.statusCode, 404);
+    const alices = await inject({ url: '/api/notes', headers: bearer(alice) });
+    assert.deepEqual(alices.json().map((n: { id: string }) => n.id), [note.id], 'still there after bob\'s attempt');
+
+    assert.equal((await inject({ method: 'DELETE', url: `/api/notes/${note.id}`, headers: bearer(alice) })).statusCode, 204);
+    assert.equal((await inject({ method: 'DELETE', url: `/api/notes/${note.id}`, headers: bearer(alice) })).statusCode, 404);
+    assert.deepEqual((await inject({ url: '/api/notes', headers: bearer(alice) })).json(), []);
+  });
+
+  test('text of 1 to 1000 characters, schema-validated; anything else 400 problem details', async () => {
+    const post = (payload: unknown, headers: Record<string, string> = {}) =>
+      inject({ method: 'POST', url: '/api/notes', headers: { ...bearer(alice), 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) });
+    assert.equal((await post({ text: 'x'.repeat(1000) })).statusCode, 201);
+    assert.equal((await post({ text: 'é'.repeat(1000) })).statusCode, 201, 'characters, not bytes');
+    for (const bad of [{ text: '' }, { text: 'x'.repeat(1001) }, {}, { text: 42 }, { text: 'x', owner: 'bob' }, [], 'text']) {
+      const res = await post(bad);
+      assert.equal(res.statusCode, 400, JSON.stringify(bad).slice(0, 30));
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+    }
+  });
+
+  test('no client input yields a 500', async () => {
+    const attempts = [
+      { payload: '{"text":', headers: { 'content-type': 'application/json' } },
+      { payload: '{"text":"x","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } },
+      { payload: '{"text":"x","constructor":{"prototype":{"admin":true}}}', headers: { 'content-type': 'application/json' } },
+      { payload: 'text=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      { payload: 'x', headers: { 'content-type': 'text/plain' } },
+      { payload: JSON.stringify({ text: 'x'.repeat(20_000) }), headers: { 'content-type': 'application/json' } },
+      { payload: '', headers: { 'content-type': 'application/json' } },
+    ];
+    for (const a of attempts) {
+      const res = await inject({ method: 'POST', url: '/api/notes', headers: { ...bearer(alice), ...a.headers }, payload: a.payload });
+      assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${a.headers['content-type']} ${a.payload.slice(0, 20)}: ${res.statusCode}`);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+    }
+    const weird = await inject({ method: 'DELETE', url: `/api/notes/${'%ff'.repeat(10)}`, headers: bearer(alice) });
+    assert.ok(weird.statusCode < 500);
+    const long = await inject({ method: 'DELETE', url: `/api/notes/${'a'.repeat(500)}`, headers: bearer(alice) });
+    assert.ok(long.statusCode < 500);
+  });
+});
