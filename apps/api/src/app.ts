@@ -95,8 +95,10 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
 
   app.addSchema(problemSchema);
   app.addSchema(noteSchema);
+  const corsOrigins = new Set(config.API_CORS_ORIGINS);
   app.register(cors, {
-    origin: config.API_CORS_ORIGINS,
+    // A refused origin gets no CORS header at all (its preflight then meets authentication: 401).
+    origin: (origin, cb) => cb(null, origin !== undefined && corsOrigins.has(origin) ? origin : false),
     methods: ['GET', 'POST', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type'],
     exposedHeaders: ['WWW-Authenticate'],
