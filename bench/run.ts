@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, killAll, killChildrenOnExit, type ServerProcess } from './lib/children.ts';
+import { freePort, killAll, killChildrenOnExit, ownCpuSeconds, readMachineBusySeconds, type ServerProcess } from './lib/children.ts';
 import { clientsFileWithSpaOrigin, startIdp, type Idp } from './lib/idp.ts';
 import { markdown, svgChart } from './lib/report.ts';
 import type { BenchResults, MemoryResult, RowResult, SpaResult } from './lib/results.ts';
@@ -13,6 +13,7 @@ import { sampleRow, type RoundSample, type Row } from './lib/rows.ts';
 import { addApiRatios, apiVerdicts, summarizeRow } from './lib/summarize.ts';
 import { firstLine, setupApiSuite, type ApiSuite } from './suites/api.ts';
 import { demoUserHashParams, meetsOwaspMinimum, OWASP_ARGON2ID_MINIMUM, setupIdpRows } from './suites/idp.ts';
+import { measurePrimitives } from './suites/primitives.ts';
 import { measureInitialJs, measureLoginRoundTrip, SPA_ROWS } from './suites/spa.ts';
 
 const { values: args } = parseArgs({
@@ -84,6 +85,9 @@ async function main(): Promise<BenchResults> {
   for (const row of runnable) await row.measure(settings.warmupSeconds);
   const samples = new Map<string, RoundSample[]>(rows.map((r) => [r.id, []]));
   const errors = new Map<string, string>();
+  const machineBefore = readMachineBusySeconds();
+  const ownBefore = ownCpuSeconds();
+  const roundsStarted = performance.now();
   for (let round = 0; round < settings.rounds; round++) {
     log(`round ${round + 1}/${settings.rounds}`);
     // Each round starts one row later, so no row always follows the same neighbour.
@@ -96,6 +100,12 @@ async function main(): Promise<BenchResults> {
       }
     }
   }
+  const machineAfter = readMachineBusySeconds();
+  const ownAfter = ownCpuSeconds();
+  const roundsSeconds = (performance.now() - roundsStarted) / 1000;
+  const foreignCpuShare = machineBefore !== undefined && machineAfter !== undefined
+    ? Math.max(0, (machineAfter - machineBefore - (ownAfter - ownBefore)) / (roundsSeconds * availableParallelism()))
+    : undefined;
   for (const row of rows) if (row.server && !memoryOf.includes(row.server)) memoryOf.push(row.server);
   if (api.opaqueIdp) memoryOf.push(api.opaqueIdp.server);
 
@@ -112,6 +122,8 @@ async function main(): Promise<BenchResults> {
   const idpResults = results.filter((r) => r.group === 'idp');
   idpVerdicts(idpResults);
 
+  log('reference figures: signature checks on one core');
+  const primitives = await measurePrimitives(quick ? 0.5 : 2);
   log('SPA rows');
   const spa = await spaRows(rs256, spaPort, api.ourApi);
   return {
@@ -126,11 +138,13 @@ async function main(): Promise<BenchResults> {
         node: process.versions.node,
       },
       settings,
+      ...(foreignCpuShare !== undefined ? { foreignCpuShare } : {}),
       wallSeconds: (performance.now() - started) / 1000,
     },
     api: apiResults,
     idp: idpResults,
     spa,
+    primitives,
     memory: memoryOf.map((s): MemoryResult => {
       const rssBytes = s.rssBytes();
       return { server: s.name, ...(rssBytes !== undefined ? { rssBytes } : {}) };

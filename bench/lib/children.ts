@@ -77,6 +77,26 @@ export function readCpuSeconds(pid: number): number | undefined {
   }
 }
 
+/** CPU seconds all processes on the machine spent busy since boot (from /proc/stat), or undefined. */
+export function readMachineBusySeconds(): number | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: everything but idle and iowait is busy.
+    const busy = cpu.reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0) - (cpu[8] ?? 0) - (cpu[9] ?? 0);
+    return busy / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds used so far by this process and every child server still running. */
+export function ownCpuSeconds(): number {
+  const self = process.cpuUsage();
+  let total = (self.user + self.system) / 1e6;
+  for (const child of running) total += (child.pid !== undefined ? readCpuSeconds(child.pid) : undefined) ?? 0;
+  return total;
+}
+
 export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   // The same environment for every server: NODE_ENV (set to `test` by the test runner) is left out
   // so that no library switches behaviour between the bench and a test run.

@@ -38,23 +38,32 @@ function failureNote(r: RowResult): string {
 }
 
 export function apiTable(rows: RowResult[]): string {
-  const header = ['API row', 'req/s median (min–max)', 'p50 ms', 'p99 ms', 'req/s ÷ (a)', 'p50 ÷ (a)', 'p99 ÷ (a)', 'req per server CPU-s', 'target', 'met?'];
+  const header = ['API row', 'req/s median (min–max)', '÷ (a)', 'p50 ms', '÷ (a)', 'p99 ms', '÷ (a)', 'req per server CPU-s', '÷ (a)', 'target', 'met?'];
+  const ofA = (r: RowResult, pick: (x: NonNullable<RowResult['ratioToA']>) => number | undefined) => {
+    const v = r.ratioToA ? pick(r.ratioToA) : undefined;
+    return v === undefined ? '—' : ratio(v);
+  };
   return table(header, rows.map((r) => {
     if (r.status !== 'ok') return naRow(r, header.length);
     const [target, met] = verdictText(r.verdicts);
     return [
       r.label,
       spreadText(r.rate, int) + failureNote(r),
+      ofA(r, (x) => x.rate),
       spreadText(r.p50Ms, ms),
+      ofA(r, (x) => x.p50),
       spreadText(r.p99Ms, ms),
-      r.ratioToA ? ratio(r.ratioToA.rate) : '—',
-      r.ratioToA ? ratio(r.ratioToA.p50) : '—',
-      r.ratioToA ? ratio(r.ratioToA.p99) : '—',
+      ofA(r, (x) => x.p99),
       r.perServerCpuSecond !== undefined ? int(r.perServerCpuSecond) : '—',
+      ofA(r, (x) => x.perServerCpuSecond),
       target,
       met,
     ];
   }));
+}
+
+export function primitivesTable(results: BenchResults): string {
+  return table(['reference: one core, in the bench process', 'per second'], results.primitives.map((p) => [p.label, int(p.perSecond)]));
 }
 
 export function idpTable(rows: RowResult[]): string {
@@ -98,7 +107,8 @@ export function markdown(results: BenchResults): string {
       `Load generator and servers share these cores, on loopback.`,
     `Method: ${s.rounds} interleaved round(s) of ${s.secondsPerRound} s per row after a ${s.warmupSeconds} s warm-up; ` +
       `API rows: autocannon, ${s.connections} connections; refresh rows: ${s.refreshClients} rotating refresh-token chains; ` +
-      `login rows: ${s.loginClients} concurrent browserless users; ratios are medians of per-round ratios to (a). Run took ${Math.round(meta.wallSeconds)} s.`,
+      `login rows: ${s.loginClients} concurrent browserless users; ratios are medians of per-round ratios to (a). Run took ${Math.round(meta.wallSeconds)} s.` +
+      (meta.foreignCpuShare !== undefined ? ` Other processes used ${(meta.foreignCpuShare * 100).toFixed(0)}% of the machine's CPU during the rounds${meta.foreignCpuShare > 0.05 ? ' (a disturbed run: compare the per-CPU-second columns)' : ''}.` : ''),
     '',
     apiTable(results.api),
     '',
@@ -107,6 +117,8 @@ export function markdown(results: BenchResults): string {
     spaTable(results.spa),
     '',
     memoryTable(results),
+    '',
+    primitivesTable(results),
     ...(notes.length ? ['', 'Notes:', ...notes] : []),
     '',
   ].join('\n');

@@ -24,7 +24,7 @@ export interface RowResult {
   perServerCpuSecond?: number;
   failures: number;
   /** Medians over rounds of this row's figure divided by (a)'s figure of the same round. */
-  ratioToA?: { rate: number; p50: number; p99: number };
+  ratioToA?: { rate: number; p50: number; p99: number; perServerCpuSecond?: number };
   verdicts: Verdict[];
   notes: string[];
 }
@@ -53,10 +53,13 @@ export interface BenchResults {
     mode: 'full' | 'quick';
     machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
     settings: { rounds: number; secondsPerRound: number; warmupSeconds: number; connections: number; refreshClients: number; loginClients: number; distinctTokens: number; browserRuns: number };
+    /** Share of the machine's CPU time other processes used during the rounds (0–1): high means a disturbed run. */
+    foreignCpuShare?: number;
     wallSeconds: number;
   };
   api: RowResult[];
   idp: RowResult[];
   spa: SpaResult[];
   memory: MemoryResult[];
+  primitives: { id: string; label: string; perSecond: number }[];
 }

@@ -38,7 +38,8 @@ export function addApiRatios(rows: RowResult[]): void {
     const rate = roundRatio(r, a, (s) => s.rate);
     const p50 = roundRatio(r, a, (s) => s.p50Ms);
     const p99 = roundRatio(r, a, (s) => s.p99Ms);
-    if (rate !== undefined && p50 !== undefined && p99 !== undefined) r.ratioToA = { rate, p50, p99 };
+    const perCpu = roundRatio(r, a, (s) => (s.serverCpuSeconds ? s.ok / s.serverCpuSeconds : 0));
+    if (rate !== undefined && p50 !== undefined && p99 !== undefined) r.ratioToA = { rate, p50, p99, ...(perCpu !== undefined ? { perServerCpuSecond: perCpu } : {}) };
   }
 }
 
