@@ -83,7 +83,7 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
     assert.equal(await page.getByText(text, { exact: true }).count(), 0);
     await page.reload();
     await page.getByRole('heading', { name: 'Notes' }).waitFor();
-    await page.waitForFunction('!document.body.textContent.includes("Loading")');
+    await page.getByText('No notes yet.').or(page.getByTestId('notes')).waitFor();
     assert.equal(await page.getByText(text, { exact: true }).count(), 0, 'deleted at the API too');
     await page.context().close();
   });
@@ -196,6 +196,54 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
     // The IdP session is over too: logging in again asks for the password.
     await page.getByRole('banner').getByRole('button', { name: 'Log in' }).click();
     await page.getByLabel('Username').waitFor();
+    await page.context().close();
+  });
+
+  it('logout completes even when the revocation call fails', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    await page.route(`${system.idp}/token/revocation`, (route) => route.abort('connectionrefused'));
+    await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL((url) => url.origin === system.spa && !url.pathname.includes('session/end'));
+    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    assert.deepEqual((await storageKeys(page)).filter((k) => k.startsWith('spa.')), []);
+    await page.context().close();
+  });
+
+  it('an unreachable API and an unreachable IdP each get their own message', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    await page.route(`${system.api}/**`, (route) => route.abort('connectionrefused'));
+    await page.getByRole('button', { name: 'Reload data' }).click();
+    await page.getByRole('main').getByRole('alert').getByText('The API cannot be reached').waitFor();
+    await screenshot(page, 'home-api-unreachable');
+    await page.context().close();
+
+    const anonymous = await newPage();
+    await anonymous.route(`${system.idp}/**`, (route) => route.abort('connectionrefused'));
+    await anonymous.goto(system.spa);
+    await anonymous.getByRole('banner').getByRole('button', { name: 'Log in' }).click();
+    await anonymous.getByRole('alert').getByText('Sign-in is unavailable').waitFor();
+    assert.equal(new URL(anonymous.url()).origin, system.spa, 'stayed on the SPA');
+    await anonymous.context().close();
+  });
+
+  it('is usable by keyboard: skip link first, then the navigation', async () => {
+    const page = await newPage();
+    await page.goto(system.spa);
+    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.textContent.trim()'), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate('document.activeElement.id'), 'main', 'the skip link lands on the content');
+    await page.reload();
+    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate('document.activeElement.textContent.trim()'), 'Notes');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Notes' }).waitFor();
+    assert.equal(await page.evaluate('document.activeElement.id'), 'main', 'focus moved to the new page');
+    assert.equal(await page.title(), 'Notes · OIDC SPA');
     await page.context().close();
   });
 

@@ -145,6 +145,25 @@ describe('OidcAuthSession', () => {
     expect(session.user()).toMatchObject({ sub: 'auth0|alice', name: 'Alice Example' });
   });
 
+  it('a stored session the IdP no longer renews has ended; an IdP that does not answer is named', async () => {
+    oidc.signIn();
+    oidc.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
+    oidc.checkAuthResult = { isAuthenticated: false, errorMessage: 'invalid_grant' };
+    const discovery = vi.fn(async () => new Response('{}', { status: 200 }));
+    vi.stubGlobal('fetch', discovery);
+    await session.initialize();
+    expect(String(discovery.mock.calls[0]?.[0])).toBe('http://localhost:4400/.well-known/openid-configuration');
+    expect(session.problem()).toEqual({ kind: 'session-ended' });
+    expect(session.status()).toBe('anonymous');
+
+    vi.stubGlobal('fetch', vi.fn(async () => {
+      throw new TypeError('Failed to fetch');
+    }));
+    await session.initialize();
+    expect(session.problem()).toEqual({ kind: 'idp-unreachable' });
+    vi.unstubAllGlobals();
+  });
+
   it('exposes scopes and the access token\'s timing', async () => {
     oidc.checkAuthResult = { isAuthenticated: true };
     await session.initialize();

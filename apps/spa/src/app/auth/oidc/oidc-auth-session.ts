@@ -84,13 +84,16 @@ export class OidcAuthSession extends AuthSession {
   }
 
   override async initialize(): Promise<void> {
+    let hasRefreshToken = false;
     try {
-      const hasRefreshToken = !!(await firstValueFrom(this.oidc.getRefreshToken()));
+      hasRefreshToken = !!(await firstValueFrom(this.oidc.getRefreshToken()));
       // With an expired access token, checkAuth() alone reports signed-out; this one also refreshes.
       const result = await firstValueFrom(hasRefreshToken ? this.oidc.checkAuthIncludingServer() : this.oidc.checkAuth());
-      if (!result.isAuthenticated && result.errorMessage) this.problemState.set(await this.diagnose(result.errorMessage));
+      if (!result.isAuthenticated && (result.errorMessage || hasRefreshToken)) {
+        this.problemState.set(await this.diagnose(result.errorMessage ?? '', hasRefreshToken));
+      }
     } catch (error) {
-      this.problemState.set(await this.diagnose(errorText(error)));
+      this.problemState.set(await this.diagnose(errorText(error), hasRefreshToken));
     }
     await this.readTokens();
     this.ready.set(true);
@@ -216,11 +219,14 @@ export class OidcAuthSession extends AuthSession {
     await locks.request(REFRESH_LOCK_NAME, work);
   }
 
-  /** Tells "the IdP did not answer" from other failures, so the user gets the right message. */
-  private async diagnose(message: string): Promise<Problem> {
+  /**
+   * Tells "the IdP did not answer" from other failures, so the user gets the right message. A
+   * session that had a refresh token and could not be restored has ended (revoked or expired).
+   */
+  private async diagnose(message: string, hadSession: boolean): Promise<Problem> {
     try {
       const response = await fetch(new URL('.well-known/openid-configuration', this.config.authority.replace(/\/?$/, '/')), { cache: 'no-store' });
-      if (response.ok) return { kind: 'failed', detail: message };
+      if (response.ok) return hadSession ? { kind: 'session-ended' } : { kind: 'failed', detail: message };
     } catch {
       // fall through: unreachable
     }
