@@ -149,7 +149,7 @@ describe('OidcAuthSession', () => {
     oidc.signIn();
     oidc.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
     oidc.checkAuthResult = { isAuthenticated: false, errorMessage: 'invalid_grant' };
-    const discovery = vi.fn(async () => new Response('{}', { status: 200 }));
+    const discovery = vi.fn(async (_url: RequestInfo | URL) => new Response('{}', { status: 200 }));
     vi.stubGlobal('fetch', discovery);
     await session.initialize();
     expect(String(discovery.mock.calls[0]?.[0])).toBe('http://localhost:4400/.well-known/openid-configuration');
