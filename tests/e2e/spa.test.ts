@@ -52,6 +52,11 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
     await showsUserData(page);
     assert.equal(await page.getByTestId('user-name').textContent(), 'Alice Example');
     assert.equal(new URL(page.url()).search, '', 'the code and state are gone from the address bar');
+    const authorize = log.requests.map((r) => new URL(r.url)).find((u) => u.origin === system.idp && u.searchParams.get('client_id') === 'spa' && u.searchParams.has('code_challenge'));
+    assert.ok(authorize, 'an authorization request went to the IdP');
+    assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(authorize.searchParams.get('audience'), 'https://auth0-api-spa');
+    assert.equal(authorize.searchParams.get('scope'), 'openid profile offline_access auth0-user-api-spa');
     await screenshot(page, 'home-alice');
     await page.context().close();
   });
@@ -121,6 +126,9 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
     const firstExpiry = (jwtClaims(first.accessToken)['exp'] as number) * 1000;
     await waitUntil('a renewal', async () => (await storedSession(page))?.accessToken !== first.accessToken);
     assert.ok(Date.now() < firstExpiry, 'renewed ahead of expiry');
+    const refresh = log.requests.find((r) => r.url === `${system.idp}/token` && new URLSearchParams(r.body ?? '').get('grant_type') === 'refresh_token');
+    assert.ok(refresh, 'a refresh_token grant was sent');
+    assert.equal(new URLSearchParams(refresh.body ?? '').get('scope'), 'openid profile offline_access auth0-user-api-spa', 'the refresh carries the scope (Auth0 needs it)');
     await page.getByRole('button', { name: 'Reload data' }).click();
     await showsUserData(page);
     await page.getByRole('link', { name: 'Session' }).click();

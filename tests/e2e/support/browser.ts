@@ -19,6 +19,8 @@ export interface SeenRequest {
   url: string;
   method: string;
   authorization: string | undefined;
+  /** Form body of POSTs (token requests), kept in memory for assertions only. */
+  body: string | null;
 }
 
 export interface BrowserLog {
@@ -31,7 +33,7 @@ export interface BrowserLog {
 export async function newProfile(browser: Browser, log: BrowserLog): Promise<BrowserContext> {
   const context = await browser.newContext();
   context.on('request', (request) => {
-    log.requests.push({ url: request.url(), method: request.method(), authorization: request.headers()['authorization'] });
+    log.requests.push({ url: request.url(), method: request.method(), authorization: request.headers()['authorization'], body: request.postData() });
   });
   context.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) log.cspViolations.push(`${message.location().url}: ${message.text()}`);

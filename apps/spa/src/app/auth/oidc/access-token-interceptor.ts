@@ -1,5 +1,5 @@
 import { type HttpInterceptorFn } from '@angular/common/http';
-import { inject } from '@angular/core';
+import { DOCUMENT, inject } from '@angular/core';
 import { OidcSecurityService } from 'angular-auth-oidc-client';
 import { switchMap, take } from 'rxjs';
 import { RUNTIME_CONFIG } from '../../core/runtime-config';
@@ -18,7 +18,7 @@ export function isApiOrigin(url: string, apiUrl: string, base: string): boolean 
 /** Adds the access token to requests for the API's origin, and to nothing else. */
 export const accessTokenInterceptor: HttpInterceptorFn = (request, next) => {
   const { apiUrl } = inject(RUNTIME_CONFIG);
-  if (!isApiOrigin(request.url, apiUrl, document.baseURI)) return next(request);
+  if (!isApiOrigin(request.url, apiUrl, inject(DOCUMENT).baseURI)) return next(request);
   const oidc = inject(OidcSecurityService);
   return oidc.getAccessToken().pipe(
     take(1),
