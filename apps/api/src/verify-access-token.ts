@@ -62,6 +62,12 @@ interface ParsedHeader {
   kid: string | undefined;
 }
 
+/**
+ * Accepted headers by their encoded text: an issuer uses a handful of distinct headers (one per
+ * key), so a cache miss need not decode and re-check the same header every time.
+ */
+const HEADER_CACHE_SIZE = 64;
+
 export class AccessTokenVerifier {
   private readonly s: JwtSettings;
   private readonly authority: Authority;
@@ -70,6 +76,7 @@ export class AccessTokenVerifier {
   private readonly tokenTypes: ReadonlySet<string>;
   private readonly toleranceMs: number;
   private readonly now: () => number;
+  private readonly headers = new Map<string, ParsedHeader>();
 
   constructor(settings: JwtSettings, authority: Authority, cache: VerifiedTokenCache) {
     this.s = settings;
@@ -93,7 +100,7 @@ export class AccessTokenVerifier {
     if (!COMPACT_JWS.test(token)) throw invalidToken('not a compact JWS');
     const firstDot = token.indexOf('.');
     const lastDot = token.lastIndexOf('.');
-    const header = this.checkHeader(decodeJsonObject(token.slice(0, firstDot), 'header'));
+    const header = this.parseHeader(token.slice(0, firstDot));
 
     const jwks = this.authority.jwks;
     if (jwks === undefined || !jwks.loaded) throw authUnavailable('issuer keys not loaded yet');
@@ -104,6 +111,15 @@ export class AccessTokenVerifier {
       if (refetched === undefined) throw invalidToken('no JWKS key for kid and alg');
       return this.verifyWithKey(token, firstDot, lastDot, header, refetched);
     });
+  }
+
+  private parseHeader(segment: string): ParsedHeader {
+    const known = this.headers.get(segment);
+    if (known !== undefined) return known;
+    const header = this.checkHeader(decodeJsonObject(segment, 'header'));
+    if (this.headers.size >= HEADER_CACHE_SIZE) this.headers.clear();
+    this.headers.set(segment, header);
+    return header;
   }
 
   private checkHeader(h: Record<string, unknown>): ParsedHeader {
