@@ -189,9 +189,9 @@ async function spaRows(idp: Idp, spaPort: number, ourApi: ServerProcess | undefi
     tripRow = {
       id: 'loginRoundTrip', label: SPA_ROWS.loginRoundTrip, status: 'ok', value: trip.medianMs, unit: 'ms',
       display: `${trip.medianMs.toFixed(0)} ms median of ${sorted.length} (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)})`,
-      details: { samplesMs: trip.samplesMs, phasesMs: trip.phasesMs },
+      details: { samplesMs: trip.samplesMs, phasesMs: trip.phasesMs, typicalTimeline: trip.typicalTimeline },
       verdicts: [{ target: tripTarget, met: trip.medianMs <= TARGETS.loginRoundTripMs }],
-      notes: [`median time after the click: form answered (password verified) ${at(p.formAnswered)}, back at the SPA ${at(p.backAtSpa)}, tokens ${at(p.tokens)}, API answered ${at(p.api)}, on screen ${at(p.onScreen)}`],
+      notes: [`median time after the form submission: form answered (password verified) ${at(p.formAnswered)}, back at the SPA ${at(p.backAtSpa)}, tokens ${at(p.tokens)}, API answered ${at(p.api)}, on screen ${at(p.onScreen)}`],
     };
   }
 
