@@ -1,5 +1,4 @@
 // Builds the resource API (no listening here: see server.ts). Tests drive it with inject().
-import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Authority } from './authority.ts';
 import type { ApiConfig } from './config.ts';
@@ -8,6 +7,7 @@ import { Introspector } from './introspection.ts';
 import { NotesStore } from './notes-store.ts';
 import { buildPolicies } from './policies.ts';
 import authentication from './plugins/authentication.ts';
+import cors from './plugins/cors.ts';
 import errors from './plugins/errors.ts';
 import openapi, { SWAGGER_PREFIX } from './plugins/openapi.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -95,16 +95,12 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
 
   app.addSchema(problemSchema);
   app.addSchema(noteSchema);
-  const corsOrigins = new Set(config.API_CORS_ORIGINS);
   app.register(cors, {
-    // A refused origin gets no CORS header at all (its preflight then meets authentication: 401).
-    origin: (origin, cb) => cb(null, origin !== undefined && corsOrigins.has(origin) ? origin : false),
+    origins: config.API_CORS_ORIGINS,
     methods: ['GET', 'POST', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type'],
     exposedHeaders: ['WWW-Authenticate'],
-    credentials: false,
-    maxAge: CORS_MAX_AGE_SECONDS,
-    strictPreflight: true,
+    maxAgeSeconds: CORS_MAX_AGE_SECONDS,
   });
   app.register(authentication, { validator, policies, maxTokenLength: config.AUTH_MAX_TOKEN_LENGTH, publicPrefixes: [SWAGGER_PREFIX] });
   app.register(errors);
