@@ -59,6 +59,14 @@ for (const impl of implementations) {
       assert.equal(await store.consume('RefreshToken', 'nope'), 'not-found');
     });
 
+    test('consuming a destroyed artifact reports not-found and never brings it back', async () => {
+      await store.upsert('RefreshToken', 'rt-gone', { grantId: 'g9' }, 60);
+      await store.destroy('RefreshToken', 'rt-gone');
+      assert.equal(await store.consume('RefreshToken', 'rt-gone'), 'not-found');
+      assert.equal(await store.consume('RefreshToken', 'rt-gone'), 'not-found');
+      assert.equal(await store.find('RefreshToken', 'rt-gone'), undefined);
+    });
+
     test('revoking a grant deletes every artifact issued under it and the grant, nothing else', async () => {
       await store.upsert('Grant', 'g2', { accountId: 'alice' }, 60);
       await store.upsert('RefreshToken', 'rt2', { grantId: 'g2' }, 60);

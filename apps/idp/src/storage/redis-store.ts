@@ -1,6 +1,7 @@
 // Store for several IdP instances sharing state: Redis. Artifacts are hashes with the payload,
 // the consumed mark and the grant id; secondary indexes (uid, user code, grant members) are
-// plain keys and sets. `consume` is a single HSETNX, so exactly one of racing requests wins.
+// plain keys and sets. `consume` is one Lua script (exists + HSETNX), so exactly one of racing
+// requests wins, even when another request deletes the artifact in between.
 import { Redis } from 'ioredis';
 import { GRANT_MEMBERS, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
 
@@ -15,6 +16,11 @@ const k = {
   setting: (name: string) => `${PREFIX}setting:${name}`,
   failures: (key: string) => `${PREFIX}login-failures:${key}`,
 };
+
+/** 1: consumed now; 0: consumed before; -1: no such artifact. Never creates the hash. */
+const CONSUME_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
 
 export async function openRedisStore(url: string): Promise<Store> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
@@ -56,9 +62,8 @@ export async function openRedisStore(url: string): Promise<Store> {
       return id ? read(k.artifact(model, id)) : undefined;
     },
     async consume(model, id): Promise<ConsumeOutcome> {
-      const key = k.artifact(model, id);
-      if (!(await redis.exists(key))) return 'not-found';
-      return (await redis.hsetnx(key, 'consumed', now())) === 1 ? 'consumed' : 'already-consumed';
+      const result = await redis.eval(CONSUME_SCRIPT, 1, k.artifact(model, id), now());
+      return result === 1 ? 'consumed' : result === 0 ? 'already-consumed' : 'not-found';
     },
     async destroy(model, id) {
       await redis.del(k.artifact(model, id));
