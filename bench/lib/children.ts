@@ -2,8 +2,10 @@
 // their health check, reads their RSS and CPU time from /proc, and makes sure none survives the
 // bench: all are killed on normal exit, on error and on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ServerProcess {
@@ -33,6 +35,7 @@ export interface StartOptions {
 }
 
 const running = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
 const TAIL_LINES = 40;
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux everywhere in practice). */
 const CLOCK_TICKS = 100;
@@ -149,7 +152,19 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   throw new Error(`${opts.name} did not answer ${opts.healthPath} within ${(opts.timeoutMs ?? 30_000) / 1000} s:\n${server.tail()}`);
 }
 
-/** Sends SIGKILL to every child still running (synchronous: safe in an 'exit' handler). */
+/** A fresh directory under the OS temp dir, removed when the bench ends however it ends. */
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+/** Sends SIGKILL to every child still running and removes the temp dirs (synchronous: safe in an 'exit' handler). */
 export function killAll(): void {
   for (const child of running) {
     try {
@@ -159,6 +174,7 @@ export function killAll(): void {
     }
   }
   running.clear();
+  for (const dir of tempDirs) removeTempDir(dir);
 }
 
 let installed = false;

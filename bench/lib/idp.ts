@@ -1,12 +1,11 @@
 // The real identity provider as a bench subject and as the source of every token the API rows
 // use: started as its own process with a throwaway data directory, signed into through its login
 // form, and refreshed with raw token-endpoint requests (the cheapest client possible).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as oidc from 'openid-client';
 import { login, rpConfig } from '../../tests/support/oidc-rp.ts';
-import { freePort, startServer, type ServerProcess } from './children.ts';
+import { freePort, makeTempDir, removeTempDir, startServer, type ServerProcess } from './children.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 export const IDP_ENTRY = join(root, 'apps', 'idp', 'src', 'server.ts');
@@ -26,10 +25,10 @@ export function clientsFileWithSpaOrigin(spaOrigin: string): { path: string; dis
   if (!spa) throw new Error(`no ${SPA_CLIENT_ID} client in ${CLIENTS_FILE}`);
   spa.redirect_uris = [...(spa.redirect_uris ?? []), spaOrigin];
   spa.post_logout_redirect_uris = [...(spa.post_logout_redirect_uris ?? []), spaOrigin];
-  const dir = mkdtempSync(join(tmpdir(), 'bench-clients-'));
+  const dir = makeTempDir('bench-clients-');
   const path = join(dir, 'clients.json');
   writeFileSync(path, JSON.stringify(registrations, null, 2));
-  return { path, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  return { path, dispose: () => removeTempDir(dir) };
 }
 
 export interface Idp {
@@ -47,7 +46,7 @@ export interface TokenPair {
 
 export async function startIdp(name: string, env: Record<string, string>, port?: number): Promise<Idp> {
   const chosen = port ?? await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-idp-'));
+  const dataDir = makeTempDir('bench-idp-');
   const issuer = `http://localhost:${chosen}`;
   const server = await startServer({
     name,
@@ -64,7 +63,7 @@ export async function startIdp(name: string, env: Record<string, string>, port?:
     config,
     async stop() {
       await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      removeTempDir(dataDir);
     },
   };
 }

@@ -132,13 +132,13 @@ export function svgChart(results: BenchResults): string {
     { title: 'GET /api/UserOne, requests per second', rows: results.api.filter((r) => r.status === 'ok'), unit: 'req/s' },
     { title: 'IdP operations per second', rows: results.idp.filter((r) => r.status === 'ok'), unit: '/s' },
   ];
-  const width = 900;
-  const labelWidth = 380;
+  const width = 1000;
+  const labelWidth = 460;
   const barMax = width - labelWidth - 120;
   const rowHeight = 26;
   let y = 40;
   const parts: string[] = [];
-  parts.push(`<text x="10" y="22" font-size="15" font-weight="bold">${escapeXml(`Benchmark (${results.meta.mode}, ${results.meta.date}, ${results.meta.machine.cores} cores)`)}</text>`);
+  parts.push(`<text x="10" y="22" font-size="15" font-weight="bold">${escapeXml(`Benchmark (${results.meta.mode}, ${results.meta.date}, ${results.meta.machine.cores} cores): bars are medians, lines min–max`)}</text>`);
   for (const panel of panels) {
     parts.push(`<text x="10" y="${y + 14}" font-size="13" font-weight="bold">${escapeXml(panel.title)}</text>`);
     y += 24;

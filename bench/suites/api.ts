@@ -1,9 +1,8 @@
 // API rows (a)–(g): the same GET /api/UserOne on a bare Fastify server, on our API in four
 // configurations, and on two peers, all with tokens the real IdP issued and checked against its JWKS.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startServer, type ServerProcess } from '../lib/children.ts';
+import { freePort, makeTempDir, removeTempDir, startServer, type ServerProcess } from '../lib/children.ts';
 import { loginDemoUser, mintAccessTokens, startIdp, type Idp } from '../lib/idp.ts';
 import { runHttpLoad } from '../lib/load.ts';
 import { unavailableRow, type Row } from '../lib/rows.ts';
@@ -66,7 +65,7 @@ async function startBenchServer(name: string, file: string, issuer: string): Pro
 
 async function startOurApi(name: string, issuer: string, env: Record<string, string>, dataDirs: string[]): Promise<ServerProcess> {
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-api-'));
+  const dataDir = makeTempDir('bench-api-');
   dataDirs.push(dataDir);
   // Readiness, not liveness: ready means the issuer's metadata and keys are loaded.
   return startServer({
@@ -86,7 +85,7 @@ export async function setupApiSuite(opts: ApiSuiteOptions): Promise<ApiSuite> {
   const stop = async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await opaqueIdp?.stop();
-    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+    for (const dir of dataDirs) removeTempDir(dir);
   };
 
   const tokens = await mintAccessTokens(jwtIdp, opts.distinctTokens);
