@@ -10,7 +10,7 @@ import { loadClients } from './clients.ts';
 import type { IdpConfig } from './config.ts';
 import { contentSecurityPolicy, retiredKeyGraceSeconds, type SigningAlg } from './defaults.ts';
 import { createInteractionHandler } from './interactions.ts';
-import { auditProviderEvents, keepOfflineAccess } from './koa-middleware.ts';
+import { auditProviderEvents, keepOfflineAccess, revokeGrantsAtLogout } from './koa-middleware.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { createProvider } from './provider.ts';
@@ -54,6 +54,7 @@ export async function createIdp(config: IdpConfig, opts: { logger?: Logger; env?
   const build = (keys: JWK[]) => {
     const provider = createProvider({ config, registry, users, store, keys, cookieKeys, logger });
     keepOfflineAccess(provider);
+    revokeGrantsAtLogout(provider, store, logger);
     auditProviderEvents(provider, logger);
     return { provider, callback: provider.callback(), fingerprint: keySetFingerprint(keys) };
   };

@@ -43,8 +43,8 @@ export const LOGIN_THROTTLE = {
   maxFailuresPerIp: 30,
 } as const;
 
-/** Cookies of the IdP: HttpOnly, SameSite=Lax (the login form posts back to us; the code redirect is top-level). */
-export const COOKIE_SAMESITE = 'lax' as const;
+/** Cookies of the IdP: HttpOnly, SameSite=Lax (the login form posts back to us; the code redirect is top-level), signed. */
+export const COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', signed: true } as const;
 
 /**
  * Content-Security-Policy of every IdP page: no script but hashed inline auto-submit forms, never

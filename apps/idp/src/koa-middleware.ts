@@ -1,7 +1,9 @@
 // Middleware run by oidc-provider's Koa app around its own routes.
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { COOKIE_OPTIONS } from './defaults.ts';
 import type { Logger } from './log.ts';
+import type { Store } from './storage/store.ts';
 
 /**
  * Auth0 issues a refresh token for `offline_access` without `prompt=consent`; oidc-provider drops
@@ -54,6 +56,31 @@ export function auditProviderEvents(provider: Provider, logger: Logger): void {
     if (route === 'revocation' && ctx.status === 200) logger.log('info', 'token_revoked', { clientId: clientOf(ctx) });
     if (route === 'introspection' || route === 'revocation') {
       if (ctx.status >= 400) logger.log('warn', `${route}_refused`, { clientId: clientOf(ctx), status: ctx.status });
+    }
+  });
+}
+
+/**
+ * oidc-provider keeps `offline_access` grants alive through RP-initiated logout (they "persist
+ * logout"), so a refresh token the client failed to revoke would outlive the logout. Here a
+ * confirmed logout revokes the grants it ends: every grant of the session when the user signs out
+ * of the IdP, the requesting client's grant when only that client is logged out.
+ */
+export function revokeGrantsAtLogout(provider: Provider, store: Store, logger: Logger): void {
+  provider.use(async (koaCtx, next) => {
+    if (koaCtx.method !== 'POST' || koaCtx.path !== '/session/end/confirm') return next();
+    const sessionId = koaCtx.cookies.get(provider.cookieName('session'), { signed: COOKIE_OPTIONS.signed });
+    const session = sessionId ? await provider.Session.find(sessionId) : undefined;
+    await next();
+    if (!session || koaCtx.status !== 303) return;
+    const ctx = koaCtx as unknown as KoaContextWithOIDC;
+    const everyClient = Boolean(ctx.oidc?.params?.['logout']);
+    const clientId = (session.state as { clientId?: string } | undefined)?.clientId;
+    const authorizations = Object.entries(session.authorizations ?? {}) as Array<[string, { grantId?: string }]>;
+    const ended = authorizations.filter(([id, a]) => a.grantId && (everyClient || id === clientId));
+    for (const [id, { grantId }] of ended) {
+      await store.revokeGrant(grantId!);
+      logger.log('info', 'grant_revoked', { clientId: id, grantId, route: 'end_session' });
     }
   });
 }

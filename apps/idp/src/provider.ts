@@ -2,7 +2,7 @@
 // every client, Auth0's `audience` parameter selecting the API, JWT (or opaque) access tokens with
 // aud as an array, azp and a space-separated scope, refresh tokens rotated at every use.
 import Provider, { errors, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
-import { AUTHORIZATION_CODE_TTL_SECONDS, COOKIE_SAMESITE, INTERACTION_TTL_SECONDS, SIGNING_ALGS } from './defaults.ts';
+import { AUTHORIZATION_CODE_TTL_SECONDS, COOKIE_OPTIONS, INTERACTION_TTL_SECONDS, SIGNING_ALGS } from './defaults.ts';
 import type { ClientRegistry } from './clients.ts';
 import type { IdpConfig } from './config.ts';
 import type { Logger } from './log.ts';
@@ -37,8 +37,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: { keys: deps.keys },
     cookies: {
       keys: deps.cookieKeys,
-      long: { httpOnly: true, sameSite: COOKIE_SAMESITE, signed: true },
-      short: { httpOnly: true, sameSite: COOKIE_SAMESITE, signed: true },
+      long: { ...COOKIE_OPTIONS },
+      short: { ...COOKIE_OPTIONS },
     },
     claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
     scopes: ['openid', 'offline_access', 'profile', 'email'],

@@ -118,6 +118,36 @@ describe('RP-initiated logout', () => {
     const again = await followIdpRedirects(ua, idp.issuer, (await authorizationRequest(spa)).url);
     assert.match(await again.text(), /<label for="password">Password<\/label>/);
     assert.ok(idp.logs.some((l) => l.includes('"logout"')));
+    // The logout ended the grant too, although nobody called the revocation endpoint.
+    const refresh = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! });
+    assert.equal(refresh.status, 400);
+    assert.equal(refresh.body['error'], 'invalid_grant');
+  });
+
+  test('a user who confirms the sign-out page ends every grant of the session', async () => {
+    const { tokens, ua } = await login(spa, 'alice', 'demo-alice');
+    const page = await followIdpRedirects(ua, idp.issuer, `${idp.issuer}/session/end?client_id=spa`);
+    const html = await page.text();
+    const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(html)?.[1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
+    const done = await ua.request(new URL(action!, idp.issuer), {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ xsrf: xsrf!, logout: 'yes' }).toString(),
+    });
+    assert.equal(done.status, 303);
+    const refresh = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! });
+    assert.equal(refresh.status, 400);
+  });
+
+  test('a refresh token of another login (another browser) survives this logout', async () => {
+    const other = await login(spa, 'alice', 'demo-alice');
+    const { tokens, ua } = await login(spa, 'alice', 'demo-alice');
+    const url = oidc.buildEndSessionUrl(spa, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: SPA_REDIRECT_URI });
+    const html = await (await followIdpRedirects(ua, idp.issuer, url)).text();
+    const action = /action="([^"]+)"/.exec(html)![1]!;
+    const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    await ua.request(new URL(action, idp.issuer), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields as Record<string, string>).toString() });
+    const survivor = await oidc.refreshTokenGrant(spa, other.tokens.refresh_token!);
+    assert.ok(survivor.access_token);
   });
 
   test('without an id_token_hint the user is asked to confirm', async () => {
