@@ -63,7 +63,7 @@ export function apiTable(rows: RowResult[]): string {
 }
 
 export function primitivesTable(results: BenchResults): string {
-  return table(['reference: one core, in the bench process', 'per second'], results.primitives.map((p) => [p.label, int(p.perSecond)]));
+  return table(['reference: in the bench process, on an idle system under test', 'per CPU-second'], results.primitives.map((p) => [p.label, int(p.perSecond)]));
 }
 
 export function idpTable(rows: RowResult[]): string {

@@ -1,4 +1,4 @@
-// Reference figures for reading the API rows: how many RS256 signature checks one core does with
+// Reference figures for reading the API rows: how many RS256 signature checks a CPU-second buys with
 // node:crypto (what a verifier built on KeyObject pays) and with jose's jwtVerify (WebCrypto).
 // A request that must check a signature can never be cheaper than one check.
 import { createPublicKey, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
@@ -12,18 +12,21 @@ export const PRIMITIVE_ROWS = {
 export interface PrimitiveResult {
   id: keyof typeof PRIMITIVE_ROWS;
   label: string;
+  /** Per CPU-second of the bench process. */
   perSecond: number;
 }
 
+/** Operations per CPU-second of this process (all threads: WebCrypto works on the thread pool), so other processes on the machine do not skew it. */
 async function rate(seconds: number, op: () => unknown): Promise<number> {
   let n = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
+  const cpu = process.cpuUsage();
+  const end = performance.now() + seconds * 1000;
   while (performance.now() < end) {
     for (let i = 0; i < 50; i++) await op();
     n += 50;
   }
-  return n / ((performance.now() - start) / 1000);
+  const used = process.cpuUsage(cpu);
+  return n / ((used.user + used.system) / 1e6);
 }
 
 export async function measurePrimitives(seconds: number): Promise<PrimitiveResult[]> {

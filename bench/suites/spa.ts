@@ -33,13 +33,29 @@ export interface InitialJs {
   stale: boolean;
 }
 
-interface SpaBuildModule { distDir: string; isBuildStale(): boolean }
+interface SpaBuildModule { distDir: string; isBuildStale(): boolean; ensureBuilt(log: (line: string) => void): void }
 
 /** The SPA's own notion of its build (dist folder, stale or not), or undefined when it has none yet. */
 async function spaBuild(): Promise<SpaBuildModule | undefined> {
   const file = join(SPA_DIR, 'server', 'build.ts');
   if (!existsSync(file)) return undefined;
   return (await import(pathToFileURL(file).href)) as SpaBuildModule;
+}
+
+/**
+ * Builds the SPA when its build is missing or older than its sources, as its server would on start
+ * (done before any measurement, so the build never competes with one). Returns why not, if not.
+ */
+export async function buildSpaIfStale(log: (line: string) => void): Promise<string | undefined> {
+  const build = await spaBuild();
+  if (!build) return 'the SPA has no server/build.ts yet';
+  if (!build.isBuildStale()) return undefined;
+  try {
+    build.ensureBuilt(log);
+    return undefined;
+  } catch (err) {
+    return `the SPA build failed: ${firstLine(err)}`;
+  }
 }
 
 /** Scripts index.html loads (and preloads), plus every chunk they import statically, transitively. */
