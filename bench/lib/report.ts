@@ -1,4 +1,6 @@
-// Markdown tables and a hand-written SVG bar chart of one run's results.
+// Markdown tables and a hand-written SVG bar chart of one run's results, and the files they go to.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchResults, RowResult, SpaResult, Verdict } from './results.ts';
 import type { Spread } from './stats.ts';
 
@@ -162,4 +164,21 @@ export function svgChart(results: BenchResults): string {
     '</svg>',
     '',
   ].join('\n');
+}
+
+/** Writes bench-<time>.{json,md,svg} and latest.* to `outDir`; returns the timestamped paths. */
+export function writeResults(outDir: string, results: BenchResults): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const md = markdown(results);
+  const files: [string, string][] = [
+    [`bench-${stamp}.json`, JSON.stringify(results, null, 2) + '\n'],
+    [`bench-${stamp}.md`, md],
+    [`bench-${stamp}.svg`, svgChart(results)],
+  ];
+  for (const [name, content] of files) {
+    writeFileSync(join(outDir, name), content);
+    writeFileSync(join(outDir, name.replace(`bench-${stamp}`, 'latest')), content);
+  }
+  return files.map(([name]) => join(outDir, name));
 }

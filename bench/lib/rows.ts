@@ -33,3 +33,8 @@ export async function sampleRow(row: Row, seconds: number, round: number): Promi
   const serverCpuSeconds = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
   return { ...sample, round, ...(serverCpuSeconds !== undefined ? { serverCpuSeconds } : {}) };
 }
+
+/** The first line of an error's message, short enough for a table cell. */
+export function firstLine(err: unknown): string {
+  return String(err instanceof Error ? err.message : err).split('\n')[0]!.slice(0, 200);
+}

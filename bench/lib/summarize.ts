@@ -1,7 +1,16 @@
 // From rounds of samples to the figures the tables show, and the issue's targets checked on them.
+import { demoUserHashParams, meetsOwaspMinimum, OWASP_ARGON2ID_MINIMUM } from '../suites/idp.ts';
 import type { RoundSample, Row } from './rows.ts';
 import type { RowResult, Verdict } from './results.ts';
 import { median, spread } from './stats.ts';
+
+/** The issue's targets that are figures rather than ratios. */
+export const TARGETS = {
+  refreshPerCore: 480,
+  loginsPerCore: 20,
+  initialJsGzipBytes: 100_000,
+  loginRoundTripMs: 250,
+} as const;
 
 export function summarizeRow(row: Row, rounds: RoundSample[]): RowResult {
   const base: RowResult = {
@@ -62,4 +71,36 @@ export function apiVerdicts(rows: RowResult[]): void {
   const dOverF = d?.status === 'ok' && f?.status === 'ok' ? roundRatio(d, f, (s) => s.rate) : undefined;
   set('d', [atLeast('≥ 0.45 × (a)', ratioOf('d'), 0.45), atLeast('≥ 2.5 × (f)', dOverF, 2.5)]);
   if (d && dOverF !== undefined) d.notes.push(`(d) ÷ (f) = ${dOverF.toFixed(2)} (median of per-round ratios)`);
+}
+
+/**
+ * What (d) could reach at best: the bare route's CPU per request plus one node:crypto signature
+ * check and nothing else. Written next to (d) so a miss can be read against it.
+ */
+export function noteSignatureBound(rows: RowResult[], checksPerSecond: number | undefined): void {
+  const a = rows.find((r) => r.id === 'a')?.perServerCpuSecond;
+  const d = rows.find((r) => r.id === 'd');
+  if (!a || !d || !checksPerSecond || d.status !== 'ok') return;
+  const bound = 1 / (1 / a + 1 / checksPerSecond);
+  const spent = d.perServerCpuSecond ? 1e6 / d.perServerCpuSecond - 1e6 / a : undefined;
+  d.notes.push(`bare route + one RS256 check and nothing else would do ${Math.round(bound).toLocaleString('en-US')} per CPU-second, ${(bound / a).toFixed(2)} × (a)` +
+    (spent !== undefined ? `; (d) spends ${spent.toFixed(0)} µs of CPU per request on top of the bare route, ${(1e6 / checksPerSecond).toFixed(0)} µs of it the signature check` : ''));
+}
+
+export function idpVerdicts(rows: RowResult[]): void {
+  const hash = demoUserHashParams();
+  const owasp = meetsOwaspMinimum(hash);
+  const hashText = hash ? `${hash.algorithm} m=${hash.memoryKiB} KiB, t=${hash.passes}, p=${hash.parallelism}` : 'unknown';
+  for (const r of rows) {
+    const perCore = r.perServerCpuSecond;
+    if (r.id === 'refreshRs256' || r.id === 'refreshEs256') {
+      r.verdicts = [{ target: `≥ ${TARGETS.refreshPerCore} per IdP CPU-second`, ...(perCore !== undefined ? { met: perCore >= TARGETS.refreshPerCore } : {}) }];
+    } else {
+      r.verdicts = [
+        { target: `≥ ${TARGETS.loginsPerCore} per IdP CPU-second`, ...(perCore !== undefined ? { met: perCore >= TARGETS.loginsPerCore } : {}) },
+        { target: `hash ≥ OWASP minimum (argon2id m=${OWASP_ARGON2ID_MINIMUM.memoryKiB} KiB, t=2, p=1)`, met: owasp },
+      ];
+      r.notes.push(`password hash verified at every login: ${hashText}`);
+    }
+  }
 }

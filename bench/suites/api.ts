@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { freePort, makeTempDir, removeTempDir, startServer, type ServerProcess } from '../lib/children.ts';
 import { loginDemoUser, mintAccessTokens, startIdp, type Idp } from '../lib/idp.ts';
 import { runHttpLoad } from '../lib/load.ts';
-import { unavailableRow, type Row } from '../lib/rows.ts';
+import { firstLine, unavailableRow, type Row } from '../lib/rows.ts';
 import { USER_ONE_BODY, USER_ONE_PATH } from '../servers/route.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -146,8 +146,4 @@ export async function setupApiSuite(opts: ApiSuiteOptions): Promise<ApiSuite> {
     await stop();
     throw err;
   }
-}
-
-export function firstLine(err: unknown): string {
-  return String(err instanceof Error ? err.message : err).split('\n')[0]!.slice(0, 200);
 }

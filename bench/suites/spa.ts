@@ -9,7 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { portIsFree, startServer, type ServerProcess } from '../lib/children.ts';
 import { DEMO_USER, type Idp } from '../lib/idp.ts';
 import { median } from '../lib/stats.ts';
-import { firstLine } from './api.ts';
+import { firstLine } from '../lib/rows.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const SPA_DIR = join(root, 'apps', 'spa');

@@ -1,0 +1,58 @@
+// The SPA rows as they appear in the results: the measurements of spa.ts checked against the
+// issue's targets, or "n/a (reason)" when a part of the system is missing.
+import type { ServerProcess } from '../lib/children.ts';
+import type { Idp } from '../lib/idp.ts';
+import type { SpaResult } from '../lib/results.ts';
+import { TARGETS } from '../lib/summarize.ts';
+import { firstLine } from '../lib/rows.ts';
+import { measureInitialJs, measureLoginRoundTrip, SPA_ROWS } from './spa.ts';
+
+export interface SpaRowsOptions {
+  idp: Idp;
+  spaPort: number;
+  /** Our API for the browser row (b's process), if it runs. */
+  ourApi: ServerProcess | undefined;
+  browserRuns: number;
+  allowBuild: boolean;
+}
+
+/** The SPA rows as results, and the SPA server the browser row started (to stop and weigh). */
+export async function spaResults(opts: SpaRowsOptions): Promise<{ rows: SpaResult[]; spaServer?: ServerProcess }> {
+  const { idp, spaPort, ourApi } = opts;
+  const tripTarget = `median ≤ ${TARGETS.loginRoundTripMs} ms`;
+  const trip = ourApi
+    ? await measureLoginRoundTrip({ idp, spaPort, apiUrl: `http://localhost:${ourApi.port}`, runs: opts.browserRuns, allowBuild: opts.allowBuild })
+      .catch((err: unknown) => `browser row failed: ${firstLine(err)}`)
+    : 'our API did not run, so the SPA has nothing to show';
+  let tripRow: SpaResult;
+  if (typeof trip === 'string') {
+    tripRow = { id: 'loginRoundTrip', label: SPA_ROWS.loginRoundTrip, status: 'n/a', reason: trip, unit: 'ms', verdicts: [{ target: tripTarget }], notes: [] };
+  } else {
+    const sorted = [...trip.samplesMs].sort((a, b) => a - b);
+    const p = trip.phasesMs;
+    const at = (v: number | undefined) => (v === undefined ? '?' : `${v.toFixed(0)} ms`);
+    tripRow = {
+      id: 'loginRoundTrip', label: SPA_ROWS.loginRoundTrip, status: 'ok', value: trip.medianMs, unit: 'ms',
+      display: `${trip.medianMs.toFixed(0)} ms median of ${sorted.length} (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)})`,
+      details: { samplesMs: trip.samplesMs, phasesMs: trip.phasesMs, typicalTimeline: trip.typicalTimeline },
+      verdicts: [{ target: tripTarget, met: trip.medianMs <= TARGETS.loginRoundTripMs }],
+      notes: [`median time after the form submission: form answered (password verified) ${at(p.formAnswered)}, back at the SPA ${at(p.backAtSpa)}, tokens ${at(p.tokens)}, API answered ${at(p.api)}, on screen ${at(p.onScreen)}`],
+    };
+  }
+
+  const sizeTarget = `≤ ${TARGETS.initialJsGzipBytes / 1000} kB gzip`;
+  const size = await measureInitialJs().catch((err: unknown) => `could not read the build: ${firstLine(err)}`);
+  const sizeRow: SpaResult = typeof size === 'string'
+    ? { id: 'initialJs', label: SPA_ROWS.initialJs, status: 'n/a', reason: size, unit: 'bytes', verdicts: [{ target: sizeTarget }], notes: [] }
+    : {
+      id: 'initialJs', label: SPA_ROWS.initialJs, status: 'ok', value: size.gzipBytes, unit: 'bytes',
+      display: `${(size.gzipBytes / 1000).toFixed(1)} kB gzip (${(size.bytes / 1000).toFixed(1)} kB raw, ${size.files.length} file${size.files.length === 1 ? '' : 's'})`,
+      details: size,
+      verdicts: [{ target: sizeTarget, met: size.gzipBytes <= TARGETS.initialJsGzipBytes }],
+      notes: size.stale ? ['measured on a build older than the SPA sources'] : [],
+    };
+  if (sizeRow.status === 'ok' && typeof trip !== 'string') {
+    sizeRow.notes.push(trip.servedCompressed ? 'the SPA server sends it compressed' : 'the SPA server sends JavaScript uncompressed: the bytes on the wire are the raw size');
+  }
+  return { rows: [sizeRow, tripRow], ...(typeof trip !== 'string' ? { spaServer: trip.spaServer } : {}) };
+}
