@@ -29,6 +29,10 @@ export interface TestIssuer {
   down: boolean;
   /** Introspection answers by token; unknown tokens are inactive. */
   references: Map<string, IntrospectionAnswer>;
+  /** Query parameters of every authorization request. */
+  authorizeRequests: URLSearchParams[];
+  /** Forms posted to the token endpoint. */
+  tokenRequests: URLSearchParams[];
   /** Basic credentials the introspection endpoint accepts. */
   clientCredentials: { id: string; secret: string };
   newKey(alg?: string, kid?: string): Promise<TestKey>;
@@ -85,6 +89,26 @@ export async function startTestIssuer(opts: { trailingSlash?: boolean; withIntro
       const token = new URLSearchParams(await readBody(req)).get('token') ?? '';
       return json(200, state.references.get(token) ?? { active: false });
     }
+    if (path === '/authorize') {
+      // An IdP that signs everyone in at once: straight back to the client with a code.
+      const q = new URL(req.url ?? '/', state.url).searchParams;
+      state.authorizeRequests.push(q);
+      const back = new URL(q.get('redirect_uri') ?? 'http://invalid');
+      back.searchParams.set('code', 'test-code');
+      back.searchParams.set('state', q.get('state') ?? '');
+      res.writeHead(302, { location: back.href });
+      return res.end();
+    }
+    if (path === '/oauth/token') {
+      // Just enough of a token endpoint for Swagger UI's code flow in the browser test.
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('access-control-allow-headers', '*');
+      if (req.method === 'OPTIONS') return json(204, {});
+      const form = new URLSearchParams(await readBody(req));
+      state.tokenRequests.push(form);
+      const access = await state.sign(state.claims({ azp: form.get('client_id') ?? '', client_id: form.get('client_id') ?? '' }));
+      return json(200, { access_token: access, token_type: 'Bearer', expires_in: 300, scope: SCOPE });
+    }
     json(404, { error: 'not found' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -108,6 +132,8 @@ export async function startTestIssuer(opts: { trailingSlash?: boolean; withIntro
     introspectionCalls: 0,
     down: false,
     references: new Map(),
+    tokenRequests: [],
+    authorizeRequests: [],
     clientCredentials: { id: 'api', secret: 'test-api-secret' },
     newKey,
     claims(extra: JWTPayload = {}): JWTPayload {
