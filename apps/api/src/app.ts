@@ -38,6 +38,9 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   return {
     level,
     base: { app: 'api' },
+    // The same line shape as the IdP's: ISO time, level by name.
+    timestamp: () => `,"time":"${new Date().toISOString()}"`,
+    formatters: { level: (label: string) => ({ level: label }) },
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'authorization', 'token', 'access_token'],
       censor: '[redacted]',

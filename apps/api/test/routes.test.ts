@@ -47,6 +47,7 @@ describe('authentication and policies', () => {
     const ok = await inject({ url: '/api/UserOne', headers: bearer(alice) });
     assert.equal(ok.statusCode, 200);
     assert.deepEqual(ok.json(), ['user one data']);
+    assert.equal(ok.headers['cache-control'], 'no-store');
   });
 
   test('the path is matched case-insensitively, as ASP.NET does, and still protected', async () => {

@@ -68,6 +68,8 @@ const authentication: FastifyPluginCallback<AuthenticationOptions> = (app, opts,
       const refusal = policy.evaluate(principal);
       if (refusal !== undefined) return refuse(req, reply, refusal);
       req.principal = principal;
+      // Per-user answers: never stored by shared caches.
+      reply.header('cache-control', 'no-store');
       done();
     };
     const hook = function authenticate(req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
