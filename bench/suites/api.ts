@@ -115,14 +115,15 @@ export async function setupApiSuite(opts: ApiSuiteOptions): Promise<ApiSuite> {
     if (!apiPresent) return (['b', 'c', 'd', 'e'] as const).map(missingApi);
     const iss = jwtIdp.issuer;
     const reference = async (): Promise<Row> => {
+      let opaque: string;
       try {
         opaqueIdp = await startIdp('IdP (opaque tokens)', { IDP_ACCESS_TOKEN_FORMAT: 'opaque', IDP_ACCESS_TOKEN_TTL: '3600' });
+        opaque = (await loginDemoUser(opaqueIdp)).accessToken;
       } catch (err) {
-        return unavailableRow('e', 'api', API_ROWS.e, `IdP with opaque tokens did not start: ${firstLine(err)}`);
+        return unavailableRow('e', 'api', API_ROWS.e, `no reference token from an IdP issuing opaque tokens: ${firstLine(err)}`);
       }
-      const opaque = (await loginDemoUser(opaqueIdp)).accessToken;
-      const idp = opaqueIdp;
-      return row('e', () => startOurApi('our API (reference tokens)', idp.issuer, { AUTH_TOKEN_FORMAT: 'reference' }, dataDirs), opaque, [bearer(opaque)]);
+      const issuer = opaqueIdp.issuer;
+      return row('e', () => startOurApi('our API (reference tokens)', issuer, { AUTH_TOKEN_FORMAT: 'reference' }, dataDirs), opaque, [bearer(opaque)]);
     };
     return Promise.all([
       row('b', () => startOurApi('our API', iss, { AUTH_TOKEN_FORMAT: 'jwt', API_CORS_ORIGINS: opts.spaOrigin }, dataDirs), one, [bearer(one)]),

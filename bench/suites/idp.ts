@@ -2,9 +2,7 @@
 // RS256 and with ES256 signing keys. Each row keeps a fixed number of clients busy back to back.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { authorizationRequest, authorizeWithLogin, userAgent } from '../../tests/support/oidc-rp.ts';
-import * as oidc from 'openid-client';
-import { DEMO_USER, loginDemoUser, refreshGrant, RefreshError, type Idp } from '../lib/idp.ts';
+import { loginDemoUser, refreshGrant, RefreshError, type Idp } from '../lib/idp.ts';
 import { runWorkers } from '../lib/load.ts';
 import type { Row } from '../lib/rows.ts';
 
@@ -35,14 +33,6 @@ async function refreshOnce(idp: Idp, chain: Chain): Promise<void> {
   }
 }
 
-/** authorize → login page → form post → code → token request, with a fresh cookie jar (no SSO session). */
-async function loginOnce(idp: Idp): Promise<void> {
-  const req = await authorizationRequest(idp.config);
-  const callback = await authorizeWithLogin(userAgent(), idp.config, req, DEMO_USER.username, DEMO_USER.password);
-  const tokens = await oidc.authorizationCodeGrant(idp.config, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state });
-  if (!tokens.access_token || !tokens.refresh_token) throw new Error('login gave no tokens');
-}
-
 export async function setupIdpRows(rs256: Idp, es256: Idp, opts: IdpSuiteOptions): Promise<Row[]> {
   const chainsFor = (idp: Idp) => Promise.all(Array.from({ length: opts.refreshClients }, async () => ({ refreshToken: (await loginDemoUser(idp)).refreshToken })));
   const [rsChains, esChains] = await Promise.all([chainsFor(rs256), chainsFor(es256)]);
@@ -52,7 +42,8 @@ export async function setupIdpRows(rs256: Idp, es256: Idp, opts: IdpSuiteOptions
   });
   const loginRow = (id: IdpRowId, idp: Idp): Row => ({
     id, group: 'idp', label: IDP_ROWS[id], server: idp.server,
-    measure: (seconds) => runWorkers(Array.from({ length: opts.loginClients }, () => null), seconds, () => loginOnce(idp)),
+    // Each login with a fresh cookie jar (no SSO session): authorize → login page → form post → code → tokens.
+    measure: (seconds) => runWorkers(Array.from({ length: opts.loginClients }, () => null), seconds, async () => { await loginDemoUser(idp); }),
   });
   return [
     refreshRow('refreshRs256', rs256, rsChains),
