@@ -25,7 +25,8 @@ function verdictText(verdicts: Verdict[]): [string, string] {
 function table(header: string[], rows: string[][]): string {
   return [
     `| ${header.join(' | ')} |`,
-    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    // Figures right-aligned; the row name, the target and the verdict read as text.
+    `| ${header.map((h, i) => (i === 0 || h === 'target' || h === 'met?' ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
   ].join('\n');
 }
