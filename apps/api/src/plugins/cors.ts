@@ -22,10 +22,12 @@ const cors: FastifyPluginCallback<CorsOptions> = (app, opts, done) => {
   const maxAge = String(opts.maxAgeSeconds);
 
   app.addHook('onRequest', (req, reply, next) => {
-    // Answers differ by Origin, so caches must key on it even when none was sent.
-    reply.header('vary', 'Origin');
     const origin = req.headers.origin;
-    if (origin === undefined || !allowed.has(origin)) return next();
+    // Requests without Origin (not from a browser's CORS machinery) carry no Vary: every
+    // authenticated answer is no-store, so no cache can hand one to a CORS request.
+    if (origin === undefined) return next();
+    reply.header('vary', 'Origin');
+    if (!allowed.has(origin)) return next();
     reply.header('access-control-allow-origin', origin);
     if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
       reply.header('access-control-allow-methods', methods)
