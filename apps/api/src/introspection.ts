@@ -48,10 +48,6 @@ export class Introspector {
     this.now = settings.now ?? Date.now;
   }
 
-  get available(): boolean {
-    return this.authority.metadata?.introspection_endpoint !== undefined;
-  }
-
   introspect(token: string): Principal | Promise<Principal> {
     if (!OPAQUE_TOKEN.test(token)) throw invalidToken('not a token');
     const nowMs = this.now();

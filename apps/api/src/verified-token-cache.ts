@@ -33,10 +33,6 @@ export class VerifiedTokenCache {
     this.maxEntries = maxEntries;
   }
 
-  get enabled(): boolean {
-    return this.maxEntries > 0;
-  }
-
   get size(): number {
     return this.entries.size;
   }
@@ -86,9 +82,5 @@ export class VerifiedTokenCache {
       }
     }
     return dropped;
-  }
-
-  clear(): void {
-    this.entries.clear();
   }
 }

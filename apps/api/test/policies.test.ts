@@ -1,0 +1,39 @@
+// Policies as requirements (ASP.NET Core style), checked directly and through route registration.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Fastify from 'fastify';
+import { buildPolicies, policy, requireClaim, requireClient, requireScope, USER_API_POLICY } from '../src/policies.ts';
+import authentication from '../src/plugins/authentication.ts';
+import { parseScope, type Principal } from '../src/principal.ts';
+import type { TokenValidator } from '../src/token-validator.ts';
+
+function principal(over: Partial<Principal> = {}): Principal {
+  return { subject: 'alice', clientId: 'spa', scopes: parseScope('openid auth0-user-api-spa'), expiresAt: 0, tokenKind: 'jwt', claims: { tenant: 'a' }, ...over };
+}
+
+test('p-user-api-auth0 needs the scope AND an allowed client; the scope refusal names the scope', () => {
+  const p = buildPolicies({ requiredScope: 'auth0-user-api-spa', allowedClients: ['spa'] }).get(USER_API_POLICY)!;
+  assert.equal(p.evaluate(principal()), undefined);
+  const noScope = p.evaluate(principal({ scopes: parseScope('openid') }))!;
+  assert.equal(noScope.status, 403);
+  assert.equal(noScope.code, 'insufficient_scope');
+  assert.equal(noScope.scope, 'auth0-user-api-spa');
+  const otherClient = p.evaluate(principal({ clientId: 'swagger' }))!;
+  assert.equal(otherClient.status, 403);
+  assert.equal(otherClient.code, undefined);
+  assert.equal(p.evaluate(principal({ clientId: undefined }))?.status, 403);
+});
+
+test('requirements compose: every one must pass, the first refusal is reported', () => {
+  const p = policy('tenant-a-admin', requireScope('admin'), requireClient(['spa']), requireClaim('tenant', ['a']));
+  assert.equal(p.evaluate(principal({ scopes: parseScope('admin') })), undefined);
+  assert.equal(p.evaluate(principal({ scopes: parseScope('admin'), claims: { tenant: 'b' } }))?.status, 403);
+  assert.equal(p.evaluate(principal())?.code, 'insufficient_scope', 'the scope requirement comes first');
+});
+
+test('a route naming an unknown policy fails at start-up, not at request time', async () => {
+  const app = Fastify({ logger: false });
+  await app.register(authentication, { validator: {} as TokenValidator, policies: buildPolicies({ requiredScope: 's', allowedClients: ['spa'] }), maxTokenLength: 4096, publicPrefixes: [] });
+  assert.throws(() => app.get('/x', { config: { policy: 'no-such-policy' as typeof USER_API_POLICY } }, async () => 'x'), /unknown authorization policy/);
+  await app.close();
+});
