@@ -207,3 +207,22 @@ describe('tokens without kid', () => {
     assert.equal((await get(await idp.sign(undefined, { noKid: true }))).statusCode, 401, 'two RSA keys: ambiguous');
   });
 });
+
+describe('algorithms', () => {
+  test('every algorithm on the allowlist verifies with its own key type; off the list it is refused', async () => {
+    idp = await startTestIssuer();
+    const algs = ['PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+    for (const alg of algs) idp.published.push(await idp.newKey(alg, `k-${alg}`));
+    api = await startApi(idp, { AUTH_ALGORITHMS: ['RS256', ...algs].join(',') });
+    for (const key of idp.published) {
+      assert.equal((await get(await idp.sign(undefined, { key }))).statusCode, 200, key.alg);
+    }
+    await api.dispose();
+    api = await startApi(idp); // RS256 only
+    for (const key of idp.published.filter((k) => k.alg !== 'RS256')) {
+      const res = await get(await idp.sign(undefined, { key }));
+      assert.equal(res.statusCode, 401, key.alg);
+      assert.equal(res.headers['www-authenticate'], INVALID);
+    }
+  });
+});
