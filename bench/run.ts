@@ -27,8 +27,8 @@ const { values: args } = parseArgs({
 
 const quick = args.quick!;
 const settings = {
-  rounds: Number(args.rounds ?? (quick ? 2 : 5)),
-  secondsPerRound: Number(args.seconds ?? (quick ? 1 : 3)),
+  rounds: Number(args.rounds ?? (quick ? 2 : 7)),
+  secondsPerRound: Number(args.seconds ?? (quick ? 1 : 2)),
   warmupSeconds: quick ? 1 : 2,
   connections: 10,
   refreshClients: 10,
