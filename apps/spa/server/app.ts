@@ -1,12 +1,14 @@
 // The SPA's static server: the Angular build, /config.json from the environment, /healthz, and a
 // fallback to index.html for deep links. Every response carries the security headers and a CSP
-// with a fresh nonce for Angular's run-time style elements.
+// with a fresh nonce for Angular's run-time style elements. Static files go out brotli- or
+// gzip-compressed when the browser accepts it, from copies made once per build.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { basename, extname, join, normalize, relative, sep } from 'node:path';
 import type { SpaConfig } from './config.ts';
 import { contentSecurityPolicy, HASHED_ASSET_MAX_AGE_SECONDS, SECURITY_HEADERS } from './defaults.ts';
+import { compressedCopies, ENCODINGS, negotiateEncoding } from './precompress.ts';
 
 /** Placeholder in src/index.html replaced by each response's nonce. */
 export const NONCE_PLACEHOLDER = '__CSP_NONCE__';
@@ -23,14 +25,19 @@ const CONTENT_TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** Angular's production build names bundles `name-HASH.ext`. */
-const HASHED_NAME = /-[A-Za-z0-9_]{8,}\.(js|css)$/;
+/**
+ * Angular's production build names bundles `main-HASH.js`, `chunk-HASH.js`, `styles-HASH.css`,
+ * with an 8-character base64url hash (which may itself start with '-': `chunk--pEaFvIN.js`).
+ * Only these are cached for good; a new build gives them new names.
+ */
+export const HASHED_NAME = /^(?:main|chunk|polyfills|styles|worker)-[A-Za-z0-9_-]{8}\.(?:js|css)$/;
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export function createSpaHandler(config: SpaConfig, distDir: string): RequestHandler {
   const indexTemplate = readFileSync(join(distDir, 'index.html'), 'utf8');
   const configJson = JSON.stringify(config.browser);
+  const copies = compressedCopies(distDir);
 
   return (req, res) => {
     const nonce = randomBytes(16).toString('base64');
@@ -60,8 +67,15 @@ export function createSpaHandler(config: SpaConfig, distDir: string): RequestHan
     const file = resolveInside(distDir, path);
     if (file && path !== '/' && path !== '/index.html') {
       const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
-      res.setHeader('Cache-Control', HASHED_NAME.test(file) ? `public, max-age=${HASHED_ASSET_MAX_AGE_SECONDS}, immutable` : 'no-cache');
-      return send(req, res, 200, type, readFileSync(file));
+      res.setHeader('Cache-Control', HASHED_NAME.test(basename(file)) ? `public, max-age=${HASHED_ASSET_MAX_AGE_SECONDS}, immutable` : 'no-cache');
+      const available = copies.get(relative(distDir, file).split(sep).join('/'));
+      if (!available) return send(req, res, 200, type, readFileSync(file));
+      // The answer depends on Accept-Encoding, whichever coding this one gets.
+      res.setHeader('Vary', 'Accept-Encoding');
+      const coding = negotiateEncoding(req.headers['accept-encoding'], available);
+      if (!coding) return send(req, res, 200, type, readFileSync(file));
+      res.setHeader('Content-Encoding', coding);
+      return send(req, res, 200, type, readFileSync(file + ENCODINGS.find((e) => e.coding === coding)!.suffix));
     }
     // A path with a file extension that does not exist is a missing asset, not a page.
     if (extname(path) !== '' && path !== '/index.html') {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { precompress } from './precompress.ts';
 
 export const appDir = join(import.meta.dirname, '..');
 export const distDir = join(appDir, 'dist', 'spa', 'browser');
@@ -26,8 +27,14 @@ export function isBuildStale(): boolean {
   return SOURCES.some((s) => newestMtime(join(appDir, s)) > built);
 }
 
+/** Builds when stale, then writes any missing brotli/gzip copies of the build's files. */
 export function ensureBuilt(log: (line: string) => void): void {
-  if (!isBuildStale()) return;
+  if (isBuildStale()) build(log);
+  const written = precompress(distDir);
+  if (written > 0) log(`wrote ${written} precompressed file(s)`);
+}
+
+function build(log: (line: string) => void): void {
   log('building the Angular app (dist missing or older than src)');
   const ng = createRequire(import.meta.url).resolve('@angular/cli/bin/ng.js');
   const result = spawnSync(process.execPath, [ng, 'build'], {

@@ -1,15 +1,18 @@
 // The SPA server: security headers and CSP on every response, runtime config from the
-// environment, deep links, and a build output that needs no inline script.
+// environment, deep links, compressed and cached static files, and a build output that needs no
+// inline script.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { ConfigError } from '@suite/config';
 import { createSpaHandler, NONCE_PLACEHOLDER } from '../server/app.ts';
 import { distDir, ensureBuilt } from '../server/build.ts';
+import { compressedCopies, negotiateEncoding, precompress, type Coding } from '../server/precompress.ts';
 import { readSpaConfig } from '../server/config.ts';
 
 const env = {
@@ -18,6 +21,45 @@ const env = {
   SPA_API_URL: 'http://localhost:5001/base',
   SPA_CLIENT_ID: 'client-123',
 };
+
+/** A bundle big and repetitive enough that compression pays. */
+const MAIN_JS = 'console.log("the main bundle of the app");\n'.repeat(200);
+const CHUNK_JS = 'export const page = "a lazy page";\n'.repeat(100);
+
+interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+}
+
+/** A request whose body is not decoded (fetch would undo the Content-Encoding). */
+function rawRequest(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: toHeaders(res.headers), body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function toHeaders(raw: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
+  }
+  return headers;
+}
+
+function decode(coding: string | null, body: Buffer): Buffer {
+  if (coding === 'br') return brotliDecompressSync(body);
+  if (coding === 'gzip') return gunzipSync(body);
+  assert.equal(coding, null, `unexpected coding ${coding}`);
+  return body;
+}
 
 describe('SPA server', () => {
   let outer: string;
@@ -30,10 +72,13 @@ describe('SPA server', () => {
     root = join(outer, 'dist');
     mkdirSync(root);
     writeFileSync(join(root, 'index.html'), `<html><body><app-root ngCspNonce="${NONCE_PLACEHOLDER}"></app-root><script src="main-ABCDEFGH.js" type="module"></script></body></html>`);
-    writeFileSync(join(root, 'main-ABCDEFGH.js'), 'console.log(1)');
+    writeFileSync(join(root, 'main-ABCDEFGH.js'), MAIN_JS);
+    writeFileSync(join(root, 'chunk--pEaFvIN.js'), CHUNK_JS);
+    writeFileSync(join(root, 'main-SHORT.js'), MAIN_JS);
     writeFileSync(join(root, 'favicon.ico'), 'icon');
     mkdirSync(join(root, 'sub'));
     writeFileSync(join(root, '..', 'secret-outside.txt'), 'secret');
+    precompress(root);
     server = createServer(createSpaHandler(readSpaConfig(env), root));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -44,7 +89,7 @@ describe('SPA server', () => {
     rmSync(outer, { recursive: true, force: true });
   });
 
-  function assertSecurityHeaders(response: Response): string {
+  function assertSecurityHeaders(response: { headers: Headers }): string {
     const csp = response.headers.get('content-security-policy') ?? '';
     assert.match(csp, /frame-ancestors 'none'/);
     assert.match(csp, /script-src 'self'(;|$)/, 'scripts only from our origin: no inline, no eval');
@@ -96,6 +141,77 @@ describe('SPA server', () => {
     assertSecurityHeaders(response);
   });
 
+  it('sends brotli or gzip as the request accepts, with Vary, and the same bytes once decoded', async () => {
+    const cases: [string | undefined, Coding | null][] = [
+      ['gzip, deflate, br, zstd', 'br'],
+      ['br', 'br'],
+      ['gzip', 'gzip'],
+      ['gzip;q=1, br;q=0.5', 'gzip'],
+      ['br;q=0, *', 'gzip'],
+      ['*', 'br'],
+      ['identity', null],
+      ['br;q=0, gzip;q=0', null],
+      ['compress, deflate', null],
+      [undefined, null],
+    ];
+    for (const [accept, expected] of cases) {
+      for (const [path, content] of [['/main-ABCDEFGH.js', MAIN_JS], ['/chunk--pEaFvIN.js', CHUNK_JS]] as const) {
+        const response = await rawRequest(base + path, accept === undefined ? {} : { 'accept-encoding': accept });
+        const what = `${path} with Accept-Encoding: ${accept}`;
+        assert.equal(response.status, 200, what);
+        assert.equal(response.headers.get('content-encoding'), expected, what);
+        assert.equal(response.headers.get('vary'), 'Accept-Encoding', what);
+        assert.equal(Number(response.headers.get('content-length')), response.body.length, what);
+        if (expected) assert.ok(response.body.length < Buffer.byteLength(content), `${what}: smaller on the wire`);
+        assert.equal(decode(response.headers.get('content-encoding'), response.body).toString('utf8'), content, what);
+        assert.match(response.headers.get('content-type') ?? '', /^text\/javascript/, what);
+        assert.match(response.headers.get('cache-control') ?? '', /immutable/, what);
+        assertSecurityHeaders(response);
+      }
+    }
+  });
+
+  it('answers HEAD with the headers of the compressed answer and no body', async () => {
+    const get = await rawRequest(`${base}/main-ABCDEFGH.js`, { 'accept-encoding': 'br' });
+    const head = await rawRequest(`${base}/main-ABCDEFGH.js`, { 'accept-encoding': 'br' }, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-encoding'), 'br');
+    assert.equal(head.headers.get('content-length'), get.headers.get('content-length'));
+    assert.equal(head.body.length, 0);
+  });
+
+  it('sends a file without a smaller copy as it is, without Vary', async () => {
+    const response = await rawRequest(`${base}/favicon.ico`, { 'accept-encoding': 'br, gzip' });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-encoding'), null);
+    assert.equal(response.headers.get('vary'), null);
+    assert.equal(response.body.toString(), 'icon');
+  });
+
+  it('never compresses or caches index.html, whatever the request accepts', async () => {
+    for (const path of ['/', '/index.html', '/notes']) {
+      const response = await rawRequest(base + path, { 'accept-encoding': 'br, gzip' });
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get('content-encoding'), null, path);
+      assert.equal(response.headers.get('cache-control'), 'no-store', path);
+      const nonce = /'nonce-([^']+)'/.exec(assertSecurityHeaders(response))?.[1];
+      assert.ok(nonce && response.body.toString().includes(`ngCspNonce="${nonce}"`), path);
+    }
+  });
+
+  it('caches for good only the content-hashed bundles', async () => {
+    const immutable = /^public, max-age=\d+, immutable$/;
+    for (const path of ['/main-ABCDEFGH.js', '/chunk--pEaFvIN.js']) {
+      assert.match((await rawRequest(base + path)).headers.get('cache-control') ?? '', immutable, path);
+    }
+    for (const path of ['/favicon.ico', '/main-SHORT.js']) {
+      assert.equal((await rawRequest(base + path)).headers.get('cache-control'), 'no-cache', path);
+    }
+    for (const path of ['/config.json', '/healthz']) {
+      assert.equal((await rawRequest(base + path)).headers.get('cache-control'), 'no-store', path);
+    }
+  });
+
   it('never serves a file outside the build folder', async () => {
     for (const path of ['/../secret-outside.txt', '/%2e%2e/secret-outside.txt', '/sub/..%2f..%2fsecret-outside.txt', '/%00']) {
       const response = await fetch(base + path);
@@ -126,6 +242,42 @@ describe('SPA server', () => {
     const post = await fetch(`${base}/`, { method: 'POST' });
     assert.equal(post.status, 405);
     assertSecurityHeaders(post);
+  });
+});
+
+describe('precompressed copies', () => {
+  it('are written once, only when smaller, and never for index.html', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spa-precompress-'));
+    try {
+      writeFileSync(join(dir, 'index.html'), '<html>' + 'x'.repeat(5000) + '</html>');
+      writeFileSync(join(dir, 'main-ABCDEFGH.js'), MAIN_JS);
+      writeFileSync(join(dir, 'tiny.js'), '1');
+      writeFileSync(join(dir, 'picture.png'), MAIN_JS);
+      mkdirSync(join(dir, 'media'));
+      writeFileSync(join(dir, 'media', 'icon.svg'), '<svg>' + '<g/>'.repeat(200) + '</svg>');
+      assert.equal(precompress(dir), 4);
+      assert.equal(precompress(dir), 0, 'up-to-date copies are not rewritten');
+      assert.deepEqual(
+        [...compressedCopies(dir)].map(([name, codings]) => [name, [...codings].sort()]).sort(),
+        [['main-ABCDEFGH.js', ['br', 'gzip']], ['media/icon.svg', ['br', 'gzip']]],
+      );
+      assert.equal(brotliDecompressSync(readFileSync(join(dir, 'main-ABCDEFGH.js.br'))).toString(), MAIN_JS);
+      assert.equal(gunzipSync(readFileSync(join(dir, 'main-ABCDEFGH.js.gz'))).toString(), MAIN_JS);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('are chosen by Accept-Encoding and its q-values', () => {
+    const both = new Set<Coding>(['br', 'gzip']);
+    assert.equal(negotiateEncoding('gzip, br', both), 'br');
+    assert.equal(negotiateEncoding('BR;Q=0.8, GZIP;q=0.9', both), 'gzip');
+    assert.equal(negotiateEncoding('br', new Set<Coding>(['gzip'])), undefined);
+    assert.equal(negotiateEncoding('*;q=0', both), undefined);
+    assert.equal(negotiateEncoding('gzip;q=0, *;q=0.1', both), 'br');
+    assert.equal(negotiateEncoding('br;q=nonsense, gzip', both), 'gzip');
+    assert.equal(negotiateEncoding('', both), undefined);
+    assert.equal(negotiateEncoding(undefined, both), undefined);
   });
 });
 
@@ -160,5 +312,14 @@ describe('the production build', () => {
     assert.doesNotMatch(html, /<style\b/);
     assert.doesNotMatch(html, /\son[a-z]+=/i, 'no onload=/onerror= handlers (critical-CSS inlining is off)');
     assert.match(html, new RegExp(`ngcspnonce="${NONCE_PLACEHOLDER}"`, 'i'));
+  });
+
+  it('has brotli and gzip copies of every script and style sheet', () => {
+    ensureBuilt(() => {});
+    const copies = compressedCopies(distDir);
+    const html = readFileSync(join(distDir, 'index.html'), 'utf8');
+    const assets = [...html.matchAll(/\b(?:src|href)="([^":]+\.(?:js|css))"/g)].map((m) => m[1]!);
+    assert.ok(assets.some((name) => name.endsWith('.js')));
+    for (const name of assets) assert.deepEqual([...(copies.get(name) ?? [])].sort(), ['br', 'gzip'], name);
   });
 });
