@@ -1,20 +1,11 @@
 // Starts the resource API: validated configuration, listen, and a graceful stop on SIGTERM/SIGINT
 // (no new requests, in-flight ones finish, then the database closes).
-import { ConfigError } from '@suite/config';
+import { readConfigOrExit } from '@suite/config';
 import { buildApi } from './app.ts';
-import { readApiConfig, type ApiConfig } from './config.ts';
+import { readApiConfig } from './config.ts';
 import { SHUTDOWN_GRACE_MS } from './defaults.ts';
 
-let config: ApiConfig;
-try {
-  config = readApiConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(`[api] ${err.message}`);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = readConfigOrExit('api', () => readApiConfig());
 
 const { app } = buildApi(config);
 try {

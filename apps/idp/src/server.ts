@@ -1,20 +1,11 @@
 // Starts the identity provider: validated configuration, then listen. Exits with a clear message
 // on any bad configuration.
 import { createServer } from 'node:http';
-import { ConfigError } from '@suite/config';
+import { readConfigOrExit } from '@suite/config';
 import { createIdp, type Idp } from './app.ts';
 import { readIdpConfig } from './config.ts';
 
-let config: ReturnType<typeof readIdpConfig>;
-try {
-  config = readIdpConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(`[idp] ${err.message}`);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = readConfigOrExit('idp', () => readIdpConfig());
 
 let idp: Idp;
 try {

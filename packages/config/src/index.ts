@@ -155,3 +155,16 @@ export function loadConfig<S extends Schema>(schema: S, env: Record<string, stri
   if (problems.length > 0) throw new ConfigError(problems);
   return out as ConfigOf<S>;
 }
+
+/** For a server's entry point: the configuration, or a clear message naming each bad variable and exit code 2. */
+export function readConfigOrExit<T>(app: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`[${app}] ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
