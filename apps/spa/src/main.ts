@@ -1,11 +1,21 @@
 import { bootstrapApplication } from '@angular/platform-browser';
 import { App } from './app/app';
 import { appConfig } from './app/app.config';
+import { preloadPage } from './app/app.routes';
+import { loadOidcRuntime, oidcNeededAtStart } from './app/auth/oidc/oidc-start';
+import { provideSignedOutAuthSession } from './app/auth/oidc/signed-out-auth-session';
+import { SplitSecurityStorage } from './app/auth/oidc/split-security-storage';
 import { loadRuntimeConfig } from './app/core/runtime-config';
 
+// With a stored session or on a return from the IdP, the OIDC chunk downloads while the
+// configuration loads; a signed-out first visit starts without it. The first page's chunk
+// downloads meanwhile too: the router asks for it only once the session is restored.
+const oidcRuntime = oidcNeededAtStart(location.search, new SplitSecurityStorage()) ? loadOidcRuntime() : undefined;
+preloadPage(location.pathname);
+
 // The configuration comes from the server at run time, so one build serves every environment.
-loadRuntimeConfig()
-  .then((config) => bootstrapApplication(App, appConfig(config)))
+Promise.all([loadRuntimeConfig(), oidcRuntime])
+  .then(([config, oidc]) => bootstrapApplication(App, appConfig(config, oidc ? oidc.provideOidcAuthSession(config) : provideSignedOutAuthSession())))
   .catch((error: unknown) => {
     console.error(error);
     const message = document.createElement('p');

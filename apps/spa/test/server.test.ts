@@ -2,7 +2,7 @@
 // environment, deep links, compressed and cached static files, and a build output that needs no
 // inline script.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -312,6 +312,27 @@ describe('the production build', () => {
     assert.doesNotMatch(html, /<style\b/);
     assert.doesNotMatch(html, /\son[a-z]+=/i, 'no onload=/onerror= handlers (critical-CSS inlining is off)');
     assert.match(html, new RegExp(`ngcspnonce="${NONCE_PLACEHOLDER}"`, 'i'));
+  });
+
+  it('starts without angular-auth-oidc-client: it is a lazy chunk of its own', () => {
+    ensureBuilt(() => {});
+    // What index.html loads or preloads, and everything that imports statically.
+    const html = readFileSync(join(distDir, 'index.html'), 'utf8');
+    const queue = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^":]+\.js)"/g)].map((m) => m[1]!);
+    const initial = new Set<string>();
+    while (queue.length > 0) {
+      const name = queue.shift()!.replace(/^\.?\//, '');
+      if (initial.has(name)) continue;
+      initial.add(name);
+      const code = readFileSync(join(distDir, name), 'utf8');
+      for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*)["'](\.\/[\w.-]+\.js)["']/g)) queue.push(m[1]!);
+    }
+    assert.ok(initial.size > 0);
+    // A storage key of the library, in its own code only.
+    const libraryMarker = 'authWellKnownEndPoints';
+    for (const name of initial) assert.ok(!readFileSync(join(distDir, name), 'utf8').includes(libraryMarker), `${name} holds the library`);
+    const lazy = readdirSync(distDir).filter((name) => name.endsWith('.js') && !initial.has(name));
+    assert.ok(lazy.some((name) => readFileSync(join(distDir, name), 'utf8').includes(libraryMarker)), 'the library is in a lazy chunk');
   });
 
   it('has brotli and gzip copies of every script and style sheet', () => {

@@ -1,20 +1,23 @@
 import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
-import { inject, provideAppInitializer, provideBrowserGlobalErrorListeners, type ApplicationConfig } from '@angular/core';
+import { inject, provideAppInitializer, provideBrowserGlobalErrorListeners, type ApplicationConfig, type EnvironmentProviders, type Provider } from '@angular/core';
 import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { routes } from './app.routes';
 import { AuthSession } from './auth/auth-session';
 import { accessTokenInterceptor } from './auth/oidc/access-token-interceptor';
-import { provideOidcAuthSession } from './auth/oidc/provide-oidc-auth-session';
 import { RUNTIME_CONFIG, type RuntimeConfig } from './core/runtime-config';
 
-export function appConfig(runtimeConfig: RuntimeConfig): ApplicationConfig {
+/**
+ * `authSession`: the providers of AuthSession (and the interceptor's ACCESS_TOKEN_SOURCE), from
+ * the lazy OIDC chunk's provideOidcAuthSession or provideSignedOutAuthSession (see main.ts).
+ */
+export function appConfig(runtimeConfig: RuntimeConfig, authSession: (Provider | EnvironmentProviders)[]): ApplicationConfig {
   return {
     providers: [
       provideBrowserGlobalErrorListeners(),
       provideRouter(routes, withComponentInputBinding()),
       { provide: RUNTIME_CONFIG, useValue: runtimeConfig },
       provideHttpClient(withFetch(), withInterceptors([accessTokenInterceptor])),
-      ...provideOidcAuthSession(runtimeConfig),
+      ...authSession,
       // Handles the login callback and restores the session before the first page renders.
       provideAppInitializer(() => inject(AuthSession).initialize()),
     ],

@@ -8,4 +8,8 @@ export class BrowserNavigation {
   assign(url: string): void {
     this.document.location.assign(url);
   }
+
+  reload(): void {
+    this.document.location.reload();
+  }
 }

@@ -1,10 +1,10 @@
 import { HttpClient, provideHttpClient, withInterceptors } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { OidcSecurityService } from 'angular-auth-oidc-client';
 import { of } from 'rxjs';
 import { RUNTIME_CONFIG, type RuntimeConfig } from '../../core/runtime-config';
 import { accessTokenInterceptor, isApiOrigin } from './access-token-interceptor';
+import { ACCESS_TOKEN_SOURCE } from './access-token-source';
 
 const API = 'http://localhost:5001';
 
@@ -45,7 +45,7 @@ describe('accessTokenInterceptor', () => {
         provideHttpClient(withInterceptors([accessTokenInterceptor])),
         provideHttpClientTesting(),
         { provide: RUNTIME_CONFIG, useValue: { apiUrl: API } as RuntimeConfig },
-        { provide: OidcSecurityService, useValue: { getAccessToken: () => of(token) } },
+        { provide: ACCESS_TOKEN_SOURCE, useValue: { accessToken: () => of(token) } },
       ],
     });
     http = TestBed.inject(HttpClient);

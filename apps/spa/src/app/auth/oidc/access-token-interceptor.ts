@@ -1,8 +1,8 @@
 import { type HttpInterceptorFn } from '@angular/common/http';
 import { DOCUMENT, inject } from '@angular/core';
-import { OidcSecurityService } from 'angular-auth-oidc-client';
 import { switchMap, take } from 'rxjs';
 import { RUNTIME_CONFIG } from '../../core/runtime-config';
+import { ACCESS_TOKEN_SOURCE } from './access-token-source';
 
 /**
  * True only when `url` (absolute or relative to `base`) has exactly the API's origin: scheme,
@@ -19,8 +19,7 @@ export function isApiOrigin(url: string, apiUrl: string, base: string): boolean 
 export const accessTokenInterceptor: HttpInterceptorFn = (request, next) => {
   const { apiUrl } = inject(RUNTIME_CONFIG);
   if (!isApiOrigin(request.url, apiUrl, inject(DOCUMENT).baseURI)) return next(request);
-  const oidc = inject(OidcSecurityService);
-  return oidc.getAccessToken().pipe(
+  return inject(ACCESS_TOKEN_SOURCE).accessToken().pipe(
     take(1),
     switchMap((token) => next(token ? request.clone({ setHeaders: { Authorization: `Bearer ${token}` } }) : request)),
   );

@@ -3,7 +3,7 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { signal } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult, type LoginResponse, type OidcClientNotification } from 'angular-auth-oidc-client';
-import { of, Subject, throwError, type Observable } from 'rxjs';
+import { firstValueFrom, of, Subject, throwError, type Observable } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { RUNTIME_CONFIG, type RuntimeConfig } from '../../core/runtime-config';
 import { ApiError } from '../problem';
@@ -284,6 +284,13 @@ describe('OidcAuthSession', () => {
     window.dispatchEvent(new StorageEvent('storage', { key: `${STORAGE_PREFIX}spa`, newValue: null }));
     await vi.waitFor(() => expect(oidc.log).toContain('logoffLocal'));
     expect(session.isAuthenticated()).toBe(false);
+  });
+
+  it('hands the interceptor the library\'s access token, and none when signed out', async () => {
+    expect(await firstValueFrom(session.accessToken())).toBe('');
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    expect(await firstValueFrom(session.accessToken())).toBe(accessToken);
   });
 
   it('keeps the storage it uses split: the session in localStorage', () => {

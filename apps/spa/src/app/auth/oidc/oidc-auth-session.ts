@@ -2,12 +2,13 @@ import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult } from 'angular-auth-oidc-client';
-import { filter, firstValueFrom, fromEvent } from 'rxjs';
+import { filter, firstValueFrom, fromEvent, type Observable } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { RUNTIME_CONFIG } from '../../core/runtime-config';
 import { AuthSession, type ApiRequest, type AuthStatus, type AuthUser, type RenewalRecord, type SessionDetails } from '../auth-session';
 import { claimTime, decodeJwtPayload } from '../jwt-claims';
 import { ApiError, problemForStatus, type Problem } from '../problem';
+import type { AccessTokenSource } from './access-token-source';
 import { OIDC_CONFIG_ID } from './oidc-config';
 import { SplitSecurityStorage } from './split-security-storage';
 
@@ -23,7 +24,7 @@ interface TokenSnapshot {
 
 /** AuthSession over angular-auth-oidc-client: code flow + PKCE, rotating refresh tokens in the browser. */
 @Injectable()
-export class OidcAuthSession extends AuthSession {
+export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   private readonly oidc = inject(OidcSecurityService);
   private readonly events = inject(PublicEventsService);
   private readonly http = inject(HttpClient);
@@ -164,6 +165,10 @@ export class OidcAuthSession extends AuthSession {
 
   override dismissProblem(): void {
     this.problemState.set(null);
+  }
+
+  accessToken(): Observable<string> {
+    return this.oidc.getAccessToken();
   }
 
   private send<T>(request: ApiRequest): Promise<T> {

@@ -1,8 +1,8 @@
 import { LogLevel, type OpenIdConfiguration } from 'angular-auth-oidc-client';
 import type { RuntimeConfig } from '../../core/runtime-config';
+import { OIDC_CONFIG_ID } from './oidc-config-id';
 
-/** One configuration only; its id names the storage entry and the cross-tab refresh lock. */
-export const OIDC_CONFIG_ID = 'spa';
+export { OIDC_CONFIG_ID };
 
 /** How often each tab checks whether the token needs renewing (seconds). */
 const TOKEN_CHECK_INTERVAL_SECONDS = 2;

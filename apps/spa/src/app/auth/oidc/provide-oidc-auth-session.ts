@@ -2,11 +2,15 @@ import type { EnvironmentProviders, Provider } from '@angular/core';
 import { AbstractSecurityStorage, provideAuth } from 'angular-auth-oidc-client';
 import type { RuntimeConfig } from '../../core/runtime-config';
 import { AuthSession } from '../auth-session';
+import { ACCESS_TOKEN_SOURCE } from './access-token-source';
 import { buildOidcConfig } from './oidc-config';
 import { OidcAuthSession } from './oidc-auth-session';
 import { SplitSecurityStorage } from './split-security-storage';
 
-/** Wires AuthSession to the OIDC implementation. Pair with `accessTokenInterceptor` in provideHttpClient. */
+/**
+ * Wires AuthSession to the OIDC implementation. Pair with `accessTokenInterceptor` in
+ * provideHttpClient. Part of the lazy OIDC chunk: import it only through oidc-start.ts.
+ */
 export function provideOidcAuthSession(config: RuntimeConfig): (Provider | EnvironmentProviders)[] {
   return [
     provideAuth({ config: buildOidcConfig(config) }),
@@ -14,5 +18,6 @@ export function provideOidcAuthSession(config: RuntimeConfig): (Provider | Envir
     { provide: AbstractSecurityStorage, useExisting: SplitSecurityStorage },
     OidcAuthSession,
     { provide: AuthSession, useExisting: OidcAuthSession },
+    { provide: ACCESS_TOKEN_SOURCE, useExisting: OidcAuthSession },
   ];
 }

@@ -80,6 +80,20 @@ describe('SplitSecurityStorage', () => {
     }
   });
 
+  it('tells whether anything of a configuration is stored, in either part', () => {
+    expect(a.hasEntries('spa')).toBe(false);
+    shared.setItem('unrelated', '{}');
+    expect(a.hasEntries('spa')).toBe(false);
+    a.write('spa', JSON.stringify({ codeVerifier: 'v' }));
+    expect(a.hasEntries('spa')).toBe(true);
+    expect(b.hasEntries('spa')).toBe(false);
+    b.write('spa', JSON.stringify({ authnResult: { id_token: 'x' } }));
+    expect(a.hasEntries('spa')).toBe(true);
+    expect(b.hasEntries('spa')).toBe(true);
+    a.remove('spa');
+    expect(b.hasEntries('spa')).toBe(false);
+  });
+
   it('treats garbage in storage as empty', () => {
     shared.setItem(STORAGE_PREFIX + 'spa', '{not json');
     expect(a.read('spa')).toBeNull();

@@ -1,5 +1,5 @@
 import { Injectable } from '@angular/core';
-import { AbstractSecurityStorage } from 'angular-auth-oidc-client';
+import type { AbstractSecurityStorage } from 'angular-auth-oidc-client';
 
 /** Prefix of our entries in localStorage and sessionStorage. */
 export const STORAGE_PREFIX = 'spa.auth.';
@@ -74,6 +74,11 @@ export class SplitSecurityStorage implements AbstractSecurityStorage {
   /** The shared (session) part for `configId`, as another tab wrote it. */
   readShared(configId: string): Entries | null {
     return parse(this.shared.getItem(STORAGE_PREFIX + configId));
+  }
+
+  /** Whether anything of `configId` is stored: a session, or a login this tab started. */
+  hasEntries(configId: string): boolean {
+    return this.shared.getItem(STORAGE_PREFIX + configId) !== null || this.perTab.getItem(STORAGE_PREFIX + configId) !== null;
   }
 
   /** Whether a StorageEvent concerns our shared entries. */

@@ -1,0 +1,14 @@
+import { preloadPage, routes } from './app.routes';
+
+describe('preloadPage', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('starts loading the chunk of the page the path shows, and no other', () => {
+    const spies = new Map(routes.map((route) => [route.path, vi.spyOn(route, 'loadComponent').mockResolvedValue(class {})]));
+    for (const [path, expected] of [['/', ''], ['/notes', 'notes'], ['/session/', 'session'], ['/no/such/page', '**']] as const) {
+      for (const spy of spies.values()) spy.mockClear();
+      preloadPage(path);
+      for (const [routePath, spy] of spies) expect(spy, `${path} → ${routePath}`).toHaveBeenCalledTimes(routePath === expected ? 1 : 0);
+    }
+  });
+});

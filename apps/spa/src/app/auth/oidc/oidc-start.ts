@@ -1,0 +1,32 @@
+import { InjectionToken } from '@angular/core';
+import type * as OidcRuntimeModule from './oidc-runtime';
+import { OIDC_CONFIG_ID } from './oidc-config-id';
+import type { SplitSecurityStorage } from './split-security-storage';
+
+/**
+ * angular-auth-oidc-client and OidcAuthSession live in a lazy chunk (`oidc-runtime.ts`): a first,
+ * signed-out visit never needs them until the user clicks "Log in".
+ */
+export type OidcRuntime = typeof OidcRuntimeModule;
+
+/** Loads the OIDC chunk; the browser fetches it once per page, whoever asks first. */
+export function loadOidcRuntime(): Promise<OidcRuntime> {
+  return import('./oidc-runtime');
+}
+
+export const OIDC_RUNTIME_LOADER = new InjectionToken<() => Promise<OidcRuntime>>('OIDC_RUNTIME_LOADER', {
+  providedIn: 'root',
+  factory: () => loadOidcRuntime,
+});
+
+/** Query parameters of a return from the IdP (a code or an error), which the library must handle. */
+const CALLBACK_PARAMETERS = ['code', 'state', 'error'];
+
+/**
+ * Whether the app starts with the OIDC session: on a return from the IdP, or when anything of a
+ * session (or of a login in flight) is stored. Otherwise it starts signed out without it.
+ */
+export function oidcNeededAtStart(search: string, storage: SplitSecurityStorage): boolean {
+  const parameters = new URLSearchParams(search);
+  return CALLBACK_PARAMETERS.some((name) => parameters.has(name)) || storage.hasEntries(OIDC_CONFIG_ID);
+}
