@@ -65,8 +65,9 @@ export async function runHttpLoad(load: HttpLoad): Promise<Sample> {
 }
 
 /**
- * `workers` loops each running `operation` back to back until `seconds` have passed; none is cut
- * short (the window closes when the last one finishes), so stateful chains stay intact.
+ * One loop per state (a client: a refresh chain, a user), each running `operation` back to back
+ * until `seconds` have passed; none is cut short (the window closes when the last one finishes),
+ * so stateful chains stay intact.
  */
 export async function runWorkers<S>(states: S[], seconds: number, operation: (state: S) => Promise<void>): Promise<Sample> {
   const latencies: number[] = [];
