@@ -30,7 +30,7 @@ const CONTENT_TYPES: Record<string, string> = {
  * with an 8-character base64url hash (which may itself start with '-': `chunk--pEaFvIN.js`).
  * Only these are cached for good; a new build gives them new names.
  */
-export const HASHED_NAME = /^(?:main|chunk|polyfills|styles|worker)-[A-Za-z0-9_-]{8}\.(?:js|css)$/;
+const HASHED_NAME = /^(?:main|chunk|polyfills|styles|worker)-[A-Za-z0-9_-]{8}\.(?:js|css)$/;
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 

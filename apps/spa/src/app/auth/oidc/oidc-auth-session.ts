@@ -1,5 +1,5 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
-import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
+import { computed, DestroyRef, DOCUMENT, inject, Injectable, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult } from 'angular-auth-oidc-client';
 import { filter, firstValueFrom, fromEvent, type Observable } from 'rxjs';
@@ -31,6 +31,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   private readonly config = inject(RUNTIME_CONFIG);
   private readonly storage = inject(SplitSecurityStorage);
   private readonly navigation = inject(BrowserNavigation);
+  private readonly document = inject(DOCUMENT);
 
   private readonly ready = signal(false);
   private readonly tokens = signal<TokenSnapshot | null>(null);
@@ -86,6 +87,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
 
   override async initialize(): Promise<void> {
     let hasRefreshToken = false;
+    if (new URLSearchParams(this.document.location.search).has('code')) setTimeout(prepareDateFormatting);
     try {
       hasRefreshToken = !!(await firstValueFrom(this.oidc.getRefreshToken()));
       // With an expired access token, checkAuth() alone reports signed-out; this one also refreshes.
@@ -237,6 +239,16 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
     }
     return { kind: 'idp-unreachable' };
   }
+}
+
+/**
+ * The library checks a new ID token's expiry with a debug message that it builds even when debug
+ * logging is off, formatting two times with toLocaleTimeString(). The page's first such call sets
+ * up the browser's date formatting (≈ 10 ms here). On a return from the IdP, this makes that
+ * first call while the token request is in flight rather than after its answer.
+ */
+function prepareDateFormatting(): void {
+  new Date(0).toLocaleTimeString();
 }
 
 function errorText(error: unknown): string {
