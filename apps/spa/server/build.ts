@@ -4,10 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { appDir, distDir } from './paths.ts';
 import { precompress } from './precompress.ts';
 
-export const appDir = join(import.meta.dirname, '..');
-export const distDir = join(appDir, 'dist', 'spa', 'browser');
+export { appDir, distDir };
 
 const SOURCES = ['src', 'public', 'angular.json', 'tsconfig.json', 'tsconfig.app.json', 'package.json'];
 

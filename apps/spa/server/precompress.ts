@@ -106,6 +106,6 @@ export function negotiateEncoding(acceptEncoding: string | undefined, available:
 }
 
 if (import.meta.main) {
-  const { distDir } = await import('./build.ts');
+  const { distDir } = await import('./paths.ts');
   console.log(`precompressed: ${precompress(distDir)} file(s) written in ${distDir}`);
 }
