@@ -12,6 +12,8 @@ import { compressedCopies, ENCODINGS, negotiateEncoding } from './precompress.ts
 
 /** Placeholder in src/index.html replaced by each response's nonce. */
 export const NONCE_PLACEHOLDER = '__CSP_NONCE__';
+/** Placeholder in src/index.html replaced by the runtime configuration (what /config.json says). */
+export const CONFIG_PLACEHOLDER = '__SPA_CONFIG__';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -35,8 +37,8 @@ const HASHED_NAME = /^(?:main|chunk|polyfills|styles|worker)-[A-Za-z0-9_-]{8}\.(
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export function createSpaHandler(config: SpaConfig, distDir: string): RequestHandler {
-  const indexTemplate = readFileSync(join(distDir, 'index.html'), 'utf8');
   const configJson = JSON.stringify(config.browser);
+  const indexTemplate = readFileSync(join(distDir, 'index.html'), 'utf8').replaceAll(CONFIG_PLACEHOLDER, escapeAttribute(configJson));
   const copies = compressedCopies(distDir);
 
   return (req, res) => {
@@ -84,6 +86,11 @@ export function createSpaHandler(config: SpaConfig, distDir: string): RequestHan
     res.setHeader('Cache-Control', 'no-store');
     return send(req, res, 200, CONTENT_TYPES['.html']!, indexTemplate.replaceAll(NONCE_PLACEHOLDER, nonce));
   };
+}
+
+/** Text safe inside a double-quoted HTML attribute. */
+function escapeAttribute(text: string): string {
+  return text.replace(/[&"'<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** The regular file `urlPath` names inside `root`, or undefined (missing, a folder, or outside). */

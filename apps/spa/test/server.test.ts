@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { ConfigError } from '@suite/config';
-import { createSpaHandler, NONCE_PLACEHOLDER } from '../server/app.ts';
+import { CONFIG_PLACEHOLDER, createSpaHandler, NONCE_PLACEHOLDER } from '../server/app.ts';
 import { distDir, ensureBuilt } from '../server/build.ts';
 import { compressedCopies, negotiateEncoding, precompress, type Coding } from '../server/precompress.ts';
 import { readSpaConfig } from '../server/config.ts';
@@ -21,6 +21,15 @@ const env = {
   SPA_API_URL: 'http://localhost:5001/base',
   SPA_CLIENT_ID: 'client-123',
 };
+
+const INDEX_HTML = `<html><head><meta name="spa-config" content="${CONFIG_PLACEHOLDER}"></head><body><app-root ngCspNonce="${NONCE_PLACEHOLDER}"></app-root><script src="main-ABCDEFGH.js" type="module"></script></body></html>`;
+
+/** The JSON in index.html's spa-config meta element, unescaped. */
+function inlineConfig(html: string): unknown {
+  const content = /<meta name="spa-config" content="([^"]*)">/.exec(html)?.[1];
+  assert.ok(content, 'a spa-config meta element');
+  return JSON.parse(content.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))));
+}
 
 /** A bundle big and repetitive enough that compression pays. */
 const MAIN_JS = 'console.log("the main bundle of the app");\n'.repeat(200);
@@ -71,7 +80,7 @@ describe('SPA server', () => {
     outer = mkdtempSync(join(tmpdir(), 'spa-server-'));
     root = join(outer, 'dist');
     mkdirSync(root);
-    writeFileSync(join(root, 'index.html'), `<html><body><app-root ngCspNonce="${NONCE_PLACEHOLDER}"></app-root><script src="main-ABCDEFGH.js" type="module"></script></body></html>`);
+    writeFileSync(join(root, 'index.html'), INDEX_HTML);
     writeFileSync(join(root, 'main-ABCDEFGH.js'), MAIN_JS);
     writeFileSync(join(root, 'chunk--pEaFvIN.js'), CHUNK_JS);
     writeFileSync(join(root, 'main-SHORT.js'), MAIN_JS);
@@ -235,6 +244,28 @@ describe('SPA server', () => {
     });
   });
 
+  it('writes the runtime configuration into index.html, the same as /config.json', async () => {
+    const html = await (await fetch(`${base}/`)).text();
+    assert.ok(!html.includes(CONFIG_PLACEHOLDER));
+    assert.deepEqual(inlineConfig(html), await (await fetch(`${base}/config.json`)).json());
+  });
+
+  it('escapes the inline configuration: a hostile value cannot leave the attribute', async () => {
+    const hostile = readSpaConfig({ ...env, SPA_CLIENT_ID: `x"><script>alert(1)</script><meta x='` });
+    const dir = mkdtempSync(join(tmpdir(), 'spa-hostile-'));
+    writeFileSync(join(dir, 'index.html'), INDEX_HTML);
+    const other = createServer(createSpaHandler(hostile, dir));
+    try {
+      await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+      const html = await (await fetch(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`)).text();
+      assert.ok(!html.includes('<script>alert'), 'no markup from the value');
+      assert.equal((inlineConfig(html) as { clientId: string }).clientId, hostile.browser.clientId);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('answers /healthz and refuses other methods', async () => {
     const health = await fetch(`${base}/healthz`);
     assert.equal(health.status, 200);
@@ -312,6 +343,7 @@ describe('the production build', () => {
     assert.doesNotMatch(html, /<style\b/);
     assert.doesNotMatch(html, /\son[a-z]+=/i, 'no onload=/onerror= handlers (critical-CSS inlining is off)');
     assert.match(html, new RegExp(`ngcspnonce="${NONCE_PLACEHOLDER}"`, 'i'));
+    assert.match(html, new RegExp(`<meta name="spa-config" content="${CONFIG_PLACEHOLDER}">`));
   });
 
   it('starts without angular-auth-oidc-client: it is a lazy chunk of its own', () => {

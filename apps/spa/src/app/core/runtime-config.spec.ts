@@ -1,4 +1,4 @@
-import { loadRuntimeConfig, parseRuntimeConfig } from './runtime-config';
+import { CONFIG_META_NAME, loadRuntimeConfig, parseRuntimeConfig } from './runtime-config';
 
 const valid = {
   authority: 'http://localhost:4400',
@@ -21,6 +21,31 @@ describe('runtime configuration', () => {
     expect(() => parseRuntimeConfig({ ...valid, authority: 'javascript:alert(1)' })).toThrow(/authority/);
     expect(() => parseRuntimeConfig({ ...valid, renewBeforeExpirySeconds: 0 })).toThrow(/renewBeforeExpirySeconds/);
     expect(() => parseRuntimeConfig(null)).toThrow();
+  });
+
+  afterEach(() => document.querySelector(`meta[name="${CONFIG_META_NAME}"]`)?.remove());
+
+  function inline(content: string): void {
+    const meta = document.createElement('meta');
+    meta.name = CONFIG_META_NAME;
+    meta.content = content;
+    document.head.append(meta);
+  }
+
+  it('takes the configuration the server wrote into index.html, checked, without a request', async () => {
+    const never = (async () => {
+      throw new Error('no request expected');
+    }) as typeof fetch;
+    inline(JSON.stringify(valid));
+    expect(await loadRuntimeConfig(never)).toEqual(valid);
+    document.querySelector(`meta[name="${CONFIG_META_NAME}"]`)!.setAttribute('content', JSON.stringify({ ...valid, apiUrl: 'javascript:x' }));
+    await expect(loadRuntimeConfig(never)).rejects.toThrow(/apiUrl/);
+  });
+
+  it('falls back to /config.json when index.html holds the placeholder', async () => {
+    inline('__SPA_CONFIG__');
+    const ok = (async () => new Response(JSON.stringify(valid), { status: 200 })) as typeof fetch;
+    expect(await loadRuntimeConfig(ok)).toEqual(valid);
   });
 
   it('loads /config.json without caching and fails on an error status', async () => {

@@ -42,7 +42,23 @@ export function parseRuntimeConfig(value: unknown): RuntimeConfig {
   };
 }
 
-export async function loadRuntimeConfig(fetchConfig: typeof fetch = fetch): Promise<RuntimeConfig> {
+/** Name of the meta element into which the SPA server writes the configuration. */
+export const CONFIG_META_NAME = 'spa-config';
+
+/**
+ * The configuration the server wrote into index.html, or null when it did not (a development
+ * server leaves the placeholder). Checked like config.json.
+ */
+export function readInlineRuntimeConfig(document: Document): RuntimeConfig | null {
+  const content = document.querySelector(`meta[name="${CONFIG_META_NAME}"]`)?.getAttribute('content');
+  if (!content?.startsWith('{')) return null;
+  return parseRuntimeConfig(JSON.parse(content));
+}
+
+/** The configuration from index.html, or else from /config.json. */
+export async function loadRuntimeConfig(fetchConfig: typeof fetch = fetch, document: Document = globalThis.document): Promise<RuntimeConfig> {
+  const inline = readInlineRuntimeConfig(document);
+  if (inline) return inline;
   const response = await fetchConfig('/config.json', { cache: 'no-store', credentials: 'same-origin' });
   if (!response.ok) throw new Error(`config.json answered ${response.status}`);
   return parseRuntimeConfig(await response.json());
