@@ -20,6 +20,6 @@ Promise.all([loadRuntimeConfig(), oidcRuntime])
     console.error(error);
     const message = document.createElement('p');
     message.setAttribute('role', 'alert');
-    message.textContent = 'The application could not start: its configuration is missing or invalid. Please try again later.';
+    message.textContent = 'The application could not start: its configuration or code could not be loaded. Please try again later.';
     document.body.replaceChildren(message);
   });

@@ -86,7 +86,7 @@ describe('SignedOutAuthSession', () => {
     localStorage.setItem(key, '{"authWellKnownEndPoints":{}}');
     window.dispatchEvent(new StorageEvent('storage', { key }));
     expect(reloads).toBe(0);
-    localStorage.setItem(key, '{"authnResult":{"id_token":"x"}}');
+    localStorage.setItem(key, '{"authnResult":{"id_token":"x"},"authzData":"at"}');
     window.dispatchEvent(new StorageEvent('storage', { key }));
     expect(reloads).toBe(1);
   });

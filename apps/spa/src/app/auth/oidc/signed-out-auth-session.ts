@@ -33,7 +33,8 @@ export class SignedOutAuthSession extends AuthSession implements AccessTokenSour
     super();
     const window = inject(DOCUMENT).defaultView;
     const follow = (event: StorageEvent) => {
-      if (this.storage.isOwnKey(event.key) && this.storage.readShared(OIDC_CONFIG_ID)?.['authnResult']) this.navigation.reload();
+      const shared = this.storage.isOwnKey(event.key) ? this.storage.readShared(OIDC_CONFIG_ID) : null;
+      if (shared?.['authnResult'] && shared['authzData']) this.navigation.reload();
     };
     window?.addEventListener('storage', follow);
     inject(DestroyRef).onDestroy(() => window?.removeEventListener('storage', follow));
