@@ -18,12 +18,10 @@ export function appConfig(runtimeConfig: RuntimeConfig, authSession: (Provider |
       { provide: RUNTIME_CONFIG, useValue: runtimeConfig },
       provideHttpClient(withFetch(), withInterceptors([accessTokenInterceptor])),
       ...authSession,
-      // Handles the login callback and restores the session. Not awaited: the shell and the first
-      // page render while the token request is in flight; until the session's status settles
-      // ('initializing') they show nothing that depends on it.
-      provideAppInitializer(() => {
-        void inject(AuthSession).initialize();
-      }),
+      // Handles the login callback and restores the session before the first page renders. Awaited
+      // on purpose: the router's first navigation writes the URL it started from back into the
+      // address bar, so it must start after the library has removed the code from it.
+      provideAppInitializer(() => inject(AuthSession).initialize()),
     ],
   };
 }
