@@ -27,11 +27,18 @@ export function isBuildStale(): boolean {
   return SOURCES.some((s) => newestMtime(join(appDir, s)) > built);
 }
 
-/** Builds when stale, then writes any missing brotli/gzip copies of the build's files. */
+/**
+ * Builds when stale, then writes any missing brotli/gzip copies of the build's files. A build
+ * folder that cannot be written to (a read-only deployment) is served as it is, uncompressed.
+ */
 export function ensureBuilt(log: (line: string) => void): void {
   if (isBuildStale()) build(log);
-  const written = precompress(distDir);
-  if (written > 0) log(`wrote ${written} precompressed file(s)`);
+  try {
+    const written = precompress(distDir);
+    if (written > 0) log(`wrote ${written} precompressed file(s)`);
+  } catch (err) {
+    log(`cannot write precompressed copies, serving files uncompressed: ${(err as Error).message}`);
+  }
 }
 
 function build(log: (line: string) => void): void {
