@@ -2,6 +2,7 @@ import { bootstrapApplication } from '@angular/platform-browser';
 import { App } from './app/app';
 import { appConfig } from './app/app.config';
 import { preloadPage } from './app/app.routes';
+import { provideJwksPrefetch } from './app/auth/oidc/jwks-prefetch';
 import { loadOidcRuntime, oidcNeededAtStart } from './app/auth/oidc/oidc-start';
 import { provideSignedOutAuthSession } from './app/auth/oidc/signed-out-auth-session';
 import { SplitSecurityStorage } from './app/auth/oidc/split-security-storage';
@@ -15,7 +16,9 @@ preloadPage(location.pathname);
 
 // The configuration comes from the server at run time, so one build serves every environment.
 Promise.all([loadRuntimeConfig(), oidcRuntime])
-  .then(([config, oidc]) => bootstrapApplication(App, appConfig(config, oidc ? oidc.provideOidcAuthSession(config) : provideSignedOutAuthSession())))
+  .then(([config, oidc]) =>
+    bootstrapApplication(App, appConfig(config, oidc ? [provideJwksPrefetch(), ...oidc.provideOidcAuthSession(config)] : provideSignedOutAuthSession())),
+  )
   .catch((error: unknown) => {
     console.error(error);
     const message = document.createElement('p');

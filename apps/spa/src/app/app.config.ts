@@ -4,6 +4,7 @@ import { provideRouter, withComponentInputBinding } from '@angular/router';
 import { routes } from './app.routes';
 import { AuthSession } from './auth/auth-session';
 import { accessTokenInterceptor } from './auth/oidc/access-token-interceptor';
+import { jwksPrefetchInterceptor } from './auth/oidc/jwks-prefetch';
 import { RUNTIME_CONFIG, type RuntimeConfig } from './core/runtime-config';
 
 /**
@@ -16,7 +17,7 @@ export function appConfig(runtimeConfig: RuntimeConfig, authSession: (Provider |
       provideBrowserGlobalErrorListeners(),
       provideRouter(routes, withComponentInputBinding()),
       { provide: RUNTIME_CONFIG, useValue: runtimeConfig },
-      provideHttpClient(withFetch(), withInterceptors([accessTokenInterceptor])),
+      provideHttpClient(withFetch(), withInterceptors([jwksPrefetchInterceptor, accessTokenInterceptor])),
       ...authSession,
       // Handles the login callback and restores the session before the first page renders. Awaited
       // on purpose: the router's first navigation writes the URL it started from back into the
