@@ -8,13 +8,14 @@ import { provideSignedOutAuthSession } from './app/auth/oidc/signed-out-auth-ses
 import { SplitSecurityStorage } from './app/auth/oidc/split-security-storage';
 import { loadRuntimeConfig } from './app/core/runtime-config';
 
-// With a stored session or on a return from the IdP, the OIDC chunk downloads while the
-// configuration loads; a signed-out first visit starts without it. The first page's chunk
-// downloads meanwhile too: the router asks for it only once the session is restored.
+// With a stored session or on a return from the IdP, the OIDC chunk downloads from here on; a
+// signed-out first visit starts without it. The first page's chunk downloads meanwhile too: the
+// router asks for it only once the session is restored.
 const oidcRuntime = oidcNeededAtStart(location.search, new SplitSecurityStorage()) ? loadOidcRuntime() : undefined;
 preloadPage(location.pathname);
 
-// The configuration comes from the server at run time, so one build serves every environment.
+// The configuration comes from the server at run time (inside index.html), so one build serves
+// every environment.
 Promise.all([loadRuntimeConfig(), oidcRuntime])
   .then(([config, oidc]) =>
     bootstrapApplication(App, appConfig(config, oidc ? [provideJwksPrefetch(), ...oidc.provideOidcAuthSession(config)] : provideSignedOutAuthSession())),

@@ -15,9 +15,9 @@ import { SplitSecurityStorage } from './split-security-storage';
 @Injectable({ providedIn: 'root' })
 export class JwksPrefetch {
   private readonly backend = inject(HttpBackend);
-  private pending: { url: string; response: Observable<HttpEvent<unknown>> } | null = null;
   private readonly document = inject(DOCUMENT);
   private readonly storage = inject(SplitSecurityStorage);
+  private pending: { url: string; response: Observable<HttpEvent<unknown>> } | null = null;
 
   /** On a return from the IdP with a code, starts fetching the key set the library will ask for. */
   startOnReturnFromIdp(): void {
@@ -27,6 +27,7 @@ export class JwksPrefetch {
     if (typeof uri === 'string' && URL.canParse(uri)) this.start(uri);
   }
 
+  /** Starts a GET of `url` (bypassing the interceptors) for the next request of it. */
   start(url: string): void {
     const response = this.backend.handle(new HttpRequest('GET', url, { responseType: 'json' })).pipe(
       filter((event) => event instanceof HttpResponse),
