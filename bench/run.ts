@@ -8,7 +8,7 @@ import { freePort, killAll, killChildrenOnExit, ownCpuSeconds, readMachineBusySe
 import { clientsFileWithSpaOrigin, startIdp } from './lib/idp.ts';
 import { markdown, writeResults } from './lib/report.ts';
 import type { BenchResults, MemoryResult } from './lib/results.ts';
-import { firstLine, sampleRow, type RoundSample, type Row } from './lib/rows.ts';
+import { firstLine, undisturbedSample, type RoundSample, type Row } from './lib/rows.ts';
 import { addApiRatios, apiVerdicts, idpVerdicts, noteSignatureBound, summarizeRow } from './lib/summarize.ts';
 import { setupApiSuite, type ApiSuite } from './suites/api.ts';
 import { setupIdpRows } from './suites/idp.ts';
@@ -35,6 +35,9 @@ const settings = {
   loginClients: 4,
   distinctTokens: 1000,
   browserRuns: quick ? 3 : 10,
+  retriesWhenDisturbed: quick ? 0 : 2,
+  /** Above this share of the machine's CPU taken by other processes, a sample is measured again. */
+  maxForeignCpuShare: 0.1,
 };
 /** Hard ceiling on the whole run: whatever hangs, the bench ends and takes its children with it. */
 const BUDGET_MS = quick ? 170_000 : 20 * 60_000;
@@ -91,7 +94,7 @@ async function main(): Promise<BenchResults> {
     const order = runnable.map((_, i) => runnable[(i + round) % runnable.length]!);
     for (const row of order) {
       try {
-        samples.get(row.id)!.push(await sampleRow(row, settings.secondsPerRound, round));
+        samples.get(row.id)!.push(await undisturbedSample(row, settings.secondsPerRound, round, settings.maxForeignCpuShare, settings.retriesWhenDisturbed));
       } catch (err) {
         errors.set(row.id, firstLine(err));
       }
