@@ -286,6 +286,23 @@ describe('OidcAuthSession', () => {
     expect(session.isAuthenticated()).toBe(false);
   });
 
+  it('after following a logout in another tab, leaves nothing stored (the library writes back what it keeps)', async () => {
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    const key = `${STORAGE_PREFIX}spa`;
+    const logoffLocal = oidc.logoffLocal.bind(oidc);
+    oidc.logoffLocal = () => {
+      logoffLocal();
+      localStorage.setItem(key, JSON.stringify({ authWellKnownEndPoints: { jwksUri: 'http://localhost:4400/jwks' } }));
+      sessionStorage.setItem(key, JSON.stringify({ storageSilentRenewRunning: '' }));
+    };
+    localStorage.removeItem(key);
+    window.dispatchEvent(new StorageEvent('storage', { key, newValue: null }));
+    await vi.waitFor(() => expect(oidc.log).toContain('logoffLocal'));
+    expect(localStorage.getItem(key)).toBeNull();
+    expect(sessionStorage.getItem(key)).toBeNull();
+  });
+
   it('hands the interceptor the library\'s access token, and none when signed out', async () => {
     expect(await firstValueFrom(session.accessToken())).toBe('');
     oidc.checkAuthResult = { isAuthenticated: true };

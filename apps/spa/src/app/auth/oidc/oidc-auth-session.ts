@@ -209,10 +209,12 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   }
 
   private async followOtherTab(): Promise<void> {
-    const shared = this.storage.readShared(OIDC_CONFIG_ID);
-    const sharedTokens = !!(shared?.['authnResult'] && shared['authzData']);
+    const sharedTokens = hasTokens(this.storage.readShared(OIDC_CONFIG_ID));
     if (!sharedTokens && this.oidc.authenticated().isAuthenticated) {
       this.oidc.logoffLocal();
+      // logoffLocal writes back what it keeps (the discovery document, the key set): after a
+      // logout elsewhere, which cleared every entry, that would leave state behind.
+      if (!hasTokens(this.storage.readShared(OIDC_CONFIG_ID))) this.storage.clear();
     } else if (sharedTokens && !this.oidc.authenticated().isAuthenticated) {
       await firstValueFrom(this.oidc.checkAuth());
       this.problemState.set(null);
@@ -249,6 +251,11 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
  */
 function prepareDateFormatting(): void {
   new Date(0).toLocaleTimeString();
+}
+
+/** Whether the shared part of the storage holds a session (another tab may have written it). */
+function hasTokens(shared: Record<string, unknown> | null): boolean {
+  return !!(shared?.['authnResult'] && shared['authzData']);
 }
 
 function errorText(error: unknown): string {
