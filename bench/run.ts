@@ -4,7 +4,7 @@
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, killAll, killChildrenOnExit, ownCpuSeconds, readMachineBusySeconds, type ServerProcess } from './lib/children.ts';
+import { freePort, killAll, killChildrenOnExit, type ServerProcess } from './lib/children.ts';
 import { clientsFileWithSpaOrigin, startIdp } from './lib/idp.ts';
 import { markdown, writeResults } from './lib/report.ts';
 import type { BenchResults, MemoryResult } from './lib/results.ts';
@@ -85,9 +85,6 @@ async function main(): Promise<BenchResults> {
   for (const row of runnable) await row.measure(settings.warmupSeconds);
   const samples = new Map<string, RoundSample[]>(rows.map((r) => [r.id, []]));
   const errors = new Map<string, string>();
-  const machineBefore = readMachineBusySeconds();
-  const ownBefore = ownCpuSeconds();
-  const roundsStarted = performance.now();
   for (let round = 0; round < settings.rounds; round++) {
     log(`round ${round + 1}/${settings.rounds}`);
     // Each round starts one row later, so no row always follows the same neighbour.
@@ -100,12 +97,9 @@ async function main(): Promise<BenchResults> {
       }
     }
   }
-  const machineAfter = readMachineBusySeconds();
-  const ownAfter = ownCpuSeconds();
-  const roundsSeconds = (performance.now() - roundsStarted) / 1000;
-  const foreignCpuShare = machineBefore !== undefined && machineAfter !== undefined
-    ? Math.max(0, (machineAfter - machineBefore - (ownAfter - ownBefore)) / (roundsSeconds * availableParallelism()))
-    : undefined;
+  // How disturbed the samples that stand were (the ones measured again are not counted).
+  const kept = [...samples.values()].flat().map((x) => x.foreignCpuShare).filter((x): x is number => x !== undefined);
+  const foreignCpuShare = kept.length ? kept.reduce((a, b) => a + b, 0) / kept.length : undefined;
   for (const row of rows) if (row.server && !memoryOf.includes(row.server)) memoryOf.push(row.server);
   if (api.opaqueIdp) memoryOf.push(api.opaqueIdp.server);
 

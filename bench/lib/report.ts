@@ -116,7 +116,7 @@ export function markdown(results: BenchResults): string {
       `API rows: autocannon, ${s.connections} connections; refresh rows: ${s.refreshClients} rotating refresh-token chains; ` +
       `login rows: ${s.loginClients} concurrent browserless users; ratios are medians of per-round ratios to (a). Run took ${Math.round(meta.wallSeconds)} s.` +
       (s.retriesWhenDisturbed > 0 ? ` A sample during which other processes took more than ${(s.maxForeignCpuShare * 100).toFixed(0)}% of the CPU was measured again, up to ${s.retriesWhenDisturbed} times: ${discardedSamples(results)} sample(s) were.` : '') +
-      (meta.foreignCpuShare !== undefined ? ` Other processes used ${(meta.foreignCpuShare * 100).toFixed(0)}% of the machine's CPU during the rounds${meta.foreignCpuShare > 0.05 ? ' (a disturbed run: compare the per-CPU-second columns)' : ''}.` : ''),
+      (meta.foreignCpuShare !== undefined ? ` Other processes used ${(meta.foreignCpuShare * 100).toFixed(0)}% of the machine's CPU during the samples that stand${meta.foreignCpuShare > 0.05 ? ' (a disturbed run: compare the per-CPU-second columns)' : ''}.` : ''),
     '',
     apiTable(results.api),
     '',

@@ -53,7 +53,7 @@ export interface BenchResults {
     mode: 'full' | 'quick';
     machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
     settings: { rounds: number; secondsPerRound: number; warmupSeconds: number; connections: number; refreshClients: number; loginClients: number; distinctTokens: number; browserRuns: number; retriesWhenDisturbed: number; maxForeignCpuShare: number };
-    /** Share of the machine's CPU time other processes used during the rounds (0–1): high means a disturbed run. */
+    /** Mean share of the machine's CPU other processes used during the samples that stand (0–1): high means a disturbed run. */
     foreignCpuShare?: number;
     wallSeconds: number;
   };
