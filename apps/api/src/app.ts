@@ -6,6 +6,7 @@ import { BODY_LIMIT_BYTES, CORS_MAX_AGE_SECONDS } from './defaults.ts';
 import { Introspector } from './introspection.ts';
 import { NotesStore } from './notes-store.ts';
 import { buildPolicies } from './policies.ts';
+import { lazyChildLogger } from './request-logger.ts';
 import authentication from './plugins/authentication.ts';
 import cors from './plugins/cors.ts';
 import errors from './plugins/errors.ts';
@@ -62,6 +63,8 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
     // Strict schemas: no type coercion, unknown properties refused rather than silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
+    // request.log built on first use: nothing logs on the hot path (see request-logger.ts).
+    childLoggerFactory: lazyChildLogger,
   });
 
   const now = options.now ?? Date.now;

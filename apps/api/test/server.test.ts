@@ -70,6 +70,37 @@ test('no token ever reaches a log line, even at debug level and from the query s
   }
 });
 
+test('at the default level a refusal is logged with its request id and no token; a success logs nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
+  const lines: string[] = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(chunk.toString()); cb(); } });
+  const config = readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir });
+  const api = buildApi(config, { logger: { ...(loggerOptions('info') as object), stream } });
+  try {
+    await api.authority.start();
+    await api.app.ready();
+    const good = await idp.sign();
+    const before = lines.length;
+    const ok = await api.app.inject({ url: '/api/UserOne', headers: { authorization: `Bearer ${good}` } });
+    assert.equal(ok.statusCode, 200);
+    assert.equal(lines.length, before, 'a successful request writes no line at info level');
+    const forged = `${good.slice(0, -8)}AAAAAAAA`;
+    const refused = await api.app.inject({ url: '/api/UserOne', headers: { authorization: `Bearer ${forged}` } });
+    assert.equal(refused.statusCode, 401);
+    const logged = lines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const refusal = logged.find((l) => l.msg === 'request refused');
+    assert.ok(refusal, 'the refusal is logged');
+    assert.equal(refusal.level, 'info');
+    assert.equal(refusal.app, 'api');
+    assert.equal(refusal.status, 401);
+    assert.equal(typeof refusal.reqId, 'string', 'the line carries the request id');
+    for (const part of forged.split('.')) assert.ok(!lines.join('').includes(part), 'a token segment is in the logs');
+  } finally {
+    await api.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const SERVER = join(import.meta.dirname, '..', 'src', 'server.ts');
 
 test('bad configuration: the server refuses to start and names the variable', async () => {
