@@ -40,16 +40,7 @@ const TAIL_LINES = 40;
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux everywhere in practice). */
 const CLOCK_TICKS = 100;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../tests/support/ports.ts';
 
 /** True when nothing listens on 127.0.0.1:port. */
 export async function portIsFree(port: number): Promise<boolean> {
