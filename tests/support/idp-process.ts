@@ -95,3 +95,13 @@ export async function runIdpExpectingFailure(env: Record<string, string>): Promi
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+/** Runs `fn` against a fresh IdP and disposes of it afterwards, whatever happens. */
+export async function withIdp<T>(env: Record<string, string>, fn: (idp: IdpProcess) => Promise<T>): Promise<T> {
+  const idp = await startIdp(env);
+  try {
+    return await fn(idp);
+  } finally {
+    await idp.dispose();
+  }
+}

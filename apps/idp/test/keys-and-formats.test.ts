@@ -5,14 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as oidc from 'openid-client';
-import { startIdp } from '../../../tests/support/idp-process.ts';
+import { withIdp } from '../../../tests/support/idp-process.ts';
 import { API_AUDIENCE, API_SCOPE, DEV_API_SECRET, decodeJwt, login, rpConfig } from '../../../tests/support/oidc-rp.ts';
 
 const jwksKids = async (base: string) => ((await (await fetch(`${base}/jwks`)).json()) as { keys: Array<{ kid: string; alg: string }> }).keys;
 
 test('rotate-keys adds a key that running IdPs pick up and sign with, the old key staying published', async () => {
-  const idp = await startIdp({ IDP_KEY_RELOAD_INTERVAL: '1' });
-  try {
+  await withIdp({ IDP_KEY_RELOAD_INTERVAL: '1' }, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const before = await login(spa, 'alice', 'demo-alice');
     const oldKid = decodeJwt(before.tokens.access_token).header['kid'];
@@ -25,27 +24,21 @@ test('rotate-keys adds a key that running IdPs pick up and sign with, the old ke
     assert.ok(idp.logs.some((l) => l.includes('"signing_keys_reloaded"')), 'picked up without a restart');
     const after = await oidc.refreshTokenGrant(await rpConfig(idp.issuer, 'spa'), before.tokens.refresh_token!);
     assert.equal(decodeJwt(after.access_token).header['kid'], newKid);
-  } finally {
-    await idp.dispose();
-  }
+  });
 });
 
 test('IDP_SIGNING_ALG=ES256 signs ID and access tokens with a P-256 key', async () => {
-  const idp = await startIdp({ IDP_SIGNING_ALG: 'ES256' });
-  try {
+  await withIdp({ IDP_SIGNING_ALG: 'ES256' }, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const { tokens } = await login(spa, 'alice', 'demo-alice');
     assert.equal(decodeJwt(tokens.access_token).header['alg'], 'ES256');
     assert.equal(decodeJwt(tokens.id_token!).header['alg'], 'ES256');
     assert.deepEqual((await jwksKids(idp.base)).map((k) => k.alg), ['ES256']);
-  } finally {
-    await idp.dispose();
-  }
+  });
 });
 
 test('opaque access tokens are introspected by the api client', async () => {
-  const idp = await startIdp({ IDP_ACCESS_TOKEN_FORMAT: 'opaque' });
-  try {
+  await withIdp({ IDP_ACCESS_TOKEN_FORMAT: 'opaque' }, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const api = await rpConfig(idp.issuer, 'api', DEV_API_SECRET);
     const { tokens } = await login(spa, 'alice', 'demo-alice');
@@ -66,7 +59,5 @@ test('opaque access tokens are introspected by the api client', async () => {
     // Revoking the refresh token ends the grant, and the opaque access token with it.
     await oidc.tokenRevocation(spa, tokens.refresh_token!);
     assert.equal((await oidc.tokenIntrospection(api, tokens.access_token)).active, false);
-  } finally {
-    await idp.dispose();
-  }
+  });
 });

@@ -3,14 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as oidc from 'openid-client';
-import { startIdp } from '../../../tests/support/idp-process.ts';
+import { withIdp } from '../../../tests/support/idp-process.ts';
 import {
   API_AUDIENCE, SPA_REDIRECT_URI, authorizationRequest, authorizeWithLogin, decodeJwt, login, rpConfig, tokenRequest, userAgent,
 } from '../../../tests/support/oidc-rp.ts';
 
 test('access-token lifetime is configurable; RFC 8707 resource selects the API like audience', async () => {
-  const idp = await startIdp({ IDP_ACCESS_TOKEN_TTL: '60' });
-  try {
+  await withIdp({ IDP_ACCESS_TOKEN_TTL: '60' }, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const req = await authorizationRequest(spa, { audience: '', resource: API_AUDIENCE });
     const url = new URL(req.url);
@@ -22,26 +21,20 @@ test('access-token lifetime is configurable; RFC 8707 resource selects the API l
     assert.deepEqual(at['aud'], [API_AUDIENCE]);
     assert.equal(Number(at['exp']) - Number(at['iat']), 60);
     assert.equal(res.body['expires_in'], 60);
-  } finally {
-    await idp.dispose();
-  }
+  });
 });
 
 test('an unknown audience is refused', async () => {
-  const idp = await startIdp();
-  try {
+  await withIdp({}, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const { url } = await authorizationRequest(spa, { audience: 'https://other-api.example' });
     const location = new URL((await userAgent().request(url)).headers.get('location')!);
     assert.equal(location.searchParams.get('error'), 'invalid_target');
-  } finally {
-    await idp.dispose();
-  }
+  });
 });
 
 test('an unused refresh token dies after the idle lifetime', async () => {
-  const idp = await startIdp({ IDP_REFRESH_TOKEN_IDLE_TTL: '2' });
-  try {
+  await withIdp({ IDP_REFRESH_TOKEN_IDLE_TTL: '2' }, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const { tokens } = await login(spa, 'alice', 'demo-alice');
     const used = await oidc.refreshTokenGrant(spa, tokens.refresh_token!);
@@ -49,14 +42,11 @@ test('an unused refresh token dies after the idle lifetime', async () => {
     const late = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: used.refresh_token! });
     assert.equal(late.status, 400);
     assert.equal(late.body['error'], 'invalid_grant');
-  } finally {
-    await idp.dispose();
-  }
+  });
 });
 
 test('rotation never extends a refresh token past the absolute lifetime', async () => {
-  const idp = await startIdp({ IDP_REFRESH_TOKEN_ABSOLUTE_TTL: '3', IDP_REFRESH_TOKEN_IDLE_TTL: '60' });
-  try {
+  await withIdp({ IDP_REFRESH_TOKEN_ABSOLUTE_TTL: '3', IDP_REFRESH_TOKEN_IDLE_TTL: '60' }, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const { tokens } = await login(spa, 'alice', 'demo-alice');
     let current = tokens.refresh_token!;
@@ -67,14 +57,11 @@ test('rotation never extends a refresh token past the absolute lifetime', async 
     await sleep(1500);
     const late = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: current });
     assert.equal(late.status, 400);
-  } finally {
-    await idp.dispose();
-  }
+  });
 });
 
 test('the audit trail records each event and never a token, code or password', async () => {
-  const idp = await startIdp();
-  try {
+  await withIdp({}, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const { tokens, callback } = await login(spa, 'alice', 'demo-alice');
     const tokenRes = await fetch(`${idp.issuer}/token`, {
@@ -98,7 +85,5 @@ test('the audit trail records each event and never a token, code or password', a
       second.tokens.refresh_token!, callback.searchParams.get('code')!, 'demo-alice', 'wrong-password', 'dev-api-secret-change-me'];
     const all = idp.logs.join('\n');
     for (const secret of secrets) assert.ok(!all.includes(secret), 'a secret value reached the log');
-  } finally {
-    await idp.dispose();
-  }
+  });
 });
