@@ -43,6 +43,12 @@ export const LOGIN_THROTTLE = {
   maxFailuresPerIp: 30,
 } as const;
 
+/** Largest login form body read; anything bigger is refused with 413 before parsing. */
+export const LOGIN_FORM_MAX_BYTES = 16 * 1024;
+
+/** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s. */
+export const HTTP_TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 10_000 } as const;
+
 /** Cookies of the IdP: HttpOnly, SameSite=Lax (the login form posts back to us; the code redirect is top-level), signed. */
 export const COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', signed: true } as const;
 

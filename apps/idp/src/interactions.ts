@@ -4,13 +4,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { ClientRegistry } from './clients.ts';
+import { LOGIN_FORM_MAX_BYTES } from './defaults.ts';
 import type { Logger } from './log.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { UserDirectory } from './users.ts';
 import { renderErrorPage } from './views/logout-pages.ts';
 import { renderLoginPage } from './views/login-page.ts';
 
-const MAX_FORM_BYTES = 16 * 1024;
 const GENERIC_LOGIN_ERROR = 'Wrong username or password.';
 
 export interface InteractionDeps {
@@ -37,7 +37,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) throw new HttpError(413, 'Form too large.');
+    if (size > LOGIN_FORM_MAX_BYTES) throw new HttpError(413, 'Form too large.');
     chunks.push(chunk as Buffer);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));

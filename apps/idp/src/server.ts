@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { readConfigOrExit } from '@suite/config';
 import { createIdp, type Idp } from './app.ts';
 import { readIdpConfig } from './config.ts';
+import { HTTP_TIMEOUTS } from './defaults.ts';
 
 const config = readConfigOrExit('idp', () => readIdpConfig());
 
@@ -15,7 +16,7 @@ try {
   process.exit(2);
 }
 
-const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => idp.handle(req, res));
+const server = createServer({ ...HTTP_TIMEOUTS }, (req, res) => idp.handle(req, res));
 server.listen(config.IDP_PORT, config.IDP_HOST, () => {
   console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', app: 'idp', event: 'listening', issuer: config.issuer, port: config.IDP_PORT }));
 });
