@@ -222,6 +222,26 @@ describe('login page', () => {
   });
 });
 
+describe('login form input', () => {
+  test('an oversized or non-form body is refused before it is parsed', async () => {
+    const ua = userAgent();
+    const page = await followIdpRedirects(ua, idp.issuer, (await authorizationRequest(spa)).url);
+    const action = new URL(/action="([^"]+\/login)"/.exec(await page.text())![1]!, idp.issuer);
+    const big = await ua.request(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `username=alice&password=${'x'.repeat(20_000)}` });
+    assert.equal(big.status, 413);
+    const json = await ua.request(action, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"alice","password":"demo-alice"}' });
+    assert.equal(json.status, 415);
+    const empty = await ua.request(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=alice' });
+    assert.equal(empty.status, 400);
+  });
+
+  test('an unknown interaction id shows an error page, never a 500', async () => {
+    const res = await userAgent().request(`${idp.issuer}/interaction/does-not-exist`);
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /expired or is not valid/);
+  });
+});
+
 describe('the authorization endpoint', () => {
   test('answers no CORS request, and the token endpoint only registered origins', async () => {
     const auth = await fetch(`${idp.issuer}/auth?client_id=spa`, { headers: { origin: 'http://localhost:4200' }, redirect: 'manual' });
