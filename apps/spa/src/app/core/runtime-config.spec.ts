@@ -1,14 +1,7 @@
+import { testRuntimeConfig } from '../../testing/runtime-config';
 import { CONFIG_META_NAME, loadRuntimeConfig, parseRuntimeConfig } from './runtime-config';
 
-const valid = {
-  authority: 'http://localhost:4400',
-  clientId: 'spa',
-  audience: 'https://auth0-api-spa',
-  scope: 'openid profile offline_access auth0-user-api-spa',
-  apiUrl: 'http://localhost:5001',
-  redirectUrl: 'http://localhost:4200',
-  renewBeforeExpirySeconds: 30,
-};
+const valid = testRuntimeConfig;
 
 describe('runtime configuration', () => {
   it('accepts the server\'s config.json', () => {

@@ -7,18 +7,11 @@ import { firstValueFrom, of, Subject, throwError, type Observable } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { RUNTIME_CONFIG, type RuntimeConfig } from '../../core/runtime-config';
 import { ApiError } from '../problem';
+import { testRuntimeConfig } from '../../../testing/runtime-config';
 import { OidcAuthSession } from './oidc-auth-session';
 import { SplitSecurityStorage, STORAGE_PREFIX } from './split-security-storage';
 
-const config: RuntimeConfig = {
-  authority: 'http://localhost:4400',
-  clientId: 'spa',
-  audience: 'https://auth0-api-spa',
-  scope: 'openid profile offline_access auth0-user-api-spa',
-  apiUrl: 'http://localhost:5001',
-  redirectUrl: 'http://localhost:4200',
-  renewBeforeExpirySeconds: 30,
-};
+const config: RuntimeConfig = testRuntimeConfig;
 
 function jwt(claims: Record<string, unknown>): string {
   const encode = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
