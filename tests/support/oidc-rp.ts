@@ -7,6 +7,7 @@ export const API_AUDIENCE = 'https://auth0-api-spa';
 export const API_SCOPE = 'auth0-user-api-spa';
 export const SPA_SCOPE = `openid profile offline_access ${API_SCOPE}`;
 export const DEV_API_SECRET = 'dev-api-secret-change-me';
+export const DEV_BFF_SECRET = 'dev-bff-secret-change-me';
 
 /**
  * openid-client sends the callback URL's href as redirect_uri, which for an origin-only redirect
@@ -117,13 +118,14 @@ export async function authorizeWithLogin(ua: UserAgent, config: oidc.Configurati
   const page = await followIdpRedirects(ua, issuer, req.url);
   const after = page.status === 200 ? await submitLogin(ua, issuer, page, username, password) : page;
   const location = after.headers.get('location');
-  if (!location || !location.startsWith(SPA_REDIRECT_URI)) throw new Error(`expected a redirect to the client, got ${after.status} ${location ?? ''}`);
+  const redirectUri = req.url.searchParams.get('redirect_uri') ?? SPA_REDIRECT_URI;
+  if (!location || !location.startsWith(redirectUri)) throw new Error(`expected a redirect to the client, got ${after.status} ${location ?? ''}`);
   return new URL(location);
 }
 
 /** Full login: returns the token response. */
-export async function login(config: oidc.Configuration, username: string, password: string, ua = userAgent()) {
-  const req = await authorizationRequest(config);
+export async function login(config: oidc.Configuration, username: string, password: string, ua = userAgent(), params: Record<string, string> = {}) {
+  const req = await authorizationRequest(config, params);
   const callback = await authorizeWithLogin(ua, config, req, username, password);
   const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state });
   return { tokens, ua, callback, req };

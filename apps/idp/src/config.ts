@@ -29,6 +29,7 @@ export const idpSchema = {
   IDP_KEY_RELOAD_INTERVAL: int({ doc: 'Seconds between re-reads of the signing keys (picks up rotations)', default: String(d.KEY_RELOAD_INTERVAL_SECONDS), min: 1, max: 3600 }),
   IDP_SQLITE_SYNCHRONOUS: oneOf(['NORMAL', 'FULL'] as const, { doc: 'SQLite durability: NORMAL survives process crashes, FULL also power loss', default: d.SQLITE_SYNCHRONOUS }),
   API_CLIENT_SECRET: str({ doc: 'Secret of the confidential `api` client (introspection); required in production', default: '', secret: true }),
+  BFF_CLIENT_SECRET: str({ doc: 'Secret of the confidential `bff` client (the Backend-for-Frontend); required in production', default: '', secret: true }),
   IDP_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, { doc: 'Lowest level of log lines written', default: 'info' }),
 };
 

@@ -46,6 +46,12 @@ export function auditProviderEvents(provider: Provider, logger: Logger): void {
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
     logger.log('info', 'logout', { clientId: clientOf(ctx), sub: ctx.oidc.session?.accountId });
   });
+  provider.on('backchannel.success', (_ctx: KoaContextWithOIDC, client: { clientId: string }, sub: string) => {
+    logger.log('info', 'backchannel_logout_sent', { clientId: client.clientId, sub });
+  });
+  provider.on('backchannel.error', (_ctx: KoaContextWithOIDC, err: Error, client: { clientId: string }, sub: string) => {
+    logger.log('warn', 'backchannel_logout_failed', { clientId: client.clientId, sub, message: err.message });
+  });
   provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) => {
     logger.log('error', 'server_error', { message: err.message });
   });

@@ -3,6 +3,7 @@
 // aud as an array, azp and a space-separated scope, refresh tokens rotated at every use.
 import Provider, { errors, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
 import { AUTHORIZATION_CODE_TTL_SECONDS, COOKIE_OPTIONS, INTERACTION_TTL_SECONDS, SIGNING_ALGS } from './defaults.ts';
+import { backchannelFetch, registeredBackchannelUris } from './backchannel-fetch.ts';
 import type { ClientRegistry } from './clients.ts';
 import type { IdpConfig } from './config.ts';
 import type { Logger } from './log.ts';
@@ -54,8 +55,15 @@ export function createProvider(deps: ProviderDeps): Provider {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS] },
+    // Back-channel logout tokens go to the registered URIs even on loopback or private hosts.
+    fetch: backchannelFetch(registeredBackchannelUris(registry.clients)),
     features: {
       devInteractions: { enabled: false },
+      // A confirmed end-session posts a logout token (typ logout+jwt) to the backchannel_logout_uri
+      // of each client it ends: every client of the IdP session when the user signs out of the IdP
+      // (logout=yes, as the auto-submitted page sends), else the requesting client only. Clients
+      // with backchannel_logout_session_required get `sid` in their ID tokens.
+      backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
       revocation: {
         enabled: true,

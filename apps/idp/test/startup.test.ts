@@ -12,7 +12,7 @@ test('a bad value names the variable and what was expected', async () => {
 });
 
 test('the production profile refuses demo users', async () => {
-  const { code, output } = await runIdpExpectingFailure({ IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32) });
+  const { code, output } = await runIdpExpectingFailure({ IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32), BFF_CLIENT_SECRET: 'b'.repeat(32) });
   assert.equal(code, 2);
   assert.match(output, /refuses demo users/);
 });
@@ -21,6 +21,8 @@ test('the production profile refuses the development client secret', async () =>
   const { code, output } = await runIdpExpectingFailure({ IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_COOKIE_KEYS: 'k'.repeat(32) });
   assert.equal(code, 2);
   assert.match(output, /client api: set API_CLIENT_SECRET/);
+  const bff = await runIdpExpectingFailure({ IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32) });
+  assert.match(bff.output, /client bff: set BFF_CLIENT_SECRET/);
 });
 
 test('a clients file that cannot be read is reported', async () => {
