@@ -8,7 +8,8 @@ import type Provider from 'oidc-provider';
 import type { JWK } from 'oidc-provider';
 import { loadClients } from './clients.ts';
 import type { IdpConfig } from './config.ts';
-import { contentSecurityPolicy, retiredKeyGraceSeconds, type SigningAlg } from './defaults.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { contentSecurityPolicy, LOGIN_THROTTLE, retiredKeyGraceSeconds, type SigningAlg } from './defaults.ts';
 import { createInteractionHandler } from './interactions.ts';
 import { auditProviderEvents, keepOfflineAccess, revokeGrantsAtLogout } from './koa-middleware.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -16,7 +17,7 @@ import { LoginThrottle } from './login-throttle.ts';
 import { createProvider } from './provider.ts';
 import { keySetFingerprint, loadSigningKeys } from './signing-keys.ts';
 import { openStore } from './storage/open-store.ts';
-import { loadUsers } from './users.ts';
+import { loadUsers, type UserDirectory } from './users.ts';
 
 export class StartupError extends Error {}
 
@@ -35,16 +36,27 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 };
 const assetBodies = new Map(Object.entries(ASSETS).map(([path, a]) => [path, readFileSync(join(import.meta.dirname, '..', 'assets', a.file))]));
 
-export async function createIdp(config: IdpConfig, opts: { logger?: Logger; env?: Record<string, string | undefined> } = {}): Promise<Idp> {
+export interface IdpOptions {
+  logger?: Logger;
+  env?: Record<string, string | undefined>;
+  /** Time of the stores, the login throttle and the IdP's own lifetime arithmetic. */
+  clock?: Clock;
+  /** Wraps the user directory read from IDP_USERS_FILE (tests count password checks with it). */
+  wrapUsers?: (users: UserDirectory) => UserDirectory;
+}
+
+export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promise<Idp> {
   const logger = opts.logger ?? createLogger(config.IDP_LOG_LEVEL);
+  const clock = opts.clock ?? systemClock;
   const production = config.IDP_PROFILE === 'production';
   const registry = loadClients(config.IDP_CLIENTS_FILE, opts.env ?? process.env, production);
-  const users = loadUsers(config.IDP_USERS_FILE);
+  const fileUsers = loadUsers(config.IDP_USERS_FILE);
+  const users = opts.wrapUsers ? opts.wrapUsers(fileUsers) : fileUsers;
   if (production && users.demo) throw new StartupError('the production profile refuses demo users: set IDP_USERS_FILE to your own users file');
   if (production && !config.IDP_COOKIE_KEYS) throw new StartupError('the production profile needs IDP_COOKIE_KEYS (the same on every instance)');
   if (production && !config.issuer.startsWith('https://')) throw new StartupError('the production profile needs an https:// IDP_ISSUER');
 
-  const store = await openStore(config);
+  const store = await openStore(config, clock);
   const cookieKeys = config.IDP_COOKIE_KEYS
     ? config.IDP_COOKIE_KEYS.split(',').map((k) => k.trim()).filter(Boolean)
     : [await store.getOrSetSetting('cookie-key', randomBytes(32).toString('base64url'))];
@@ -52,7 +64,7 @@ export async function createIdp(config: IdpConfig, opts: { logger?: Logger; env?
   const grace = retiredKeyGraceSeconds(config.IDP_ACCESS_TOKEN_TTL, config.IDP_ID_TOKEN_TTL);
 
   const build = (keys: JWK[]) => {
-    const provider = createProvider({ config, registry, users, store, keys, cookieKeys, logger });
+    const provider = createProvider({ config, registry, users, store, keys, cookieKeys, logger, clock });
     keepOfflineAccess(provider);
     revokeGrantsAtLogout(provider, store, logger);
     auditProviderEvents(provider, logger);
@@ -61,9 +73,13 @@ export async function createIdp(config: IdpConfig, opts: { logger?: Logger; env?
   let current = build(await loadSigningKeys(store, alg, grace));
 
   const throttle = new LoginThrottle(store, {
-    maxFailuresPerUser: config.IDP_LOGIN_MAX_FAILURES_PER_USER,
+    ...LOGIN_THROTTLE,
+    windowSeconds: config.IDP_LOGIN_WINDOW,
+    maxFailuresPerUserAndIp: config.IDP_LOGIN_MAX_FAILURES_PER_USER_AND_IP,
     maxFailuresPerIp: config.IDP_LOGIN_MAX_FAILURES_PER_IP,
-  });
+    slowAfter: config.IDP_LOGIN_SLOW_AFTER,
+    maxDelayMs: config.IDP_LOGIN_MAX_DELAY_MS,
+  }, clock);
   const interactions = createInteractionHandler({ provider: () => current.provider, registry, users, throttle, logger, trustProxy: config.IDP_TRUST_PROXY });
   const csp = contentSecurityPolicy(registry.origins);
 

@@ -29,18 +29,25 @@ export const ACCESS_TOKEN_FORMAT = 'jwt' as const;
 /** Password hashing: Argon2id at OWASP's minimum (m=19 MiB, t=2, p=1). See docs/decisions/0001-password-hashing.md */
 export const PASSWORD_HASH = { algorithm: 'argon2id', memoryKiB: 19 * 1024, passes: 2, parallelism: 1, tagLength: 32, saltLength: 16 } as const;
 
-/** Login throttling: failures counted per username and per client IP within a sliding window. */
+/**
+ * Login throttling (docs/decisions/0005-login-throttling.md). Hard limits count per username and
+ * client address together and per address, so nobody elsewhere can lock a user out; per username
+ * alone, attempts past `slowAfter` are only slowed down. Every attempt is counted before its
+ * password is checked; a success gives it back.
+ */
 export const LOGIN_THROTTLE = {
+  /** Fixed window in which attempts are counted. IDP_LOGIN_WINDOW */
   windowSeconds: 15 * 60,
-  /** Failures after which each further attempt is slowed down. */
-  slowAfter: 3,
-  /** Extra delay per failure past slowAfter, doubling, capped. */
-  baseDelayMs: 250,
-  maxDelayMs: 2000,
-  /** Failures per username after which attempts get 429 until the window ends. IDP_LOGIN_MAX_FAILURES_PER_USER */
-  maxFailuresPerUser: 10,
-  /** Failures per IP (across usernames) after which attempts get 429. IDP_LOGIN_MAX_FAILURES_PER_IP */
+  /** Failed attempts for one username from one address before 429 until the window ends. IDP_LOGIN_MAX_FAILURES_PER_USER_AND_IP */
+  maxFailuresPerUserAndIp: 10,
+  /** Failed attempts from one address, across usernames, before 429. IDP_LOGIN_MAX_FAILURES_PER_IP */
   maxFailuresPerIp: 30,
+  /** Failures for a username (from any address) after which each further attempt is delayed. IDP_LOGIN_SLOW_AFTER */
+  slowAfter: 3,
+  /** Delay of the first slowed attempt, doubling per further failure. */
+  baseDelayMs: 250,
+  /** Longest delay of one attempt. IDP_LOGIN_MAX_DELAY_MS */
+  maxDelayMs: 2000,
 } as const;
 
 /** Largest login form body read; anything bigger is refused with 413 before parsing. */

@@ -97,7 +97,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
       await showLoginPage(res, details.uid, clientId, { status: 400, username, error: 'Enter your username and password.' });
       return;
     }
-    const decision = await throttle.check(username, ip);
+    const decision = await throttle.reserve(username, ip);
     if (!decision.allowed) {
       logger.log('warn', 'login_throttled', { username, ip, clientId });
       await showLoginPage(res, details.uid, clientId, {
@@ -109,12 +109,11 @@ export function createInteractionHandler(deps: InteractionDeps) {
     await throttle.wait(decision);
     const user = await users.authenticate(username, password);
     if (!user) {
-      await throttle.recordFailure(username, ip);
       logger.log('warn', 'login_failure', { username, ip, clientId, delayMs: decision.delayMs });
       await showLoginPage(res, details.uid, clientId, { status: 401, username, error: GENERIC_LOGIN_ERROR });
       return;
     }
-    await throttle.recordSuccess(username);
+    await throttle.succeeded(username, ip);
     logger.log('info', 'login_success', { sub: user.sub, ip, clientId });
     await deps.provider().interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
   }

@@ -1,55 +1,64 @@
-// Login throttling per username and per client IP. Failures are counted in the store (so they
-// survive restarts and are shared by instances); past `slowAfter` each attempt is delayed, past
-// the maximum it is refused with 429 until the window ends. A success clears the username's count.
-import { setTimeout as sleep } from 'node:timers/promises';
-import { LOGIN_THROTTLE } from './defaults.ts';
+// Login throttling (docs/decisions/0005-login-throttling.md). Each attempt is reserved in the store
+// before its password is checked, atomically against three counters in one window:
+// - username + client address: a hard limit, so one address cannot guess one password for long;
+// - client address: a hard limit across usernames, against spraying one password over many users;
+// - username alone: no limit, only a growing delay, so an attacker elsewhere slows a user's
+//   attempts down but can never lock the user out of her own address.
+// A success gives the attempt back and clears the username's counts. Counts live in the store:
+// they survive restarts and are shared by instances.
+import type { Clock } from './clock.ts';
 import type { Store } from './storage/store.ts';
 
-export interface ThrottleLimits {
-  maxFailuresPerUser: number;
+export interface ThrottleSettings {
+  windowSeconds: number;
+  maxFailuresPerUserAndIp: number;
   maxFailuresPerIp: number;
+  slowAfter: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
 }
 
 export type ThrottleDecision = { allowed: true; delayMs: number } | { allowed: false; retryAfterSeconds: number };
 
-const userKey = (username: string) => `user:${username.trim().toLowerCase()}`;
-const ipKey = (ip: string) => `ip:${ip}`;
+const normalise = (username: string) => username.trim().toLowerCase();
+const keys = (username: string, ip: string) => ({
+  userAndIp: `user-ip:${normalise(username)}|${ip}`,
+  ip: `ip:${ip}`,
+  user: `user:${normalise(username)}`,
+});
 
 export class LoginThrottle {
   readonly #store: Store;
-  readonly #limits: ThrottleLimits;
-  readonly #window = LOGIN_THROTTLE.windowSeconds;
+  readonly #settings: ThrottleSettings;
+  readonly #clock: Clock;
 
-  constructor(store: Store, limits: ThrottleLimits) {
+  constructor(store: Store, settings: ThrottleSettings, clock: Clock) {
     this.#store = store;
-    this.#limits = limits;
+    this.#settings = settings;
+    this.#clock = clock;
   }
 
-  async check(username: string, ip: string): Promise<ThrottleDecision> {
-    const [userFailures, ipFailures] = await Promise.all([
-      this.#store.failureCount(userKey(username), this.#window),
-      this.#store.failureCount(ipKey(ip), this.#window),
-    ]);
-    if (userFailures >= this.#limits.maxFailuresPerUser || ipFailures >= this.#limits.maxFailuresPerIp) {
-      return { allowed: false, retryAfterSeconds: this.#window };
-    }
-    const over = Math.max(userFailures, ipFailures) - LOGIN_THROTTLE.slowAfter;
-    const delayMs = over < 0 ? 0 : Math.min(LOGIN_THROTTLE.maxDelayMs, LOGIN_THROTTLE.baseDelayMs * 2 ** over);
-    return { allowed: true, delayMs };
+  /** Counts this attempt as a failure until `succeeded` says otherwise; refuses it past a limit. */
+  async reserve(username: string, ip: string): Promise<ThrottleDecision> {
+    const s = this.#settings;
+    const k = keys(username, ip);
+    const reservation = await this.#store.reserveAttempt([
+      { key: k.userAndIp, limit: s.maxFailuresPerUserAndIp },
+      { key: k.ip, limit: s.maxFailuresPerIp },
+      { key: k.user },
+    ], s.windowSeconds);
+    if (!reservation.granted) return { allowed: false, retryAfterSeconds: reservation.retryAfterSeconds };
+    const earlierFailures = reservation.counts[2]! - 1;
+    const over = earlierFailures - s.slowAfter;
+    return { allowed: true, delayMs: over < 0 ? 0 : Math.min(s.maxDelayMs, s.baseDelayMs * 2 ** over) };
   }
 
   async wait(decision: { delayMs: number }): Promise<void> {
-    if (decision.delayMs > 0) await sleep(decision.delayMs);
+    if (decision.delayMs > 0) await this.#clock.sleep(decision.delayMs);
   }
 
-  async recordFailure(username: string, ip: string): Promise<void> {
-    await Promise.all([
-      this.#store.recordFailure(userKey(username), this.#window),
-      this.#store.recordFailure(ipKey(ip), this.#window),
-    ]);
-  }
-
-  async recordSuccess(username: string): Promise<void> {
-    await this.#store.clearFailures(userKey(username));
+  async succeeded(username: string, ip: string): Promise<void> {
+    const k = keys(username, ip);
+    await Promise.all([this.#store.clearAttempts(k.userAndIp), this.#store.clearAttempts(k.user), this.#store.releaseAttempt(k.ip)]);
   }
 }

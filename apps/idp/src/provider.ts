@@ -5,6 +5,7 @@ import Provider, { errors, type Configuration, type JWK, type KoaContextWithOIDC
 import { AUTHORIZATION_CODE_TTL_SECONDS, COOKIE_OPTIONS, INTERACTION_TTL_SECONDS, SIGNING_ALGS } from './defaults.ts';
 import { backchannelFetch, registeredBackchannelUris } from './backchannel-fetch.ts';
 import type { ClientRegistry } from './clients.ts';
+import { epochSeconds, type Clock } from './clock.ts';
 import type { IdpConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import { createAdapterFactory } from './storage/oidc-adapter.ts';
@@ -20,13 +21,14 @@ export interface ProviderDeps {
   keys: JWK[];
   cookieKeys: string[];
   logger: Logger;
+  clock: Clock;
 }
 
 const CORS_ROUTES = new Set(['token', 'revocation', 'userinfo']);
-const now = () => Math.floor(Date.now() / 1000);
 
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, registry, users, store, logger } = deps;
+  const now = () => epochSeconds(deps.clock);
   const resources = new Map(registry.resources.map((r) => [r.identifier, r]));
   const originsByClient = new Map(registry.clients.map((c) => [c.client_id, new Set((c.redirect_uris ?? []).map((u) => new URL(u).origin))]));
 

@@ -8,22 +8,23 @@ import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 import { openRedisStore } from '../src/storage/redis-store.ts';
 import { createAdapterFactory } from '../src/storage/oidc-adapter.ts';
 import type { Store } from '../src/storage/store.ts';
+import { ManualClock } from '../../../tests/support/manual-clock.ts';
 import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
 
-const implementations: Array<{ name: string; open: () => Promise<{ store: Store; done: () => Promise<void> }> }> = [
+const implementations: Array<{ name: string; open: (clock: ManualClock) => Promise<{ store: Store; done: () => Promise<void> }> }> = [
   {
     name: 'sqlite',
-    open: async () => {
+    open: async (clock) => {
       const dir = mkdtempSync(join(tmpdir(), 'store-test-'));
-      const store = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
+      const store = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0, clock });
       return { store, done: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
     },
   },
   {
     name: 'redis',
-    open: async () => {
+    open: async (clock) => {
       const redis: RedisProcess = await startRedis();
-      const store = await openRedisStore(redis.url);
+      const store = await openRedisStore(redis.url, { clock });
       return { store, done: async () => { await store.close(); await redis.stop(); } };
     },
   },
@@ -33,7 +34,8 @@ for (const impl of implementations) {
   describe(`${impl.name} store`, () => {
     let store: Store;
     let done: () => Promise<void>;
-    before(async () => ({ store, done } = await impl.open()));
+    const clock = new ManualClock();
+    before(async () => ({ store, done } = await impl.open(clock)));
     after(async () => done());
 
     test('upsert and find round-trip a payload; find by uid', async () => {
@@ -44,9 +46,10 @@ for (const impl of implementations) {
     });
 
     test('an artifact past its expiry is not found', async () => {
-      await store.upsert('AuthorizationCode', 'short', { grantId: 'g0' }, 1);
+      await store.upsert('AuthorizationCode', 'short', { grantId: 'g0' }, 60);
+      clock.advanceSeconds(59);
       assert.ok(await store.find('AuthorizationCode', 'short'));
-      await new Promise((r) => setTimeout(r, 2100));
+      clock.advanceSeconds(1);
       assert.equal(await store.find('AuthorizationCode', 'short'), undefined);
     });
 
@@ -110,12 +113,36 @@ for (const impl of implementations) {
       assert.equal(await store.getOrSetSetting('cookie-key', 'second'), 'first');
     });
 
-    test('login failures count within the window and clear on demand', async () => {
-      assert.equal(await store.recordFailure('user:x', 60), 1);
-      assert.equal(await store.recordFailure('user:x', 60), 2);
-      assert.equal(await store.failureCount('user:x', 60), 2);
-      await store.clearFailures('user:x');
-      assert.equal(await store.failureCount('user:x', 60), 0);
+    test('login attempts: reserved up to the limit, refused past it with the rest of the window', async () => {
+      const counters = [{ key: 'pair:a', limit: 2 }, { key: 'ip:a' }];
+      assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: true, counts: [1, 1] });
+      clock.advanceSeconds(10);
+      assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: true, counts: [2, 2] });
+      assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: false, retryAfterSeconds: 50 });
+      assert.deepEqual(await store.reserveAttempt([{ key: 'ip:a' }], 60), { granted: true, counts: [3] }, 'a refusal counts nothing');
+      clock.advanceSeconds(50);
+      assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: true, counts: [1, 1] }, 'a new window starts from zero');
+    });
+
+    test('login attempts: a limit holds under parallel reservations', async () => {
+      const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.reserveAttempt([{ key: 'pair:b', limit: 7 }, { key: 'user:b' }], 60)));
+      assert.equal(outcomes.filter((o) => o.granted).length, 7);
+      assert.deepEqual(await store.reserveAttempt([{ key: 'user:b' }], 60), { granted: true, counts: [8] });
+    });
+
+    test('login attempts: released and cleared', async () => {
+      const counters = [{ key: 'pair:c', limit: 2 }];
+      await store.reserveAttempt(counters, 60);
+      await store.reserveAttempt(counters, 60);
+      await store.releaseAttempt('pair:c');
+      assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: true, counts: [2] });
+      await store.clearAttempts('pair:c');
+      assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: true, counts: [1] });
+      await store.releaseAttempt('pair:c');
+      await store.releaseAttempt('pair:c');
+      assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: true, counts: [1] }, 'never below zero');
+      await store.releaseAttempt('pair:none');
+      assert.deepEqual(await store.reserveAttempt([{ key: 'pair:none' }], 60), { granted: true, counts: [1] });
     });
   });
 }

@@ -3,9 +3,8 @@
 // plain keys and sets. `consume` is one Lua script (exists + HSETNX), so exactly one of racing
 // requests wins, even when another request deletes the artifact in between.
 import { Redis } from 'ioredis';
-import { GRANT_MEMBERS, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
-
-const now = () => Math.floor(Date.now() / 1000);
+import { epochSeconds, systemClock, type Clock } from '../clock.ts';
+import { GRANT_MEMBERS, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
 const PREFIX = 'idp:';
 const k = {
   artifact: (model: string, id: string) => `${PREFIX}${model}:${id}`,
@@ -14,7 +13,7 @@ const k = {
   grant: (grantId: string) => `${PREFIX}grant-members:${grantId}`,
   keys: `${PREFIX}signing-keys`,
   setting: (name: string) => `${PREFIX}setting:${name}`,
-  failures: (key: string) => `${PREFIX}login-failures:${key}`,
+  attempts: (key: string) => `${PREFIX}login-attempts:${key}`,
 };
 
 /** 1: consumed now; 0: consumed before; -1: no such artifact. Never creates the hash. */
@@ -22,13 +21,55 @@ const CONSUME_SCRIPT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
 
-export async function openRedisStore(url: string): Promise<Store> {
+/**
+ * Login attempts: each key a hash {count, start}. The window is judged by the IdP's clock (ARGV[2]),
+ * as in SQLite, so both stores behave alike under a test's manual clock; the key's expiry only
+ * cleans up. KEYS: counters; ARGV: window seconds, now, then one limit per key (0 = unlimited).
+ * Returns {1, count...} when granted, {0, retryAfterSeconds} when a limit is reached.
+ */
+const RESERVE_SCRIPT = `
+local window, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+local function current(key)
+  local v = redis.call('HMGET', key, 'count', 'start')
+  local count, start = tonumber(v[1]), tonumber(v[2])
+  if not count or not start or start + window <= now then return 0, now end
+  return count, start
+end
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[i + 2])
+  local count, start = current(key)
+  if limit > 0 and count >= limit then return {0, math.max(1, start + window - now)} end
+end
+local out = {1}
+for _, key in ipairs(KEYS) do
+  local count, start = current(key)
+  redis.call('HSET', key, 'count', count + 1, 'start', start)
+  redis.call('EXPIRE', key, math.max(1, start + window - now))
+  out[#out + 1] = count + 1
+end
+return out`;
+
+/** Gives one attempt back, never below zero, never creating the key. */
+const RELEASE_SCRIPT = `
+local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
+if count and count > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
+return 0`;
+
+export interface RedisStoreOptions {
+  clock?: Clock;
+}
+
+export async function openRedisStore(url: string, opts: RedisStoreOptions = {}): Promise<Store> {
+  const clock = opts.clock ?? systemClock;
+  const now = () => epochSeconds(clock);
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
   await redis.connect();
 
+  // Redis expires the keys by its own clock; the stored expiry judged by the IdP's clock agrees
+  // with SQLite's to the second, and lets tests move time without sleeping.
   const read = async (key: string): Promise<Payload | undefined> => {
-    const [payload, consumed] = await redis.hmget(key, 'payload', 'consumed');
-    if (!payload) return undefined;
+    const [payload, consumed, expiresAt] = await redis.hmget(key, 'payload', 'consumed', 'expiresAt');
+    if (!payload || (expiresAt && Number(expiresAt) <= now())) return undefined;
     const parsed = JSON.parse(payload) as Payload;
     if (consumed) parsed['consumed'] = Number(consumed);
     return parsed;
@@ -38,7 +79,7 @@ export async function openRedisStore(url: string): Promise<Store> {
     async upsert(model, id, payload, expiresIn) {
       const key = k.artifact(model, id);
       const grantId = payload['grantId'] as string | undefined;
-      const tx = redis.multi().hset(key, 'payload', JSON.stringify(payload), 'grantId', grantId ?? '');
+      const tx = redis.multi().hset(key, 'payload', JSON.stringify(payload), 'grantId', grantId ?? '', 'expiresAt', expiresIn ? now() + expiresIn : '');
       if (expiresIn) tx.expire(key, expiresIn);
       const index = (indexKey: string) => (expiresIn ? tx.set(indexKey, id, 'EX', expiresIn) : tx.set(indexKey, id));
       if (payload['uid']) index(k.uid(model, String(payload['uid'])));
@@ -100,15 +141,17 @@ export async function openRedisStore(url: string): Promise<Store> {
       await redis.set(k.setting(name), value, 'NX');
       return (await redis.get(k.setting(name)))!;
     },
-    async recordFailure(key, windowSeconds) {
-      const [[, count]] = (await redis.multi().incr(k.failures(key)).expire(k.failures(key), windowSeconds, 'NX').exec()) as [[unknown, number]];
-      return count;
+    async reserveAttempt(counters, windowSeconds): Promise<AttemptReservation> {
+      const keys = counters.map((c) => k.attempts(c.key));
+      const limits = counters.map((c) => c.limit ?? 0);
+      const [granted, ...rest] = (await redis.eval(RESERVE_SCRIPT, keys.length, ...keys, windowSeconds, now(), ...limits)) as number[];
+      return granted === 1 ? { granted: true, counts: rest } : { granted: false, retryAfterSeconds: rest[0]! };
     },
-    async failureCount(key) {
-      return Number((await redis.get(k.failures(key))) ?? 0);
+    async releaseAttempt(key) {
+      await redis.eval(RELEASE_SCRIPT, 1, k.attempts(key));
     },
-    async clearFailures(key) {
-      await redis.del(k.failures(key));
+    async clearAttempts(key) {
+      await redis.del(k.attempts(key));
     },
     async close() {
       await redis.quit();

@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { GRANT_MEMBERS, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
+import { epochSeconds, systemClock, type Clock } from '../clock.ts';
+import { GRANT_MEMBERS, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS oidc_artifact (
@@ -32,13 +33,12 @@ CREATE TABLE IF NOT EXISTS setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failure (key TEXT PRIMARY KEY, count INTEGER NOT NULL, window_start INTEGER NOT NULL);
 `;
 
-const now = () => Math.floor(Date.now() / 1000);
-
 export interface SqliteStoreOptions {
   dataDir: string;
   synchronous: 'NORMAL' | 'FULL';
   /** Expired rows are deleted this often (seconds); 0 disables the sweep. */
   sweepIntervalSeconds?: number;
+  clock?: Clock;
 }
 
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
@@ -46,6 +46,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const db = new DatabaseSync(join(opts.dataDir, 'idp.sqlite'));
   db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${opts.synchronous}; PRAGMA busy_timeout = 5000;`);
   db.exec(SCHEMA);
+  const clock = opts.clock ?? systemClock;
+  const now = () => epochSeconds(clock);
 
   const q = {
     upsert: db.prepare(`INSERT INTO oidc_artifact (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at)
@@ -67,14 +69,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     deleteKey: db.prepare('DELETE FROM signing_key WHERE kid = ?'),
     setSetting: db.prepare('INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
     getSetting: db.prepare('SELECT value FROM setting WHERE name = ?'),
-    recordFailure: db.prepare(`INSERT INTO login_failure (key, count, window_start) VALUES (?, 1, ?)
+    attempts: db.prepare('SELECT count, window_start FROM login_failure WHERE key = ? AND window_start > ?'),
+    countAttempt: db.prepare(`INSERT INTO login_failure (key, count, window_start) VALUES (?, 1, ?)
       ON CONFLICT (key) DO UPDATE SET
         count = CASE WHEN window_start <= ? THEN 1 ELSE count + 1 END,
         window_start = CASE WHEN window_start <= ? THEN excluded.window_start ELSE window_start END
       RETURNING count`),
-    failureCount: db.prepare('SELECT count FROM login_failure WHERE key = ? AND window_start > ?'),
-    clearFailures: db.prepare('DELETE FROM login_failure WHERE key = ?'),
-    sweepFailures: db.prepare('DELETE FROM login_failure WHERE window_start < ?'),
+    releaseAttempt: db.prepare('UPDATE login_failure SET count = count - 1 WHERE key = ? AND count > 0'),
+    clearAttempts: db.prepare('DELETE FROM login_failure WHERE key = ?'),
+    sweepAttempts: db.prepare('DELETE FROM login_failure WHERE window_start < ?'),
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
   };
 
   const row = (r: Record<string, unknown> | undefined): Payload | undefined => {
@@ -88,7 +94,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const sweeper = sweepEvery > 0 ? setInterval(() => {
     // Keep expired rows an hour, so a replayed expired token still reads as "expired", not "unknown".
     q.sweep.run(now() - 3600);
-    q.sweepFailures.run(now() - 24 * 3600);
+    q.sweepAttempts.run(now() - 24 * 3600);
   }, sweepEvery * 1000) : undefined;
   sweeper?.unref();
 
@@ -145,16 +151,33 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       q.setSetting.run(name, value);
       return q.getSetting.get(name)!['value'] as string;
     },
-    async recordFailure(key, windowSeconds) {
+    async reserveAttempt(counters, windowSeconds): Promise<AttemptReservation> {
+      // One write transaction: atomic in this process (the calls below are synchronous) and
+      // against any other process on the same file (IMMEDIATE takes the write lock first).
       const t = now();
-      const r = q.recordFailure.get(key, t, t - windowSeconds, t - windowSeconds);
-      return Number(r!['count']);
+      const windowOpen = t - windowSeconds;
+      q.begin.run();
+      try {
+        for (const { key, limit } of counters) {
+          const current = q.attempts.get(key, windowOpen);
+          if (limit !== undefined && current && Number(current['count']) >= limit) {
+            q.rollback.run();
+            return { granted: false, retryAfterSeconds: Math.max(1, Number(current['window_start']) + windowSeconds - t) };
+          }
+        }
+        const counts = counters.map(({ key }) => Number(q.countAttempt.get(key, t, windowOpen, windowOpen)!['count']));
+        q.commit.run();
+        return { granted: true, counts };
+      } catch (err) {
+        if (db.isTransaction) q.rollback.run();
+        throw err;
+      }
     },
-    async failureCount(key, windowSeconds) {
-      return Number(q.failureCount.get(key, now() - windowSeconds)?.['count'] ?? 0);
+    async releaseAttempt(key) {
+      q.releaseAttempt.run(key);
     },
-    async clearFailures(key) {
-      q.clearFailures.run(key);
+    async clearAttempts(key) {
+      q.clearAttempts.run(key);
     },
     async close() {
       if (sweeper) clearInterval(sweeper);

@@ -22,6 +22,16 @@ export const GRANT_MEMBERS = new Set([
   'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode',
 ]);
 
+export interface AttemptCounter {
+  key: string;
+  /** Attempts allowed in one window; undefined counts without limiting. */
+  limit?: number;
+}
+
+export type AttemptReservation =
+  | { granted: true; counts: number[] }
+  | { granted: false; retryAfterSeconds: number };
+
 export interface Store {
   upsert(model: string, id: string, payload: Payload, expiresInSeconds: number | undefined): Promise<void>;
   find(model: string, id: string): Promise<Payload | undefined>;
@@ -43,10 +53,16 @@ export interface Store {
   /** Returns the stored value, storing `value` first if there was none (first writer wins). */
   getOrSetSetting(name: string, value: string): Promise<string>;
 
-  /** Counts a failure under `key` in a fixed window; returns the count in the current window. */
-  recordFailure(key: string, windowSeconds: number): Promise<number>;
-  failureCount(key: string, windowSeconds: number): Promise<number>;
-  clearFailures(key: string): Promise<void>;
+  /**
+   * Login attempts, counted per key in fixed windows. In one atomic step: when no counter with a
+   * limit has reached it, every counter is incremented and the new counts are returned; otherwise
+   * nothing changes and the answer says when the blocking counter's window ends. Reserving before
+   * the password is checked is what keeps the limit under parallel requests.
+   */
+  reserveAttempt(counters: readonly AttemptCounter[], windowSeconds: number): Promise<AttemptReservation>;
+  /** Gives back one reserved attempt under `key` (a success is not a failure). */
+  releaseAttempt(key: string): Promise<void>;
+  clearAttempts(key: string): Promise<void>;
 
   close(): Promise<void>;
 }
