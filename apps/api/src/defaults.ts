@@ -1,6 +1,8 @@
 // Every security-relevant default of the resource API, in one place. Each can be overridden by the
 // environment variable named beside it (see config.ts and the README's configuration table).
 
+import type { HttpTimeouts } from '@suite/process-shell';
+
 /** Issuer of the embedded IdP; its discovery document gives jwks_uri and the introspection endpoint. AUTH_AUTHORITY */
 export const AUTHORITY = 'http://localhost:4400';
 /** Our API identifier: the `aud` every accepted access token must carry (Auth0's API "identifier"). AUTH_AUDIENCE */
@@ -81,5 +83,7 @@ export const NOTE_MAX_LENGTH = 1000;
 /** Notes one user may keep; more are refused with 409 so one account cannot fill the disk. */
 export const NOTES_PER_USER_MAX = 1000;
 
-/** Time given to in-flight requests on SIGTERM before the process exits anyway. */
+/** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */
 export const SHUTDOWN_GRACE_MS = 10_000;
+/** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
+export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };

@@ -1,27 +1,23 @@
-// Starts the resource API: validated configuration, listen, and a graceful stop on SIGTERM/SIGINT
-// (no new requests, in-flight ones finish, then the database closes).
+// Starts the resource API: validated configuration, then the shared process shell (timeouts,
+// listen, and a graceful stop on SIGTERM/SIGINT: in-flight requests finish, then the database closes).
 import { readConfigOrExit } from '@suite/config';
+import { runServer } from '@suite/process-shell';
 import { buildApi } from './app.ts';
 import { readApiConfig } from './config.ts';
-import { SHUTDOWN_GRACE_MS } from './defaults.ts';
+import { HTTP_TIMEOUTS, SHUTDOWN_GRACE_MS } from './defaults.ts';
 
 const config = readConfigOrExit('api', () => readApiConfig());
 
 const { app } = buildApi(config);
-try {
-  await app.listen({ port: config.API_PORT, host: config.API_HOST });
-} catch (err) {
-  app.log.error({ err }, 'cannot listen');
-  process.exit(1);
-}
-
-let closing = false;
-function shutdown(signal: string): void {
-  if (closing) return;
-  closing = true;
-  app.log.info({ signal }, 'shutting down');
-  setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-  app.close().then(() => process.exit(0), () => process.exit(1));
-}
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.on('SIGTERM', () => shutdown('SIGTERM'));
+await runServer({
+  app: 'api',
+  server: app.server,
+  port: config.API_PORT,
+  host: config.API_HOST,
+  timeouts: HTTP_TIMEOUTS,
+  shutdownGraceMs: SHUTDOWN_GRACE_MS,
+  listen: () => app.listen({ port: config.API_PORT, host: config.API_HOST }),
+  // Fastify's close stops accepting, waits for in-flight requests, then runs its onClose hooks.
+  close: () => app.close(),
+  log: (level, event, fields) => app.log[level](fields ?? {}, event),
+});

@@ -137,7 +137,8 @@ test('the server process: ready once the issuer is loaded, stops gracefully on S
     child.kill('SIGTERM');
     const code = await new Promise((r) => child.once('exit', r));
     assert.equal(code, 0);
-    assert.match(out, /shutting down/);
+    assert.match(out, /"msg":"shutting_down"/);
+    assert.match(out, /"msg":"stopped"/);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

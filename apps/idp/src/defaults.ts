@@ -1,6 +1,8 @@
 // Every security-relevant default of the identity provider, in one place. Each can be overridden
 // by the environment variable named beside it (see config.ts and the README's configuration table).
 
+import type { HttpTimeouts } from '@suite/process-shell';
+
 /** Access tokens for the API: short, because JWTs cannot be revoked. IDP_ACCESS_TOKEN_TTL */
 export const ACCESS_TOKEN_TTL_SECONDS = 5 * 60;
 /** ID tokens are read once by the client at login. IDP_ID_TOKEN_TTL */
@@ -53,8 +55,10 @@ export const LOGIN_THROTTLE = {
 /** Largest login form body read; anything bigger is refused with 413 before parsing. */
 export const LOGIN_FORM_MAX_BYTES = 16 * 1024;
 
-/** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s. */
-export const HTTP_TIMEOUTS = { requestTimeout: 30_000, headersTimeout: 10_000 } as const;
+/** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
+export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
+/** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Cookies of the IdP: HttpOnly, SameSite=Lax (the login form posts back to us; the code redirect is top-level), signed. */
 export const COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', signed: true } as const;

@@ -1,6 +1,8 @@
 // Every security-relevant default of the SPA and its server, in one place. Each can be overridden
 // by the environment variable named beside it (see config.ts).
 
+import type { HttpTimeouts } from '@suite/process-shell';
+
 /** The embedded IdP; an Auth0 tenant is `https://<tenant>.auth0.com`. SPA_AUTHORITY */
 export const AUTHORITY = 'http://localhost:4400';
 /** Public client registered at the IdP (code flow + PKCE, no secret). SPA_CLIENT_ID */
@@ -13,6 +15,11 @@ export const SCOPE = 'openid profile offline_access auth0-user-api-spa';
 export const API_URL = 'http://localhost:5001';
 /** Renew this many seconds before the access token expires. SPA_RENEW_BEFORE_EXPIRY */
 export const RENEW_BEFORE_EXPIRY_SECONDS = 30;
+
+/** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
+export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
+/** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */
+export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Cache lifetime of content-hashed build output; index.html and config.json are never cached. */
 export const HASHED_ASSET_MAX_AGE_SECONDS = 365 * 24 * 3600;

@@ -1,13 +1,14 @@
-// Starts the SPA server: validated configuration, a fresh build, then listen.
+// Starts the SPA server: validated configuration, a fresh build, then the shared process shell
+// (timeouts, listen, graceful stop).
 import { createServer } from 'node:http';
 import { ConfigError } from '@suite/config';
+import { EXIT_CODES, jsonLog, runServer } from '@suite/process-shell';
 import { createSpaHandler } from './app.ts';
 import { distDir, ensureBuilt } from './build.ts';
 import { readSpaConfig, type SpaConfig } from './config.ts';
+import { HTTP_TIMEOUTS, SHUTDOWN_GRACE_MS } from './defaults.ts';
 
-function log(event: string, extra: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', app: 'spa', event, ...extra }));
-}
+const log = jsonLog('spa');
 
 let config: SpaConfig;
 try {
@@ -15,27 +16,25 @@ try {
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(`[spa] ${err.message}`);
-    process.exit(2);
+    process.exit(EXIT_CODES.badStart);
   }
   throw err;
 }
 
 try {
-  ensureBuilt((line) => log('build', { message: line }));
+  ensureBuilt((line) => log('info', 'build', { message: line }));
 } catch (err) {
   console.error(`[spa] cannot start: ${(err as Error).message}`);
-  process.exit(2);
+  process.exit(EXIT_CODES.badStart);
 }
 
-const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, createSpaHandler(config, distDir));
-server.listen(config.port, config.host, () => {
-  log('listening', { url: config.browser.redirectUrl, authority: config.browser.authority, api: config.browser.apiUrl });
+await runServer({
+  app: 'spa',
+  server: createServer(createSpaHandler(config, distDir)),
+  port: config.port,
+  host: config.host,
+  timeouts: HTTP_TIMEOUTS,
+  shutdownGraceMs: SHUTDOWN_GRACE_MS,
+  listeningFields: { url: config.browser.redirectUrl, authority: config.browser.authority, api: config.browser.apiUrl },
+  log,
 });
-
-function shutdown(): void {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-  setTimeout(() => process.exit(0), 3000).unref();
-}
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
