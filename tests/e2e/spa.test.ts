@@ -128,7 +128,7 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
     assert.ok(renewed);
     // Judged by the IdP's own timestamps, not by when this test happened to look.
     assert.ok((jwtClaims(renewed.accessToken)['iat'] as number) < (jwtClaims(first.accessToken)['exp'] as number), 'renewed ahead of expiry');
-    const refresh = log.requests.find((r) => r.url === `${system.idp}/token` && new URLSearchParams(r.body ?? '').get('grant_type') === 'refresh_token');
+    const refresh = log.requests.find((r) => r.url === `${system.idp}/oauth/token` && new URLSearchParams(r.body ?? '').get('grant_type') === 'refresh_token');
     assert.ok(refresh, 'a refresh_token grant was sent');
     assert.equal(new URLSearchParams(refresh.body ?? '').get('scope'), 'openid profile offline_access auth0-user-api-spa', 'the refresh carries the scope (Auth0 needs it)');
     await page.getByRole('button', { name: 'Reload data' }).click();
@@ -189,13 +189,13 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
     assert.notEqual(captured.refreshToken, beforeRenewal?.refreshToken);
 
     await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
-    await page.waitForURL((url) => url.origin === system.spa && !url.pathname.includes('session/end'));
+    await page.waitForURL((url) => url.origin === system.spa && !url.pathname.includes('oidc/logout'));
     await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
     await screenshot(page, 'logged-out');
     assert.deepEqual(await storageKeys(page), [], 'nothing left in localStorage or sessionStorage');
     await other.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
 
-    const refused = await fetch(`${system.idp}/token`, {
+    const refused = await fetch(`${system.idp}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: captured.refreshToken, client_id: 'spa' }),
@@ -212,9 +212,9 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
   it('logout completes even when the revocation call fails', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');
-    await page.route(`${system.idp}/token/revocation`, (route) => route.abort('connectionrefused'));
+    await page.route(`${system.idp}/oauth/revoke`, (route) => route.abort('connectionrefused'));
     await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
-    await page.waitForURL((url) => url.origin === system.spa && !url.pathname.includes('session/end'));
+    await page.waitForURL((url) => url.origin === system.spa && !url.pathname.includes('oidc/logout'));
     await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
     assert.deepEqual(await storageKeys(page), [], 'nothing left in localStorage or sessionStorage');
     await page.context().close();
@@ -264,7 +264,7 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
     const elsewhere = withToken.filter((r) => new URL(r.url).origin !== api);
     assert.deepEqual(elsewhere.map((r) => `${r.method} ${r.url}`), []);
     // The app's own HttpClient also called the IdP (token, revocation): those went out bare.
-    assert.ok(log.requests.some((r) => r.url.startsWith(`${system.idp}/token`) && r.method === 'POST' && r.authorization === undefined));
+    assert.ok(log.requests.some((r) => r.url.startsWith(`${system.idp}/oauth/token`) && r.method === 'POST' && r.authorization === undefined));
   });
 
   it('no page broke its Content-Security-Policy (strict CSP, no inline script)', () => {

@@ -135,7 +135,7 @@ export async function login(config: oidc.Configuration, username: string, passwo
 export async function tokenRequest(issuer: string, form: Record<string, string>, basicAuth?: [string, string]): Promise<{ status: number; body: Record<string, unknown> }> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   if (basicAuth) headers['authorization'] = `Basic ${Buffer.from(`${encodeURIComponent(basicAuth[0])}:${encodeURIComponent(basicAuth[1])}`).toString('base64')}`;
-  const res = await fetch(`${issuer}/token`, { method: 'POST', headers, body: new URLSearchParams(form).toString() });
+  const res = await fetch(new URL('/oauth/token', issuer), { method: 'POST', headers, body: new URLSearchParams(form).toString() });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import type { JWK } from 'oidc-provider';
+import { auth0Logout } from './auth0-logout.ts';
 import { loadClients } from './clients.ts';
 import type { IdpConfig } from './config.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -66,6 +67,7 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   const build = (keys: JWK[]) => {
     const provider = createProvider({ config, registry, users, store, keys, cookieKeys, logger, clock });
     keepOfflineAccess(provider);
+    auth0Logout(provider, logger);
     revokeGrantsAtLogout(provider, store, logger);
     auditProviderEvents(provider, logger);
     return { provider, callback: provider.callback(), fingerprint: keySetFingerprint(keys) };

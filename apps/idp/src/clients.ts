@@ -49,6 +49,9 @@ export function loadClients(file: string, env: Record<string, string | undefined
   const clients = doc.clients.map((entry, i) => {
     const { first_party, may_introspect, client_secret_env, dev_client_secret, ...metadata } = entry;
     if (typeof metadata.client_id !== 'string') throw new ClientsFileError(`${file}: clients[${i}].client_id is required`);
+    if (may_introspect && metadata.token_endpoint_auth_method === 'none') {
+      throw new ClientsFileError(`client ${metadata.client_id}: may_introspect needs a confidential client (a secret)`);
+    }
     if (metadata.token_endpoint_auth_method !== 'none') {
       const secret = (client_secret_env && env[client_secret_env]) || (production ? undefined : dev_client_secret);
       if (!secret) {

@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { COOKIE_OPTIONS } from './defaults.ts';
 import type { Logger } from './log.ts';
+import { END_SESSION_CONFIRM_PATH, ROUTES } from './routes.ts';
 import type { Store } from './storage/store.ts';
 
 /**
@@ -13,7 +14,7 @@ import type { Store } from './storage/store.ts';
  */
 export function keepOfflineAccess(provider: Provider): void {
   provider.use(async (ctx, next) => {
-    if (ctx.method === 'GET' && ctx.path === '/auth') {
+    if (ctx.method === 'GET' && ctx.path === ROUTES.authorization) {
       const query = new URLSearchParams(ctx.querystring);
       const scopes = (query.get('scope') ?? '').split(' ');
       const prompts = (query.get('prompt') ?? '').split(' ').filter(Boolean);
@@ -74,7 +75,7 @@ export function auditProviderEvents(provider: Provider, logger: Logger): void {
  */
 export function revokeGrantsAtLogout(provider: Provider, store: Store, logger: Logger): void {
   provider.use(async (koaCtx, next) => {
-    if (koaCtx.method !== 'POST' || koaCtx.path !== '/session/end/confirm') return next();
+    if (koaCtx.method !== 'POST' || koaCtx.path !== END_SESSION_CONFIRM_PATH) return next();
     const sessionId = koaCtx.cookies.get(provider.cookieName('session'), { signed: COOKIE_OPTIONS.signed });
     const session = sessionId ? await provider.Session.find(sessionId) : undefined;
     await next();

@@ -8,6 +8,7 @@ import type { ClientRegistry } from './clients.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import type { IdpConfig } from './config.ts';
 import type { Logger } from './log.ts';
+import { ROUTES } from './routes.ts';
 import { createAdapterFactory } from './storage/oidc-adapter.ts';
 import type { Store } from './storage/store.ts';
 import type { UserDirectory } from './users.ts';
@@ -24,7 +25,22 @@ export interface ProviderDeps {
   clock: Clock;
 }
 
+const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+const CLIENT_AUTH_METHODS = ['none', ...CONFIDENTIAL_AUTH_METHODS] as const;
 const CORS_ROUTES = new Set(['token', 'revocation', 'userinfo']);
+
+/**
+ * oidc-provider has validated the hint's signature and audience (expired hints included, as
+ * RP-Initiated Logout allows); this checks that it names the session being ended: its subject,
+ * and its session id when it carries one (every ID token does, see includeSid below).
+ */
+function hintMatchesSession(ctx: KoaContextWithOIDC): boolean {
+  const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown; sid?: unknown; aud?: unknown } } | undefined;
+  const session = ctx.oidc.session;
+  if (!hint?.payload || !session?.accountId || hint.payload.sub !== session.accountId) return false;
+  if (hint.payload.sid === undefined) return true;
+  return typeof hint.payload.aud === 'string' && session.sidFor(hint.payload.aud) === hint.payload.sid;
+}
 
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, registry, users, store, logger } = deps;
@@ -49,7 +65,14 @@ export function createProvider(deps: ProviderDeps): Provider {
     responseTypes: ['code'],
     pkce: { required: () => true },
     allowOmittingSingleRegisteredRedirectUri: false,
-    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    routes: ROUTES,
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
+    // oidc-provider lists neither; the revocation endpoint takes every client's own method (public
+    // clients revoke with none), introspection only confidential clients (clients.ts enforces it).
+    discovery: {
+      revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      introspection_endpoint_auth_methods_supported: [...CONFIDENTIAL_AUTH_METHODS],
+    },
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -66,6 +89,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       // (logout=yes, as the auto-submitted page sends), else the requesting client only. Clients
       // with backchannel_logout_session_required get `sid` in their ID tokens.
       backchannelLogout: { enabled: true },
+      // On by default in oidc-provider; nothing here configures, documents or tests them.
+      pushedAuthorizationRequests: { enabled: false },
+      dPoP: { enabled: false },
       userinfo: { enabled: true },
       revocation: {
         enabled: true,
@@ -83,10 +109,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       rpInitiatedLogout: {
         enabled: true,
-        // Auth0 behaviour: a valid id_token_hint plus a registered post_logout_redirect_uri logs out
-        // at once; anything less asks the user to confirm.
+        // Logs out at once only for an id_token_hint of this very session and a registered
+        // post_logout_redirect_uri; anything less asks the user (docs/decisions/0006).
         logoutSource: async (ctx, form) => {
-          const hinted = Boolean(ctx.oidc.entities.IdTokenHint && ctx.oidc.params?.['post_logout_redirect_uri']);
+          const hinted = Boolean(ctx.oidc.params?.['post_logout_redirect_uri']) && hintMatchesSession(ctx);
           ctx.type = 'html';
           ctx.body = renderLogoutPage(form, ctx.host, hinted);
         },
@@ -157,5 +183,8 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.IDP_TRUST_PROXY;
+  // Every ID token carries the session id `sid` (oidc-provider adds it only for clients registered
+  // for back-channel logout): logout hints are matched against the session with it.
+  provider.Client.prototype.includeSid = () => true;
   return provider;
 }

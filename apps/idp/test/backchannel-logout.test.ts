@@ -94,7 +94,7 @@ describe('back-channel logout to the bff client', () => {
     assert.equal(received.length, 1);
     const token = received[0]!;
     assert.equal(decodeProtectedHeader(token).typ, 'logout+jwt');
-    const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${idp.issuer}/jwks`)), {
+    const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(`${idp.issuer}/.well-known/jwks.json`)), {
       issuer: idp.issuer, audience: 'bff', typ: 'logout+jwt', requiredClaims: ['iat', 'jti', 'events', 'sid', 'sub'],
     });
     assert.equal(payload.sub, 'auth0|alice');

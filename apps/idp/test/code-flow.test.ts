@@ -39,7 +39,7 @@ describe('authorization code flow', () => {
 
   test('the JWKS publishes the signing key under the token kid', async () => {
     const { tokens } = await login(spa, 'alice', 'demo-alice');
-    const jwks = (await (await fetch(`${idp.issuer}/jwks`)).json()) as { keys: Array<Record<string, unknown>> };
+    const jwks = (await (await fetch(`${idp.issuer}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, unknown>> };
     const kid = decodeJwt(tokens.access_token).header['kid'];
     const key = jwks.keys.find((k) => k['kid'] === kid);
     assert.ok(key);
@@ -126,7 +126,7 @@ describe('RP-initiated logout', () => {
 
   test('a user who confirms the sign-out page ends every grant of the session', async () => {
     const { tokens, ua } = await login(spa, 'alice', 'demo-alice');
-    const page = await followIdpRedirects(ua, idp.issuer, `${idp.issuer}/session/end?client_id=spa`);
+    const page = await followIdpRedirects(ua, idp.issuer, `${idp.issuer}/oidc/logout?client_id=spa`);
     const html = await page.text();
     const action = /<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(html)?.[1];
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1];
@@ -152,7 +152,7 @@ describe('RP-initiated logout', () => {
 
   test('without an id_token_hint the user is asked to confirm', async () => {
     const { ua } = await login(spa, 'alice', 'demo-alice');
-    const page = await followIdpRedirects(ua, idp.issuer, `${idp.issuer}/session/end?client_id=spa&post_logout_redirect_uri=${encodeURIComponent(SPA_REDIRECT_URI)}`);
+    const page = await followIdpRedirects(ua, idp.issuer, `${idp.issuer}/oidc/logout?client_id=spa&post_logout_redirect_uri=${encodeURIComponent(SPA_REDIRECT_URI)}`);
     assert.equal(page.status, 200);
     const html = await page.text();
     assert.doesNotMatch(html, /data-auto-submit/);
@@ -161,7 +161,7 @@ describe('RP-initiated logout', () => {
 
   test('an unregistered post_logout_redirect_uri is refused', async () => {
     const { tokens, ua } = await login(spa, 'alice', 'demo-alice');
-    const url = `${idp.issuer}/session/end?id_token_hint=${tokens.id_token}&post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`;
+    const url = `${idp.issuer}/oidc/logout?id_token_hint=${tokens.id_token}&post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`;
     const res = await followIdpRedirects(ua, idp.issuer, url);
     assert.equal(res.status, 400);
     assert.equal(res.headers.get('location'), null);

@@ -77,7 +77,7 @@ describe('authorization codes', () => {
 
 describe('PKCE', () => {
   test('an authorization request without code_challenge is refused', async () => {
-    const url = new URL(`${idp.issuer}/auth`);
+    const url = new URL(`${idp.issuer}/authorize`);
     url.search = new URLSearchParams({ client_id: 'spa', response_type: 'code', redirect_uri: SPA_REDIRECT_URI, scope: SPA_SCOPE, audience: API_AUDIENCE, state: 's' }).toString();
     const res = await userAgent().request(url);
     const location = new URL(res.headers.get('location')!);
@@ -87,7 +87,7 @@ describe('PKCE', () => {
   });
 
   test('code_challenge_method=plain is refused', async () => {
-    const url = new URL(`${idp.issuer}/auth`);
+    const url = new URL(`${idp.issuer}/authorize`);
     url.search = new URLSearchParams({ client_id: 'spa', response_type: 'code', redirect_uri: SPA_REDIRECT_URI, scope: 'openid', code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }).toString();
     const res = await userAgent().request(url);
     const location = new URL(res.headers.get('location')!);
@@ -107,7 +107,7 @@ describe('PKCE', () => {
   });
 
   test('a confidential client must use PKCE too', async () => {
-    const url = new URL(`${idp.issuer}/auth`);
+    const url = new URL(`${idp.issuer}/authorize`);
     url.search = new URLSearchParams({ client_id: 'swagger', response_type: 'code', redirect_uri: 'http://localhost:5001/swagger/oauth2-redirect.html', scope: 'openid' }).toString();
     const location = new URL((await userAgent().request(url)).headers.get('location')!);
     assert.equal(location.searchParams.get('error'), 'invalid_request');
@@ -168,7 +168,7 @@ describe('introspection', () => {
   test('only the api client may introspect', async () => {
     const { tokens } = await login(spa, 'alice', 'demo-alice');
     for (const config of [spa, swagger]) {
-      const res = await fetch(`${idp.issuer}/token/introspection`, {
+      const res = await fetch(`${idp.issuer}/oauth/introspect`, {
         method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ token: tokens.refresh_token!, client_id: config.clientMetadata().client_id }).toString(),
       });
@@ -176,7 +176,7 @@ describe('introspection', () => {
       assert.ok(res.status === 400 || res.status === 401 || body['active'] === false, `${config.clientMetadata().client_id}: ${res.status} ${JSON.stringify(body)}`);
       assert.notEqual(body['active'], true);
     }
-    const wrongSecret = await fetch(`${idp.issuer}/token/introspection`, {
+    const wrongSecret = await fetch(`${idp.issuer}/oauth/introspect`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('api:wrong-secret-value').toString('base64')}` },
       body: new URLSearchParams({ token: tokens.refresh_token! }).toString(),
     });
@@ -244,12 +244,12 @@ describe('login form input', () => {
 
 describe('the authorization endpoint', () => {
   test('answers no CORS request, and the token endpoint only registered origins', async () => {
-    const auth = await fetch(`${idp.issuer}/auth?client_id=spa`, { headers: { origin: 'http://localhost:4200' }, redirect: 'manual' });
+    const auth = await fetch(`${idp.issuer}/authorize?client_id=spa`, { headers: { origin: 'http://localhost:4200' }, redirect: 'manual' });
     assert.equal(auth.headers.get('access-control-allow-origin'), null);
-    const preflight = (origin: string) => fetch(`${idp.issuer}/token`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
-    const evil = await fetch(`${idp.issuer}/token`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=x&client_id=spa' });
+    const preflight = (origin: string) => fetch(`${idp.issuer}/oauth/token`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    const evil = await fetch(`${idp.issuer}/oauth/token`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=x&client_id=spa' });
     assert.equal(evil.headers.get('access-control-allow-origin'), null);
-    const good = await fetch(`${idp.issuer}/token`, { method: 'POST', headers: { origin: 'http://localhost:4200', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=x&client_id=spa' });
+    const good = await fetch(`${idp.issuer}/oauth/token`, { method: 'POST', headers: { origin: 'http://localhost:4200', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=x&client_id=spa' });
     assert.equal(good.headers.get('access-control-allow-origin'), 'http://localhost:4200');
     assert.ok((await preflight('http://localhost:4200')).ok);
   });

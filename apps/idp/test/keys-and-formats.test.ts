@@ -8,7 +8,7 @@ import * as oidc from 'openid-client';
 import { withIdp } from '../../../tests/support/idp-process.ts';
 import { API_AUDIENCE, API_SCOPE, DEV_API_SECRET, decodeJwt, login, rpConfig } from '../../../tests/support/oidc-rp.ts';
 
-const jwksKids = async (base: string) => ((await (await fetch(`${base}/jwks`)).json()) as { keys: Array<{ kid: string; alg: string }> }).keys;
+const jwksKids = async (base: string) => ((await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string; alg: string }> }).keys;
 
 test('rotate-keys adds a key that running IdPs pick up and sign with, the old key staying published', async () => {
   await withIdp({ IDP_KEY_RELOAD_INTERVAL: '1' }, async (idp) => {

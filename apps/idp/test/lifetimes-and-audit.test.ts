@@ -64,7 +64,7 @@ test('the audit trail records each event and never a token, code or password', a
   await withIdp({}, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const { tokens, callback } = await login(spa, 'alice', 'demo-alice');
-    const tokenRes = await fetch(`${idp.issuer}/token`, {
+    const tokenRes = await fetch(`${idp.issuer}/oauth/token`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! }).toString(),
     });

@@ -20,7 +20,7 @@ test('after SIGKILL and a restart, refresh, SSO session and signing key carry on
   const refreshed = await oidc.refreshTokenGrant(spa, rotated.refresh_token!);
   assert.ok(refreshed.access_token);
   assert.equal(decodeJwt(refreshed.access_token).header['kid'], kidBefore, 'the same signing key signs after the restart');
-  const jwks = (await (await fetch(`${idp.issuer}/jwks`)).json()) as { keys: Array<{ kid: string }> };
+  const jwks = (await (await fetch(`${idp.issuer}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
   assert.deepEqual(jwks.keys.map((k) => k.kid), [kidBefore]);
 
   // The browser's IdP session survived too: no password needed (a wrong one would fail).
@@ -28,7 +28,7 @@ test('after SIGKILL and a restart, refresh, SSO session and signing key carry on
   assert.equal(decodeJwt(again.tokens.access_token).payload['sub'], 'auth0|alice');
 
   // Reuse detection survives as well: the pre-crash token is still known as used.
-  const reuse = await fetch(`${idp.issuer}/token`, {
+  const reuse = await fetch(`${idp.issuer}/oauth/token`, {
     method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! }).toString(),
   });

@@ -23,7 +23,7 @@ after(async () => {
 });
 
 const refreshAt = async (base: string, refreshToken: string) => {
-  const res = await fetch(`${base}/token`, {
+  const res = await fetch(`${base}/oauth/token`, {
     method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: refreshToken }).toString(),
   });

@@ -1,0 +1,109 @@
+// What clients with Auth0's behaviour built in rely on: Auth0's endpoint paths (listed in discovery
+// for everyone else), Auth0's GET /v2/logout, and a discovery document that advertises only what is
+// configured and tested.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type * as oidc from 'openid-client';
+import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
+import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
+import type { UserAgent } from '../../../tests/support/oidc-rp.ts';
+
+let idp: IdpProcess;
+let spa: oidc.Configuration;
+
+before(async () => {
+  idp = await startIdp();
+  spa = await rpConfig(idp.issuer, 'spa');
+});
+after(async () => idp.dispose());
+
+/** True when the browser still has an IdP session: a new authorization skips the login page. */
+async function signedIn(ua: UserAgent): Promise<boolean> {
+  const res = await followIdpRedirects(ua, idp.issuer, (await authorizationRequest(spa)).url);
+  if (res.status === 200 && /name="password"/.test(await res.text())) return false;
+  assert.ok(res.headers.get('location')?.startsWith(SPA_REDIRECT_URI), `unexpected ${res.status}`);
+  return true;
+}
+
+describe('discovery', () => {
+  test("lists Auth0's endpoint paths", async () => {
+    const doc = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    assert.equal(doc['authorization_endpoint'], `${idp.issuer}/authorize`);
+    assert.equal(doc['token_endpoint'], `${idp.issuer}/oauth/token`);
+    assert.equal(doc['revocation_endpoint'], `${idp.issuer}/oauth/revoke`);
+    assert.equal(doc['introspection_endpoint'], `${idp.issuer}/oauth/introspect`);
+    assert.equal(doc['userinfo_endpoint'], `${idp.issuer}/userinfo`);
+    assert.equal(doc['jwks_uri'], `${idp.issuer}/.well-known/jwks.json`);
+    assert.equal(doc['end_session_endpoint'], `${idp.issuer}/oidc/logout`);
+    const jwks = (await (await fetch(String(doc['jwks_uri']))).json()) as { keys: unknown[] };
+    assert.ok(jwks.keys.length > 0);
+    for (const old of ['/auth', '/token', '/token/revocation', '/token/introspection', '/me', '/jwks', '/session/end']) {
+      assert.equal((await fetch(`${idp.issuer}${old}`, { redirect: 'manual' })).status, 404, `${old} is gone`);
+    }
+  });
+
+  test('advertises no pushed authorization requests and no DPoP, and serves neither', async () => {
+    const doc = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    assert.equal(doc['pushed_authorization_request_endpoint'], undefined);
+    assert.equal(doc['require_pushed_authorization_requests'], undefined);
+    assert.equal(doc['dpop_signing_alg_values_supported'], undefined);
+    assert.equal((await fetch(`${idp.issuer}/request`, { method: 'POST' })).status, 404);
+  });
+
+  test('lists the client authentication methods of the token, revocation and introspection endpoints', async () => {
+    const doc = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    assert.deepEqual(doc['token_endpoint_auth_methods_supported'], ['none', 'client_secret_basic', 'client_secret_post']);
+    assert.deepEqual(doc['revocation_endpoint_auth_methods_supported'], ['none', 'client_secret_basic', 'client_secret_post']);
+    assert.deepEqual(doc['introspection_endpoint_auth_methods_supported'], ['client_secret_basic', 'client_secret_post']);
+  });
+});
+
+describe("Auth0's GET /v2/logout", () => {
+  const v2Logout = (params: Record<string, string>) => `${idp.issuer}/v2/logout?${new URLSearchParams(params)}`;
+
+  test('ends the IdP session and redirects at once to a registered returnTo; the refresh token lives on', async () => {
+    const { tokens, ua } = await login(spa, 'alice', 'demo-alice');
+    const res = await ua.request(v2Logout({ client_id: 'spa', returnTo: SPA_REDIRECT_URI }));
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), SPA_REDIRECT_URI);
+    assert.equal(await signedIn(ua), false, 'the IdP session is over');
+    assert.ok(idp.logs.some((l) => l.includes('"logout"') && l.includes('"v2_logout"')));
+    // As Auth0's: no proof of the session was given, so no grant is revoked (the client revokes its own).
+    const refresh = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! });
+    assert.equal(refresh.status, 200);
+  });
+
+  test('an unregistered returnTo gets an error page, never a redirect, and the session stays', async () => {
+    const { ua } = await login(spa, 'alice', 'demo-alice');
+    for (const returnTo of ['https://evil.example/', `${SPA_REDIRECT_URI}/`, `${SPA_REDIRECT_URI}.evil.example`, 'javascript:alert(1)']) {
+      const res = await ua.request(v2Logout({ client_id: 'spa', returnTo }));
+      assert.equal(res.status, 400, returnTo);
+      assert.equal(res.headers.get('location'), null);
+      assert.match(await res.text(), /returnTo is not a registered logout URL/);
+    }
+    // Another client's registered URL does not count either.
+    const swagger = await ua.request(v2Logout({ client_id: 'swagger', returnTo: SPA_REDIRECT_URI }));
+    assert.equal(swagger.status, 400);
+    assert.equal(await signedIn(ua), true);
+  });
+
+  test('an unknown client_id, or a returnTo without client_id, gets an error page', async () => {
+    const { ua } = await login(spa, 'alice', 'demo-alice');
+    const unknown = await ua.request(v2Logout({ client_id: 'nobody', returnTo: SPA_REDIRECT_URI }));
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.headers.get('location'), null);
+    assert.match(await unknown.text(), /Unknown client_id/);
+    const bare = await ua.request(v2Logout({ returnTo: SPA_REDIRECT_URI }));
+    assert.equal(bare.status, 400);
+    assert.equal(bare.headers.get('location'), null);
+    assert.equal(await signedIn(ua), true);
+  });
+
+  test('without returnTo it ends the session and shows the signed-out page', async () => {
+    const { ua } = await login(spa, 'alice', 'demo-alice');
+    const res = await ua.request(v2Logout({ client_id: 'spa' }));
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /You have been signed out/);
+    assert.equal(await signedIn(ua), false);
+  });
+});
