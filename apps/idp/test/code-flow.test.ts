@@ -145,7 +145,14 @@ describe('RP-initiated logout', () => {
     const html = await (await followIdpRedirects(ua, idp.issuer, url)).text();
     const action = /action="([^"]+)"/.exec(html)![1]!;
     const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    await ua.request(new URL(action, idp.issuer), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields as Record<string, string>).toString() });
+    const done = await ua.request(new URL(action, idp.issuer), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields as Record<string, string>).toString() });
+    assert.equal(done.status, 303);
+    // This browser's logout happened: its session and its refresh token are gone...
+    const again = await followIdpRedirects(ua, idp.issuer, (await authorizationRequest(spa)).url);
+    assert.match(await again.text(), /<label for="password">Password<\/label>/);
+    const dead = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! });
+    assert.equal(dead.status, 400);
+    // ...and the other browser's refresh token still works.
     const survivor = await oidc.refreshTokenGrant(spa, other.tokens.refresh_token!);
     assert.ok(survivor.access_token);
   });

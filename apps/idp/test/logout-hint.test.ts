@@ -1,0 +1,89 @@
+// Forced logout: a page on another site sends the victim's browser to the end-session endpoint with
+// some ID token of the client as id_token_hint. Only a hint of the victim's current IdP session may
+// log out without asking (its sub and its sid); anything else shows the confirmation page, and
+// nothing ends until she confirms.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as oidc from 'openid-client';
+import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
+import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, tokenRequest, type UserAgent } from '../../../tests/support/oidc-rp.ts';
+
+let idp: IdpProcess;
+let spa: oidc.Configuration;
+
+before(async () => {
+  idp = await startIdp();
+  spa = await rpConfig(idp.issuer, 'spa');
+});
+after(async () => idp.dispose());
+
+/** The page the victim's browser gets for an end-session request with this hint. */
+async function endSessionPage(ua: UserAgent, idTokenHint: string): Promise<string> {
+  const url = oidc.buildEndSessionUrl(spa, { id_token_hint: idTokenHint, post_logout_redirect_uri: SPA_REDIRECT_URI });
+  const res = await followIdpRedirects(ua, idp.issuer, url);
+  assert.equal(res.status, 200);
+  return res.text();
+}
+
+/** The victim is untouched: still signed in at the IdP, her refresh token still works. */
+async function assertUntouched(ua: UserAgent, refreshToken: string): Promise<void> {
+  const again = await followIdpRedirects(ua, idp.issuer, (await authorizationRequest(spa)).url);
+  assert.ok(again.headers.get('location')?.startsWith(SPA_REDIRECT_URI), 'the IdP session is still there');
+  const refresh = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: refreshToken });
+  assert.equal(refresh.status, 200, 'the refresh token still works');
+}
+
+const asksTheUser = (html: string) => {
+  assert.doesNotMatch(html, /data-auto-submit/, 'the page must not submit itself');
+  assert.match(html, /Yes, sign me out/);
+};
+
+describe('end session with an id_token_hint', () => {
+  test('every ID token names its IdP session (sid), refreshed ones the same', async () => {
+    const { tokens } = await login(spa, 'alice', 'demo-alice');
+    const sid = tokens.claims()!['sid'];
+    assert.equal(typeof sid, 'string');
+    const refreshed = await oidc.refreshTokenGrant(spa, tokens.refresh_token!);
+    assert.equal(refreshed.claims()!['sid'], sid);
+  });
+
+  test("the victim's own hint of this session logs out at once", async () => {
+    const { tokens, ua } = await login(spa, 'alice', 'demo-alice');
+    assert.match(await endSessionPage(ua, tokens.id_token!), /data-auto-submit/);
+  });
+
+  test("another user's ID token asks the victim", async () => {
+    const victim = await login(spa, 'alice', 'demo-alice');
+    const attacker = await login(spa, 'bob', 'demo-bob');
+    asksTheUser(await endSessionPage(victim.ua, attacker.tokens.id_token!));
+    await assertUntouched(victim.ua, victim.tokens.refresh_token!);
+  });
+
+  test("the victim's own ID token from another browser (another session) asks", async () => {
+    const victim = await login(spa, 'alice', 'demo-alice');
+    const elsewhere = await login(spa, 'alice', 'demo-alice');
+    assert.notEqual(elsewhere.tokens.claims()!['sid'], victim.tokens.claims()!['sid']);
+    asksTheUser(await endSessionPage(victim.ua, elsewhere.tokens.id_token!));
+    await assertUntouched(victim.ua, victim.tokens.refresh_token!);
+  });
+
+  test("a hint of the victim's earlier, ended session asks", async () => {
+    const first = await login(spa, 'alice', 'demo-alice');
+    const res = await first.ua.request(`${idp.issuer}/v2/logout?client_id=spa`);
+    assert.equal(res.status, 200);
+    const current = await login(spa, 'alice', 'demo-alice', first.ua);
+    asksTheUser(await endSessionPage(current.ua, first.tokens.id_token!));
+    await assertUntouched(current.ua, current.tokens.refresh_token!);
+  });
+
+  test('a hint with a forged sid is refused: its signature no longer holds', async () => {
+    const victim = await login(spa, 'alice', 'demo-alice');
+    const [h, p, s] = victim.tokens.id_token!.split('.');
+    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
+    const forged = [h, Buffer.from(JSON.stringify({ ...payload, sid: 'x' })).toString('base64url'), s].join('.');
+    const url = oidc.buildEndSessionUrl(spa, { id_token_hint: forged, post_logout_redirect_uri: SPA_REDIRECT_URI });
+    const res = await followIdpRedirects(victim.ua, idp.issuer, url);
+    assert.equal(res.status, 400);
+    await assertUntouched(victim.ua, victim.tokens.refresh_token!);
+  });
+});
