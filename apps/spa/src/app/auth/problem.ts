@@ -1,9 +1,12 @@
 /** What went wrong, in the terms the user needs to act on. */
-export type ProblemKind = 'session-ended' | 'forbidden' | 'api-unreachable' | 'idp-unreachable' | 'failed';
+export type ProblemKind = 'session-ended' | 'sign-in-failed' | 'forbidden' | 'api-unreachable' | 'idp-unreachable' | 'failed';
 
 export interface Problem {
   readonly kind: ProblemKind;
-  /** Technical detail for the 'failed' kind; never contains a token. */
+  /**
+   * Technical detail for the 'failed' kind, from our own API; never contains a token, never text
+   * from the URL (a callback's `state` or `error` is chosen by whoever sent the browser there).
+   */
   readonly detail?: string;
 }
 

@@ -25,6 +25,7 @@ describe('ProblemMessage', () => {
       [{ kind: 'forbidden' }, /not allowed to use this API/],
       [{ kind: 'api-unreachable' }, /API cannot be reached/],
       [{ kind: 'idp-unreachable' }, /identity provider cannot be reached/],
+      [{ kind: 'sign-in-failed' }, /sign-in did not complete.*log in again/is],
       [{ kind: 'failed', detail: 'The API answered 500.' }, /went wrong.*answered 500/s],
     ];
     for (const [problem, text] of cases) {
@@ -34,10 +35,12 @@ describe('ProblemMessage', () => {
     }
   });
 
-  it('offers to log in again when the session has ended', async () => {
+  it('offers to log in again when the session has ended or a sign-in did not complete', async () => {
     const element = await render({ kind: 'session-ended' });
     (element.querySelector('button') as HTMLButtonElement).click();
     expect(auth.loginCalls).toBe(1);
+    (( await render({ kind: 'sign-in-failed' })).querySelector('button') as HTMLButtonElement).click();
+    expect(auth.loginCalls).toBe(2);
     expect((await render({ kind: 'forbidden' })).querySelector('button')).toBeNull();
   });
 });

@@ -4,6 +4,7 @@ import type { Problem } from '../auth/problem';
 
 const MESSAGES: Record<Problem['kind'], { title: string; text: string }> = {
   'session-ended': { title: 'Your session has ended', text: 'Please log in again to continue.' },
+  'sign-in-failed': { title: 'Sign-in did not complete', text: 'The answer from the identity provider could not be accepted. Please log in again.' },
   forbidden: { title: 'Not allowed', text: 'You are signed in, but your account is not allowed to use this API.' },
   'api-unreachable': { title: 'The API cannot be reached', text: 'The service did not answer. Please try again in a moment.' },
   'idp-unreachable': { title: 'Sign-in is unavailable', text: 'The identity provider cannot be reached right now. Please try again in a moment.' },
@@ -21,7 +22,7 @@ const MESSAGES: Record<Problem['kind'], { title: string; text: string }> = {
     @if (problem().detail; as detail) {
       <span class="detail">({{ detail }})</span>
     }
-    @if (problem().kind === 'session-ended') {
+    @if (problem().kind === 'session-ended' || problem().kind === 'sign-in-failed') {
       <button type="button" (click)="logIn()">Log in again</button>
     }
   `,

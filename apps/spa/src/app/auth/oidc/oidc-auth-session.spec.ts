@@ -157,6 +157,24 @@ describe('OidcAuthSession', () => {
     vi.unstubAllGlobals();
   });
 
+  it('a refused return from the IdP shows a generic message, never text from the callback URL', async () => {
+    // The library puts the callback's `state` (and `error`) into its error messages; an attacker
+    // chooses both by sending the victim to /?code=x&state=<text>.
+    const hostile = 'Your account is locked, call +1 555 0100 <img src=x onerror=alert(1)>';
+    oidc.refreshToken = '';
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 200 })));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    oidc.checkAuthResult = { isAuthenticated: false, errorMessage: `could not find matching config for state ${hostile}` };
+    await session.initialize();
+    expect(session.problem()).toEqual({ kind: 'sign-in-failed' });
+
+    oidc.checkAuth = () => throwError(() => new Error(`AuthCallback AuthResult came with error: ${hostile}`));
+    await session.initialize();
+    expect(session.problem()).toEqual({ kind: 'sign-in-failed' });
+    warn.mockRestore();
+    vi.unstubAllGlobals();
+  });
+
   it('exposes scopes and the access token\'s timing', async () => {
     oidc.checkAuthResult = { isAuthenticated: true };
     await session.initialize();

@@ -230,12 +230,15 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
 
   /**
    * Tells "the IdP did not answer" from other failures, so the user gets the right message. A
-   * session that had a refresh token and could not be restored has ended (revoked or expired).
+   * session that had a refresh token and could not be restored has ended (revoked or expired);
+   * otherwise a return from the IdP was refused. The library's message goes to the console only:
+   * it quotes the callback's `state` and `error`, which whoever sent the browser here chose.
    */
   private async diagnose(message: string, hadSession: boolean): Promise<Problem> {
+    console.warn('[auth] the session could not be restored:', message);
     try {
       const response = await fetch(new URL('.well-known/openid-configuration', this.config.authority.replace(/\/?$/, '/')), { cache: 'no-store' });
-      if (response.ok) return hadSession ? { kind: 'session-ended' } : { kind: 'failed', detail: message };
+      if (response.ok) return hadSession ? { kind: 'session-ended' } : { kind: 'sign-in-failed' };
     } catch {
       // fall through: unreachable
     }
