@@ -16,6 +16,7 @@ import { auditProviderEvents, keepOfflineAccess, revokeGrantsAtLogout } from './
 import { createLogger, type Logger } from './log.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { createProvider } from './provider.ts';
+import { hostHeaderIsWellFormed, pinRequestToIssuer } from './request-host.ts';
 import { keySetFingerprint, loadSigningKeys } from './signing-keys.ts';
 import { openStore } from './storage/open-store.ts';
 import { loadUsers, type UserDirectory } from './users.ts';
@@ -84,9 +85,17 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   }, clock);
   const interactions = createInteractionHandler({ provider: () => current.provider, registry, users, throttle, logger, trustProxy: config.IDP_TRUST_PROXY });
   const csp = contentSecurityPolicy(registry.origins);
+  const pinToIssuer = pinRequestToIssuer(config.issuer, config.IDP_TRUST_PROXY);
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]!;
+    if (!hostHeaderIsWellFormed(req)) {
+      logger.log('debug', 'bad_host_header', { path });
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+      res.end('Bad Request: malformed Host header\n');
+      return;
+    }
+    pinToIssuer(req);
     res.setHeader('Content-Security-Policy', csp);
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('X-Content-Type-Options', 'nosniff');
