@@ -17,6 +17,8 @@ test('npm start brings every app up, prints the banner, and SIGINT stops them al
   env['AUTH_AUTHORITY'] = env['IDP_ISSUER'];
   env['SPA_AUTHORITY'] = env['IDP_ISSUER'];
   env['SPA_API_URL'] = `http://localhost:${env['API_PORT']}`;
+  env['BFF_AUTHORITY'] = env['IDP_ISSUER'];
+  env['BFF_API_URL'] = `http://localhost:${env['API_PORT']}`;
   const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'scripts', 'start.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (b: Buffer) => { output += b.toString(); });

@@ -1,0 +1,46 @@
+// The BFF's environment, validated at start-up against one schema (see @suite/config).
+import { join } from 'node:path';
+import { int, loadConfig, oneOf, port, str, url, type ConfigOf } from '@suite/config';
+import * as d from './defaults.ts';
+
+const appDir = join(import.meta.dirname, '..');
+const spaDistDir = join(appDir, '..', 'spa', 'dist', 'spa', 'browser');
+
+export const bffSchema = {
+  BFF_PROFILE: oneOf(['development', 'production'] as const, { doc: 'development allows the development client secret and a generated token key; production refuses both and needs an https:// public URL', default: 'development' }),
+  BFF_PORT: port({ doc: 'Port the BFF listens on', default: String(d.PORT) }),
+  BFF_HOST: str({ doc: 'Interface the BFF listens on', default: '127.0.0.1' }),
+  BFF_PUBLIC_URL: url({ doc: 'Origin the browser uses for the BFF; the redirect URI is this + /bff/callback, the post-logout URI this + / (defaults to http://localhost:BFF_PORT)', default: '' }),
+  BFF_AUTHORITY: url({ doc: 'OpenID Provider issuer, exactly as in its discovery document (Auth0: https://TENANT.auth0.com/); every endpoint comes from discovery', default: d.AUTHORITY }),
+  BFF_CLIENT_ID: str({ doc: 'Client id of the BFF at the IdP (a confidential client)', default: d.CLIENT_ID }),
+  BFF_CLIENT_SECRET: str({ doc: 'Secret of that client (client_secret_basic); the default is the embedded IdP\'s development secret', default: d.DEV_CLIENT_SECRET, secret: true }),
+  BFF_AUDIENCE: str({ doc: 'API identifier requested as Auth0 `audience`', default: d.AUDIENCE }),
+  BFF_SCOPE: str({ doc: 'Scopes requested at login', default: d.SCOPE }),
+  BFF_API_URL: url({ doc: 'The API /api/* is proxied to (only its /api/ paths)', default: d.API_URL }),
+  BFF_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where sessions live: embedded SQLite, or Redis shared by several instances', default: 'sqlite' }),
+  BFF_DATA_DIR: str({ doc: 'Directory of the SQLite session database and the generated development token key', default: join(appDir, 'data') }),
+  BFF_REDIS_URL: url({ doc: 'Redis URL when BFF_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', protocols: ['redis', 'rediss'] }),
+  BFF_TOKEN_KEYS: str({ doc: 'Comma-separated base64 256-bit keys encrypting tokens at rest, newest first (older ones only decrypt); the same on every instance. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),
+  BFF_SESSION_COOKIE_SAMESITE: oneOf(['strict', 'lax'] as const, { doc: 'SameSite of the session cookie', default: d.SESSION_COOKIE_SAMESITE }),
+  BFF_SESSION_IDLE_TTL: int({ doc: 'Seconds a session may go unused before it ends (sliding)', default: String(d.SESSION_IDLE_TTL_SECONDS), min: 60, max: 30 * 24 * 3600 }),
+  BFF_SESSION_ABSOLUTE_TTL: int({ doc: 'Seconds after login at which a session ends whatever its use', default: String(d.SESSION_ABSOLUTE_TTL_SECONDS), min: 60, max: 365 * 24 * 3600 }),
+  BFF_LOGIN_TTL: int({ doc: 'Seconds a login may take at the IdP before its state is forgotten', default: String(d.LOGIN_TTL_SECONDS), min: 30, max: 3600 }),
+  BFF_RENEW_BEFORE_EXPIRY: int({ doc: 'Seconds before access-token expiry at which the BFF renews it', default: String(d.RENEW_BEFORE_EXPIRY_SECONDS), min: 1, max: 3600 }),
+  BFF_SPA_DIST: str({ doc: 'The Angular production build served (built on start when missing or stale)', default: spaDistDir }),
+  BFF_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, { doc: 'Lowest level of log lines written', default: 'info' }),
+};
+
+export type BffEnv = ConfigOf<typeof bffSchema>;
+
+export interface BffConfig extends BffEnv {
+  /** The browser-facing origin, no trailing slash. */
+  publicUrl: string;
+  redirectUri: string;
+  postLogoutRedirectUri: string;
+}
+
+export function readBffConfig(env: Record<string, string | undefined> = process.env): BffConfig {
+  const raw = loadConfig(bffSchema, env);
+  const publicUrl = new URL(raw.BFF_PUBLIC_URL || `http://localhost:${raw.BFF_PORT}`).origin;
+  return { ...raw, publicUrl, redirectUri: publicUrl + d.CALLBACK_PATH, postLogoutRedirectUri: publicUrl + '/' };
+}

@@ -1,0 +1,97 @@
+// Every security-relevant default of the Backend-for-Frontend, in one place. Each can be overridden
+// by the environment variable named beside it (see config.ts and the README's configuration table).
+
+/** The embedded IdP; an Auth0 tenant is `https://<tenant>.auth0.com/`. Only discovery is used. BFF_AUTHORITY */
+export const AUTHORITY = 'http://localhost:4400';
+/** Confidential client registered at the IdP (client_secret_basic). BFF_CLIENT_ID */
+export const CLIENT_ID = 'bff';
+/** The embedded IdP's development secret of the `bff` client; refused with BFF_PROFILE=production. BFF_CLIENT_SECRET */
+export const DEV_CLIENT_SECRET = 'dev-bff-secret-change-me';
+/** API identifier sent as Auth0's `audience`. BFF_AUDIENCE */
+export const AUDIENCE = 'https://auth0-api-spa';
+/** `offline_access` asks for a refresh token; the last scope is the API's permission. BFF_SCOPE */
+export const SCOPE = 'openid profile offline_access auth0-user-api-spa';
+/** The only upstream `/api/*` is proxied to. BFF_API_URL */
+export const API_URL = 'http://localhost:5001';
+
+/** Port of the BFF; its public origin defaults to http://localhost:PORT. BFF_PORT, BFF_PUBLIC_URL */
+export const PORT = 4300;
+/** Path of the callback at the BFF's origin; registered at the IdP as PUBLIC_URL + this. */
+export const CALLBACK_PATH = '/bff/callback';
+
+/**
+ * Session cookie. `__Host-` makes the browser refuse it unless Secure, Path=/ and without Domain,
+ * so no sibling subdomain can set or shadow it. The value is only a random 256-bit id.
+ */
+export const SESSION_COOKIE = '__Host-bff-session';
+/**
+ * Short-lived cookie binding a login in progress to the browser that started it. It has to come
+ * back on the IdP's cross-site redirect to the callback, which SameSite=Strict would prevent.
+ */
+export const LOGIN_COOKIE = '__Host-bff-login';
+/**
+ * SameSite of the session cookie. Strict: every request that needs the session is a same-site
+ * fetch from the SPA's own page (a cross-site top-level navigation loads only static files),
+ * so a request started by another site never carries it. The login cookie is always Lax.
+ * BFF_SESSION_COOKIE_SAMESITE
+ */
+export const SESSION_COOKIE_SAMESITE = 'strict' as const;
+/** Bytes of randomness in a session id, a login binding and `state`/`nonce`: 256 bits. */
+export const RANDOM_ID_BYTES = 32;
+
+/** A login must come back from the IdP within this many seconds. BFF_LOGIN_TTL */
+export const LOGIN_TTL_SECONDS = 600;
+/** A session unused for this long ends (sliding: every authenticated request extends it). BFF_SESSION_IDLE_TTL */
+export const SESSION_IDLE_TTL_SECONDS = 8 * 3600;
+/** A session ends this long after the login whatever its use. BFF_SESSION_ABSOLUTE_TTL */
+export const SESSION_ABSOLUTE_TTL_SECONDS = 24 * 3600;
+/**
+ * The stored last-seen time is written at most once per this many seconds, so an API call does
+ * not cost a store write; the idle timeout is precise to this much.
+ */
+export const SESSION_TOUCH_INTERVAL_SECONDS = 60;
+
+/** Access-token lifetime assumed when the token endpoint does not say (expires_in missing). */
+export const ASSUMED_ACCESS_TOKEN_TTL_SECONDS = 60;
+/** Renew the access token this many seconds before it expires. BFF_RENEW_BEFORE_EXPIRY */
+export const RENEW_BEFORE_EXPIRY_SECONDS = 30;
+/**
+ * Longest hold of a session's refresh lock in a shared store; a crashed holder's lock frees
+ * itself after this. A refresh at the IdP takes milliseconds.
+ */
+export const REFRESH_LOCK_TTL_MS = 15_000;
+/** Longest wait for another instance's refresh of the same session before giving up (503). */
+export const REFRESH_LOCK_WAIT_MS = 10_000;
+
+/**
+ * Token encryption at rest: AES-256-GCM, 96-bit random IV, the session's key as additional
+ * data (a ciphertext copied to another session does not decrypt). Keys from BFF_TOKEN_KEYS,
+ * newest first; older keys only decrypt (rotation).
+ */
+export const TOKEN_CIPHER = 'aes-256-gcm' as const;
+export const TOKEN_KEY_BYTES = 32;
+
+/** Header every state-changing or data call must carry (see the CSRF plugin). */
+export const CSRF_HEADER = 'x-csrf';
+export const CSRF_HEADER_VALUE = '1';
+/** `/bff/*` routes reachable without the CSRF header: top-level navigations and the IdP's server-to-server call. */
+export const CSRF_EXEMPT_PATHS = ['/bff/login', '/bff/callback', '/bff/backchannel'] as const;
+
+/**
+ * Request headers forwarded to the API: an allowlist, so the browser's Cookie, any Authorization
+ * it sent, Origin and the CSRF header never reach the API.
+ */
+export const FORWARDED_REQUEST_HEADERS = [
+  'accept', 'accept-encoding', 'accept-language', 'content-type', 'content-length', 'if-match', 'if-none-match',
+  'if-modified-since', 'if-unmodified-since', 'user-agent', 'traceparent', 'tracestate', 'x-request-id',
+] as const;
+/** Response headers of the API never passed to the browser (the BFF's origin keeps its own cookies and no CORS). */
+export const DROPPED_RESPONSE_HEADERS = ['set-cookie', 'access-control-allow-origin', 'access-control-allow-credentials',
+  'access-control-expose-headers', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-max-age'] as const;
+/** Largest request body accepted and forwarded. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+/** Seconds to wait for the API's answer. */
+export const API_TIMEOUT_MS = 30_000;
+
+/** Grace period for in-flight requests on SIGTERM before the process exits anyway. */
+export const SHUTDOWN_GRACE_MS = 10_000;

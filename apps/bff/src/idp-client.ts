@@ -1,0 +1,166 @@
+// Every call the BFF makes to the OpenID Provider, through openid-client: discovery, the
+// authorization URL, the code exchange (state, nonce and PKCE checked), refresh, revocation and
+// the end-session URL. Endpoints come from discovery only, so the embedded IdP and an Auth0
+// tenant differ in configuration alone. Discovery is retried until it succeeds: the BFF may
+// start before its IdP.
+import * as oidc from 'openid-client';
+
+export interface IdpClientOptions {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  scope: string;
+  audience: string;
+  /** For tests: every HTTP call to the IdP goes through it. */
+  fetch?: oidc.CustomFetch;
+}
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string | undefined;
+  idToken: string | undefined;
+  /** Seconds, as the token endpoint said. */
+  expiresIn: number | undefined;
+  scope: string | undefined;
+  /** The ID token's claims, validated by openid-client (signature, iss, aud, exp, nonce). */
+  claims: Record<string, unknown> | undefined;
+}
+
+/** The IdP refused a grant for good (`invalid_grant`): the login it came from is over. */
+export class GrantRevokedError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'GrantRevokedError';
+  }
+}
+
+export class IdpUnavailableError extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = 'IdpUnavailableError';
+  }
+}
+
+const DISCOVERY_RETRY_MS = 500;
+const DISCOVERY_RETRY_MAX_MS = 30_000;
+
+export class IdpClient {
+  readonly #opts: IdpClientOptions;
+  #config: oidc.Configuration | undefined;
+  #discovering: Promise<oidc.Configuration> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(opts: IdpClientOptions) {
+    this.#opts = opts;
+  }
+
+  get ready(): boolean {
+    return this.#config !== undefined;
+  }
+
+  /** Discovers now and keeps retrying in the background (backing off) until it succeeds. */
+  start(onError: (err: unknown) => void, delayMs = DISCOVERY_RETRY_MS): void {
+    this.configuration().catch((err: unknown) => {
+      onError(err);
+      if (this.#stopped) return;
+      this.#retryTimer = setTimeout(() => this.start(onError, Math.min(delayMs * 2, DISCOVERY_RETRY_MAX_MS)), delayMs);
+      this.#retryTimer.unref();
+    });
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+  }
+
+  async configuration(): Promise<oidc.Configuration> {
+    if (this.#config) return this.#config;
+    this.#discovering ??= this.#discover().finally(() => {
+      this.#discovering = undefined;
+    });
+    return this.#discovering;
+  }
+
+  async #discover(): Promise<oidc.Configuration> {
+    const { issuer, clientId, clientSecret } = this.#opts;
+    const insecure = new URL(issuer).protocol === 'http:';
+    try {
+      const config = await oidc.discovery(new URL(issuer), clientId, { client_secret: clientSecret }, oidc.ClientSecretBasic(clientSecret), {
+        execute: insecure ? [oidc.allowInsecureRequests] : [],
+        ...(this.#opts.fetch ? { [oidc.customFetch]: this.#opts.fetch } : {}),
+      });
+      if (this.#opts.fetch) config[oidc.customFetch] = this.#opts.fetch;
+      this.#config = config;
+      return config;
+    } catch (err) {
+      throw new IdpUnavailableError(`discovery of ${issuer} failed: ${(err as Error).message}`);
+    }
+  }
+
+  async authorizationUrl(params: { state: string; nonce: string; codeVerifier: string }): Promise<URL> {
+    const config = await this.configuration();
+    return oidc.buildAuthorizationUrl(config, {
+      redirect_uri: this.#opts.redirectUri,
+      response_type: 'code',
+      scope: this.#opts.scope,
+      audience: this.#opts.audience,
+      state: params.state,
+      nonce: params.nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(params.codeVerifier),
+      code_challenge_method: 'S256',
+    });
+  }
+
+  /** `callbackQuery`: the query string the browser brought to the callback. */
+  async exchangeCode(callbackQuery: string, checks: { state: string; nonce: string; codeVerifier: string }): Promise<TokenSet> {
+    const config = await this.configuration();
+    const current = new URL(this.#opts.redirectUri);
+    current.search = callbackQuery;
+    const response = await oidc.authorizationCodeGrant(config, current, {
+      expectedState: checks.state,
+      expectedNonce: checks.nonce,
+      pkceCodeVerifier: checks.codeVerifier,
+      idTokenExpected: true,
+    });
+    return toTokenSet(response);
+  }
+
+  /** A new token set from the refresh token; GrantRevokedError when the IdP says the grant is gone. */
+  async refresh(refreshToken: string): Promise<TokenSet> {
+    const config = await this.configuration();
+    try {
+      return toTokenSet(await oidc.refreshTokenGrant(config, refreshToken));
+    } catch (err) {
+      if (err instanceof oidc.ResponseBodyError && err.error === 'invalid_grant') throw new GrantRevokedError(err.error_description ?? err.error);
+      throw err;
+    }
+  }
+
+  async revokeRefreshToken(refreshToken: string): Promise<void> {
+    const config = await this.configuration();
+    await oidc.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
+  }
+
+  /** The IdP's end-session URL for this login, or undefined when the IdP announces none. */
+  async endSessionUrl(idToken: string | undefined, postLogoutRedirectUri: string): Promise<string | undefined> {
+    const config = await this.configuration();
+    if (!config.serverMetadata().end_session_endpoint) return undefined;
+    return oidc.buildEndSessionUrl(config, {
+      post_logout_redirect_uri: postLogoutRedirectUri,
+      ...(idToken ? { id_token_hint: idToken } : {}),
+    }).href;
+  }
+}
+
+function toTokenSet(response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers): TokenSet {
+  return {
+    accessToken: response.access_token,
+    refreshToken: response.refresh_token,
+    idToken: response.id_token,
+    expiresIn: response.expiresIn(),
+    scope: response.scope,
+    claims: response.claims() as Record<string, unknown> | undefined,
+  };
+}

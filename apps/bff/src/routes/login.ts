@@ -1,0 +1,99 @@
+// The login: /bff/login starts it (state, nonce and PKCE verifier kept server-side under the
+// state, bound to this browser by a short-lived cookie), /bff/callback finishes it (the login
+// record is taken exactly once, the code exchanged with openid-client checking state, nonce and
+// PKCE) and creates a session under a new id. A replayed, forged or foreign callback ends on an
+// error page, never with a session.
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginCallback, FastifyReply } from 'fastify';
+import * as oidc from 'openid-client';
+import type { BffContext } from '../context.ts';
+import { clearLoginCookie, loginCookieValue, sessionCookieValue, setLoginCookie, setSessionCookie } from '../plugins/session-cookie.ts';
+import { randomId, sessionRef, sha256 } from '../sessions/session-manager.ts';
+import { errorPage } from './error-page.ts';
+
+const MAX_RETURN_TO_LENGTH = 2048;
+
+/**
+ * `returnTo` if it is a path on this origin, else '/'. Refuses absolute and scheme-relative URLs
+ * (`//evil.example`, `/\evil.example`, which browsers treat alike) and control characters.
+ */
+export function safeReturnTo(value: unknown, publicUrl: string): string {
+  if (typeof value !== 'string' || value.length > MAX_RETURN_TO_LENGTH) return '/';
+  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
+  if (/[\u0000-\u001f\u007f\\]/.test(value)) return '/';
+  let url: URL;
+  try {
+    url = new URL(value, publicUrl);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== publicUrl) return '/';
+  // Never back into the login machinery.
+  if (url.pathname.startsWith('/bff/')) return '/';
+  return url.pathname + url.search + url.hash;
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export const loginRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { ctx }, done) => {
+  app.get('/bff/login', {
+    schema: { querystring: { type: 'object', properties: { returnTo: { type: 'string' } } } },
+  }, async (req, reply) => {
+    const returnTo = safeReturnTo((req.query as { returnTo?: string }).returnTo, ctx.config.publicUrl);
+    const state = randomId();
+    const nonce = randomId();
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const binding = randomId();
+    let url: URL;
+    try {
+      url = await ctx.idp.authorizationUrl({ state, nonce, codeVerifier });
+    } catch (err) {
+      req.log.warn({ err: (err as Error).message }, 'login impossible: identity provider unavailable');
+      return errorPage(reply, 503, 'Sign-in is not available right now', 'The identity provider cannot be reached. Try again in a moment.');
+    }
+    await ctx.sessions.store.saveLogin({
+      state, nonce, codeVerifier, returnTo, binding: sha256(binding),
+      expiresAt: ctx.now() + ctx.config.BFF_LOGIN_TTL * 1000,
+    });
+    setLoginCookie(reply, ctx.cookies, binding);
+    return reply.header('cache-control', 'no-store').redirect(url.href, 302);
+  });
+
+  app.get('/bff/callback', async (req, reply) => {
+    const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    const params = new URLSearchParams(query);
+    const state = params.get('state');
+    const binding = loginCookieValue(req);
+    clearLoginCookie(reply);
+    const fail = (reason: string, title: string, text: string): FastifyReply => {
+      ctx.audit('login_failure', { reason });
+      return errorPage(reply, 400, title, text);
+    };
+    if (!state) return fail('no state', 'Sign-in failed', 'The answer from the identity provider is incomplete.');
+    const login = await ctx.sessions.store.takeLogin(state, ctx.now());
+    if (!login) return fail('unknown, used or expired state', 'This sign-in link is no longer valid', 'It was already used or has expired. Start again from the app.');
+    if (!binding || !sameHash(sha256(binding), login.binding)) {
+      return fail('state not started by this browser', 'Sign-in failed', 'This sign-in was not started in this browser. Start again from the app.');
+    }
+    const idpError = params.get('error');
+    if (idpError) return fail(`identity provider error: ${idpError}`, 'Sign-in was not completed', 'The identity provider did not sign you in.');
+    let tokens;
+    try {
+      tokens = await ctx.idp.exchangeCode(query, login);
+    } catch (err) {
+      return fail(`code exchange failed: ${(err as Error).message}`, 'Sign-in failed', 'The identity provider\'s answer could not be verified. Start again from the app.');
+    }
+    // A browser that was signed in already gets a new session, never the old one's id.
+    const previous = sessionCookieValue(req);
+    if (previous) await ctx.sessions.destroy(sha256(previous));
+    const { id, session } = await ctx.sessions.create(tokens);
+    setSessionCookie(reply, ctx.cookies, id);
+    ctx.audit('login', { session: sessionRef(session.key), sub: session.sub, sid: session.sid !== null, refreshToken: session.tokens.refreshToken !== undefined });
+    return reply.header('cache-control', 'no-store').redirect(login.returnTo, 302);
+  });
+  done();
+};

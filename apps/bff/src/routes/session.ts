@@ -1,0 +1,80 @@
+// The signed-in user and the session's timeline (/bff/user), a renewal on demand (/bff/renew) and
+// the logout (/bff/logout). No answer ever carries a token.
+import type { FastifyPluginCallback, FastifyReply } from 'fastify';
+import { requireSession, signedOut, type BffContext } from '../context.ts';
+import { IdpUnavailableError } from '../idp-client.ts';
+import { clearSessionCookie, sessionCookieValue } from '../plugins/session-cookie.ts';
+import { sendProblem } from '../problem.ts';
+import { SessionEndedError, sessionRef, sha256, type Session, type SessionManager } from '../sessions/session-manager.ts';
+
+/** The /bff/user body (the contract with the SPA's BFF mode). */
+export function describeSession(sessions: SessionManager, s: Session): Record<string, unknown> {
+  const claims = s.claims;
+  return {
+    sub: s.sub,
+    name: typeof claims['name'] === 'string' ? claims['name'] : s.sub,
+    ...(typeof claims['email'] === 'string' ? { email: claims['email'] } : {}),
+    claims,
+    scopes: s.scopes,
+    loggedInAt: s.createdAt,
+    sessionExpiresAt: Math.min(s.idleExpiresAt, s.absoluteExpiresAt),
+    accessTokenIssuedAt: s.accessTokenIssuedAt,
+    accessTokenExpiresAt: s.accessTokenExpiresAt,
+    renewsAt: sessions.renewsAt(s),
+    lastRenewal: s.lastRenewal,
+  };
+}
+
+/** Maps a failed renewal to its answer: 401 when the session is over, 503 when the IdP is away. */
+export function renewalFailed(ctx: BffContext, reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof SessionEndedError) return signedOut(ctx, reply);
+  if (err instanceof IdpUnavailableError) return sendProblem(reply.header('retry-after', '5'), 503, 'The identity provider is not answering; try again shortly.');
+  throw err;
+}
+
+export const sessionRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { ctx }, done) => {
+  app.get('/bff/user', async (req, reply) => {
+    const session = await requireSession(ctx, req, reply);
+    if (!session) return reply;
+    return reply.header('cache-control', 'no-store').send(describeSession(ctx.sessions, session));
+  });
+
+  app.post('/bff/renew', async (req, reply) => {
+    const session = await requireSession(ctx, req, reply);
+    if (!session) return reply;
+    try {
+      const renewed = await ctx.sessions.renewNow(session);
+      return reply.header('cache-control', 'no-store').send(describeSession(ctx.sessions, renewed));
+    } catch (err) {
+      return renewalFailed(ctx, reply, err);
+    }
+  });
+
+  app.post('/bff/logout', async (req, reply) => {
+    const cookie = sessionCookieValue(req);
+    clearSessionCookie(reply, ctx.cookies);
+    const fallback = ctx.config.publicUrl + '/';
+    const session = cookie ? await ctx.sessions.destroy(sha256(cookie)) : undefined;
+    if (!session) return reply.header('cache-control', 'no-store').send({ redirectTo: fallback });
+    const ref = sessionRef(session.key);
+    let revoked = false;
+    if (session.tokens.refreshToken) {
+      try {
+        await ctx.idp.revokeRefreshToken(session.tokens.refreshToken);
+        revoked = true;
+      } catch (err) {
+        // The session is gone here anyway; the refresh token expires at the IdP on its own.
+        req.log.warn({ session: ref, err: (err as Error).message }, 'refresh-token revocation failed at logout');
+      }
+    }
+    let redirectTo = fallback;
+    try {
+      redirectTo = (await ctx.idp.endSessionUrl(session.tokens.idToken, ctx.config.postLogoutRedirectUri)) ?? fallback;
+    } catch (err) {
+      req.log.warn({ session: ref, err: (err as Error).message }, 'no end-session URL at logout');
+    }
+    ctx.audit('logout', { session: ref, sub: session.sub, refreshTokenRevoked: revoked, endSession: redirectTo !== fallback });
+    return reply.header('cache-control', 'no-store').send({ redirectTo });
+  });
+  done();
+};

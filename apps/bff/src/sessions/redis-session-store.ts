@@ -1,0 +1,114 @@
+// Sessions shared by several BFF instances: Redis. A session is one key expiring with it; `sid`
+// and `sub` are sets of session keys (back-channel logout finds sessions without a scan); a login
+// is taken with GETDEL, so a replayed callback finds nothing; the refresh lock is SET NX PX with a
+// random token, released only by its holder (a crashed holder's lock expires).
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { LocalLocks, LockTimeoutError, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
+
+const PREFIX = 'bff:';
+const k = {
+  session: (key: string) => `${PREFIX}session:${key}`,
+  sid: (sid: string) => `${PREFIX}sid:${sid}`,
+  sub: (sub: string) => `${PREFIX}sub:${sub}`,
+  login: (state: string) => `${PREFIX}login:${state}`,
+  lock: (name: string) => `${PREFIX}lock:${name}`,
+};
+const LOCK_POLL_MS = 20;
+
+/** Deletes every session named in the index set KEYS[1], then the set; answers how many existed. */
+const DESTROY_INDEXED = `
+local members = redis.call('SMEMBERS', KEYS[1])
+local n = 0
+for _, key in ipairs(members) do n = n + redis.call('DEL', ARGV[1] .. key) end
+redis.call('DEL', KEYS[1])
+return n`;
+
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+const expiryOf = (s: SessionRecord) => Math.min(s.idleExpiresAt, s.absoluteExpiresAt);
+
+export async function openRedisSessionStore(url: string): Promise<SessionStore> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
+  await redis.connect();
+  const local = new LocalLocks();
+
+  const indexes = (tx: ReturnType<Redis['multi']>, s: SessionRecord) => {
+    for (const index of [s.sid ? k.sid(s.sid) : undefined, k.sub(s.sub)]) {
+      if (!index) continue;
+      tx.sadd(index, s.key);
+      // The index lives as long as its longest-lived session.
+      tx.pexpireat(index, s.absoluteExpiresAt, 'GT');
+      tx.pexpireat(index, s.absoluteExpiresAt, 'NX');
+    }
+  };
+
+  const parse = (raw: string | null) => (raw ? (JSON.parse(raw) as SessionRecord) : undefined);
+
+  return {
+    kind: 'redis',
+    async create(s) {
+      const tx = redis.multi().set(k.session(s.key), JSON.stringify(s), 'PXAT', expiryOf(s), 'NX');
+      indexes(tx, s);
+      await tx.exec();
+    },
+    async get(key, now) {
+      const s = parse(await redis.get(k.session(key)));
+      return s && expiryOf(s) > now ? s : undefined;
+    },
+    async update(s) {
+      const tx = redis.multi().set(k.session(s.key), JSON.stringify(s), 'PXAT', expiryOf(s), 'XX');
+      indexes(tx, s);
+      const results = await tx.exec();
+      return results?.[0]?.[1] === 'OK';
+    },
+    async destroy(key) {
+      const s = parse(await redis.getdel(k.session(key)));
+      if (s) {
+        const tx = redis.multi().srem(k.sub(s.sub), s.key);
+        if (s.sid) tx.srem(k.sid(s.sid), s.key);
+        await tx.exec();
+      }
+      return s;
+    },
+    async destroyBySid(sid) {
+      return Number(await redis.eval(DESTROY_INDEXED, 1, k.sid(sid), `${PREFIX}session:`));
+    },
+    async destroyBySub(sub) {
+      return Number(await redis.eval(DESTROY_INDEXED, 1, k.sub(sub), `${PREFIX}session:`));
+    },
+    async saveLogin(l) {
+      await redis.set(k.login(l.state), JSON.stringify(l), 'PXAT', l.expiresAt);
+    },
+    async takeLogin(state, now) {
+      const raw = await redis.getdel(k.login(state));
+      const login = raw ? (JSON.parse(raw) as LoginRecord) : undefined;
+      return login && login.expiresAt > now ? login : undefined;
+    },
+    // Callers of this process queue locally first, so only one of them polls Redis.
+    withLock(name, fn, { ttlMs, waitMs }) {
+      return local.run(name, async () => {
+        const token = randomBytes(16).toString('base64url');
+        const deadline = Date.now() + waitMs;
+        while ((await redis.set(k.lock(name), token, 'PX', ttlMs, 'NX')) !== 'OK') {
+          if (Date.now() >= deadline) throw new LockTimeoutError(name);
+          await sleep(LOCK_POLL_MS);
+        }
+        try {
+          return await fn();
+        } finally {
+          await redis.eval(RELEASE_LOCK, 1, k.lock(name), token).catch(() => undefined);
+        }
+      });
+    },
+    async ping() {
+      await redis.ping();
+    },
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

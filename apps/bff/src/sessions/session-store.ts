@@ -1,0 +1,79 @@
+// What the BFF keeps on the server, and the interface every store implements (SQLite for one
+// instance, Redis for several). A store knows nothing of tokens: `payload` arrives already
+// encrypted where it holds them (see session-manager.ts). Times are epoch milliseconds.
+
+/** One signed-in browser. `key` is the SHA-256 of the cookie's session id, never the id itself. */
+export interface SessionRecord {
+  key: string;
+  /** The user at the IdP, indexed for back-channel logout by `sub`. */
+  sub: string;
+  /** The IdP's session id from the ID token, indexed for back-channel logout by `sid`. */
+  sid: string | null;
+  createdAt: number;
+  /** Sliding: pushed forward by use, never past `absoluteExpiresAt`. */
+  idleExpiresAt: number;
+  absoluteExpiresAt: number;
+  /** JSON of the session's data; its tokens are encrypted. */
+  payload: string;
+}
+
+/** A login in progress, from /bff/login to /bff/callback, found by its `state`. */
+export interface LoginRecord {
+  state: string;
+  /** SHA-256 of the login cookie's value: the browser that started the login. */
+  binding: string;
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+  expiresAt: number;
+}
+
+export interface SessionStore {
+  readonly kind: 'sqlite' | 'redis';
+  create(session: SessionRecord): Promise<void>;
+  /** The session, unless missing or expired at `now`. */
+  get(key: string, now: number): Promise<SessionRecord | undefined>;
+  /** Replaces an existing session's payload and expiry; false (and nothing written) when it is gone. */
+  update(session: SessionRecord): Promise<boolean>;
+  /** Removes the session and answers what it was (so that exactly one caller gets to revoke its tokens). */
+  destroy(key: string): Promise<SessionRecord | undefined>;
+  /** Ends every session of one IdP session; answers how many. For back-channel logout. */
+  destroyBySid(sid: string): Promise<number>;
+  /** Ends every session of one user; answers how many. For back-channel logout without `sid`. */
+  destroyBySub(sub: string): Promise<number>;
+  saveLogin(login: LoginRecord): Promise<void>;
+  /** Removes and answers the login with this state, atomically: a second call gets nothing. */
+  takeLogin(state: string, now: number): Promise<LoginRecord | undefined>;
+  /**
+   * Runs `fn` holding the named lock on every instance sharing this store (one process for
+   * SQLite). Throws LockTimeoutError when the lock is not free within `waitMs`.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>, options: { ttlMs: number; waitMs: number }): Promise<T>;
+  /** Throws when the store cannot be used (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class LockTimeoutError extends Error {
+  constructor(name: string) {
+    super(`lock ${name} not acquired in time`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+/** A lock within one process: callers of the same name run one after the other. */
+export class LocalLocks {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(name) ?? Promise.resolve();
+    const result = previous.then(fn, fn);
+    const tail = result.then(() => undefined, () => undefined);
+    this.#tails.set(name, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.#tails.get(name) === tail) this.#tails.delete(name);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+// The default session store: one SQLite file under the data directory (node:sqlite), WAL with
+// synchronous=NORMAL, so a SIGKILL loses no committed session. Each operation is one statement,
+// so it is atomic; the refresh lock is a lock within this process (one instance per file).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { LocalLocks, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS session (
+  key TEXT PRIMARY KEY,
+  sub TEXT NOT NULL,
+  sid TEXT,
+  created_at INTEGER NOT NULL,
+  idle_expires_at INTEGER NOT NULL,
+  absolute_expires_at INTEGER NOT NULL,
+  payload TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS session_sid ON session (sid) WHERE sid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS session_sub ON session (sub);
+CREATE INDEX IF NOT EXISTS session_expiry ON session (idle_expires_at);
+CREATE TABLE IF NOT EXISTS login (
+  state TEXT PRIMARY KEY,
+  binding TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  code_verifier TEXT NOT NULL,
+  return_to TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+export const SQLITE_FILE = 'bff.sqlite';
+/** Expired sessions and logins are deleted this often. */
+const SWEEP_INTERVAL_MS = 10 * 60_000;
+
+const COLUMNS = 'key, sub, sid, created_at, idle_expires_at, absolute_expires_at, payload';
+
+function toSession(row: Record<string, unknown> | undefined): SessionRecord | undefined {
+  if (!row) return undefined;
+  return {
+    key: row['key'] as string,
+    sub: row['sub'] as string,
+    sid: (row['sid'] as string | null) ?? null,
+    createdAt: Number(row['created_at']),
+    idleExpiresAt: Number(row['idle_expires_at']),
+    absoluteExpiresAt: Number(row['absolute_expires_at']),
+    payload: row['payload'] as string,
+  };
+}
+
+export function openSqliteSessionStore(dataDir: string, now: () => number = Date.now): SessionStore {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = new DatabaseSync(join(dataDir, SQLITE_FILE));
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  db.exec(SCHEMA);
+  const q = {
+    insert: db.prepare(`INSERT INTO session (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    get: db.prepare(`SELECT ${COLUMNS} FROM session WHERE key = ? AND idle_expires_at > ? AND absolute_expires_at > ?`),
+    update: db.prepare('UPDATE session SET idle_expires_at = ?, absolute_expires_at = ?, payload = ?, sid = ? WHERE key = ?'),
+    destroy: db.prepare(`DELETE FROM session WHERE key = ? RETURNING ${COLUMNS}`),
+    destroyBySid: db.prepare('DELETE FROM session WHERE sid = ?'),
+    destroyBySub: db.prepare('DELETE FROM session WHERE sub = ?'),
+    saveLogin: db.prepare('INSERT INTO login (state, binding, nonce, code_verifier, return_to, expires_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    takeLogin: db.prepare('DELETE FROM login WHERE state = ? RETURNING state, binding, nonce, code_verifier, return_to, expires_at'),
+    sweepSessions: db.prepare('DELETE FROM session WHERE idle_expires_at <= ? OR absolute_expires_at <= ?'),
+    sweepLogins: db.prepare('DELETE FROM login WHERE expires_at <= ?'),
+    ping: db.prepare('SELECT 1'),
+  };
+  const locks = new LocalLocks();
+  const sweep = () => {
+    const t = now();
+    q.sweepSessions.run(t, t);
+    q.sweepLogins.run(t);
+  };
+  const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    kind: 'sqlite',
+    async create(s) {
+      q.insert.run(s.key, s.sub, s.sid, s.createdAt, s.idleExpiresAt, s.absoluteExpiresAt, s.payload);
+    },
+    async get(key, at) {
+      return toSession(q.get.get(key, at, at));
+    },
+    async update(s) {
+      return Number(q.update.run(s.idleExpiresAt, s.absoluteExpiresAt, s.payload, s.sid, s.key).changes) > 0;
+    },
+    async destroy(key) {
+      return toSession(q.destroy.get(key));
+    },
+    async destroyBySid(sid) {
+      return Number(q.destroyBySid.run(sid).changes);
+    },
+    async destroyBySub(sub) {
+      return Number(q.destroyBySub.run(sub).changes);
+    },
+    async saveLogin(l) {
+      q.saveLogin.run(l.state, l.binding, l.nonce, l.codeVerifier, l.returnTo, l.expiresAt);
+    },
+    async takeLogin(state, at) {
+      const row = q.takeLogin.get(state);
+      if (!row || Number(row['expires_at']) <= at) return undefined;
+      return {
+        state: row['state'] as string,
+        binding: row['binding'] as string,
+        nonce: row['nonce'] as string,
+        codeVerifier: row['code_verifier'] as string,
+        returnTo: row['return_to'] as string,
+        expiresAt: Number(row['expires_at']),
+      };
+    },
+    withLock(name, fn) {
+      return locks.run(name, fn);
+    },
+    async ping() {
+      q.ping.get();
+    },
+    async close() {
+      clearInterval(timer);
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// The login through the BFF against the real IdP: round trip, the session cookie's flags and
+// size, returnTo limited to local paths, replayed, forged and foreign callbacks, /bff/user and
+// no token in any answer.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LOGIN_COOKIE, SESSION_COOKIE } from '../src/defaults.ts';
+import { auditEvents, Browser, useSystem } from './support/system.ts';
+
+const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
+
+describe('login through the BFF', () => {
+  const env = useSystem();
+
+  it('signs alice in: a session cookie, /bff/user with her claims and the timeline, and no token', async () => {
+    const browser = new Browser(env.bff);
+    const res = await browser.login('alice', 'demo-alice', '/notes?x=1');
+    assert.equal(res.headers.location, '/notes?x=1');
+    const user = await browser.request('GET', '/bff/user');
+    assert.equal(user.statusCode, 200);
+    const body = user.json() as Record<string, unknown>;
+    assert.equal(body['sub'], 'auth0|alice');
+    assert.equal(typeof body['name'], 'string');
+    assert.deepEqual(Object.keys(body['claims'] as object).filter((c) => ['nonce', 'at_hash', 'c_hash', 'sid'].includes(c)), []);
+    assert.ok((body['scopes'] as string[]).includes('auth0-user-api-spa'));
+    for (const key of ['loggedInAt', 'sessionExpiresAt', 'accessTokenIssuedAt', 'accessTokenExpiresAt', 'renewsAt']) {
+      assert.equal(typeof body[key], 'number', key);
+    }
+    assert.ok((body['accessTokenExpiresAt'] as number) > (body['accessTokenIssuedAt'] as number));
+    assert.doesNotMatch(user.body, JWT);
+    assert.doesNotMatch(res.body, JWT);
+    assert.equal(auditEvents(env.bff, 'login').length > 0, true);
+  });
+
+  it('sets the session cookie __Host-, HttpOnly, Secure, Path=/, no Domain, SameSite=Strict, under 200 bytes', async () => {
+    const browser = new Browser(env.bff);
+    const location = await browser.startLogin('alice', 'demo-alice');
+    const res = await browser.callback(location);
+    const lines = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+    const session = lines.find((l) => l.startsWith(`${SESSION_COOKIE}=`));
+    assert.ok(session, lines.join('\n'));
+    assert.match(session, /; HttpOnly/i);
+    assert.match(session, /; Secure/i);
+    assert.match(session, /; Path=\/(;|$)/i);
+    assert.match(session, /; SameSite=Strict/i);
+    assert.doesNotMatch(session, /Domain=/i);
+    assert.ok(Buffer.byteLength(session) < 200, `${Buffer.byteLength(session)} bytes`);
+    const value = session.split(';', 1)[0]!.slice(SESSION_COOKIE.length + 1);
+    assert.match(value, /^[A-Za-z0-9_-]{43}$/, 'a random 256-bit id, base64url');
+    const login = lines.find((l) => l.startsWith(`${LOGIN_COOKIE}=`));
+    assert.ok(login && /Expires=Thu, 01 Jan 1970|Max-Age=0/i.test(login), 'the login cookie is cleared');
+  });
+
+  it('sends back only local paths: anything else returns to /', async () => {
+    for (const [returnTo, expected] of [
+      ['https://evil.example', '/'], ['//evil.example', '/'], ['/\\evil.example', '/'], ['http:evil.example', '/'],
+      ['javascript:alert(1)', '/'], ['/\r\nSet-Cookie:x', '/'], ['/%0d%0a', '/%0d%0a'], ['/bff/logout', '/'], ['/notes#top', '/notes#top'],
+    ] as const) {
+      const browser = new Browser(env.bff);
+      const res = await browser.login('alice', 'demo-alice', returnTo);
+      assert.equal(res.headers.location, expected, returnTo);
+    }
+  });
+
+  it('refuses a replayed callback: error page, no session', async () => {
+    const browser = new Browser(env.bff);
+    const location = await browser.startLogin('alice', 'demo-alice');
+    const first = await browser.callback(location);
+    assert.equal(first.statusCode, 302);
+    const attacker = new Browser(env.bff);
+    attacker.cookies.set(LOGIN_COOKIE, browser.cookies.get(LOGIN_COOKIE) ?? 'x');
+    for (const replay of [browser, attacker]) {
+      const before = replay.sessionId;
+      const again = await replay.callback(location);
+      assert.equal(again.statusCode, 400);
+      assert.match(again.headers['content-type'] as string, /^text\/html/);
+      assert.match(again.body, /no longer valid/);
+      assert.equal(replay.sessionId, before, 'no new session');
+      assert.ok(!([] as string[]).concat(again.headers['set-cookie'] ?? []).some((l) => l.startsWith(`${SESSION_COOKIE}=`) && !/Expires=Thu, 01 Jan 1970/.test(l)));
+    }
+  });
+
+  it('refuses a callback in another browser than the one that started the login', async () => {
+    const victim = new Browser(env.bff);
+    const location = await victim.startLogin('alice', 'demo-alice');
+    const other = new Browser(env.bff);
+    const res = await other.callback(location);
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /not started in this browser/);
+    assert.equal(other.sessionId, undefined);
+    // And the login is spent: the right browser cannot use it afterwards either.
+    assert.equal((await victim.callback(location)).statusCode, 400);
+  });
+
+  it('refuses forged callbacks: unknown state, no state, a tampered code, an IdP error', async () => {
+    const browser = new Browser(env.bff);
+    const location = new URL(await browser.startLogin('alice', 'demo-alice'));
+    const state = location.searchParams.get('state')!;
+    const cases = [
+      `/bff/callback?code=abc&state=${'A'.repeat(43)}`,
+      '/bff/callback?code=abc',
+      `/bff/callback?code=${location.searchParams.get('code')}x&state=${state}`,
+    ];
+    for (const url of cases) {
+      const res = await browser.request('GET', url, { csrf: false });
+      assert.equal(res.statusCode, 400, url);
+      assert.equal(browser.sessionId, undefined, url);
+    }
+    const denied = new Browser(env.bff);
+    const start = await denied.request('GET', '/bff/login', { csrf: false });
+    const deniedState = new URL(start.headers.location as string).searchParams.get('state')!;
+    const res = await denied.request('GET', `/bff/callback?error=access_denied&state=${deniedState}`, { csrf: false });
+    assert.equal(res.statusCode, 400);
+    assert.equal(denied.sessionId, undefined);
+  });
+
+  it('answers 401 problem details to /bff/user without a session, or with an unknown one', async () => {
+    const browser = new Browser(env.bff);
+    const none = await browser.request('GET', '/bff/user');
+    assert.equal(none.statusCode, 401);
+    assert.match(none.headers['content-type'] as string, /^application\/problem\+json/);
+    browser.cookies.set(SESSION_COOKIE, 'A'.repeat(43));
+    assert.equal((await browser.request('GET', '/bff/user')).statusCode, 401);
+  });
+
+  it('gives every login a new session id, also to a browser that had one', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const first = browser.sessionId!;
+    await browser.login();
+    assert.notEqual(browser.sessionId, first);
+    const stale = new Browser(env.bff);
+    stale.cookies.set(SESSION_COOKIE, first);
+    assert.equal((await stale.request('GET', '/bff/user')).statusCode, 401, 'the old session ended');
+  });
+});

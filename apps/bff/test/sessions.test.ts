@@ -1,0 +1,154 @@
+// Server-side sessions against the real IdP: tokens encrypted at rest, sessions surviving a
+// restart, the access token renewed with exactly one refresh for 20 parallel calls, a revoked
+// grant ending the session, sliding idle and absolute lifetimes (manual clock), logout revoking
+// the refresh token at the IdP, and no token, cookie value or secret in any log line.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import * as d from '../src/defaults.ts';
+import { sha256 } from '../src/sessions/session-manager.ts';
+import { DEV_API_SECRET, tokenRequest } from '../../../tests/support/oidc-rp.ts';
+import { auditEvents, type BffUnderTest, Browser, ManualClock, useSystem } from './support/system.ts';
+
+/** The refresh token of a browser's session, read from the store (as only the server can). */
+async function refreshTokenOf(bff: BffUnderTest, browser: Browser): Promise<string> {
+  const session = await bff.sessions.load(browser.sessionId);
+  assert.ok(session?.tokens.refreshToken);
+  return session.tokens.refreshToken;
+}
+
+describe('server-side sessions', () => {
+  const clock = new ManualClock();
+  const env = useSystem({}, clock);
+
+  it('keeps tokens encrypted at rest: no token in the SQLite files, and a session survives a restart', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const session = await env.bff.sessions.load(browser.sessionId);
+    assert.ok(session);
+    const secrets = [session.tokens.accessToken, session.tokens.refreshToken!, session.tokens.idToken!, browser.sessionId!];
+    const dataDir = env.bff.config.BFF_DATA_DIR;
+    const files = readdirSync(dataDir).filter((f) => f.startsWith('bff.sqlite'));
+    assert.ok(files.length > 0);
+    const bytes = Buffer.concat(files.map((f) => readFileSync(join(dataDir, f))));
+    for (const secret of secrets) {
+      assert.ok(!bytes.includes(Buffer.from(secret)), 'a token or the session id is in the database in clear');
+      // Not even one of a JWT's parts.
+      for (const part of secret.split('.')) assert.ok(part.length < 16 || !bytes.includes(Buffer.from(part)));
+    }
+    assert.ok(bytes.includes(Buffer.from(sha256(browser.sessionId!))), 'the row is keyed by the id\'s hash');
+    env.bff = await env.bff.restart();
+    browser.bff = env.bff;
+    const user = await browser.request('GET', '/bff/user');
+    assert.equal(user.statusCode, 200, 'the session survived the restart');
+  });
+
+  it('renews the access token with exactly one refresh when 20 calls find it expiring', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const before = (await browser.request('GET', '/bff/user')).json() as { accessTokenExpiresAt: number };
+    clock.advance(before.accessTokenExpiresAt - clock.now() - 1000);
+    env.bff.tokenCalls.length = 0;
+    env.system.api.received.length = 0;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => browser.request('GET', '/api/UserOne')));
+    assert.deepEqual(answers.map((a) => a.statusCode), Array(20).fill(200));
+    assert.deepEqual(env.bff.tokenCalls, ['refresh_token'], 'one refresh at the IdP');
+    const tokens = new Set(env.system.api.received.map((r) => r.headers['authorization']));
+    assert.equal(tokens.size, 1, 'every call carried the same renewed token');
+    const after = (await browser.request('GET', '/bff/user')).json() as { accessTokenExpiresAt: number; lastRenewal: { ok: boolean } };
+    assert.ok(after.accessTokenExpiresAt > before.accessTokenExpiresAt);
+    assert.equal(after.lastRenewal.ok, true);
+    // The grant is alive: rotation's reuse detection did not fire.
+    assert.equal((await browser.request('POST', '/bff/renew')).statusCode, 200);
+    assert.equal(auditEvents(env.bff, 'refresh').length >= 2, true);
+  });
+
+  it('renews on demand with POST /bff/renew, and 20 parallel renewals share one refresh', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    env.bff.tokenCalls.length = 0;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => browser.request('POST', '/bff/renew')));
+    assert.deepEqual(answers.map((a) => a.statusCode), Array(20).fill(200));
+    assert.deepEqual(env.bff.tokenCalls, ['refresh_token']);
+    for (const a of answers) assert.doesNotMatch(a.body, /eyJ/);
+  });
+
+  it('ends the session when the grant is gone at the IdP: 401, refresh failure audited', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const refreshToken = await refreshTokenOf(env.bff, browser);
+    // Someone else revokes the grant (for example an administrator).
+    const revoked = await fetch(`${env.system.idp.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`bff:${d.DEV_CLIENT_SECRET}`).toString('base64')}` },
+      body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }).toString(),
+    });
+    assert.equal(revoked.status, 200);
+    const res = await browser.request('POST', '/bff/renew');
+    assert.equal(res.statusCode, 401);
+    assert.equal(browser.sessionId, undefined, 'the cookie is cleared');
+    const failures = auditEvents(env.bff, 'refresh_failure');
+    assert.equal(failures.at(-1)?.['ended'], true);
+    assert.equal((await browser.request('GET', '/bff/user')).statusCode, 401);
+  });
+
+  it('ends an idle session, keeps a used one, and ends every session at its absolute lifetime', async () => {
+    const idle = new Browser(env.bff);
+    await idle.login();
+    const used = new Browser(env.bff);
+    await used.login();
+    const step = (d.SESSION_IDLE_TTL_SECONDS * 1000) / 2 + 1000;
+    clock.advance(step);
+    assert.equal((await used.request('GET', '/bff/user')).statusCode, 200);
+    clock.advance(step);
+    assert.equal((await idle.request('GET', '/bff/user')).statusCode, 401, 'idle too long');
+    assert.equal((await used.request('GET', '/bff/user')).statusCode, 200, 'use pushed its idle timeout');
+    for (let t = 2 * step; t < d.SESSION_ABSOLUTE_TTL_SECONDS * 1000; t += step) {
+      clock.advance(step);
+      await used.request('GET', '/bff/user');
+    }
+    assert.equal((await used.request('GET', '/bff/user')).statusCode, 401, 'past the absolute lifetime');
+  });
+
+  it('logs out: refresh token revoked at the IdP, end-session URL with id_token_hint, cookie cleared, session gone', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const refreshToken = await refreshTokenOf(env.bff, browser);
+    const sessionId = browser.sessionId!;
+    const res = await browser.request('POST', '/bff/logout');
+    assert.equal(res.statusCode, 200);
+    const { redirectTo } = res.json() as { redirectTo: string };
+    const end = new URL(redirectTo);
+    assert.equal(end.origin, new URL(env.system.idp.issuer).origin);
+    assert.equal(end.searchParams.get('post_logout_redirect_uri'), 'http://localhost:4300/');
+    assert.ok(end.searchParams.get('id_token_hint'));
+    assert.equal(browser.sessionId, undefined);
+    // At the IdP: the refresh token no longer works.
+    const refresh = await tokenRequest(env.system.idp.issuer, { grant_type: 'refresh_token', refresh_token: refreshToken }, ['bff', d.DEV_CLIENT_SECRET]);
+    assert.equal(refresh.status, 400);
+    assert.equal(refresh.body['error'], 'invalid_grant');
+    const stale = new Browser(env.bff);
+    stale.cookies.set(d.SESSION_COOKIE, sessionId);
+    assert.equal((await stale.request('GET', '/bff/user')).statusCode, 401);
+    assert.equal(auditEvents(env.bff, 'logout').at(-1)?.['refreshTokenRevoked'], true);
+    // Logging out again is harmless.
+    assert.equal((await browser.request('POST', '/bff/logout')).statusCode, 200);
+  });
+
+  it('writes no token, session id or secret into any log line', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    await browser.request('GET', '/api/UserOne');
+    await browser.request('POST', '/bff/renew');
+    const sessionId = browser.sessionId!;
+    const session = await env.bff.sessions.load(sessionId);
+    await browser.request('POST', '/bff/logout');
+    const log = env.bff.rawLogs.join('\n');
+    for (const secret of [session!.tokens.accessToken, session!.tokens.refreshToken!, session!.tokens.idToken!, sessionId, d.DEV_CLIENT_SECRET, DEV_API_SECRET]) {
+      assert.ok(!log.includes(secret), 'a secret in the log');
+    }
+    assert.doesNotMatch(log, /eyJ[\w-]+\.eyJ/);
+    assert.doesNotMatch(log, /[?&]code=/);
+  });
+});
