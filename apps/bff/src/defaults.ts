@@ -1,6 +1,8 @@
 // Every security-relevant default of the Backend-for-Frontend, in one place. Each can be overridden
 // by the environment variable named beside it (see config.ts and the README's configuration table).
 
+import type { HttpTimeouts } from '@suite/process-shell';
+
 /** The embedded IdP; an Auth0 tenant is `https://<tenant>.auth0.com/`. Only discovery is used. BFF_AUTHORITY */
 export const AUTHORITY = 'http://localhost:4400';
 /** Confidential client registered at the IdP (client_secret_basic). BFF_CLIENT_ID */
@@ -93,5 +95,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Seconds to wait for the API's answer. */
 export const API_TIMEOUT_MS = 30_000;
 
-/** Grace period for in-flight requests on SIGTERM before the process exits anyway. */
+/** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
+export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
+/** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */
 export const SHUTDOWN_GRACE_MS = 10_000;

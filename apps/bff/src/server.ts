@@ -1,48 +1,36 @@
 // Starts the BFF: validated configuration, the SPA's production build (built when missing or
-// stale), listen, and a graceful stop on SIGTERM/SIGINT.
+// stale), then the shared process shell (timeouts, listen, graceful stop on SIGTERM/SIGINT).
 import { join } from 'node:path';
 import { readConfigOrExit } from '@suite/config';
+import { EXIT_CODES, jsonLog, runServer } from '@suite/process-shell';
 import { ensureBuilt } from '@suite/spa-hosting';
-import { buildBff } from './app.ts';
+import { buildBff, type Bff } from './app.ts';
 import { readBffConfig } from './config.ts';
-import { SHUTDOWN_GRACE_MS } from './defaults.ts';
+import { HTTP_TIMEOUTS, SHUTDOWN_GRACE_MS } from './defaults.ts';
 
 const config = readConfigOrExit('bff', () => readBffConfig());
+const log = jsonLog('bff');
 
-const log = (event: string, extra: Record<string, unknown> = {}) =>
-  console.log(JSON.stringify({ time: new Date().toISOString(), level: 'info', app: 'bff', event, ...extra }));
-
+let bff: Bff;
 try {
-  // The build folder is <spa>/dist/spa/browser; its app is three levels up.
-  ensureBuilt({ appDir: join(config.BFF_SPA_DIST, '..', '..', '..'), distDir: config.BFF_SPA_DIST }, (line) => log('build', { message: line }));
-} catch (err) {
-  console.error(`[bff] cannot start: ${(err as Error).message}`);
-  process.exit(2);
-}
-
-let bff;
-try {
+  // The build folder is <spa>/dist/spa/browser; its Angular project is three levels up.
+  ensureBuilt({ appDir: join(config.BFF_SPA_DIST, '..', '..', '..'), distDir: config.BFF_SPA_DIST }, (line) => log('info', 'build', { message: line }));
   bff = await buildBff(config);
 } catch (err) {
   console.error(`[bff] cannot start: ${(err as Error).message}`);
-  process.exit(2);
-}
-const { app } = bff;
-try {
-  await app.listen({ port: config.BFF_PORT, host: config.BFF_HOST });
-  app.log.info({ url: config.publicUrl, authority: config.BFF_AUTHORITY, api: config.BFF_API_URL, store: config.BFF_STORE }, 'listening');
-} catch (err) {
-  app.log.error({ err }, 'cannot listen');
-  process.exit(1);
+  process.exit(EXIT_CODES.badStart);
 }
 
-let closing = false;
-function shutdown(signal: string): void {
-  if (closing) return;
-  closing = true;
-  app.log.info({ signal }, 'shutting down');
-  setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-  app.close().then(() => process.exit(0), () => process.exit(1));
-}
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.on('SIGTERM', () => shutdown('SIGTERM'));
+const { app } = bff;
+await runServer({
+  app: 'bff',
+  server: app.server,
+  port: config.BFF_PORT,
+  host: config.BFF_HOST,
+  timeouts: HTTP_TIMEOUTS,
+  shutdownGraceMs: SHUTDOWN_GRACE_MS,
+  listen: () => app.listen({ port: config.BFF_PORT, host: config.BFF_HOST }),
+  // Fastify's close stops accepting, waits for in-flight requests, then closes the session store.
+  close: () => app.close(),
+  log: (level, event, fields) => app.log[level](fields ?? {}, event),
+});

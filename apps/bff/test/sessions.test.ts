@@ -79,7 +79,8 @@ describe('server-side sessions', () => {
     await browser.login();
     const refreshToken = await refreshTokenOf(env.bff, browser);
     // Someone else revokes the grant (for example an administrator).
-    const revoked = await fetch(`${env.system.idp.issuer}/token/revocation`, {
+    const discovery = await (await fetch(new URL('.well-known/openid-configuration', env.system.idp.issuer + '/'))).json() as { revocation_endpoint: string };
+    const revoked = await fetch(discovery.revocation_endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`bff:${d.DEV_CLIENT_SECRET}`).toString('base64')}` },
       body: new URLSearchParams({ token: refreshToken, token_type_hint: 'refresh_token' }).toString(),
