@@ -113,6 +113,12 @@ describe('login through the BFF', () => {
     assert.equal(denied.sessionId, undefined);
   });
 
+  it('is ready once the IdP is discovered and the store answers', async () => {
+    const res = await env.bff.app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { status: 'ready' });
+  });
+
   it('answers 401 problem details to /bff/user without a session, or with an unknown one', async () => {
     const browser = new Browser(env.bff);
     const none = await browser.request('GET', '/bff/user');

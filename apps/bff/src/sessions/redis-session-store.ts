@@ -14,6 +14,7 @@ const k = {
   sub: (sub: string) => `${PREFIX}sub:${sub}`,
   login: (state: string) => `${PREFIX}login:${state}`,
   lock: (name: string) => `${PREFIX}lock:${name}`,
+  usedId: (id: string) => `${PREFIX}used-id:${id}`,
 };
 const LOCK_POLL_MS = 20;
 
@@ -87,6 +88,9 @@ export async function openRedisSessionStore(url: string): Promise<SessionStore> 
       const raw = await redis.getdel(k.login(state));
       const login = raw ? (JSON.parse(raw) as LoginRecord) : undefined;
       return login && login.expiresAt > now ? login : undefined;
+    },
+    async firstUse(id, expiresAt) {
+      return (await redis.set(k.usedId(id), '1', 'PXAT', expiresAt, 'NX')) === 'OK';
     },
     // Callers of this process queue locally first, so only one of them polls Redis.
     withLock(name, fn, { ttlMs, waitMs }) {

@@ -45,6 +45,11 @@ export interface SessionStore {
   /** Removes and answers the login with this state, atomically: a second call gets nothing. */
   takeLogin(state: string, now: number): Promise<LoginRecord | undefined>;
   /**
+   * True the first time `id` is presented before `expiresAt`, false on every later call on any
+   * instance: the replay guard of back-channel logout tokens (`jti`).
+   */
+  firstUse(id: string, expiresAt: number): Promise<boolean>;
+  /**
    * Runs `fn` holding the named lock on every instance sharing this store (one process for
    * SQLite). Throws LockTimeoutError when the lock is not free within `waitMs`.
    */

@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS session (
 CREATE INDEX IF NOT EXISTS session_sid ON session (sid) WHERE sid IS NOT NULL;
 CREATE INDEX IF NOT EXISTS session_sub ON session (sub);
 CREATE INDEX IF NOT EXISTS session_expiry ON session (idle_expires_at);
+CREATE TABLE IF NOT EXISTS used_id (
+  id TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS login (
   state TEXT PRIMARY KEY,
   binding TEXT NOT NULL,
@@ -64,6 +68,10 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     takeLogin: db.prepare('DELETE FROM login WHERE state = ? RETURNING state, binding, nonce, code_verifier, return_to, expires_at'),
     sweepSessions: db.prepare('DELETE FROM session WHERE idle_expires_at <= ? OR absolute_expires_at <= ?'),
     sweepLogins: db.prepare('DELETE FROM login WHERE expires_at <= ?'),
+    // An expired entry is replaced; a live one makes the insert change nothing.
+    useId: db.prepare(`INSERT INTO used_id (id, expires_at) VALUES (?, ?)
+      ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE used_id.expires_at <= ?`),
+    sweepUsedIds: db.prepare('DELETE FROM used_id WHERE expires_at <= ?'),
     ping: db.prepare('SELECT 1'),
   };
   const locks = new LocalLocks();
@@ -71,6 +79,7 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     const t = now();
     q.sweepSessions.run(t, t);
     q.sweepLogins.run(t);
+    q.sweepUsedIds.run(t);
   };
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   timer.unref();
@@ -109,6 +118,9 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
         returnTo: row['return_to'] as string,
         expiresAt: Number(row['expires_at']),
       };
+    },
+    async firstUse(id, expiresAt) {
+      return Number(q.useId.run(id, expiresAt, now()).changes) > 0;
     },
     withLock(name, fn) {
       return locks.run(name, fn);

@@ -69,7 +69,7 @@ export interface BffUnderTest extends Bff {
   restart(): Promise<BffUnderTest>;
 }
 
-export async function startBff(env: Record<string, string>, clock?: ManualClock, dataDir = mkdtempSync(join(tmpdir(), 'bff-test-'))): Promise<BffUnderTest> {
+export async function startBff(env: Record<string, string>, clock?: ManualClock, dataDir = mkdtempSync(join(tmpdir(), 'bff-test-')), waitForIdp = true): Promise<BffUnderTest> {
   const distDir = join(dataDir, 'dist');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(distDir, { recursive: true });
@@ -93,7 +93,7 @@ export async function startBff(env: Record<string, string>, clock?: ManualClock,
     },
   });
   await bff.app.ready();
-  await bff.idp.configuration();
+  if (waitForIdp) await bff.idp.configuration();
   const self: BffUnderTest = {
     ...bff, config, logs, rawLogs, tokenCalls, dataDir,
     async dispose() {
@@ -102,7 +102,7 @@ export async function startBff(env: Record<string, string>, clock?: ManualClock,
     },
     async restart() {
       await bff.app.close();
-      return startBff(env, clock, dataDir);
+      return startBff(env, clock, dataDir, waitForIdp);
     },
   };
   return self;

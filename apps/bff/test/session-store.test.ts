@@ -1,0 +1,172 @@
+// The session-store contract, run against both stores (SQLite and Redis): expiry, no
+// resurrection by an update, atomic destroy and login take-over (exactly one winner), the sid
+// and sub indexes, the replay guard, and a lock that serialises holders and frees itself when a
+// holder dies.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
+import { openRedisSessionStore } from '../src/sessions/redis-session-store.ts';
+import { LockTimeoutError, type SessionRecord, type SessionStore } from '../src/sessions/session-store.ts';
+import { openSqliteSessionStore } from '../src/sessions/sqlite-session-store.ts';
+
+const HOUR = 3600_000;
+
+function record(key: string, fields: Partial<SessionRecord> = {}): SessionRecord {
+  const now = Date.now();
+  return { key, sub: 'auth0|alice', sid: 'sid-1', createdAt: now, idleExpiresAt: now + HOUR, absoluteExpiresAt: now + 2 * HOUR, payload: '{"v":1}', ...fields };
+}
+
+interface Backend {
+  name: string;
+  open(): Promise<{ store: SessionStore; second: SessionStore; close(): Promise<void> }>;
+}
+
+let redis: RedisProcess | undefined;
+const backends: Backend[] = [
+  {
+    name: 'SQLite',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'bff-store-'));
+      const store = openSqliteSessionStore(dir);
+      return {
+        store, second: store,
+        async close() {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: 'Redis',
+    async open() {
+      const store = await openRedisSessionStore(redis!.url);
+      // A second connection stands for a second BFF instance.
+      const second = await openRedisSessionStore(redis!.url);
+      return {
+        store, second,
+        async close() {
+          await store.close();
+          await second.close();
+        },
+      };
+    },
+  },
+];
+
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis?.stop();
+});
+
+for (const backend of backends) {
+  describe(`the ${backend.name} session store`, () => {
+    let store: SessionStore;
+    let second: SessionStore;
+    let close: () => Promise<void>;
+    before(async () => {
+      ({ store, second, close } = await backend.open());
+    });
+    after(async () => close());
+
+    it('answers a live session, and nothing once its idle or absolute time has passed', async () => {
+      const s = record('k-expiry');
+      await store.create(s);
+      assert.deepEqual(await second.get('k-expiry', Date.now()), s);
+      assert.equal(await store.get('k-expiry', s.idleExpiresAt), undefined);
+      await store.update({ ...s, idleExpiresAt: s.absoluteExpiresAt + HOUR });
+      assert.equal(await store.get('k-expiry', s.absoluteExpiresAt), undefined, 'the absolute lifetime wins');
+      assert.equal(await store.get('k-missing', Date.now()), undefined);
+    });
+
+    it('never brings a destroyed session back with an update', async () => {
+      const s = record('k-update');
+      await store.create(s);
+      assert.equal(await store.update({ ...s, payload: '{"v":2}' }), true);
+      assert.equal((await second.get('k-update', Date.now()))?.payload, '{"v":2}');
+      assert.ok(await second.destroy('k-update'));
+      assert.equal(await store.update({ ...s, payload: '{"v":3}' }), false);
+      assert.equal(await store.get('k-update', Date.now()), undefined);
+    });
+
+    it('destroys exactly once: of parallel destroys one gets the session', async () => {
+      await store.create(record('k-destroy'));
+      const results = await Promise.all([store.destroy('k-destroy'), second.destroy('k-destroy'), store.destroy('k-destroy')]);
+      assert.equal(results.filter(Boolean).length, 1);
+    });
+
+    it('ends every session of an IdP session by sid, and every session of a user by sub, leaving others', async () => {
+      await store.create(record('k-a1', { sid: 'sid-a', sub: 'user-a' }));
+      await store.create(record('k-a2', { sid: 'sid-a', sub: 'user-a' }));
+      await store.create(record('k-a3', { sid: 'sid-a2', sub: 'user-a' }));
+      await store.create(record('k-b1', { sid: 'sid-b', sub: 'user-b' }));
+      await store.create(record('k-c1', { sid: null, sub: 'user-c' }));
+      assert.equal(await second.destroyBySid('sid-a'), 2);
+      assert.equal(await store.get('k-a1', Date.now()), undefined);
+      assert.ok(await store.get('k-a3', Date.now()));
+      assert.equal(await second.destroyBySub('user-a'), 1);
+      assert.equal(await store.get('k-a3', Date.now()), undefined);
+      assert.ok(await store.get('k-b1', Date.now()), 'another user\'s session lives');
+      assert.equal(await store.destroyBySub('user-c'), 1);
+      assert.equal(await store.destroyBySid('sid-none'), 0);
+    });
+
+    it('gives a login to exactly one callback, and none after its expiry', async () => {
+      const login = { state: 's-1', binding: 'b', nonce: 'n', codeVerifier: 'v', returnTo: '/notes', expiresAt: Date.now() + 60_000 };
+      await store.saveLogin(login);
+      const taken = await Promise.all([store.takeLogin('s-1', Date.now()), second.takeLogin('s-1', Date.now()), store.takeLogin('s-1', Date.now())]);
+      assert.deepEqual(taken.filter(Boolean), [login]);
+      await store.saveLogin({ ...login, state: 's-2' });
+      assert.equal(await store.takeLogin('s-2', login.expiresAt), undefined);
+    });
+
+    it('accepts an id once until its expiry (the back-channel replay guard)', async () => {
+      const until = Date.now() + 60_000;
+      const uses = await Promise.all([store.firstUse('jti-1', until), second.firstUse('jti-1', until), store.firstUse('jti-1', until)]);
+      assert.deepEqual(uses.sort(), [false, false, true]);
+      assert.equal(await store.firstUse('jti-2', until), true);
+    });
+
+    it('runs lock holders one at a time, across instances', async () => {
+      let inside = 0;
+      let most = 0;
+      const order: number[] = [];
+      const holder = (s: SessionStore, i: number) => s.withLock('refresh:k', async () => {
+        inside++;
+        most = Math.max(most, inside);
+        await new Promise((r) => setImmediate(r));
+        order.push(i);
+        inside--;
+        return i;
+      }, { ttlMs: 5000, waitMs: 5000 });
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => holder(i % 2 ? second : store, i)));
+      assert.deepEqual(results, Array.from({ length: 10 }, (_, i) => i));
+      assert.equal(most, 1);
+      assert.equal(order.length, 10);
+      // A holder that throws releases the lock.
+      await assert.rejects(store.withLock('refresh:k', async () => { throw new Error('boom'); }, { ttlMs: 5000, waitMs: 1000 }), /boom/);
+      assert.equal(await second.withLock('refresh:k', async () => 'free', { ttlMs: 5000, waitMs: 1000 }), 'free');
+    });
+
+    if (backend.name === 'Redis') {
+      it('frees the lock of a dead holder after its time-to-live, and times out a waiter before that', async () => {
+        // The first instance takes the lock and never releases it (it "dies" holding it).
+        let release!: () => void;
+        const held = new Promise<void>((r) => { release = r; });
+        let locked!: () => void;
+        const isLocked = new Promise<void>((r) => { locked = r; });
+        const holding = store.withLock('refresh:dead', () => { locked(); return held; }, { ttlMs: 300, waitMs: 100 });
+        await isLocked;
+        await assert.rejects(second.withLock('refresh:dead', async () => 'x', { ttlMs: 300, waitMs: 50 }), LockTimeoutError);
+        assert.equal(await second.withLock('refresh:dead', async () => 'taken over', { ttlMs: 300, waitMs: 2000 }), 'taken over');
+        release();
+        await holding;
+      });
+    }
+  });
+}
