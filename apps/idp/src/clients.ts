@@ -6,10 +6,13 @@
 //                      development fallback, refused by the production profile
 import { readFileSync } from 'node:fs';
 import type { ClientMetadata } from 'oidc-provider';
+import { ACCESS_TOKEN_PROFILES, type AccessTokenProfile } from './defaults.ts';
 
 export interface ResourceDefinition {
   identifier: string;
   scopes: string[];
+  /** Profile of its JWT access tokens; IDP_ACCESS_TOKEN_PROFILE when absent. */
+  token_profile?: AccessTokenProfile;
 }
 
 export interface ClientPolicy {
@@ -43,6 +46,11 @@ export function loadClients(file: string, env: Record<string, string | undefined
   }
   if (!Array.isArray(doc.clients) || !Array.isArray(doc.resources)) {
     throw new ClientsFileError(`${file}: expected { "resources": [...], "clients": [...] }`);
+  }
+  for (const resource of doc.resources) {
+    if (resource.token_profile !== undefined && !ACCESS_TOKEN_PROFILES.includes(resource.token_profile)) {
+      throw new ClientsFileError(`resource ${resource.identifier}: token_profile must be one of ${ACCESS_TOKEN_PROFILES.join(', ')}`);
+    }
   }
   const policies = new Map<string, ClientPolicy>();
   const origins = new Set<string>();

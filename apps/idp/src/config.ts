@@ -19,6 +19,7 @@ export const idpSchema = {
   IDP_TRUST_PROXY: bool({ doc: 'Trust X-Forwarded-* (set behind a TLS-terminating proxy)', default: 'false' }),
   IDP_SIGNING_ALG: oneOf(d.SIGNING_ALGS, { doc: 'Algorithm of newly generated signing keys', default: d.SIGNING_ALG }),
   IDP_ACCESS_TOKEN_FORMAT: oneOf(['jwt', 'opaque'] as const, { doc: 'Access-token format for the API', default: d.ACCESS_TOKEN_FORMAT }),
+  IDP_ACCESS_TOKEN_PROFILE: oneOf(d.ACCESS_TOKEN_PROFILES, { doc: "Shape of JWT access tokens: rfc9068 (typ at+jwt, client_id, jti) or auth0 (typ JWT, azp); a resource's token_profile in the clients file overrides it", default: d.ACCESS_TOKEN_PROFILE }),
   IDP_ACCESS_TOKEN_TTL: int({ doc: 'Access-token lifetime in seconds', default: String(d.ACCESS_TOKEN_TTL_SECONDS), min: 5, max: 24 * 3600 }),
   IDP_ID_TOKEN_TTL: int({ doc: 'ID-token lifetime in seconds', default: String(d.ID_TOKEN_TTL_SECONDS), min: 5, max: 24 * 3600 }),
   IDP_REFRESH_TOKEN_ABSOLUTE_TTL: int({ doc: 'Absolute refresh-token lifetime in seconds (rotation never extends it)', default: String(d.REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS), min: 1, max: 365 * 24 * 3600 }),

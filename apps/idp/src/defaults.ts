@@ -28,6 +28,15 @@ export const RSA_MODULUS_BITS = 2048;
 /** Access-token format for the API resource: `jwt` (self-contained) or `opaque` (reference, introspected). IDP_ACCESS_TOKEN_FORMAT */
 export const ACCESS_TOKEN_FORMAT = 'jwt' as const;
 
+/**
+ * Shape of JWT access tokens, Auth0's two profiles (docs/decisions/0008): `rfc9068` (typ at+jwt,
+ * client_id, jti) or `auth0` (typ JWT, azp). A resource's `token_profile` in the clients file
+ * overrides it. IDP_ACCESS_TOKEN_PROFILE
+ */
+export const ACCESS_TOKEN_PROFILES = ['rfc9068', 'auth0'] as const;
+export type AccessTokenProfile = (typeof ACCESS_TOKEN_PROFILES)[number];
+export const ACCESS_TOKEN_PROFILE: AccessTokenProfile = 'rfc9068';
+
 /** Password hashing: Argon2id at OWASP's minimum (m=19 MiB, t=2, p=1). See docs/decisions/0001-password-hashing.md */
 export const PASSWORD_HASH = { algorithm: 'argon2id', memoryKiB: 19 * 1024, passes: 2, parallelism: 1, tagLength: 32, saltLength: 16 } as const;
 

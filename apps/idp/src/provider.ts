@@ -3,6 +3,7 @@
 // aud as an array, azp and a space-separated scope, refresh tokens rotated at every use.
 import Provider, { errors, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
 import { AUTHORIZATION_CODE_TTL_SECONDS, COOKIE_OPTIONS, INTERACTION_TTL_SECONDS, SIGNING_ALGS } from './defaults.ts';
+import { grantedScope, installJwtAccessTokens } from './access-tokens.ts';
 import { backchannelFetch, registeredBackchannelUris } from './backchannel-fetch.ts';
 import type { ClientRegistry } from './clients.ts';
 import { epochSeconds, type Clock } from './clock.ts';
@@ -48,6 +49,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const resources = new Map(registry.resources.map((r) => [r.identifier, r]));
   const originsByClient = new Map(registry.clients.map((c) => [c.client_id, new Set((c.redirect_uris ?? []).map((u) => new URL(u).origin))]));
 
+  let jwtAccessTokens: ReturnType<typeof installJwtAccessTokens>;
   const configuration: Configuration = {
     clients: registry.clients,
     adapter: createAdapterFactory(store, (model, grantId) => {
@@ -140,11 +142,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     formats: {
       customizers: {
-        // Auth0's shape: aud an array, azp naming the client.
-        jwt: (_ctx, token, jwt) => {
-          jwt.payload['aud'] = [jwt.payload['aud']].flat();
-          jwt.payload['azp'] = token.clientId;
-        },
+        // Auth0's shapes (access-tokens.ts); also keeps a record so the token can be found again.
+        jwt: (ctx, token, jwt) => jwtAccessTokens.customize(ctx, token as never, jwt),
       },
     },
     // Auth0 issues refresh tokens for offline_access without prompt=consent; see app.ts, which keeps
@@ -186,5 +185,26 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Every ID token carries the session id `sid` (oidc-provider adds it only for clients registered
   // for back-channel logout): logout hints are matched against the session with it.
   provider.Client.prototype.includeSid = () => true;
+  // A refreshed ID token must not repeat the login's nonce (OpenID Connect Core 12.2);
+  // oidc-provider copies it from the refresh token.
+  const setIdTokenClaim = provider.IdToken.prototype.set;
+  provider.IdToken.prototype.set = function set(this: InstanceType<Provider['IdToken']>, key: string, value: unknown) {
+    const ctx = (this as unknown as { ctx?: KoaContextWithOIDC }).ctx;
+    if (key === 'nonce' && ctx?.oidc?.params?.['grant_type'] === 'refresh_token') return;
+    setIdTokenClaim.call(this, key, value);
+  };
+  // The token response lists every granted scope, as Auth0's does (oidc-provider: the token's only).
+  provider.use(async (koaCtx, next) => {
+    await next();
+    const ctx = koaCtx as unknown as KoaContextWithOIDC;
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (ctx.oidc?.route === 'token' && ctx.status === 200 && typeof body?.['access_token'] === 'string') {
+      body['scope'] = grantedScope(ctx, body['scope'] as string | undefined);
+    }
+  });
+  jwtAccessTokens = installJwtAccessTokens(provider, {
+    issuer: config.issuer, keys: deps.keys, clock: deps.clock,
+    profileOf: (audience) => resources.get(audience)?.token_profile ?? config.IDP_ACCESS_TOKEN_PROFILE,
+  });
   return provider;
 }

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
-import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, authorizationRequest, decodeJwt, followIdpRedirects, login, rpConfig, tokenRequest, userAgent } from '../../../tests/support/oidc-rp.ts';
+import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, SPA_SCOPE, authorizationRequest, decodeJwt, followIdpRedirects, login, rpConfig, tokenRequest, userAgent } from '../../../tests/support/oidc-rp.ts';
 
 let idp: IdpProcess;
 let spa: oidc.Configuration;
@@ -26,10 +26,9 @@ describe('authorization code flow', () => {
     assert.equal(typeof at.header['kid'], 'string');
     assert.equal(at.payload['iss'], idp.issuer);
     assert.equal(at.payload['sub'], 'auth0|alice');
-    assert.deepEqual(at.payload['aud'], [API_AUDIENCE]);
-    assert.equal(at.payload['azp'], 'spa');
+    assert.deepEqual(at.payload['aud'], [API_AUDIENCE, `${idp.issuer}/userinfo`]);
     assert.equal(at.payload['client_id'], 'spa');
-    assert.equal(at.payload['scope'], API_SCOPE);
+    assert.equal(at.payload['scope'], SPA_SCOPE);
     assert.equal(typeof at.payload['jti'], 'string');
     assert.equal(Number(at.payload['exp']) - Number(at.payload['iat']), 300);
     const claims = tokens.claims()!;
@@ -66,8 +65,8 @@ describe('refresh tokens', () => {
     assert.ok(refreshed.refresh_token);
     assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
     const at = decodeJwt(refreshed.access_token).payload;
-    assert.deepEqual(at['aud'], [API_AUDIENCE]);
-    assert.equal(at['scope'], API_SCOPE);
+    assert.deepEqual(at['aud'], [API_AUDIENCE, `${idp.issuer}/userinfo`]);
+    assert.equal(at['scope'], SPA_SCOPE);
     const again = await oidc.refreshTokenGrant(spa, refreshed.refresh_token!);
     assert.ok(again.refresh_token);
   });

@@ -18,7 +18,7 @@ test('access-token lifetime is configurable; RFC 8707 resource selects the API l
     const res = await tokenRequest(idp.issuer, { grant_type: 'authorization_code', client_id: 'spa', code: callback.searchParams.get('code')!, redirect_uri: SPA_REDIRECT_URI, code_verifier: req.verifier });
     assert.equal(res.status, 200);
     const at = decodeJwt(String(res.body['access_token'])).payload;
-    assert.deepEqual(at['aud'], [API_AUDIENCE]);
+    assert.deepEqual(at['aud'], [API_AUDIENCE, `${idp.issuer}/userinfo`]);
     assert.equal(Number(at['exp']) - Number(at['iat']), 60);
     assert.equal(res.body['expires_in'], 60);
   });
