@@ -19,6 +19,8 @@ export type SpaEnv = ConfigOf<typeof spaSchema>;
 
 /** What /config.json tells the browser app (mirrored by src/app/core/runtime-config.ts). */
 export interface BrowserConfig {
+  /** Token mode: the browser holds the tokens (the BFF serves `{ mode: 'bff', apiUrl }` instead). */
+  mode: 'token';
   authority: string;
   clientId: string;
   audience: string;
@@ -45,6 +47,7 @@ export function readSpaConfig(env: Record<string, string | undefined> = process.
     host: raw.SPA_HOST,
     port: raw.SPA_PORT,
     browser: {
+      mode: 'token',
       authority,
       clientId: raw.SPA_CLIENT_ID,
       audience: raw.SPA_AUDIENCE,

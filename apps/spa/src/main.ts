@@ -2,24 +2,19 @@ import { bootstrapApplication } from '@angular/platform-browser';
 import { App } from './app/app';
 import { appConfig } from './app/app.config';
 import { preloadPage } from './app/app.routes';
-import { provideJwksPrefetch } from './app/auth/oidc/jwks-prefetch';
-import { loadOidcRuntime, oidcNeededAtStart } from './app/auth/oidc/oidc-start';
-import { provideSignedOutAuthSession } from './app/auth/oidc/signed-out-auth-session';
-import { SplitSecurityStorage } from './app/auth/oidc/split-security-storage';
+import { provideAuthSession } from './app/auth/provide-auth-session';
 import { loadRuntimeConfig } from './app/core/runtime-config';
 
-// With a stored session or on a return from the IdP, the OIDC chunk downloads from here on; a
-// signed-out first visit starts without it. The first page's chunk downloads meanwhile too: the
-// router asks for it only once the session is restored.
-const oidcRuntime = oidcNeededAtStart(location.search, new SplitSecurityStorage()) ? loadOidcRuntime() : undefined;
+// The first page's chunk downloads while the session starts: the router asks for it only once
+// the session is restored.
 preloadPage(location.pathname);
 
 // The configuration comes from the server at run time (inside index.html), so one build serves
-// every environment.
-Promise.all([loadRuntimeConfig(), oidcRuntime])
-  .then(([config, oidc]) =>
-    bootstrapApplication(App, appConfig(config, oidc ? [provideJwksPrefetch(), ...oidc.provideOidcAuthSession(config)] : provideSignedOutAuthSession())),
-  )
+// every environment and both modes: token mode (tokens in the browser) or BFF mode (tokens on
+// the server). In token mode the OIDC chunk downloads from here on when a session exists or the
+// page is a return from the IdP; a signed-out first visit, and BFF mode always, start without it.
+loadRuntimeConfig()
+  .then(async (config) => bootstrapApplication(App, appConfig(await provideAuthSession(config))))
   .catch((error: unknown) => {
     console.error(error);
     const message = document.createElement('p');

@@ -234,6 +234,7 @@ describe('SPA server', () => {
     assert.equal(response.headers.get('cache-control'), 'no-store');
     assertSecurityHeaders(response);
     assert.deepEqual(await response.json(), {
+      mode: 'token',
       authority: 'https://tenant.example.auth0.com',
       clientId: 'client-123',
       audience: 'https://auth0-api-spa',

@@ -1,7 +1,8 @@
-import type { RuntimeConfig } from '../app/core/runtime-config';
+import type { TokenModeConfig } from '../app/core/runtime-config';
 
 /** The development defaults, as the SPA server serves them: the embedded IdP, the API on 5001. */
-export const testRuntimeConfig: RuntimeConfig = {
+export const testRuntimeConfig: TokenModeConfig = {
+  mode: 'token',
   authority: 'http://localhost:4400',
   clientId: 'spa',
   audience: 'https://auth0-api-spa',

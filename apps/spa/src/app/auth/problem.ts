@@ -30,3 +30,13 @@ export function problemForStatus(status: number, detail?: string): Problem {
   if (status === 403) return { kind: 'forbidden' };
   return { kind: 'failed', detail: detail ?? `The API answered ${status}.` };
 }
+
+/** The reason a refusal gives in its body (problem details or an OAuth error), never a token. */
+export function errorBodyDetail(body: unknown): string | undefined {
+  if (typeof body === 'object' && body !== null) {
+    const record = body as Record<string, unknown>;
+    const text = record['detail'] ?? record['error_description'] ?? record['error'];
+    if (typeof text === 'string') return text;
+  }
+  return undefined;
+}

@@ -8,6 +8,19 @@ describe('runtime configuration', () => {
     expect(parseRuntimeConfig(valid)).toEqual(valid);
   });
 
+  it('takes an absent mode as token mode (servers older than BFF mode)', () => {
+    const { mode: _mode, ...withoutMode } = valid;
+    expect(parseRuntimeConfig(withoutMode)).toEqual(valid);
+  });
+
+  it('accepts BFF mode with nothing but the BFF\'s origin, and refuses an unknown mode', () => {
+    expect(parseRuntimeConfig({ mode: 'bff', apiUrl: 'http://localhost:4300' })).toEqual({ mode: 'bff', apiUrl: 'http://localhost:4300' });
+    expect(parseRuntimeConfig({ mode: 'bff', apiUrl: 'http://localhost:4300', authority: 'x', clientId: 'spa' })).toEqual({ mode: 'bff', apiUrl: 'http://localhost:4300' });
+    expect(() => parseRuntimeConfig({ mode: 'bff' })).toThrow(/apiUrl/);
+    expect(() => parseRuntimeConfig({ mode: 'bff', apiUrl: 'javascript:alert(1)' })).toThrow(/apiUrl/);
+    expect(() => parseRuntimeConfig({ ...valid, mode: 'cookie' })).toThrow(/mode/);
+  });
+
   it('refuses a missing field, a non-URL and a non-http URL', () => {
     expect(() => parseRuntimeConfig({ ...valid, clientId: '' })).toThrow(/clientId/);
     expect(() => parseRuntimeConfig({ ...valid, apiUrl: 'not a url' })).toThrow(/apiUrl/);

@@ -2,7 +2,7 @@ import { HttpClient, provideHttpClient, withInterceptors } from '@angular/common
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 import { of } from 'rxjs';
-import { RUNTIME_CONFIG, type RuntimeConfig } from '../../core/runtime-config';
+import { TOKEN_MODE_CONFIG, type TokenModeConfig } from '../../core/runtime-config';
 import { accessTokenInterceptor, isApiOrigin } from './access-token-interceptor';
 import { ACCESS_TOKEN_SOURCE } from './access-token-source';
 
@@ -44,7 +44,7 @@ describe('accessTokenInterceptor', () => {
       providers: [
         provideHttpClient(withInterceptors([accessTokenInterceptor])),
         provideHttpClientTesting(),
-        { provide: RUNTIME_CONFIG, useValue: { apiUrl: API } as RuntimeConfig },
+        { provide: TOKEN_MODE_CONFIG, useValue: { apiUrl: API } as TokenModeConfig },
         { provide: ACCESS_TOKEN_SOURCE, useValue: { accessToken: () => of(token) } },
       ],
     });

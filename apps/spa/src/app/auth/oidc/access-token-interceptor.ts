@@ -1,7 +1,7 @@
 import { type HttpInterceptorFn } from '@angular/common/http';
 import { DOCUMENT, inject } from '@angular/core';
 import { switchMap, take } from 'rxjs';
-import { RUNTIME_CONFIG } from '../../core/runtime-config';
+import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
 import { ACCESS_TOKEN_SOURCE } from './access-token-source';
 
 /**
@@ -17,7 +17,7 @@ export function isApiOrigin(url: string, apiUrl: string, base: string): boolean 
 
 /** Adds the access token to requests for the API's origin, and to nothing else. */
 export const accessTokenInterceptor: HttpInterceptorFn = (request, next) => {
-  const { apiUrl } = inject(RUNTIME_CONFIG);
+  const { apiUrl } = inject(TOKEN_MODE_CONFIG);
   if (!isApiOrigin(request.url, apiUrl, inject(DOCUMENT).baseURI)) return next(request);
   return inject(ACCESS_TOKEN_SOURCE).accessToken().pipe(
     take(1),

@@ -5,13 +5,13 @@ import { TestBed } from '@angular/core/testing';
 import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult, type LoginResponse, type OidcClientNotification } from 'angular-auth-oidc-client';
 import { firstValueFrom, of, Subject, throwError, type Observable } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
-import { RUNTIME_CONFIG, type RuntimeConfig } from '../../core/runtime-config';
+import { TOKEN_MODE_CONFIG, type TokenModeConfig } from '../../core/runtime-config';
 import { ApiError } from '../problem';
 import { testRuntimeConfig } from '../../../testing/runtime-config';
 import { OidcAuthSession } from './oidc-auth-session';
 import { SplitSecurityStorage, STORAGE_PREFIX } from './split-security-storage';
 
-const config: RuntimeConfig = testRuntimeConfig;
+const config: TokenModeConfig = testRuntimeConfig;
 
 function jwt(claims: Record<string, unknown>): string {
   const encode = (value: unknown) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
@@ -107,7 +107,7 @@ describe('OidcAuthSession', () => {
         provideHttpClient(),
         provideHttpClientTesting(),
         OidcAuthSession,
-        { provide: RUNTIME_CONFIG, useValue: config },
+        { provide: TOKEN_MODE_CONFIG, useValue: config },
         { provide: OidcSecurityService, useValue: oidc },
         { provide: PublicEventsService, useValue: { registerForEvents: () => events.asObservable() } },
         { provide: BrowserNavigation, useValue: { assign: (url: string) => navigatedTo.push(url) } },

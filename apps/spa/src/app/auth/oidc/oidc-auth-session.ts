@@ -4,10 +4,10 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult } from 'angular-auth-oidc-client';
 import { filter, firstValueFrom, fromEvent, type Observable } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
-import { RUNTIME_CONFIG } from '../../core/runtime-config';
+import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
 import { AuthSession, type ApiRequest, type AuthStatus, type AuthUser, type RenewalRecord, type SessionDetails } from '../auth-session';
 import { claimTime, decodeJwtPayload } from '../jwt-claims';
-import { ApiError, problemForStatus, type Problem } from '../problem';
+import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
 import type { AccessTokenSource } from './access-token-source';
 import { OIDC_CONFIG_ID } from './oidc-config';
 import { SplitSecurityStorage } from './split-security-storage';
@@ -28,7 +28,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   private readonly oidc = inject(OidcSecurityService);
   private readonly events = inject(PublicEventsService);
   private readonly http = inject(HttpClient);
-  private readonly config = inject(RUNTIME_CONFIG);
+  private readonly config = inject(TOKEN_MODE_CONFIG);
   private readonly storage = inject(SplitSecurityStorage);
   private readonly navigation = inject(BrowserNavigation);
   private readonly document = inject(DOCUMENT);
@@ -180,7 +180,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
 
   private toApiError(error: unknown): ApiError {
     if (!(error instanceof HttpErrorResponse)) return new ApiError({ kind: 'failed', detail: errorText(error) }, -1);
-    const problem = problemForStatus(error.status, apiErrorDetail(error));
+    const problem = problemForStatus(error.status, errorBodyDetail(error.error));
     if (problem.kind === 'session-ended') this.problemState.set(problem);
     return new ApiError(problem, error.status);
   }
@@ -264,15 +264,4 @@ function hasTokens(shared: Record<string, unknown> | null): boolean {
 function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
   return typeof error === 'string' ? error : 'unknown error';
-}
-
-/** The OAuth error code of a 401/403 (WWW-Authenticate or JSON body), never the token. */
-function apiErrorDetail(error: HttpErrorResponse): string | undefined {
-  const body: unknown = error.error;
-  if (typeof body === 'object' && body !== null) {
-    const record = body as Record<string, unknown>;
-    const text = record['detail'] ?? record['error_description'] ?? record['error'];
-    if (typeof text === 'string') return text;
-  }
-  return undefined;
 }

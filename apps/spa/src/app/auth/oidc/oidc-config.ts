@@ -1,5 +1,5 @@
 import { LogLevel, type OpenIdConfiguration } from 'angular-auth-oidc-client';
-import type { RuntimeConfig } from '../../core/runtime-config';
+import type { TokenModeConfig } from '../../core/runtime-config';
 import { OIDC_CONFIG_ID } from './oidc-config-id';
 
 export { OIDC_CONFIG_ID };
@@ -7,7 +7,7 @@ export { OIDC_CONFIG_ID };
 /** How often each tab checks whether the token needs renewing (seconds). */
 const TOKEN_CHECK_INTERVAL_SECONDS = 2;
 
-export function buildOidcConfig(config: RuntimeConfig): OpenIdConfiguration {
+export function buildOidcConfig(config: TokenModeConfig): OpenIdConfiguration {
   return {
     configId: OIDC_CONFIG_ID,
     authority: config.authority,

@@ -1,7 +1,7 @@
 import { provideHttpClient, withFetch } from '@angular/common/http';
 import { createApplication } from '@angular/platform-browser';
-import type { RuntimeConfig } from '../../core/runtime-config';
-import { RUNTIME_CONFIG } from '../../core/runtime-config';
+import type { TokenModeConfig } from '../../core/runtime-config';
+import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
 import { AuthSession } from '../auth-session';
 import type { Problem } from '../problem';
 import { provideOidcAuthSession } from './provide-oidc-auth-session';
@@ -19,9 +19,9 @@ export { provideOidcAuthSession };
  * in an application of its own, which ends when the page leaves for the IdP. Returns the problem
  * when the login could not start (IdP unreachable).
  */
-export async function startLogin(config: RuntimeConfig): Promise<Problem | null> {
+export async function startLogin(config: TokenModeConfig): Promise<Problem | null> {
   const app = await createApplication({
-    providers: [provideHttpClient(withFetch()), { provide: RUNTIME_CONFIG, useValue: config }, ...provideOidcAuthSession(config)],
+    providers: [provideHttpClient(withFetch()), { provide: TOKEN_MODE_CONFIG, useValue: config }, ...provideOidcAuthSession(config)],
   });
   const session = app.injector.get(AuthSession);
   await session.initialize();

@@ -1,6 +1,6 @@
 import type { EnvironmentProviders, Provider } from '@angular/core';
 import { AbstractSecurityStorage, provideAuth } from 'angular-auth-oidc-client';
-import type { RuntimeConfig } from '../../core/runtime-config';
+import type { TokenModeConfig } from '../../core/runtime-config';
 import { AuthSession } from '../auth-session';
 import { ACCESS_TOKEN_SOURCE } from './access-token-source';
 import { buildOidcConfig } from './oidc-config';
@@ -11,7 +11,7 @@ import { SplitSecurityStorage } from './split-security-storage';
  * Wires AuthSession to the OIDC implementation. Pair with `accessTokenInterceptor` in
  * provideHttpClient. Part of the lazy OIDC chunk: import it only through oidc-start.ts.
  */
-export function provideOidcAuthSession(config: RuntimeConfig): (Provider | EnvironmentProviders)[] {
+export function provideOidcAuthSession(config: TokenModeConfig): (Provider | EnvironmentProviders)[] {
   return [
     provideAuth({ config: buildOidcConfig(config) }),
     // Must come after provideAuth, which registers its own default storage.

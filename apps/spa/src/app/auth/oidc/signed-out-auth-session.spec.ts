@@ -1,7 +1,7 @@
 import { TestBed } from '@angular/core/testing';
 import { firstValueFrom } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
-import { RUNTIME_CONFIG, type RuntimeConfig } from '../../core/runtime-config';
+import { TOKEN_MODE_CONFIG, type TokenModeConfig } from '../../core/runtime-config';
 import { AuthSession } from '../auth-session';
 import { ApiError, type Problem } from '../problem';
 import { ACCESS_TOKEN_SOURCE } from './access-token-source';
@@ -9,11 +9,11 @@ import { OIDC_RUNTIME_LOADER, type OidcRuntime } from './oidc-start';
 import { provideSignedOutAuthSession } from './signed-out-auth-session';
 import { STORAGE_PREFIX } from './split-security-storage';
 
-const config = { authority: 'http://localhost:4400', apiUrl: 'http://localhost:5001', redirectUrl: 'http://localhost:4200' } as RuntimeConfig;
+const config = { authority: 'http://localhost:4400', apiUrl: 'http://localhost:5001', redirectUrl: 'http://localhost:4200' } as TokenModeConfig;
 
 describe('SignedOutAuthSession', () => {
   let loads: number;
-  let logins: RuntimeConfig[];
+  let logins: TokenModeConfig[];
   let loginProblem: Problem | null;
   let loadFails: boolean;
   let reloads: number;
@@ -28,7 +28,7 @@ describe('SignedOutAuthSession', () => {
     loadFails = false;
     reloads = 0;
     const runtime = {
-      startLogin: async (c: RuntimeConfig) => {
+      startLogin: async (c: TokenModeConfig) => {
         logins.push(c);
         return loginProblem;
       },
@@ -36,7 +36,7 @@ describe('SignedOutAuthSession', () => {
     TestBed.configureTestingModule({
       providers: [
         ...provideSignedOutAuthSession(),
-        { provide: RUNTIME_CONFIG, useValue: config },
+        { provide: TOKEN_MODE_CONFIG, useValue: config },
         { provide: OIDC_RUNTIME_LOADER, useValue: async () => (loads++, loadFails ? Promise.reject(new Error('chunk failed')) : runtime) },
         { provide: BrowserNavigation, useValue: { assign: () => {}, reload: () => reloads++ } },
       ],

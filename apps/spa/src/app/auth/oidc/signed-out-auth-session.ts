@@ -1,7 +1,7 @@
 import { DestroyRef, DOCUMENT, inject, Injectable, signal, type EnvironmentProviders, type Provider } from '@angular/core';
 import { of, type Observable } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
-import { RUNTIME_CONFIG } from '../../core/runtime-config';
+import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
 import { AuthSession, type AuthStatus } from '../auth-session';
 import { ApiError, type Problem } from '../problem';
 import { ACCESS_TOKEN_SOURCE, type AccessTokenSource } from './access-token-source';
@@ -17,7 +17,7 @@ import { SplitSecurityStorage } from './split-security-storage';
  */
 @Injectable()
 export class SignedOutAuthSession extends AuthSession implements AccessTokenSource {
-  private readonly config = inject(RUNTIME_CONFIG);
+  private readonly config = inject(TOKEN_MODE_CONFIG);
   private readonly storage = inject(SplitSecurityStorage);
   private readonly loadRuntime = inject(OIDC_RUNTIME_LOADER);
   private readonly navigation = inject(BrowserNavigation);

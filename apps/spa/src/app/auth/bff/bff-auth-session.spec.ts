@@ -1,0 +1,187 @@
+import { HttpRequest } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import { BrowserNavigation } from '../../core/browser-navigation';
+import { AuthSession } from '../auth-session';
+import { ApiError } from '../problem';
+import { provideBffAuthSession } from './bff-auth-session';
+
+const now = Date.now();
+/** A /bff/user answer as the contract describes it. */
+const alice = {
+  sub: 'auth0|alice',
+  name: 'Alice Example',
+  email: 'alice@example.com',
+  claims: { sub: 'auth0|alice', name: 'Alice Example', auth_time: 1764600000 },
+  scopes: ['openid', 'profile', 'offline_access', 'auth0-user-api-spa'],
+  loggedInAt: now - 60_000,
+  sessionExpiresAt: now + 86_400_000,
+  accessTokenIssuedAt: now - 10_000,
+  accessTokenExpiresAt: now + 290_000,
+  renewsAt: now + 260_000,
+  lastRenewal: { at: now - 10_000, ok: true },
+};
+
+const unauthorized = { status: 401, statusText: 'Unauthorized' };
+
+describe('BffAuthSession', () => {
+  let session: AuthSession;
+  let backend: HttpTestingController;
+  let navigatedTo: string[];
+
+  beforeEach(() => {
+    navigatedTo = [];
+    TestBed.configureTestingModule({
+      providers: [
+        ...provideBffAuthSession(),
+        provideHttpClientTesting(),
+        { provide: BrowserNavigation, useValue: { assign: (url: string) => navigatedTo.push(url) } },
+      ],
+    });
+    session = TestBed.inject(AuthSession);
+    backend = TestBed.inject(HttpTestingController);
+  });
+
+  afterEach(() => {
+    backend.verify();
+    vi.useRealTimers();
+  });
+
+  /** Answers the one request matching method and URL, and checks it carried the CSRF header. */
+  function answer(method: string, url: string, body: object | null, init?: { status: number; statusText: string }): HttpRequest<unknown> {
+    const call = backend.expectOne((r) => r.method === method && r.url === url, `${method} ${url}`);
+    expect(call.request.headers.get('X-CSRF'), `${method} ${url} carries X-CSRF`).toBe('1');
+    call.flush(body, init);
+    return call.request;
+  }
+
+  async function signedIn(user: object = alice): Promise<void> {
+    const started = session.initialize();
+    answer('GET', '/bff/user', user);
+    await started;
+  }
+
+  it('restores the session from /bff/user and maps the timeline the BFF reports', async () => {
+    expect(session.status()).toBe('initializing');
+    await signedIn();
+    expect(session.status()).toBe('authenticated');
+    expect(session.user()).toEqual({ sub: 'auth0|alice', name: 'Alice Example', email: 'alice@example.com', claims: alice.claims });
+    expect(session.details()).toEqual({
+      scopes: alice.scopes,
+      loggedInAt: alice.loggedInAt,
+      accessTokenIssuedAt: alice.accessTokenIssuedAt,
+      accessTokenExpiresAt: alice.accessTokenExpiresAt,
+      renewsAt: alice.renewsAt,
+      lastRenewal: alice.lastRenewal,
+    });
+    expect(session.problem()).toBeNull();
+  });
+
+  it('a 401 from /bff/user is simply signed out, with no problem shown', async () => {
+    const started = session.initialize();
+    answer('GET', '/bff/user', { title: 'Not signed in' }, unauthorized);
+    await started;
+    expect(session.status()).toBe('anonymous');
+    expect(session.user()).toBeNull();
+    expect(session.details()).toBeNull();
+    expect(session.problem()).toBeNull();
+  });
+
+  it('a BFF that does not answer, or answers nonsense, is a problem, not a signed-in user', async () => {
+    let started = session.initialize();
+    backend.expectOne('/bff/user').error(new ProgressEvent('error'), { status: 0 });
+    await started;
+    expect(session.problem()).toEqual({ kind: 'api-unreachable' });
+    expect(session.isAuthenticated()).toBe(false);
+
+    started = session.initialize();
+    answer('GET', '/bff/user', { sub: 'auth0|alice' });
+    await started;
+    expect(session.isAuthenticated()).toBe(false);
+    expect(session.problem()?.kind).toBe('failed');
+  });
+
+  it('login is a full-page navigation to the BFF, coming back to this page', async () => {
+    await session.login();
+    expect(navigatedTo).toEqual([`/bff/login?returnTo=${encodeURIComponent(location.pathname + location.search)}`]);
+  });
+
+  it('calls the API on its own origin with X-CSRF and no token of its own', async () => {
+    await signedIn();
+    const result = session.callApi<{ text: string }>({ method: 'POST', path: '/api/notes', body: { text: 'hello' } });
+    const request = answer('POST', '/api/notes', { id: '1', text: 'hello' });
+    expect(await result).toEqual({ id: '1', text: 'hello' });
+    expect(request.body).toEqual({ text: 'hello' });
+    expect(request.headers.has('Authorization')).toBe(false);
+  });
+
+  it('a 401 from the API means the session is gone: signed out, "session ended" shown', async () => {
+    await signedIn();
+    const result = session.callApi({ path: '/api/UserOne' });
+    answer('GET', '/api/UserOne', { title: 'Unauthorized' }, unauthorized);
+    await expect(result).rejects.toMatchObject({ status: 401, problem: { kind: 'session-ended' } });
+    expect(session.status()).toBe('anonymous');
+    expect(session.user()).toBeNull();
+    expect(session.problem()).toEqual({ kind: 'session-ended' });
+  });
+
+  it('a 403 from the API is "forbidden", and the session stays', async () => {
+    await signedIn();
+    const result = session.callApi({ path: '/api/UserOne' });
+    answer('GET', '/api/UserOne', { detail: 'insufficient_scope' }, { status: 403, statusText: 'Forbidden' });
+    const error = await result.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).problem).toEqual({ kind: 'forbidden' });
+    expect(session.status()).toBe('authenticated');
+  });
+
+  it('"Renew now" posts /bff/renew and shows the new timeline; a 401 there ends the session', async () => {
+    await signedIn();
+    let renewed = session.renew();
+    const later = { ...alice, accessTokenIssuedAt: now, accessTokenExpiresAt: now + 300_000, renewsAt: now + 270_000, lastRenewal: { at: now, ok: true } };
+    answer('POST', '/bff/renew', later);
+    await renewed;
+    expect(session.details()?.accessTokenExpiresAt).toBe(later.accessTokenExpiresAt);
+    expect(session.details()?.lastRenewal).toEqual({ at: now, ok: true });
+
+    renewed = session.renew();
+    answer('POST', '/bff/renew', { title: 'Session ended' }, unauthorized);
+    await renewed;
+    expect(session.status()).toBe('anonymous');
+    expect(session.problem()).toEqual({ kind: 'session-ended' });
+  });
+
+  it('renews by itself at the time the BFF names', async () => {
+    vi.useFakeTimers({ now });
+    await signedIn({ ...alice, renewsAt: now + 5_000 });
+    backend.expectNone('/bff/renew');
+    await vi.advanceTimersByTimeAsync(5_000);
+    answer('POST', '/bff/renew', { ...alice, renewsAt: null });
+    await vi.advanceTimersByTimeAsync(600_000);
+    backend.expectNone('/bff/renew');
+  });
+
+  it('logout posts /bff/logout with X-CSRF, then goes where the BFF says (the IdP\'s end-session URL)', async () => {
+    await signedIn();
+    const done = session.logout();
+    answer('POST', '/bff/logout', { redirectTo: 'http://localhost:4400/session/end?id_token_hint=x' });
+    await done;
+    expect(navigatedTo).toEqual(['http://localhost:4400/session/end?id_token_hint=x']);
+    expect(session.status()).toBe('anonymous');
+  });
+
+  it('logout refuses a redirect that is not http(s), and stays put when the BFF fails', async () => {
+    await signedIn();
+    let done = session.logout();
+    answer('POST', '/bff/logout', { redirectTo: 'javascript:alert(1)' });
+    await done;
+    expect(navigatedTo).toEqual([]);
+    expect(session.problem()?.kind).toBe('failed');
+
+    done = session.logout();
+    answer('POST', '/bff/logout', null, { status: 502, statusText: 'Bad Gateway' });
+    await done;
+    expect(navigatedTo).toEqual([]);
+    expect(session.status()).toBe('authenticated');
+  });
+});

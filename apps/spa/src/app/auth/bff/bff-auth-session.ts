@@ -1,0 +1,155 @@
+import { HttpClient, HttpErrorResponse, provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
+import { computed, DestroyRef, DOCUMENT, inject, Injectable, signal, type EnvironmentProviders, type Provider } from '@angular/core';
+import { firstValueFrom } from 'rxjs';
+import { BrowserNavigation } from '../../core/browser-navigation';
+import { AuthSession, type ApiRequest, type AuthStatus } from '../auth-session';
+import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
+import { parseBffUser, toAuthUser, toSessionDetails, type BffUser } from './bff-user';
+import { csrfHeaderInterceptor } from './csrf-header-interceptor';
+
+/** The BFF's endpoints, on the page's own origin (see the BFF contract in the README). */
+export const BFF_PATHS = {
+  login: '/bff/login',
+  user: '/bff/user',
+  renew: '/bff/renew',
+  logout: '/bff/logout',
+} as const;
+
+/**
+ * AuthSession behind a Backend-for-Frontend: the BFF holds the tokens and a session cookie names
+ * the session, so no token ever reaches the browser and angular-auth-oidc-client is never loaded.
+ * Every call carries `X-CSRF: 1` (csrfHeaderInterceptor); a 401 from the BFF means signed out.
+ */
+@Injectable()
+export class BffAuthSession extends AuthSession {
+  private readonly http = inject(HttpClient);
+  private readonly navigation = inject(BrowserNavigation);
+  private readonly document = inject(DOCUMENT);
+
+  private readonly ready = signal(false);
+  private readonly session = signal<BffUser | null>(null);
+  private readonly problemState = signal<Problem | null>(null);
+  private renewalTimer: ReturnType<typeof setTimeout> | undefined;
+
+  override readonly problem = this.problemState.asReadonly();
+  override readonly isAuthenticated = computed(() => this.ready() && this.session() !== null);
+  override readonly status = computed<AuthStatus>(() => (!this.ready() ? 'initializing' : this.isAuthenticated() ? 'authenticated' : 'anonymous'));
+  override readonly user = computed(() => {
+    const session = this.session();
+    return session && this.ready() ? toAuthUser(session) : null;
+  });
+  override readonly details = computed(() => {
+    const session = this.session();
+    return session && this.ready() ? toSessionDetails(session) : null;
+  });
+
+  constructor() {
+    super();
+    inject(DestroyRef).onDestroy(() => clearTimeout(this.renewalTimer));
+  }
+
+  override async initialize(): Promise<void> {
+    try {
+      this.adopt(await this.fetchSession('GET', BFF_PATHS.user));
+    } catch (error) {
+      this.fail(error, null);
+    }
+    this.ready.set(true);
+  }
+
+  /** A full-page navigation: the BFF sends the browser to the IdP and back to this page. */
+  override async login(): Promise<void> {
+    this.problemState.set(null);
+    const here = this.document.location.pathname + this.document.location.search;
+    this.navigation.assign(`${BFF_PATHS.login}?returnTo=${encodeURIComponent(here)}`);
+  }
+
+  /** The BFF revokes the refresh token, ends the session and answers where to go (the IdP's end-session URL). */
+  override async logout(): Promise<void> {
+    let redirectTo: string;
+    try {
+      const answer = await firstValueFrom(this.http.post<{ redirectTo?: unknown }>(BFF_PATHS.logout, null));
+      redirectTo = checkedRedirect(answer?.redirectTo, this.document.location.origin);
+    } catch (error) {
+      // Already signed out (401) is the state a logout wants; anything else is shown.
+      if (!(error instanceof HttpErrorResponse && error.status === 401)) {
+        this.problemState.set(toProblem(error));
+        return;
+      }
+      redirectTo = '/';
+    }
+    this.endLocally(null);
+    this.navigation.assign(redirectTo);
+  }
+
+  override async renew(): Promise<void> {
+    try {
+      this.adopt(await this.fetchSession('POST', BFF_PATHS.renew));
+    } catch (error) {
+      this.fail(error, { kind: 'session-ended' });
+    }
+  }
+
+  override async callApi<T>(request: ApiRequest): Promise<T> {
+    try {
+      return await firstValueFrom(this.http.request<T>(request.method ?? 'GET', request.path, { body: request.body, responseType: 'json' }));
+    } catch (error) {
+      if (error instanceof HttpErrorResponse && error.status === 401) this.endLocally({ kind: 'session-ended' });
+      throw error instanceof HttpErrorResponse ? new ApiError(problemForStatus(error.status, errorBodyDetail(error.error)), error.status) : new ApiError(toProblem(error), -1);
+    }
+  }
+
+  override dismissProblem(): void {
+    this.problemState.set(null);
+  }
+
+  private async fetchSession(method: 'GET' | 'POST', path: string): Promise<BffUser> {
+    return parseBffUser(await firstValueFrom(this.http.request<unknown>(method, path, { responseType: 'json' })));
+  }
+
+  private adopt(user: BffUser): void {
+    this.session.set(user);
+    this.problemState.set(null);
+    this.scheduleRenewal(user.renewsAt);
+  }
+
+  /** A 401 is "signed out" (with `ended` as the problem shown, if any); other failures keep the session. */
+  private fail(error: unknown, ended: Problem | null): void {
+    if (error instanceof HttpErrorResponse && error.status === 401) this.endLocally(ended);
+    else this.problemState.set(toProblem(error));
+  }
+
+  private endLocally(problem: Problem | null): void {
+    clearTimeout(this.renewalTimer);
+    this.session.set(null);
+    this.problemState.set(problem);
+  }
+
+  /** Renews at the time the BFF names, like token mode, so the timeline moves while the page is open. */
+  private scheduleRenewal(renewsAt: number | null): void {
+    clearTimeout(this.renewalTimer);
+    if (renewsAt === null) return;
+    this.renewalTimer = setTimeout(() => void this.renew(), Math.max(0, renewsAt - Date.now()));
+  }
+}
+
+/** The BFF's answer for where logout goes: an http(s) URL (the IdP's end-session URL or our own page). */
+function checkedRedirect(value: unknown, base: string): string {
+  const url = typeof value === 'string' && URL.canParse(value, base) ? new URL(value, base) : null;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new Error('the logout answer has no usable redirectTo');
+  return url.href;
+}
+
+function toProblem(error: unknown): Problem {
+  if (error instanceof HttpErrorResponse) return error.status === 0 ? { kind: 'api-unreachable' } : { kind: 'failed', detail: `The server answered ${error.status}.` };
+  return { kind: 'failed', detail: error instanceof Error ? error.message : 'unknown error' };
+}
+
+/** The providers of BFF mode: AuthSession and an HttpClient that sends `X-CSRF: 1`. */
+export function provideBffAuthSession(): (Provider | EnvironmentProviders)[] {
+  return [
+    provideHttpClient(withFetch(), withInterceptors([csrfHeaderInterceptor])),
+    BffAuthSession,
+    { provide: AuthSession, useExisting: BffAuthSession },
+  ];
+}

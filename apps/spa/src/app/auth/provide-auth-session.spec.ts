@@ -1,0 +1,39 @@
+import { testRuntimeConfig } from '../../testing/runtime-config';
+import { BffAuthSession } from './bff/bff-auth-session';
+import { provideAuthSession, type StartContext } from './provide-auth-session';
+import type { OidcRuntime } from './oidc/oidc-start';
+import { SignedOutAuthSession } from './oidc/signed-out-auth-session';
+import { SplitSecurityStorage, STORAGE_PREFIX } from './oidc/split-security-storage';
+
+/** The providers' classes (and `useExisting` targets), to see which session was chosen. */
+function sessionClasses(providers: unknown[]): unknown[] {
+  return providers.flatMap((p) => (typeof p === 'function' ? [p] : typeof p === 'object' && p && 'useExisting' in p ? [p.useExisting] : []));
+}
+
+describe('provideAuthSession', () => {
+  let loads: number;
+  let start: StartContext;
+  const oidcRuntime = { provideOidcAuthSession: () => [] } as unknown as OidcRuntime;
+
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    loads = 0;
+    start = { search: '', storage: new SplitSecurityStorage(), loadOidcRuntime: async () => (loads++, oidcRuntime) };
+  });
+
+  it('BFF mode never imports the OIDC chunk, not even on a URL that looks like a return from the IdP or beside a token-mode session', async () => {
+    localStorage.setItem(`${STORAGE_PREFIX}spa`, '{"authnResult":{},"authzData":"x"}');
+    const providers = await provideAuthSession({ mode: 'bff', apiUrl: 'http://localhost:4300' }, { ...start, search: '?code=abc&state=xyz' });
+    expect(loads).toBe(0);
+    expect(sessionClasses(providers)).toContain(BffAuthSession);
+    expect(sessionClasses(providers)).not.toContain(SignedOutAuthSession);
+  });
+
+  it('token mode imports it on a return from the IdP, and starts signed out without it otherwise', async () => {
+    expect(sessionClasses(await provideAuthSession(testRuntimeConfig, start))).toContain(SignedOutAuthSession);
+    expect(loads).toBe(0);
+    await provideAuthSession(testRuntimeConfig, { ...start, search: '?code=abc&state=xyz' });
+    expect(loads).toBe(1);
+  });
+});

@@ -1,0 +1,42 @@
+import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
+import type { EnvironmentProviders, Provider } from '@angular/core';
+import { TOKEN_MODE_CONFIG, type RuntimeConfig, type TokenModeConfig } from '../core/runtime-config';
+import { provideBffAuthSession } from './bff/bff-auth-session';
+import { accessTokenInterceptor } from './oidc/access-token-interceptor';
+import { jwksPrefetchInterceptor, provideJwksPrefetch } from './oidc/jwks-prefetch';
+import { loadOidcRuntime, oidcNeededAtStart, type OidcRuntime } from './oidc/oidc-start';
+import { provideSignedOutAuthSession } from './oidc/signed-out-auth-session';
+import { SplitSecurityStorage } from './oidc/split-security-storage';
+
+type Providers = (Provider | EnvironmentProviders)[];
+
+/** What the choice of session depends on at start-up besides the configuration (tests replace it). */
+export interface StartContext {
+  /** The page's query string (a return from the IdP carries `code`/`state`/`error`). */
+  readonly search: string;
+  readonly storage: SplitSecurityStorage;
+  readonly loadOidcRuntime: () => Promise<OidcRuntime>;
+}
+
+/**
+ * The AuthSession the app starts with, chosen by the runtime configuration: BFF mode never loads
+ * the OIDC chunk (angular-auth-oidc-client); token mode loads it when a session or a return from
+ * the IdP needs it, and otherwise starts signed out without it.
+ */
+export async function provideAuthSession(config: RuntimeConfig, start: StartContext = browserStart()): Promise<Providers> {
+  if (config.mode === 'bff') return provideBffAuthSession();
+  return provideTokenModeAuthSession(config, start);
+}
+
+async function provideTokenModeAuthSession(config: TokenModeConfig, start: StartContext): Promise<Providers> {
+  const oidc = oidcNeededAtStart(start.search, start.storage) ? await start.loadOidcRuntime() : undefined;
+  return [
+    { provide: TOKEN_MODE_CONFIG, useValue: config },
+    provideHttpClient(withFetch(), withInterceptors([jwksPrefetchInterceptor, accessTokenInterceptor])),
+    ...(oidc ? [provideJwksPrefetch(), ...oidc.provideOidcAuthSession(config)] : provideSignedOutAuthSession()),
+  ];
+}
+
+function browserStart(): StartContext {
+  return { search: location.search, storage: new SplitSecurityStorage(), loadOidcRuntime };
+}
