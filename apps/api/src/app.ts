@@ -1,16 +1,22 @@
 // Builds the resource API (no listening here: see server.ts). Tests drive it with inject().
+import { join } from 'node:path';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Authority } from './authority.ts';
 import type { ApiConfig } from './config.ts';
-import { BODY_LIMIT_BYTES, CORS_MAX_AGE_SECONDS } from './defaults.ts';
+import type { HttpTimeouts } from '@suite/process-shell';
+import { BODY_LIMIT_BYTES, CORS_MAX_AGE_SECONDS, HTTP_TIMEOUTS, JWKS_CACHE_FILE, REFUSAL_LOG_WINDOW_SECONDS } from './defaults.ts';
 import { Introspector } from './introspection.ts';
+import { IssuerKeyCache } from './issuer-key-cache.ts';
 import { NotesStore } from './notes-store.ts';
 import { buildPolicies } from './policies.ts';
+import { problem, sendProblem } from './problem.ts';
+import { RefusalLog, type RefusalObserver } from './refusal-log.ts';
 import { lazyChildLogger } from './request-logger.ts';
 import authentication from './plugins/authentication.ts';
 import cors from './plugins/cors.ts';
 import errors from './plugins/errors.ts';
 import openapi, { SWAGGER_PREFIX } from './plugins/openapi.ts';
+import securityHeaders from './plugins/security-headers.ts';
 import { healthRoutes } from './routes/health.ts';
 import { notesRoutes } from './routes/notes.ts';
 import { noteSchema, problemSchema } from './routes/schemas.ts';
@@ -32,6 +38,14 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
   /** Clock in milliseconds, for tests. */
   now?: () => number;
+  /** Told of every refusal with its reason code (tests, metrics). */
+  onRefusal?: RefusalObserver;
+}
+
+/** The HTTP timeouts the process shell applies (defaults.ts), with the configured request timeout. */
+export function httpTimeouts(config: Pick<ApiConfig, 'API_REQUEST_TIMEOUT'>): HttpTimeouts {
+  const requestTimeout = config.API_REQUEST_TIMEOUT * 1000;
+  return { ...HTTP_TIMEOUTS, requestTimeout, headersTimeout: Math.min(HTTP_TIMEOUTS.headersTimeout, requestTimeout) };
 }
 
 /** Log options: tokens, cookies and query strings never reach a log line. */
@@ -55,6 +69,11 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
 
 export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
   const app = Fastify({
+    // A URL Fastify cannot decode (`/api/notes/%E0%A4%A`) is answered like every other error.
+    frameworkErrors: (_err, _req, reply) => {
+      reply.header('x-content-type-options', 'nosniff');
+      sendProblem(reply, problem(400, 'The request URL is malformed.'));
+    },
     logger: options.logger ?? loggerOptions(config.API_LOG_LEVEL),
     // One line per request only at debug level: the hot path stays free of I/O.
     logController: new LogController({ disableRequestLogging: config.API_LOG_LEVEL !== 'debug' }),
@@ -68,12 +87,20 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
   });
 
   const now = options.now ?? Date.now;
+  const refusals = new RefusalLog({
+    linesPerReason: config.API_REFUSAL_LOG_LINES,
+    windowMs: REFUSAL_LOG_WINDOW_SECONDS * 1000,
+    now,
+    log: app.log,
+    onRefusal: options.onRefusal,
+  });
   const tokenCache = new VerifiedTokenCache(config.AUTH_TOKEN_CACHE_SIZE);
   const authority = new Authority({
     issuer: config.AUTH_AUTHORITY,
     algorithms: config.AUTH_ALGORITHMS,
     jwksMaxAgeMs: config.AUTH_JWKS_MAX_AGE * 1000,
     jwksCooldownMs: config.AUTH_JWKS_COOLDOWN * 1000,
+    cache: config.AUTH_JWKS_CACHE_MAX_AGE > 0 ? new IssuerKeyCache(join(config.API_DATA_DIR, JWKS_CACHE_FILE), config.AUTH_JWKS_CACHE_MAX_AGE * 1000, now) : undefined,
     now,
     log: (level, msg) => app.log[level](msg),
     onKeysRetired: () => tokenCache.dropRetired(),
@@ -101,6 +128,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
 
   app.addSchema(problemSchema);
   app.addSchema(noteSchema);
+  app.register(securityHeaders);
   app.register(cors, {
     origins: config.API_CORS_ORIGINS,
     methods: ['GET', 'POST', 'DELETE'],
@@ -108,7 +136,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
     exposedHeaders: ['WWW-Authenticate'],
     maxAgeSeconds: CORS_MAX_AGE_SECONDS,
   });
-  app.register(authentication, { validator, policies, maxTokenLength: config.AUTH_MAX_TOKEN_LENGTH, publicPrefixes: [SWAGGER_PREFIX] });
+  app.register(authentication, { validator, policies, maxTokenLength: config.AUTH_MAX_TOKEN_LENGTH, refusals, publicPrefixes: [SWAGGER_PREFIX] });
   app.register(errors);
   app.register(openapi, { authority, audience: config.AUTH_AUDIENCE, requiredScope: config.AUTH_REQUIRED_SCOPE, swaggerClientId: config.API_SWAGGER_CLIENT_ID });
   app.register(healthRoutes, { authority });
@@ -116,6 +144,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
   app.register(notesRoutes, { store, requiredScope: config.AUTH_REQUIRED_SCOPE });
 
   app.addHook('onClose', async () => {
+    refusals.flush();
     authority.stop();
     store.close();
   });

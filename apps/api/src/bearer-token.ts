@@ -18,16 +18,16 @@ function authorizationHeaderCount(raw: IncomingMessage): number {
 export function bearerToken(raw: IncomingMessage, maxTokenLength: number, queryHasToken: boolean): string {
   const header = raw.headers.authorization;
   if (header === undefined) throw missingToken();
-  if (header.length > maxTokenLength + 7) throw invalidToken('oversized');
-  if (authorizationHeaderCount(raw) !== 1) throw invalidRequest('several Authorization headers');
+  if (header.length > maxTokenLength + 7) throw invalidToken('token_too_long');
+  if (authorizationHeaderCount(raw) !== 1) throw invalidRequest('credentials_duplicated');
   // The scheme is case-insensitive (RFC 9110 §11.1), followed by exactly one space.
   if (header.length < 8 || header.charCodeAt(6) !== 32 || header.slice(0, 6).toLowerCase() !== 'bearer') {
     // Another scheme (Basic, ...) is not a bearer token at all: answer as if none was sent.
-    if (/^bearer(\s|$)/i.test(header)) throw invalidToken('malformed bearer credentials');
+    if (/^bearer(\s|$)/i.test(header)) throw invalidToken('credentials_malformed');
     throw missingToken();
   }
   // RFC 6750 §3.1: more than one way of sending a token is an invalid request.
-  if (queryHasToken) throw invalidRequest('token also in the query string');
+  if (queryHasToken) throw invalidRequest('credentials_duplicated');
   // The token's syntax is checked by whichever validator reads it (compact JWS or RFC 6750
   // b64token), after the verified-token cache: a hit is an exact match of a token checked before.
   return header.slice(7);

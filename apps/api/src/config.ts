@@ -35,6 +35,8 @@ export const apiSchema = {
   API_CLIENT_ID: str({ doc: 'Client id the API introspects reference tokens as', default: d.INTROSPECTION_CLIENT_ID }),
   API_CLIENT_SECRET: str({ doc: 'Secret of that client (client_secret_basic); the default is the embedded IdP\'s development secret', default: d.INTROSPECTION_CLIENT_SECRET, secret: true }),
   API_SWAGGER_CLIENT_ID: str({ doc: 'Public client Swagger UI signs in with (authorization code + PKCE)', default: d.SWAGGER_CLIENT_ID }),
+  API_REQUEST_TIMEOUT: int({ doc: 'Seconds within which a whole request (headers and body) must arrive; slower ones are dropped with 408', default: String(d.REQUEST_TIMEOUT_SECONDS), min: 1, max: 300 }),
+  API_REFUSAL_LOG_LINES: int({ doc: `Refusals logged one by one per reason and ${d.REFUSAL_LOG_WINDOW_SECONDS} s; the rest are counted in one line per window`, default: String(d.REFUSAL_LOG_LINES_PER_REASON), min: 0, max: 100_000 }),
   AUTH_AUTHORITY: url({ doc: 'Issuer, exactly as in the tokens\' iss (Auth0: https://TENANT.auth0.com/ with the trailing slash); its discovery document is read at start-up', default: d.AUTHORITY }),
   AUTH_AUDIENCE: str({ doc: 'API identifier every token\'s aud must contain', default: d.AUDIENCE }),
   AUTH_ALLOWED_CLIENTS: list(clientId, { doc: 'Client ids (azp or client_id) the reference policy accepts', what: 'client ids', default: d.ALLOWED_CLIENTS.join(',') }),
@@ -47,6 +49,7 @@ export const apiSchema = {
   AUTH_TOKEN_CACHE_SIZE: int({ doc: 'Verified JWTs kept in memory (0 disables the cache)', default: String(d.TOKEN_CACHE_SIZE), min: 0, max: 1_000_000 }),
   AUTH_JWKS_MAX_AGE: int({ doc: 'Seconds a fetched JWKS is fresh before a background refresh', default: String(d.JWKS_MAX_AGE_SECONDS), min: 10, max: 24 * 3600 }),
   AUTH_JWKS_COOLDOWN: int({ doc: 'Minimum seconds between JWKS refetches caused by unknown kids', default: String(d.JWKS_COOLDOWN_SECONDS), min: 0, max: 3600 }),
+  AUTH_JWKS_CACHE_MAX_AGE: int({ doc: 'Oldest copy of the issuer\'s keys (kept in API_DATA_DIR) the API starts on when the IdP is unreachable, in seconds (0: no copy kept)', default: String(d.JWKS_CACHE_MAX_AGE_SECONDS), min: 0, max: 30 * 24 * 3600 }),
   AUTH_INTROSPECTION_CACHE_TTL: int({ doc: 'Longest reuse of an introspection result, in seconds (0 disables)', default: String(d.INTROSPECTION_CACHE_TTL_SECONDS), min: 0, max: 3600 }),
 };
 

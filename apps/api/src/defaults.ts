@@ -44,6 +44,19 @@ export const TOKEN_CACHE_SIZE = 10_000;
 export const JWKS_MAX_AGE_SECONDS = 10 * 60;
 /** An unknown `kid` may trigger a JWKS refetch at most once per this period (floods of made-up kids cost one fetch). AUTH_JWKS_COOLDOWN */
 export const JWKS_COOLDOWN_SECONDS = 10;
+/**
+ * Within a cooldown, a kid that has not made us refetch yet may still do so at once (a key the IdP
+ * has just published), this many times per cooldown, so floods of made-up kids stay bounded.
+ */
+export const JWKS_NEW_KID_REFETCHES_PER_COOLDOWN = 3;
+/**
+ * The last verified discovery document and JWKS are kept in API_DATA_DIR, and an API started while
+ * the IdP is unreachable validates with them if they are at most this old (0: nothing kept).
+ * A key retired at the IdP stays usable this long at most when the IdP is down at start-up. AUTH_JWKS_CACHE_MAX_AGE
+ */
+export const JWKS_CACHE_MAX_AGE_SECONDS = 24 * 3600;
+/** File name of that copy in API_DATA_DIR. */
+export const JWKS_CACHE_FILE = 'issuer-keys.json';
 /** Timeout of every request to the IdP (discovery, JWKS, introspection). */
 export const IDP_REQUEST_TIMEOUT_MS = 5_000;
 /** Largest discovery document, JWKS or introspection response read from the IdP. */
@@ -67,6 +80,12 @@ export const INTROSPECTION_NEGATIVE_TTL_SECONDS = 30;
 export const INTROSPECTION_CACHE_SIZE = 10_000;
 /** Introspection calls in flight at once; more are refused with 503 instead of flooding the IdP. */
 export const INTROSPECTION_MAX_IN_FLIGHT = 64;
+/**
+ * After a failed introspection call (IdP down, timing out, refusing our credentials), uncached
+ * reference tokens are answered 503 with Retry-After for this long without asking the IdP; then
+ * one call probes it again.
+ */
+export const INTROSPECTION_BREAKER_OPEN_SECONDS = 5;
 
 /** Browser origins allowed by CORS (the SPA). API_CORS_ORIGINS */
 export const CORS_ORIGINS = ['http://localhost:4200'];
@@ -85,5 +104,19 @@ export const NOTES_PER_USER_MAX = 1000;
 
 /** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */
 export const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The whole request, headers and body, must arrive within this: a client trickling its body is
+ * dropped (408) instead of holding a connection open (ASVS 15.2.2). API_REQUEST_TIMEOUT
+ */
+export const REQUEST_TIMEOUT_SECONDS = 30;
 /** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
-export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
+export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: REQUEST_TIMEOUT_SECONDS * 1000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
+
+/**
+ * Refusals logged one by one per reason and window; beyond that they are counted and the counts
+ * written once per window, so a client hammering the API without a token (or with forged ones)
+ * cannot flood the log. API_REFUSAL_LOG_LINES
+ */
+export const REFUSAL_LOG_LINES_PER_REASON = 10;
+export const REFUSAL_LOG_WINDOW_SECONDS = 60;

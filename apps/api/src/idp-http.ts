@@ -10,7 +10,6 @@ export interface IdpRequest {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
-  timeoutMs?: number;
 }
 
 export async function fetchJsonObject(url: string, req: IdpRequest = {}): Promise<Record<string, unknown>> {
@@ -21,7 +20,7 @@ export async function fetchJsonObject(url: string, req: IdpRequest = {}): Promis
       headers: { accept: 'application/json', ...req.headers },
       body: req.body,
       redirect: 'error',
-      signal: AbortSignal.timeout(req.timeoutMs ?? IDP_REQUEST_TIMEOUT_MS),
+      signal: AbortSignal.timeout(IDP_REQUEST_TIMEOUT_MS),
     });
   } catch (err) {
     throw new IdpHttpError(`${url}: ${(err as Error).name === 'TimeoutError' ? 'timed out' : 'unreachable'}`);

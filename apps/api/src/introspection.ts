@@ -2,20 +2,24 @@
 // Accepts only an active access token for our audience; a result is reused until the token's exp
 // or a short bound (how long a revoked token may still pass). Concurrent requests for one token
 // share one call, and calls in flight are capped so a flood of made-up tokens cannot flood the IdP.
-import { INTROSPECTION_CACHE_SIZE, INTROSPECTION_MAX_IN_FLIGHT, INTROSPECTION_NEGATIVE_TTL_SECONDS } from './defaults.ts';
+// A failed call opens a circuit breaker: for a short while every uncached token is answered 503
+// at once, then one call probes the IdP and closes the breaker when it answers. Results are kept
+// under a digest of the token, so the memory on this path is bounded by the cache size alone.
+import { createHash } from 'node:crypto';
+import {
+  INTROSPECTION_BREAKER_OPEN_SECONDS, INTROSPECTION_CACHE_SIZE, INTROSPECTION_MAX_IN_FLIGHT, INTROSPECTION_NEGATIVE_TTL_SECONDS,
+} from './defaults.ts';
 import type { Authority } from './authority.ts';
 import { fetchJsonObject } from './idp-http.ts';
+import { principalFromClaims, type ClaimRules } from './access-token-claims.ts';
 import { authUnavailable, invalidToken } from './problem.ts';
-import { parseScope, type Principal } from './principal.ts';
+import type { Principal } from './principal.ts';
 
-export interface IntrospectionSettings {
-  issuer: string;
-  audience: string;
+export interface IntrospectionSettings extends ClaimRules {
   clientId: string;
   clientSecret: string;
   /** Longest reuse of a positive result, in seconds; 0 disables caching. */
   cacheTtlSeconds: number;
-  clockToleranceSeconds: number;
   now?: () => number;
 }
 
@@ -39,6 +43,10 @@ export class Introspector {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly pending = new Map<string, Promise<Principal>>();
   private readonly now: () => number;
+  /** Until when failed calls keep the breaker open (ms); -Infinity when closed. */
+  private openUntil = -Infinity;
+  /** A call probing whether the IdP answers again is in flight. */
+  private probing = false;
   /** Calls made to the introspection endpoint (observability and tests). */
   calls = 0;
 
@@ -49,27 +57,39 @@ export class Introspector {
   }
 
   introspect(token: string): Principal | Promise<Principal> {
-    if (!OPAQUE_TOKEN.test(token)) throw invalidToken('not a token');
+    if (!OPAQUE_TOKEN.test(token)) throw invalidToken('token_malformed');
     const nowMs = this.now();
-    const hit = this.cache.get(token);
+    const key = createHash('sha256').update(token).digest('base64url');
+    const hit = this.cache.get(key);
     if (hit) {
       if (nowMs < hit.untilMs && (hit.principal === undefined || nowMs < hit.principal.expiresAt * 1000)) {
-        if (hit.principal === undefined) throw invalidToken('inactive (cached)');
+        if (hit.principal === undefined) throw invalidToken('token_inactive');
         return hit.principal;
       }
-      this.cache.delete(token);
+      this.cache.delete(key);
     }
-    const shared = this.pending.get(token);
+    const shared = this.pending.get(key);
     if (shared) return shared;
     const endpoint = this.authority.metadata?.introspection_endpoint;
-    if (endpoint === undefined) throw this.authority.metadata ? invalidToken('issuer offers no introspection') : authUnavailable('issuer metadata not loaded yet');
-    if (this.pending.size >= INTROSPECTION_MAX_IN_FLIGHT) throw authUnavailable('too many introspections in flight');
-    const call = this.call(endpoint, token).finally(() => this.pending.delete(token));
-    this.pending.set(token, call);
+    if (endpoint === undefined) throw this.authority.metadata ? invalidToken('introspection_unsupported') : authUnavailable('keys_unavailable');
+    if (this.openUntil > -Infinity) {
+      // The breaker is open: 503 until it may probe, and while the one probe is out.
+      if (nowMs < this.openUntil) throw authUnavailable('introspection_unavailable', Math.ceil((this.openUntil - nowMs) / 1000));
+      if (this.probing) throw authUnavailable('introspection_unavailable', INTROSPECTION_BREAKER_OPEN_SECONDS);
+      this.probing = true;
+    }
+    if (this.pending.size >= INTROSPECTION_MAX_IN_FLIGHT) throw authUnavailable('introspection_overloaded');
+    const call = this.call(endpoint, token, key).finally(() => this.pending.delete(key));
+    this.pending.set(key, call);
     return call;
   }
 
-  private async call(endpoint: string, token: string): Promise<Principal> {
+  /** Whether failed introspections currently answer 503 without asking the IdP. */
+  get breakerOpen(): boolean {
+    return this.openUntil > -Infinity;
+  }
+
+  private async call(endpoint: string, token: string, key: string): Promise<Principal> {
     let body: Record<string, unknown>;
     try {
       this.calls++;
@@ -79,51 +99,41 @@ export class Introspector {
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
       });
     } catch {
-      throw authUnavailable('introspection failed');
+      this.openUntil = this.now() + INTROSPECTION_BREAKER_OPEN_SECONDS * 1000;
+      this.probing = false;
+      throw authUnavailable('introspection_unavailable', INTROSPECTION_BREAKER_OPEN_SECONDS);
     }
+    this.openUntil = -Infinity;
+    this.probing = false;
     let principal: Principal;
     try {
       principal = this.check(body);
     } catch (err) {
-      this.remember(token, undefined, INTROSPECTION_NEGATIVE_TTL_SECONDS * 1000);
+      this.remember(key, undefined, INTROSPECTION_NEGATIVE_TTL_SECONDS * 1000);
       throw err;
     }
-    this.remember(token, principal, this.s.cacheTtlSeconds * 1000);
+    this.remember(key, principal, this.s.cacheTtlSeconds * 1000);
     return principal;
   }
 
-  private remember(token: string, principal: Principal | undefined, ttlMs: number): void {
+  /** Cached results (observability and tests). */
+  get cacheSize(): number {
+    return this.cache.size;
+  }
+
+  private remember(key: string, principal: Principal | undefined, ttlMs: number): void {
     if (ttlMs <= 0) return;
     if (this.cache.size >= INTROSPECTION_CACHE_SIZE) {
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);
     }
-    this.cache.set(token, { principal, untilMs: this.now() + ttlMs });
+    this.cache.set(key, { principal, untilMs: this.now() + ttlMs });
   }
 
   private check(r: Record<string, unknown>): Principal {
-    if (r.active !== true) throw invalidToken('inactive');
+    if (r.active !== true) throw invalidToken('token_inactive');
     // RFC 7662 token_type is the RFC 6749 type of an access token; refresh tokens have none (or another).
-    if (typeof r.token_type !== 'string' || r.token_type.toLowerCase() !== 'bearer') throw invalidToken('not a bearer access token');
-    if (r.cnf !== undefined) throw invalidToken('sender-constrained token used as bearer');
-    if (r.iss !== undefined && r.iss !== this.s.issuer) throw invalidToken('iss');
-    const aud = r.aud;
-    const audOk = typeof aud === 'string' ? aud === this.s.audience : Array.isArray(aud) && aud.includes(this.s.audience);
-    if (!audOk) throw invalidToken('aud');
-    const now = this.now() / 1000;
-    const tol = this.s.clockToleranceSeconds;
-    if (typeof r.exp !== 'number' || now - tol >= r.exp) throw invalidToken('exp');
-    if (r.nbf !== undefined && (typeof r.nbf !== 'number' || now + tol < r.nbf)) throw invalidToken('nbf');
-    if (typeof r.sub !== 'string' || r.sub.length === 0) throw invalidToken('sub');
-    if (r.scope !== undefined && typeof r.scope !== 'string') throw invalidToken('scope');
-    if (r.client_id !== undefined && typeof r.client_id !== 'string') throw invalidToken('client_id');
-    return {
-      subject: r.sub,
-      clientId: r.client_id as string | undefined,
-      scopes: parseScope(r.scope as string | undefined),
-      expiresAt: r.exp,
-      tokenKind: 'reference',
-      claims: Object.freeze({ ...r }),
-    };
+    if (typeof r.token_type !== 'string' || r.token_type.toLowerCase() !== 'bearer') throw invalidToken('not_access_token');
+    return principalFromClaims({ ...r }, this.s, 'introspection', this.now());
   }
 }

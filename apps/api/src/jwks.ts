@@ -5,7 +5,7 @@
 // the IdP is down. A key that leaves the set is marked retired, which invalidates every cached
 // verification made with it.
 import { createPublicKey, constants, type KeyObject } from 'node:crypto';
-import { MIN_RSA_MODULUS_BITS, type Algorithm } from './defaults.ts';
+import { JWKS_NEW_KID_REFETCHES_PER_COOLDOWN, MIN_RSA_MODULUS_BITS, type Algorithm } from './defaults.ts';
 import { fetchJsonObject } from './idp-http.ts';
 
 /** How node:crypto.verify is called for one algorithm with one key. */
@@ -33,6 +33,8 @@ export interface JwksOptions {
   now?: () => number;
   onError?: (message: string) => void;
   onChange?: (added: number, retired: number) => void;
+  /** Called with each JWKS document fetched and found usable (to keep a copy). */
+  onFetched?: (body: Record<string, unknown>) => void;
 }
 
 const EC_CURVES: Record<string, { curve: string; size: number }> = {
@@ -99,6 +101,12 @@ export function importJwks(body: Record<string, unknown>, allowlist: readonly Al
   return out;
 }
 
+function usableKeys(body: Record<string, unknown>, allowlist: readonly Algorithm[]): SigningKey[] {
+  const keys = importJwks(body, allowlist);
+  if (keys.length === 0) throw new Error('JWKS holds no key usable with the allowed algorithms');
+  return keys;
+}
+
 export class Jwks {
   private readonly opts: JwksOptions;
   private readonly now: () => number;
@@ -106,10 +114,12 @@ export class Jwks {
   private withoutKid: SigningKey[] = [];
   private loadedAt = -Infinity;
   private attemptedAt = -Infinity;
+  /** Kids that made us refetch since the cooldown last began, and the refetches beyond the first. */
+  private readonly kidsRefetchedFor = new Set<string>();
+  private newKidRefetches = 0;
   private inFlight: Promise<void> | undefined;
   /** Completed HTTP fetches of the JWKS (observability and tests). */
   fetchCount = 0;
-  lastError: string | undefined;
 
   constructor(opts: JwksOptions) {
     this.opts = opts;
@@ -139,12 +149,24 @@ export class Jwks {
   }
 
   /**
-   * Called for an unknown kid: refetches unless a fetch happened within the cooldown (then
-   * resolves at once). Concurrent callers share one fetch.
+   * Called for an unknown kid: refetches when no fetch happened within the cooldown, or when this
+   * kid has not made us refetch yet in this cooldown (a key just published, while we fetched a
+   * moment ago for another reason), the latter at most JWKS_NEW_KID_REFETCHES_PER_COOLDOWN times,
+   * so a flood of made-up kids costs a few fetches per cooldown. Otherwise resolves at once.
+   * Concurrent callers share one fetch.
    */
-  async refreshForUnknownKey(): Promise<void> {
-    if (this.inFlight) return this.inFlight;
-    if (this.now() - this.attemptedAt < this.opts.cooldownMs) return;
+  async refreshForUnknownKey(kid: string | undefined): Promise<void> {
+    if (this.inFlight) return this.inFlight.catch(() => {});
+    const now = this.now();
+    if (now - this.attemptedAt >= this.opts.cooldownMs) {
+      this.kidsRefetchedFor.clear();
+      this.newKidRefetches = 0;
+    } else if (kid === undefined || this.kidsRefetchedFor.has(kid) || this.newKidRefetches >= JWKS_NEW_KID_REFETCHES_PER_COOLDOWN) {
+      return;
+    } else {
+      this.newKidRefetches++;
+    }
+    if (kid !== undefined) this.kidsRefetchedFor.add(kid);
     return this.refresh().catch(() => {});
   }
 
@@ -162,21 +184,35 @@ export class Jwks {
     this.refresh().catch(() => {});
   }
 
+  /** Where the set is fetched from (discovery's jwks_uri; it may change when discovery is re-read). */
+  get uri(): string {
+    return this.opts.uri;
+  }
+
+  set uri(uri: string) {
+    this.opts.uri = uri;
+  }
+
+  /** Takes the keys of a JWKS document held elsewhere (the copy kept on disk); throws when none is usable. */
+  load(body: Record<string, unknown>): void {
+    this.replace(usableKeys(body, this.opts.algorithms));
+    this.loadedAt = this.now();
+  }
+
   private async fetchAndReplace(): Promise<void> {
     let keys: SigningKey[];
+    let body: Record<string, unknown>;
     try {
-      const body = await fetchJsonObject(this.opts.uri);
+      body = await fetchJsonObject(this.opts.uri);
       this.fetchCount++;
-      keys = importJwks(body, this.opts.algorithms);
-      if (keys.length === 0) throw new Error('JWKS holds no key usable with the allowed algorithms');
+      keys = usableKeys(body, this.opts.algorithms);
     } catch (err) {
-      this.lastError = (err as Error).message;
-      this.opts.onError?.(this.lastError);
+      this.opts.onError?.((err as Error).message);
       throw err;
     }
     this.replace(keys);
     this.loadedAt = this.now();
-    this.lastError = undefined;
+    this.opts.onFetched?.(body);
   }
 
   private replace(fresh: SigningKey[]): void {

@@ -7,26 +7,23 @@ import type { Principal } from './principal.ts';
 
 /** A requirement answers undefined when met, or the refusal to send. */
 export interface Requirement {
-  readonly description: string;
   check(principal: Principal): BearerError | undefined;
 }
 
 export interface Policy {
   readonly name: string;
-  readonly requirements: readonly Requirement[];
   /** Undefined when every requirement passes, else the first refusal. */
   evaluate(principal: Principal): BearerError | undefined;
 }
 
 /** Any authenticated caller: the token itself was valid. */
 export function requireAuthenticatedUser(): Requirement {
-  return { description: 'authenticated', check: () => undefined };
+  return { check: () => undefined };
 }
 
 /** The token's scope contains `scope` (403 insufficient_scope naming it otherwise). */
 export function requireScope(scope: string): Requirement {
   return {
-    description: `scope contains ${scope}`,
     check: (p) => (p.scopes.has(scope) ? undefined : insufficientScope(scope)),
   };
 }
@@ -35,8 +32,7 @@ export function requireScope(scope: string): Requirement {
 export function requireClient(clientIds: readonly string[]): Requirement {
   const allowed = new Set(clientIds);
   return {
-    description: `azp in ${[...allowed].join(', ')}`,
-    check: (p) => (p.clientId !== undefined && allowed.has(p.clientId) ? undefined : forbidden(`client ${p.clientId ?? '(none)'} not allowed`)),
+    check: (p) => (p.clientId !== undefined && allowed.has(p.clientId) ? undefined : forbidden('client_not_allowed')),
   };
 }
 
@@ -44,10 +40,9 @@ export function requireClient(clientIds: readonly string[]): Requirement {
 export function requireClaim(name: string, values: readonly string[]): Requirement {
   const allowed = new Set(values);
   return {
-    description: `${name} in ${values.join(', ')}`,
     check: (p) => {
       const v = p.claims[name];
-      return typeof v === 'string' && allowed.has(v) ? undefined : forbidden(`claim ${name} not satisfied`);
+      return typeof v === 'string' && allowed.has(v) ? undefined : forbidden('claim_not_satisfied');
     },
   };
 }
@@ -56,7 +51,6 @@ export function policy(name: string, ...requirements: Requirement[]): Policy {
   const reqs = [requireAuthenticatedUser(), ...requirements];
   return {
     name,
-    requirements: reqs,
     evaluate(principal) {
       for (const r of reqs) {
         const refusal = r.check(principal);

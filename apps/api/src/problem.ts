@@ -1,8 +1,11 @@
 // RFC 9457 problem details and the RFC 6750 errors of a bearer-protected resource. Every refusal
 // the API makes is one of these, so status, WWW-Authenticate and body always agree.
 import type { FastifyReply } from 'fastify';
+import type { RefusalReason } from './refusal-reason.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+/** Retry-After of a 503 when nothing better is known (keys not loaded yet, overload). */
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 export interface Problem {
   type: string;
@@ -39,10 +42,12 @@ export class BearerError extends Error {
   readonly code: BearerErrorCode | undefined;
   readonly description: string;
   readonly scope: string | undefined;
-  /** Why, for the log only (never sent). */
-  readonly reason: string;
+  /** Why, for the log and observers only (never sent). */
+  readonly reason: RefusalReason;
+  /** With a 503: when to try again, in seconds. */
+  retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS;
 
-  constructor(status: 400 | 401 | 403 | 503, code: BearerErrorCode | undefined, description: string, reason: string, scope?: string) {
+  constructor(status: 400 | 401 | 403 | 503, code: BearerErrorCode | undefined, description: string, reason: RefusalReason, scope?: string) {
     super(description);
     this.name = 'BearerError';
     this.status = status;
@@ -53,15 +58,19 @@ export class BearerError extends Error {
   }
 }
 
-export const missingToken = (): BearerError => new BearerError(401, undefined, 'An access token is required.', 'no bearer token');
-export const invalidRequest = (reason: string): BearerError => new BearerError(400, 'invalid_request', 'The request is malformed.', reason);
+export const missingToken = (): BearerError => new BearerError(401, undefined, 'An access token is required.', 'token_missing');
+export const invalidRequest = (reason: RefusalReason): BearerError => new BearerError(400, 'invalid_request', 'The request is malformed.', reason);
 /** One description for every bad token, so a forger learns nothing from it. */
-export const invalidToken = (reason: string): BearerError => new BearerError(401, 'invalid_token', 'The access token is invalid.', reason);
+export const invalidToken = (reason: RefusalReason): BearerError => new BearerError(401, 'invalid_token', 'The access token is invalid.', reason);
 export const insufficientScope = (scope: string): BearerError =>
-  new BearerError(403, 'insufficient_scope', 'The access token lacks a required scope.', `missing scope ${scope}`, scope);
-export const forbidden = (reason: string): BearerError => new BearerError(403, undefined, 'The access token does not grant access to this resource.', reason);
+  new BearerError(403, 'insufficient_scope', 'The access token lacks a required scope.', 'scope_missing', scope);
+export const forbidden = (reason: RefusalReason): BearerError => new BearerError(403, undefined, 'The access token does not grant access to this resource.', reason);
 /** The authorization server's keys or metadata are not available yet: not the client's fault. */
-export const authUnavailable = (reason: string): BearerError => new BearerError(503, undefined, 'Token validation is temporarily unavailable.', reason);
+export function authUnavailable(reason: RefusalReason, retryAfterSeconds = DEFAULT_RETRY_AFTER_SECONDS): BearerError {
+  const err = new BearerError(503, undefined, 'Token validation is temporarily unavailable.', reason);
+  err.retryAfterSeconds = Math.max(1, retryAfterSeconds);
+  return err;
+}
 
 function quoted(value: string): string {
   // RFC 6750 values never need escaping here (our descriptions and scope tokens are plain ASCII),
@@ -81,7 +90,7 @@ export function wwwAuthenticate(err: BearerError): string | undefined {
 export function sendBearerError(reply: FastifyReply, err: BearerError): FastifyReply {
   const header = wwwAuthenticate(err);
   if (header) reply.header('www-authenticate', header);
-  if (err.status === 503) reply.header('retry-after', '5');
+  if (err.status === 503) reply.header('retry-after', String(err.retryAfterSeconds));
   const extensions: Record<string, unknown> = {};
   if (err.code) extensions.error = err.code;
   if (err.scope) extensions.scope = err.scope;

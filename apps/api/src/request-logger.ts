@@ -1,7 +1,7 @@
 // The per-request logger (request.log), created only when a request actually logs. Fastify builds
 // a pino child with the request id for every request when a logger is configured, the largest
-// single share of the API's per-request cost over a bare route (measured ≈ 0.4–1 µs of ≈ 13),
-// although on the hot path nothing logs (access logs are off unless debug). This stand-in holds the parent and
+// single share of the API's per-request cost over a bare route (bench/README.md), although on the
+// hot path nothing logs (access logs are off unless debug). This stand-in holds the parent and
 // the bindings and builds the same child on the first log call, so a line that is logged is
 // exactly the line pino's child would write (request id, redaction, serializers included).
 import type { FastifyBaseLogger, FastifyLogFn as LogFn } from 'fastify';

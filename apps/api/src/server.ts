@@ -2,9 +2,9 @@
 // listen, and a graceful stop on SIGTERM/SIGINT: in-flight requests finish, then the database closes).
 import { readConfigOrExit } from '@suite/config';
 import { runServer } from '@suite/process-shell';
-import { buildApi } from './app.ts';
+import { buildApi, httpTimeouts } from './app.ts';
 import { readApiConfig } from './config.ts';
-import { HTTP_TIMEOUTS, SHUTDOWN_GRACE_MS } from './defaults.ts';
+import { SHUTDOWN_GRACE_MS } from './defaults.ts';
 
 const config = readConfigOrExit('api', () => readApiConfig());
 
@@ -14,7 +14,7 @@ await runServer({
   server: app.server,
   port: config.API_PORT,
   host: config.API_HOST,
-  timeouts: HTTP_TIMEOUTS,
+  timeouts: httpTimeouts(config),
   shutdownGraceMs: SHUTDOWN_GRACE_MS,
   listen: () => app.listen({ port: config.API_PORT, host: config.API_HOST }),
   // Fastify's close stops accepting, waits for in-flight requests, then runs its onClose hooks.

@@ -1,24 +1,23 @@
-// Verifies a JWT access token (RFC 9068 / Auth0) strictly and cheaply. The JOSE header and the
-// claims are parsed and checked here by hand, signatures are checked with node:crypto against keys
-// from the issuer's JWKS only (several times faster than WebCrypto), and a token verified once is
+// Verifies a JWT access token (RFC 9068 / Auth0) strictly and cheaply. The JOSE
+// header is parsed and checked here by hand, signatures are checked with node:crypto against keys
+// from the issuer's JWKS only (cheaper than WebCrypto: bench/README.md), the claims by the one
+// validator shared with introspection (access-token-claims.ts), and a token verified once is
 // served from the VerifiedTokenCache until its exp. Every failure is the same invalid_token to the
-// caller; the reason is kept for the log.
+// caller; the reason code is kept for the log.
 import { verify as cryptoVerify } from 'node:crypto';
 import { normalizeTyp } from './config.ts';
 import { MAX_KID_LENGTH, type Algorithm } from './defaults.ts';
 import type { Authority } from './authority.ts';
 import type { SigningKey } from './jwks.ts';
+import { principalFromClaims, profileOfTyp, type ClaimRules, type TokenProfile } from './access-token-claims.ts';
 import { authUnavailable, invalidToken } from './problem.ts';
-import { parseScope, type Principal } from './principal.ts';
+import type { Principal } from './principal.ts';
 import type { VerifiedTokenCache } from './verified-token-cache.ts';
 
-export interface JwtSettings {
-  issuer: string;
-  audience: string;
+export interface JwtSettings extends ClaimRules {
   algorithms: readonly Algorithm[];
   /** Accepted `typ` values, already normalised (lower case, no `application/`). */
   tokenTypes: readonly string[];
-  clockToleranceSeconds: number;
   now?: () => number;
 }
 
@@ -30,36 +29,23 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
  */
 const FORBIDDEN_HEADER_MEMBERS = ['jku', 'x5u', 'x5c', 'jwk', 'crit', 'enc', 'zip', 'cty', 'b64', 'epk', 'p2s'];
 
-function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
+function decodeJsonObject(segment: string): Record<string, unknown> {
   // A base64url length of 1 mod 4 is not a valid encoding (Node would silently drop the tail).
-  if (segment.length % 4 === 1) throw invalidToken(`${what} is not base64url`);
+  if (segment.length % 4 === 1) throw invalidToken('token_malformed');
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
   } catch {
-    throw invalidToken(`${what} is not JSON`);
+    throw invalidToken('token_malformed');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidToken(`${what} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidToken('token_malformed');
   return value as Record<string, unknown>;
-}
-
-function optionalString(claims: Record<string, unknown>, name: string): string | undefined {
-  const v = claims[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw invalidToken(`${name} is not a string`);
-  return v;
-}
-
-function optionalNumber(claims: Record<string, unknown>, name: string): number | undefined {
-  const v = claims[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidToken(`${name} is not a number`);
-  return v;
 }
 
 interface ParsedHeader {
   alg: Algorithm;
   kid: string | undefined;
+  profile: TokenProfile;
 }
 
 /**
@@ -97,18 +83,18 @@ export class AccessTokenVerifier {
     const cached = this.cache.get(token, nowMs, this.toleranceMs);
     if (cached !== undefined) return cached;
 
-    if (!COMPACT_JWS.test(token)) throw invalidToken('not a compact JWS');
+    if (!COMPACT_JWS.test(token)) throw invalidToken('token_malformed');
     const firstDot = token.indexOf('.');
     const lastDot = token.lastIndexOf('.');
     const header = this.parseHeader(token.slice(0, firstDot));
 
     const jwks = this.authority.jwks;
-    if (jwks === undefined || !jwks.loaded) throw authUnavailable('issuer keys not loaded yet');
+    if (jwks === undefined || !jwks.loaded) throw authUnavailable('keys_unavailable');
     const key = jwks.lookup(header.kid, header.alg);
     if (key !== undefined) return this.verifyWithKey(token, firstDot, lastDot, header, key);
-    return jwks.refreshForUnknownKey().then(() => {
+    return jwks.refreshForUnknownKey(header.kid).then(() => {
       const refetched = jwks.lookup(header.kid, header.alg);
-      if (refetched === undefined) throw invalidToken('no JWKS key for kid and alg');
+      if (refetched === undefined) throw invalidToken('key_unknown');
       return this.verifyWithKey(token, firstDot, lastDot, header, refetched);
     });
   }
@@ -116,7 +102,7 @@ export class AccessTokenVerifier {
   private parseHeader(segment: string): ParsedHeader {
     const known = this.headers.get(segment);
     if (known !== undefined) return known;
-    const header = this.checkHeader(decodeJsonObject(segment, 'header'));
+    const header = this.checkHeader(decodeJsonObject(segment));
     if (this.headers.size >= HEADER_CACHE_SIZE) this.headers.clear();
     this.headers.set(segment, header);
     return header;
@@ -124,21 +110,21 @@ export class AccessTokenVerifier {
 
   private checkHeader(h: Record<string, unknown>): ParsedHeader {
     const alg = h.alg;
-    if (typeof alg !== 'string' || !this.algorithms.has(alg)) throw invalidToken('alg not allowed');
+    if (typeof alg !== 'string' || !this.algorithms.has(alg)) throw invalidToken('alg_refused');
     const typ = h.typ;
-    if (typeof typ !== 'string' || !this.tokenTypes.has(normalizeTyp(typ))) throw invalidToken('typ not accepted');
+    if (typeof typ !== 'string' || !this.tokenTypes.has(normalizeTyp(typ))) throw invalidToken('typ_refused');
     for (const member of FORBIDDEN_HEADER_MEMBERS) {
-      if (Object.hasOwn(h, member)) throw invalidToken(`header member ${member} refused`);
+      if (Object.hasOwn(h, member)) throw invalidToken('header_member_refused');
     }
     const kid = h.kid;
-    if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) throw invalidToken('bad kid');
-    return { alg: alg as Algorithm, kid: kid as string | undefined };
+    if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) throw invalidToken('kid_malformed');
+    return { alg: alg as Algorithm, kid: kid as string | undefined, profile: profileOfTyp(normalizeTyp(typ)) };
   }
 
   private verifyWithKey(token: string, firstDot: number, lastDot: number, header: ParsedHeader, key: SigningKey): Principal {
     const params = key.params.get(header.alg)!;
     const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
-    if (signature.length !== params.signatureLength) throw invalidToken('signature length');
+    if (signature.length !== params.signatureLength) throw invalidToken('signature_invalid');
     const signingInput = Buffer.from(token.slice(0, lastDot), 'latin1');
     let ok: boolean;
     try {
@@ -146,48 +132,12 @@ export class AccessTokenVerifier {
     } catch {
       ok = false;
     }
-    if (!ok) throw invalidToken('bad signature');
+    if (!ok) throw invalidToken('signature_invalid');
 
-    const claims = decodeJsonObject(token.slice(firstDot + 1, lastDot), 'payload');
-    const principal = this.checkClaims(claims);
+    const claims = decodeJsonObject(token.slice(firstDot + 1, lastDot));
+    const principal = principalFromClaims(claims, this.s, header.profile, this.now());
     const nbf = claims.nbf as number | undefined;
     this.cache.set(token, principal, key, nbf === undefined ? 0 : nbf * 1000);
     return principal;
-  }
-
-  private checkClaims(claims: Record<string, unknown>): Principal {
-    if (claims.iss !== this.s.issuer) throw invalidToken('iss');
-    const aud = claims.aud;
-    const audOk = typeof aud === 'string'
-      ? aud === this.s.audience
-      : Array.isArray(aud) && aud.every((a) => typeof a === 'string') && aud.includes(this.s.audience);
-    if (!audOk) throw invalidToken('aud');
-
-    const now = this.now() / 1000;
-    const tolerance = this.s.clockToleranceSeconds;
-    const exp = optionalNumber(claims, 'exp');
-    if (exp === undefined) throw invalidToken('no exp');
-    if (now - tolerance >= exp) throw invalidToken('expired');
-    const nbf = optionalNumber(claims, 'nbf');
-    if (nbf !== undefined && now + tolerance < nbf) throw invalidToken('nbf in the future');
-    const iat = optionalNumber(claims, 'iat');
-    if (iat !== undefined && now + tolerance < iat) throw invalidToken('iat in the future');
-
-    const sub = optionalString(claims, 'sub');
-    if (!sub) throw invalidToken('no sub');
-    const azp = optionalString(claims, 'azp');
-    const clientId = optionalString(claims, 'client_id');
-    if (azp !== undefined && clientId !== undefined && azp !== clientId) throw invalidToken('azp and client_id differ');
-    optionalString(claims, 'jti');
-    const scope = optionalString(claims, 'scope');
-
-    return {
-      subject: sub,
-      clientId: azp ?? clientId,
-      scopes: parseScope(scope),
-      expiresAt: exp,
-      tokenKind: 'jwt',
-      claims: Object.freeze(claims),
-    };
   }
 }

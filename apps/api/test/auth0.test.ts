@@ -30,8 +30,17 @@ test('the configured issuer keeps its trailing slash, and Auth0\'s tokens pass a
   assert.ok(idp.issuer.endsWith('/'));
   const res = await api.app.inject({ url: '/api/UserOne', headers: bearer(await idp.sign(auth0Claims(), { header: { typ: 'JWT' } })) });
   assert.equal(res.statusCode, 200);
-  const rfc9068 = await idp.sign(auth0Claims({ azp: undefined, client_id: 'Xk3aAuth0SpaClientId' }), { header: { typ: 'at+jwt' } });
+  const rfc9068 = await idp.sign(auth0Claims({ azp: undefined, client_id: 'Xk3aAuth0SpaClientId', jti: 'a1b2c3' }), { header: { typ: 'at+jwt' } });
   assert.equal((await api.app.inject({ url: '/api/UserOne', headers: bearer(rfc9068) })).statusCode, 200, 'Auth0 RFC 9068 profile');
+});
+
+test('each profile needs the claim that names its client: azp for typ JWT, client_id (and jti) for at+jwt', async () => {
+  const auth0WithoutAzp = await idp.sign(auth0Claims({ azp: undefined, client_id: 'Xk3aAuth0SpaClientId' }), { header: { typ: 'JWT' } });
+  assert.equal((await api.app.inject({ url: '/api/UserOne', headers: bearer(auth0WithoutAzp) })).statusCode, 401, 'typ JWT without azp');
+  const rfc9068WithoutJti = await idp.sign(auth0Claims({ azp: undefined, client_id: 'Xk3aAuth0SpaClientId' }), { header: { typ: 'at+jwt' } });
+  assert.equal((await api.app.inject({ url: '/api/UserOne', headers: bearer(rfc9068WithoutJti) })).statusCode, 401, 'at+jwt without jti');
+  const both = await idp.sign(auth0Claims({ client_id: 'Xk3aAuth0SpaClientId', jti: 'j' }), { header: { typ: 'at+jwt' } });
+  assert.equal((await api.app.inject({ url: '/api/UserOne', headers: bearer(both) })).statusCode, 200, 'azp and client_id naming the same client');
 });
 
 test('the issuer without its trailing slash is another issuer', async () => {

@@ -2,6 +2,8 @@
 // and for our audience; results reused within a short bound; a refresh token is never a bearer.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
+import { INTROSPECTION_BREAKER_OPEN_SECONDS } from '../src/defaults.ts';
+import type { RefusalReason } from '../src/refusal-reason.ts';
 import { bearer, startApi, type TestApi } from './support/api.ts';
 import { AUDIENCE, SCOPE, startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
 
@@ -9,6 +11,7 @@ const INVALID = 'Bearer error="invalid_token", error_description="The access tok
 
 let idp: TestIssuer | undefined;
 let api: TestApi | undefined;
+const reasons: RefusalReason[] = [];
 afterEach(async () => {
   await api?.dispose();
   await idp?.close();
@@ -27,7 +30,7 @@ async function get(token: string) {
 
 async function setup(env: Record<string, string> = {}, now?: () => number) {
   idp = await startTestIssuer();
-  api = await startApi(idp, env, now);
+  api = await startApi(idp, env, { onRefusal: (reason) => reasons.push(reason), ...(now ? { now } : {}) });
 }
 
 test('an active reference access token for our audience passes (auto and reference formats)', async () => {
@@ -56,27 +59,42 @@ test('a refresh token sent as bearer is refused', async () => {
   }
 });
 
-test('inactive, unknown, wrong audience, wrong issuer, expired, sender-constrained: all invalid', async () => {
+test('inactive, unknown, wrong audience, wrong issuer, expired, sender-constrained: all invalid, each for its reason', async () => {
   await setup();
   const now = Math.floor(Date.now() / 1000);
-  const cases: Record<string, Record<string, unknown>> = {
-    inactive: { active: false },
-    'active-as-string': active({ active: 'true' }),
-    'other-audience': active({ aud: 'https://other-api' }),
-    'no-audience': active({ aud: undefined }),
-    'other-issuer': active({ iss: `${idp!.issuer}/` }),
-    expired: active({ exp: now - 60 }),
-    'no-exp': active({ exp: undefined }),
-    'no-sub': active({ sub: undefined }),
-    'dpop-bound': active({ cnf: { jkt: 'abc' } }),
-    'scope-array': active({ scope: [SCOPE] }),
+  // The same claim rules as the JWT path (one validator): future iat, azp against client_id,
+  // non-string aud entries are judged alike.
+  const cases: Record<string, [Record<string, unknown>, RefusalReason]> = {
+    inactive: [{ active: false }, 'token_inactive'],
+    'active-as-string': [active({ active: 'true' }), 'token_inactive'],
+    'other-audience': [active({ aud: 'https://other-api' }), 'audience_mismatch'],
+    'no-audience': [active({ aud: undefined }), 'audience_mismatch'],
+    'aud-with-a-number': [active({ aud: [AUDIENCE, 42] }), 'audience_mismatch'],
+    'other-issuer': [active({ iss: `${idp!.issuer}/` }), 'issuer_mismatch'],
+    expired: [active({ exp: now - 60 }), 'expired'],
+    'no-exp': [active({ exp: undefined }), 'exp_missing'],
+    'iat-in-the-future': [active({ iat: now + 60 }), 'issued_in_future'],
+    'nbf-in-the-future': [active({ nbf: now + 60 }), 'not_yet_valid'],
+    'no-sub': [active({ sub: undefined }), 'claim_missing'],
+    'azp-not-client_id': [active({ azp: 'evil' }), 'client_mismatch'],
+    'dpop-bound': [active({ cnf: { jkt: 'abc' } }), 'sender_constrained'],
+    'scope-array': [active({ scope: [SCOPE] }), 'claim_malformed'],
+    'never-issued': [{ active: false }, 'token_inactive'],
   };
-  for (const [token, answer] of Object.entries(cases)) idp!.references.set(token, answer);
-  for (const token of [...Object.keys(cases), 'never-issued']) {
+  for (const [token, [answer]] of Object.entries(cases)) if (token !== 'never-issued') idp!.references.set(token, answer);
+  for (const [token, [, reason]] of Object.entries(cases)) {
+    reasons.length = 0;
     const res = await get(token);
     assert.equal(res.statusCode, 401, token);
     assert.equal(res.headers['www-authenticate'], INVALID, token);
+    assert.deepEqual(reasons, [reason], token);
   }
+});
+
+test('the same answer with azp equal to client_id, aud an array with userinfo, iat now: accepted', async () => {
+  await setup();
+  idp!.references.set('auth0-shaped', active({ azp: 'spa', aud: [AUDIENCE, `${idp!.issuer}/userinfo`] }));
+  assert.equal((await get('auth0-shaped')).statusCode, 200);
 });
 
 test('the policy applies to reference tokens too: missing scope 403, wrong client 403', async () => {
@@ -130,15 +148,48 @@ test('the api client authenticates with its secret; a wrong secret never yields 
   assert.equal(res.headers['www-authenticate'], undefined);
 });
 
-test('IdP down during introspection: 503 with Retry-After, not 401 and not 500', async () => {
-  await setup();
+test('IdP down during introspection: 503 with Retry-After, not 401 and not 500; the breaker then spares the IdP', async () => {
+  let t = Date.now();
+  await setup({}, () => t);
   idp!.references.set('opaque-4', active());
+  idp!.references.set('opaque-cached', active());
+  assert.equal((await get('opaque-cached')).statusCode, 200);
   idp!.down = true;
   const res = await get('opaque-4');
   assert.equal(res.statusCode, 503);
-  assert.equal(res.headers['retry-after'], '5');
+  assert.equal(res.headers['retry-after'], String(INTROSPECTION_BREAKER_OPEN_SECONDS));
+  const callsAfterFailure = idp!.requests;
+
+  // While the breaker is open: every uncached token 503 at once, and the IdP is not asked.
+  const flood = await Promise.all(Array.from({ length: 200 }, (_, i) => get(`random-${i}`)));
+  assert.ok(flood.every((r) => r.statusCode === 503 && Number(r.headers['retry-after']) >= 1));
+  assert.equal(idp!.requests, callsAfterFailure, 'no introspection while the breaker is open');
+  assert.equal((await get('opaque-cached')).statusCode, 200, 'a cached answer still serves');
+  assert.ok(api!.introspector.cacheSize <= 2, 'failures leave nothing behind per token');
+
+  // Once the window has passed, one call probes; still down: open again.
+  t += INTROSPECTION_BREAKER_OPEN_SECONDS * 1000;
+  assert.equal((await get('opaque-4')).statusCode, 503);
+  assert.equal(idp!.requests, callsAfterFailure + 1, 'one probe');
+  assert.equal((await get('opaque-4')).statusCode, 503);
+  assert.equal(idp!.requests, callsAfterFailure + 1, 'open again after a failed probe');
+
   idp!.down = false;
-  assert.equal((await get('opaque-4')).statusCode, 200, 'failures are not cached');
+  t += INTROSPECTION_BREAKER_OPEN_SECONDS * 1000;
+  assert.equal((await get('opaque-4')).statusCode, 200, 'the IdP is back: the probe closes the breaker');
+  assert.equal(api!.introspector.breakerOpen, false);
+  idp!.references.set('opaque-5', active());
+  assert.equal((await get('opaque-5')).statusCode, 200);
+});
+
+test('the introspection cache is bounded, and keyed by a digest (tokens are not kept)', async () => {
+  await setup();
+  const { INTROSPECTION_CACHE_SIZE } = await import('../src/defaults.ts');
+  for (let i = 0; i < 300; i++) assert.equal((await get(`unknown-${i}`)).statusCode, 401);
+  assert.equal(api!.introspector.cacheSize, 300);
+  assert.ok(INTROSPECTION_CACHE_SIZE >= 300);
+  const held = JSON.stringify([...(api!.introspector as unknown as { cache: Map<string, unknown> }).cache.keys()]);
+  assert.ok(!held.includes('unknown-'), 'a token text is held in memory');
 });
 
 test('jwt format never introspects; an issuer without introspection makes opaque tokens invalid', async () => {

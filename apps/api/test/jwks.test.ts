@@ -1,13 +1,38 @@
-// Signing keys: a flood of unknown kids costs at most one JWKS fetch per cooldown, a new key is
-// picked up without a restart, a key that leaves the JWKS takes its cached verifications with it,
-// and an IdP outage changes nothing for tokens signed by keys already held.
+// Signing keys: a flood of unknown kids costs a bounded number of JWKS fetches per cooldown, a kid
+// just published is fetched at once, a new key is picked up without a restart, a key that leaves
+// the JWKS takes its cached verifications with it, an IdP outage changes nothing for tokens signed
+// by keys already held, and an API restarted while the IdP is down starts on the keys it kept.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, test } from 'node:test';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK } from 'jose';
+import { JWKS_NEW_KID_REFETCHES_PER_COOLDOWN } from '../src/defaults.ts';
 import { bearer, startApi, type TestApi } from './support/api.ts';
+import { signRaw } from './support/raw-jws.ts';
 import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
 
 const INVALID = 'Bearer error="invalid_token", error_description="The access token is invalid."';
+
+function readCache(dataDir: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, 'issuer-keys.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls until `ready` holds (a positive event), never asserting on the passing of time. */
+async function waitFor(ready: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await ready()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('condition not reached');
+}
 
 /** A clock the test moves by hand (milliseconds). */
 function manualClock() {
@@ -32,7 +57,7 @@ describe('unknown kids', () => {
   test('a flood of unknown kids triggers at most one JWKS fetch per cooldown', async () => {
     idp = await startTestIssuer();
     const clock = manualClock();
-    api = await startApi(idp, { AUTH_JWKS_COOLDOWN: '30' }, clock.now);
+    api = await startApi(idp, { AUTH_JWKS_COOLDOWN: '30' }, { now: clock.now });
     assert.equal(idp.jwksFetches, 1, 'the start-up fetch');
     const attacker = await idp.newKey('RS256', 'attacker');
     const forged = () => idp!.sign(undefined, { key: { ...attacker, kid: `kid-${randomUUID()}` } });
@@ -46,10 +71,35 @@ describe('unknown kids', () => {
     }
     assert.equal(idp.jwksFetches, 2, '100 concurrent unknown kids: one refetch');
     for (let i = 0; i < 20; i++) assert.equal((await get(await forged())).statusCode, 401);
-    assert.equal(idp.jwksFetches, 2, 'within the cooldown: no refetch');
+    const bound = 2 + JWKS_NEW_KID_REFETCHES_PER_COOLDOWN;
+    assert.equal(idp.jwksFetches, bound, `within the cooldown: at most ${JWKS_NEW_KID_REFETCHES_PER_COOLDOWN} more, for new kids`);
     clock.advance(31);
     for (let i = 0; i < 20; i++) assert.equal((await get(await forged())).statusCode, 401);
-    assert.equal(idp.jwksFetches, 3, 'after the cooldown: one more');
+    assert.equal(idp.jwksFetches, bound + 1 + JWKS_NEW_KID_REFETCHES_PER_COOLDOWN, 'after the cooldown: the same bound again');
+  });
+
+  test('a kid just published is fetched at once, even right after another fetch; the same unknown kid is not', async () => {
+    idp = await startTestIssuer();
+    const clock = manualClock();
+    api = await startApi(idp, { AUTH_JWKS_COOLDOWN: '30' }, { now: clock.now });
+    clock.advance(31);
+    const stray = await get(await idp.sign(undefined, { key: { ...idp.published[0]!, kid: 'stray' } }));
+    assert.equal(stray.statusCode, 401);
+    assert.equal(idp.jwksFetches, 2, 'a stray kid refetched (the cooldown had passed)');
+
+    // One second later, within the cooldown, the IdP publishes and signs with a new key.
+    clock.advance(1);
+    const next = await idp.newKey('RS256', 'rsa-2');
+    const early = await idp.sign(undefined, { key: next });
+    assert.equal((await get(early)).statusCode, 401, 'not published yet: refused');
+    assert.equal(idp.jwksFetches, 3, 'its kid made one refetch at once');
+    assert.equal((await get(early)).statusCode, 401);
+    assert.equal(idp.jwksFetches, 3, 'the same kid again: no second refetch within the cooldown');
+
+    const other = await idp.newKey('RS256', 'rsa-3');
+    idp.published.push(other);
+    assert.equal((await get(await idp.sign(undefined, { key: other }))).statusCode, 200, 'a kid new to us, already published: accepted at once');
+    assert.equal(idp.jwksFetches, 4);
   });
 });
 
@@ -57,7 +107,7 @@ describe('rotation', () => {
   test('a new signing key is picked up without a restart', async () => {
     idp = await startTestIssuer();
     const clock = manualClock();
-    api = await startApi(idp, { AUTH_JWKS_COOLDOWN: '10' }, clock.now);
+    api = await startApi(idp, { AUTH_JWKS_COOLDOWN: '10' }, { now: clock.now });
     const next = await idp.newKey('RS256', 'rsa-2');
     idp.published.push(next);
     clock.advance(11);
@@ -69,7 +119,7 @@ describe('rotation', () => {
   test('a rotated-out key: its tokens are refused, cached verifications included', async () => {
     idp = await startTestIssuer();
     const clock = manualClock();
-    api = await startApi(idp, { AUTH_JWKS_COOLDOWN: '10' }, clock.now);
+    api = await startApi(idp, { AUTH_JWKS_COOLDOWN: '10' }, { now: clock.now });
     const old = idp.published[0]!;
     const oldToken = await idp.sign(undefined, { key: old });
     assert.equal((await get(oldToken)).statusCode, 200);
@@ -89,7 +139,7 @@ describe('rotation', () => {
   test('the JWKS is refreshed in the background once stale', async () => {
     idp = await startTestIssuer();
     const clock = manualClock();
-    api = await startApi(idp, { AUTH_JWKS_MAX_AGE: '60' }, clock.now);
+    api = await startApi(idp, { AUTH_JWKS_MAX_AGE: '60' }, { now: clock.now });
     clock.advance(61);
     assert.equal((await get(await idp.sign())).statusCode, 200, 'stale keys still serve');
     await api.authority.jwks!.refresh(); // joins the background refresh
@@ -101,7 +151,7 @@ describe('IdP outage', () => {
   test('tokens keep validating with the cached keys while the IdP is down', async () => {
     idp = await startTestIssuer();
     const clock = manualClock();
-    api = await startApi(idp, { AUTH_JWKS_MAX_AGE: '60', AUTH_JWKS_COOLDOWN: '10' }, clock.now);
+    api = await startApi(idp, { AUTH_JWKS_MAX_AGE: '60', AUTH_JWKS_COOLDOWN: '10' }, { now: clock.now });
     idp.down = true;
     clock.advance(3600);
     const token = await idp.sign(idp.claims({ iat: Math.floor(clock.now() / 1000), exp: Math.floor(clock.now() / 1000) + 300 }));
@@ -147,13 +197,87 @@ describe('IdP outage', () => {
   test('a discovery document naming another issuer is never trusted', async () => {
     idp = await startTestIssuer();
     const { Authority } = await import('../src/authority.ts');
-    const wrong = new Authority({ issuer: `${idp.issuer}/`, algorithms: ['RS256'], jwksMaxAgeMs: 60_000, jwksCooldownMs: 0 });
+    let refused!: () => void;
+    const refusedTwice = new Promise<void>((resolve) => { refused = resolve; });
+    let refusals = 0;
+    const wrong = new Authority({
+      issuer: `${idp.issuer}/`, algorithms: ['RS256'], jwksMaxAgeMs: 60_000, jwksCooldownMs: 0,
+      log: (_level, msg) => { if (msg.includes('is not') && ++refusals === 2) refused(); },
+    });
     const loading = wrong.start();
-    await new Promise((r) => setTimeout(r, 400));
+    await refusedTwice; // the document was read, and refused, twice (a retry included)
     assert.equal(wrong.ready, false);
-    assert.equal(idp.jwksFetches, 0);
+    assert.equal(idp.discoveryFetches, 2);
+    assert.equal(idp.jwksFetches, 0, 'the jwks_uri of a document naming another issuer is never fetched');
     wrong.stop();
     await loading;
+  });
+});
+
+describe('keys kept across restarts', () => {
+  test('an API restarted while the IdP is down starts on the keys it kept; /readyz says so; the IdP\'s keys return with it', async () => {
+    idp = await startTestIssuer();
+    const dataDir = mkdtempSync(join(tmpdir(), 'api-test-'));
+    try {
+      const first = await startApi(idp, {}, { dataDir });
+      const token = await idp.sign();
+      assert.equal((await first.app.inject({ url: '/api/UserOne', headers: bearer(token) })).statusCode, 200);
+      await waitFor(() => readCache(dataDir) !== undefined);
+      await first.dispose();
+
+      idp.down = true;
+      api = await startApi(idp, {}, { dataDir });
+      const ready = await api.app.inject({ url: '/readyz' });
+      assert.equal(ready.statusCode, 200);
+      assert.equal(ready.json().keys, 'cache');
+      assert.match(ready.json().cachedAt, /^\d{4}-\d\d-\d\dT/);
+      assert.equal((await get(token)).statusCode, 200, 'a token accepted before the restart');
+      assert.equal((await get(await idp.sign())).statusCode, 200, 'a new token of the same key');
+
+      idp.down = false;
+      await waitFor(async () => (await api!.app.inject({ url: '/readyz' })).json().keys === 'issuer');
+      assert.equal((await get(await idp.sign())).statusCode, 200);
+    } finally {
+      await api?.dispose();
+      api = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a kept copy for another issuer, too old, or damaged is not used: 503 until the IdP answers', async () => {
+    idp = await startTestIssuer();
+    const dataDir = mkdtempSync(join(tmpdir(), 'api-test-'));
+    const clock = manualClock();
+    try {
+      const first = await startApi(idp, {}, { dataDir, now: clock.now });
+      await waitFor(() => readCache(dataDir) !== undefined);
+      await first.dispose();
+      const kept = readCache(dataDir)!;
+      idp.down = true;
+      const variants: Array<[string, string, Record<string, string>]> = [
+        ['another issuer', JSON.stringify({ ...kept, issuer: 'http://127.0.0.1:1' }), {}],
+        ['older than AUTH_JWKS_CACHE_MAX_AGE', JSON.stringify(kept), { AUTH_JWKS_CACHE_MAX_AGE: '60' }],
+        ['damaged', JSON.stringify(kept).slice(0, 100), {}],
+      ];
+      clock.advance(61);
+      for (const [why, content, env] of variants) {
+        idp.requests = 0;
+        writeFileSync(join(dataDir, 'issuer-keys.json'), content);
+        const { buildApi } = await import('../src/app.ts');
+        const { readApiConfig } = await import('../src/config.ts');
+        const early = buildApi(readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dataDir, ...env }), { logger: false, now: clock.now });
+        try {
+          // A second attempt at the IdP: the first failed, and the copy was looked at in between.
+          await waitFor(() => idp!.requests >= 2);
+          assert.equal((await early.app.inject({ url: '/readyz' })).statusCode, 503, why);
+          assert.equal((await early.app.inject({ url: '/api/UserOne', headers: bearer(await idp.sign()) })).statusCode, 503, why);
+        } finally {
+          await early.app.close();
+        }
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -161,7 +285,7 @@ describe('verified-token cache', () => {
   test('a cached token is still refused once expired', async () => {
     idp = await startTestIssuer();
     const clock = manualClock();
-    api = await startApi(idp, {}, clock.now);
+    api = await startApi(idp, {}, { now: clock.now });
     const nowS = Math.floor(clock.now() / 1000);
     const token = await idp.sign(idp.claims({ iat: nowS, exp: nowS + 30 }));
     assert.equal((await get(token)).statusCode, 200);
@@ -205,6 +329,19 @@ describe('tokens without kid', () => {
     idp.published.push(await idp.newKey('RS256', 'rsa-2'));
     api = await startApi(idp);
     assert.equal((await get(await idp.sign(undefined, { noKid: true }))).statusCode, 401, 'two RSA keys: ambiguous');
+  });
+});
+
+describe('RSA key size', () => {
+  test('an RSA key under 2048 bits in the JWKS is ignored: its tokens are refused', async () => {
+    idp = await startTestIssuer();
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    idp.published.push({ kid: 'rsa-1024', alg: 'RS256', privateKey: idp.published[0]!.privateKey, publicJwk: await exportJWK(publicKey) });
+    api = await startApi(idp);
+    const res = await get(signRaw({ alg: 'RS256', typ: 'at+jwt', kid: 'rsa-1024' }, idp.claims(), privateKey));
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.headers['www-authenticate'], INVALID);
+    assert.equal((await get(await idp.sign())).statusCode, 200, 'the 2048-bit key of the same set still serves');
   });
 });
 

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import Fastify from 'fastify';
 import { buildPolicies, policy, requireClaim, requireClient, requireScope, USER_API_POLICY } from '../src/policies.ts';
 import authentication from '../src/plugins/authentication.ts';
+import { RefusalLog } from '../src/refusal-log.ts';
 import { parseScope, type Principal } from '../src/principal.ts';
 import type { TokenValidator } from '../src/token-validator.ts';
 
@@ -33,7 +34,7 @@ test('requirements compose: every one must pass, the first refusal is reported',
 
 test('a route naming an unknown policy fails at start-up, not at request time', async () => {
   const app = Fastify({ logger: false });
-  await app.register(authentication, { validator: {} as TokenValidator, policies: buildPolicies({ requiredScope: 's', allowedClients: ['spa'] }), maxTokenLength: 4096, publicPrefixes: [] });
+  await app.register(authentication, { validator: {} as TokenValidator, policies: buildPolicies({ requiredScope: 's', allowedClients: ['spa'] }), maxTokenLength: 4096, refusals: new RefusalLog({ linesPerReason: 0, windowMs: 1000, now: Date.now, log: app.log }), publicPrefixes: [] });
   assert.throws(() => app.get('/x', { config: { policy: 'no-such-policy' as typeof USER_API_POLICY } }, async () => 'x'), /unknown authorization policy/);
   await app.close();
 });

@@ -141,3 +141,31 @@ describe('notes', () => {
     assert.ok(long.statusCode < 500);
   });
 });
+
+describe('every answer', () => {
+  test('carries X-Content-Type-Options: nosniff (success, refusals, 404, errors, preflight, docs, health)', async () => {
+    const answers = await Promise.all([
+      inject({ url: '/api/UserOne', headers: bearer(alice) }),
+      inject({ url: '/api/UserOne' }),
+      inject({ url: '/api/UserOne', headers: bearer(bobNoScope) }),
+      inject({ url: '/api/nope', headers: bearer(alice) }),
+      inject({ method: 'POST', url: '/api/notes', headers: { ...bearer(alice), 'content-type': 'application/json' }, payload: '{"text":' }),
+      inject({ method: 'OPTIONS', url: '/api/UserOne', headers: { origin: 'http://localhost:4200', 'access-control-request-method': 'GET' } }),
+      inject({ url: '/api/notes/%E0%A4%A' }),
+      inject({ url: '/healthz' }),
+      inject({ url: '/readyz' }),
+      inject({ url: '/openapi.json' }),
+      inject({ url: '/swagger' }),
+    ]);
+    for (const res of answers) assert.equal(res.headers['x-content-type-options'], 'nosniff', `${res.statusCode} ${res.headers['content-type']}`);
+  });
+
+  test('a URL that cannot be decoded is a 400 problem-details answer, with or without a token', async () => {
+    for (const headers of [{}, bearer(alice)]) {
+      const res = await inject({ url: '/api/notes/%E0%A4%A', headers });
+      assert.equal(res.statusCode, 400);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+      assert.deepEqual(res.json(), { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'The request URL is malformed.' });
+    }
+  });
+});

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildApi, loggerOptions } from '../src/app.ts';
+import { EventEmitter } from 'node:events';
+import { runServer } from '@suite/process-shell';
+import { buildApi, httpTimeouts, loggerOptions } from '../src/app.ts';
 import { readApiConfig } from '../src/config.ts';
 import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
 
@@ -96,6 +98,76 @@ test('at the default level a refusal is logged with its request id and no token;
     assert.equal(typeof refusal.reqId, 'string', 'the line carries the request id');
     for (const part of forged.split('.')) assert.ok(!lines.join('').includes(part), 'a token segment is in the logs');
   } finally {
+    await api.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('anonymous refusals do not flood the log: a few lines per reason, then one count per window', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); cb(); } });
+  let t = Date.now();
+  const config = readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir, API_REFUSAL_LOG_LINES: '3' });
+  const api = buildApi(config, { logger: { ...(loggerOptions('info') as object), stream }, now: () => t });
+  try {
+    await api.authority.start();
+    for (let i = 0; i < 50; i++) assert.equal((await api.app.inject({ url: '/api/UserOne' })).statusCode, 401);
+    const forged = `${(await idp.sign()).slice(0, -8)}AAAAAAAA`;
+    for (let i = 0; i < 5; i++) await api.app.inject({ url: '/api/UserOne', headers: { authorization: `Bearer ${forged}` } });
+    const refused = (reason: string) => lines.filter((l) => l.msg === 'request refused' && l.reason === reason);
+    assert.equal(refused('token_missing').length, 3, 'three anonymous refusals logged one by one');
+    assert.equal(refused('signature_invalid').length, 3, 'the budget is per reason');
+    assert.ok(refused('token_missing').every((l) => l.status === 401 && typeof l.reqId === 'string'));
+
+    t += 61_000; // the next window
+    await api.app.inject({ url: '/api/UserOne' });
+    const summary = lines.find((l) => l.msg === 'requests refused (not logged one by one)');
+    assert.ok(summary, 'the rest are counted');
+    assert.deepEqual(summary.suppressed, { token_missing: 47, signature_invalid: 2 });
+    assert.equal(summary.windowSeconds, 60);
+    assert.equal(refused('token_missing').length, 4, 'a new window logs again');
+  } finally {
+    await api.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a body trickling in is dropped once the request timeout has passed (408, connection closed)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
+  const config = readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir, API_REQUEST_TIMEOUT: '1' });
+  const api = buildApi(config, { logger: false });
+  const trickle: { timer?: NodeJS.Timeout } = {};
+  try {
+    await api.authority.start();
+    // Served as server.ts serves it: through the process shell, with the configured timeouts.
+    const { port } = await runServer({
+      app: 'api', server: api.app.server, port: 0, host: '127.0.0.1', timeouts: httpTimeouts(config), shutdownGraceMs: 1000,
+      listen: () => api.app.listen({ port: 0, host: '127.0.0.1' }), close: () => api.app.close(),
+      log: () => {}, signals: new EventEmitter(), exit: () => {},
+    });
+    const token = await idp.sign();
+    const answer = await new Promise<{ data: string; bytesSent: number }>((resolve, reject) => {
+      let data = '';
+      let bytesSent = 0;
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(['POST /api/notes HTTP/1.1', 'Host: localhost', `Authorization: Bearer ${token}`, 'Content-Type: application/json', 'Content-Length: 200', '', ''].join('\r\n'));
+        // One byte at a time, far slower than any real client, for at most 200 bytes.
+        trickle.timer = setInterval(() => {
+          if (socket.destroyed) return clearInterval(trickle.timer);
+          if (bytesSent >= 200) return socket.end(); // never dropped: the assertions below fail
+          socket.write(bytesSent === 0 ? '{' : ' ');
+          bytesSent++;
+        }, 250);
+      });
+      socket.on('data', (d) => { data += d.toString(); });
+      socket.on('close', () => resolve({ data, bytesSent }));
+      socket.on('error', reject);
+    });
+    assert.match(answer.data, /^HTTP\/1\.1 408/, 'the server answered 408 Request Timeout');
+    assert.ok(answer.bytesSent < 200, 'dropped before the body was complete');
+  } finally {
+    clearInterval(trickle.timer);
     await api.app.close();
     rmSync(dir, { recursive: true, force: true });
   }

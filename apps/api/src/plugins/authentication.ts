@@ -8,6 +8,7 @@ import { bearerToken } from '../bearer-token.ts';
 import { DEFAULT_POLICY, type Policy, type PolicyName } from '../policies.ts';
 import { BearerError, invalidToken, sendBearerError } from '../problem.ts';
 import type { Principal } from '../principal.ts';
+import type { RefusalLog } from '../refusal-log.ts';
 import type { TokenValidator } from '../token-validator.ts';
 
 declare module 'fastify' {
@@ -31,6 +32,7 @@ export interface AuthenticationOptions {
   validator: TokenValidator;
   policies: ReadonlyMap<string, Policy>;
   maxTokenLength: number;
+  refusals: RefusalLog;
   /** Route URL prefixes served without authentication (Swagger UI and its assets). */
   publicPrefixes: readonly string[];
 }
@@ -48,7 +50,7 @@ function isPublic(route: RouteOptions, prefixes: readonly string[]): boolean {
 }
 
 const authentication: FastifyPluginCallback<AuthenticationOptions> = (app, opts, done) => {
-  const { validator, policies, maxTokenLength } = opts;
+  const { validator, policies, maxTokenLength, refusals } = opts;
 
   function refuse(req: FastifyRequest, reply: FastifyReply, err: unknown): void {
     let refusal: BearerError;
@@ -57,9 +59,9 @@ const authentication: FastifyPluginCallback<AuthenticationOptions> = (app, opts,
     } else {
       // A bug in validation must fail closed, as a bad token, never as a 500.
       req.log.error({ err }, 'token validation failed unexpectedly');
-      refusal = invalidToken('unexpected validation error');
+      refusal = invalidToken('validation_error');
     }
-    req.log.info({ status: refusal.status, reason: refusal.reason }, 'request refused');
+    refusals.record(req.log, refusal);
     sendBearerError(reply, refusal);
   }
 

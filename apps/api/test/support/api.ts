@@ -2,16 +2,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApi, type Api } from '../../src/app.ts';
+import { buildApi, type Api, type BuildOptions } from '../../src/app.ts';
 import { readApiConfig } from '../../src/config.ts';
 import type { TestIssuer } from './test-issuer.ts';
 
 export interface TestApi extends Api {
+  dataDir: string;
   dispose(): Promise<void>;
 }
 
-export async function startApi(issuer: TestIssuer, env: Record<string, string> = {}, now?: () => number): Promise<TestApi> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'api-test-'));
+/** The API against `issuer`, silent, in a fresh data directory (or `dataDir`, kept on dispose). */
+export async function startApi(issuer: TestIssuer, env: Record<string, string> = {}, options: Omit<BuildOptions, 'logger'> & { dataDir?: string } = {}): Promise<TestApi> {
+  const { dataDir: given, ...build } = options;
+  const dataDir = given ?? mkdtempSync(join(tmpdir(), 'api-test-'));
   const config = readApiConfig({
     AUTH_AUTHORITY: issuer.issuer,
     API_DATA_DIR: dataDir,
@@ -20,14 +23,15 @@ export async function startApi(issuer: TestIssuer, env: Record<string, string> =
     API_CLIENT_SECRET: issuer.clientCredentials.secret,
     ...env,
   });
-  const api = buildApi(config, { logger: false, ...(now ? { now } : {}) });
+  const api = buildApi(config, { logger: false, ...build });
   await api.app.ready();
   await api.authority.start();
   return {
     ...api,
+    dataDir,
     async dispose() {
       await api.app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (given === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -6,9 +6,9 @@ export const b64u = (value: unknown): string =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 /** Signs `header.payload` with an RS*, PS* or ES* private key, whatever the header claims. */
-export function signRaw(header: Record<string, unknown>, payload: unknown, privateKey: CryptoKey, alg = 'RS256'): string {
+export function signRaw(header: Record<string, unknown>, payload: unknown, privateKey: CryptoKey | KeyObject, alg = 'RS256'): string {
   const input = `${b64u(header)}.${b64u(payload)}`;
-  const key = KeyObject.from(privateKey);
+  const key = privateKey instanceof KeyObject ? privateKey : KeyObject.from(privateKey);
   const hash = `sha${alg.slice(2)}`;
   const sig = alg.startsWith('ES')
     ? sign(hash, Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })

@@ -24,6 +24,8 @@ export interface TestIssuer {
   published: TestKey[];
   jwksFetches: number;
   discoveryFetches: number;
+  /** Every request received, answered or not (also while down). */
+  requests: number;
   introspectionCalls: number;
   /** Answer 503 to everything while true. */
   down: boolean;
@@ -62,6 +64,7 @@ export async function startTestIssuer(opts: { trailingSlash?: boolean; withIntro
   let server: Server;
   const state = {} as TestIssuer;
   server = createServer(async (req, res) => {
+    state.requests++;
     const path = (req.url ?? '/').split('?')[0];
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -129,6 +132,7 @@ export async function startTestIssuer(opts: { trailingSlash?: boolean; withIntro
     published: [],
     jwksFetches: 0,
     discoveryFetches: 0,
+    requests: 0,
     introspectionCalls: 0,
     down: false,
     references: new Map(),

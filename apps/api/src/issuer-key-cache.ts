@@ -1,0 +1,53 @@
+// The last verified discovery document and JWKS of the issuer, kept in the API's data directory
+// so that an API started while the IdP is unreachable can still validate tokens. Only what the
+// API itself fetched from the configured issuer is written; a copy older than the configured
+// bound, for another issuer, or unreadable is ignored.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface CachedIssuerKeys {
+  /** When it was written, ms since the epoch. */
+  savedAt: number;
+  discovery: Record<string, unknown>;
+  jwks: Record<string, unknown>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export class IssuerKeyCache {
+  private readonly file: string;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+  private writes = 0;
+
+  constructor(file: string, maxAgeMs: number, now: () => number = Date.now) {
+    this.file = file;
+    this.maxAgeMs = maxAgeMs;
+    this.now = now;
+  }
+
+  /** The kept copy for `issuer`, if there is one young enough. */
+  read(issuer: string): CachedIssuerKeys | undefined {
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(this.file, 'utf8'));
+    } catch {
+      return undefined;
+    }
+    if (!isObject(value) || value.issuer !== issuer || typeof value.savedAt !== 'number') return undefined;
+    if (!isObject(value.discovery) || !isObject(value.jwks)) return undefined;
+    if (this.now() - value.savedAt > this.maxAgeMs) return undefined;
+    return { savedAt: value.savedAt, discovery: value.discovery, jwks: value.jwks };
+  }
+
+  /** Keeps a copy (written to a temporary file, then renamed: a crash never leaves half a file). */
+  async write(issuer: string, discovery: Record<string, unknown>, jwks: Record<string, unknown>): Promise<void> {
+    // savedAt is when the issuer last confirmed these keys, so the copy is rewritten at every fetch.
+    const text = JSON.stringify({ issuer, savedAt: this.now(), discovery: { ...discovery, issuer }, jwks }, null, 2);
+    await mkdir(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.${++this.writes}.tmp`;
+    await writeFile(tmp, text, { mode: 0o600 });
+    await rename(tmp, this.file);
+  }
+}
