@@ -1,5 +1,7 @@
-// A throwaway redis-server on a free loopback port (Debian's redis-server package).
-import { spawn } from 'node:child_process';
+// A throwaway redis-server on a free loopback port (Debian's redis-server package), with the
+// persistence the IdP requires (appendonly yes, appendfsync everysec; see the README's
+// "Operations" section), so that it can be killed and restarted without losing acknowledged writes.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,18 @@ export const REDIS_SERVER = '/usr/bin/redis-server';
 
 export interface RedisProcess {
   url: string;
+  port: number;
+  /** Stops the server (SIGKILL: a crash) and keeps its data directory. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port and data directory. */
+  start(): Promise<void>;
+  /** Stops it and removes its data directory. */
   stop(): Promise<void>;
+}
+
+export interface RedisOptions {
+  /** Persistence as the IdP requires it (default), or Redis's own defaults minus snapshots (`none`). */
+  persistence?: 'durable' | 'none';
 }
 
 async function answersPing(port: number): Promise<boolean> {
@@ -22,18 +35,37 @@ async function answersPing(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(): Promise<RedisProcess> {
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisProcess> {
   if (!existsSync(REDIS_SERVER)) throw new Error(`${REDIS_SERVER} is missing: apt-get install redis-server (npm test installs it when run as root)`);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
-  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !(await answersPing(port)); i++) await sleep(50);
+  const persistence = opts.persistence === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec'];
+  let child: ChildProcess | undefined;
+
+  const start = async () => {
+    const spawned = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], { stdio: 'ignore' });
+    child = spawned;
+    for (let i = 0; i < 200 && !(await answersPing(port)); i++) {
+      if (spawned.exitCode !== null) throw new Error(`redis-server exited with ${spawned.exitCode}`);
+      await sleep(50);
+    }
+    if (!(await answersPing(port))) throw new Error(`redis-server on port ${port} does not answer`);
+  };
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill(signal);
+    await exited;
+  };
+  await start();
   return {
     url: `redis://127.0.0.1:${port}/0`,
+    port,
+    kill,
+    start,
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
   };

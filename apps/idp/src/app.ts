@@ -10,9 +10,9 @@ import { auth0Logout } from './auth0-logout.ts';
 import { loadClients } from './clients.ts';
 import type { IdpConfig } from './config.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { contentSecurityPolicy, LOGIN_THROTTLE, retiredKeyGraceSeconds, type SigningAlg } from './defaults.ts';
+import { contentSecurityPolicy, LOGIN_THROTTLE, retiredKeyGraceSeconds, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, type SigningAlg } from './defaults.ts';
 import { createInteractionHandler } from './interactions.ts';
-import { auditProviderEvents, keepOfflineAccess, revokeGrantsAtLogout } from './koa-middleware.ts';
+import { answerStoreOutages, auditProviderEvents, keepOfflineAccess, revokeGrantsAtLogout } from './koa-middleware.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { createProvider } from './provider.ts';
@@ -47,6 +47,17 @@ export interface IdpOptions {
   wrapUsers?: (users: UserDirectory) => UserDirectory;
 }
 
+
+/** Answers /readyz from the store's health. */
+export async function readiness(res: ServerResponse, health: Promise<{ ok: boolean; reason?: string }>): Promise<void> {
+  const state = await health.catch((err: Error) => ({ ok: false, reason: err.message }));
+  res.writeHead(state.ok ? 200 : 503, {
+    'Content-Type': 'application/json',
+    ...(state.ok ? {} : { 'Retry-After': String(STORE_UNAVAILABLE_RETRY_AFTER_SECONDS) }),
+  });
+  res.end(JSON.stringify(state.ok ? { status: 'ready' } : { status: 'unavailable', reason: state.reason }));
+}
+
 export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promise<Idp> {
   const logger = opts.logger ?? createLogger(config.IDP_LOG_LEVEL);
   const clock = opts.clock ?? systemClock;
@@ -58,7 +69,7 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   if (production && !config.IDP_COOKIE_KEYS) throw new StartupError('the production profile needs IDP_COOKIE_KEYS (the same on every instance)');
   if (production && !config.issuer.startsWith('https://')) throw new StartupError('the production profile needs an https:// IDP_ISSUER');
 
-  const store = await openStore(config, clock);
+  const store = await openStore(config, { logger, clock });
   const cookieKeys = config.IDP_COOKIE_KEYS
     ? config.IDP_COOKIE_KEYS.split(',').map((k) => k.trim()).filter(Boolean)
     : [await store.getOrSetSetting('cookie-key', randomBytes(32).toString('base64url'))];
@@ -67,13 +78,14 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
 
   const build = (keys: JWK[]) => {
     const provider = createProvider({ config, registry, users, store, keys, cookieKeys, logger, clock });
+    answerStoreOutages(provider);
     keepOfflineAccess(provider);
     auth0Logout(provider, logger);
     revokeGrantsAtLogout(provider, store, logger);
     auditProviderEvents(provider, logger);
     return { provider, callback: provider.callback(), fingerprint: keySetFingerprint(keys) };
   };
-  let current = build(await loadSigningKeys(store, alg, grace));
+  let current = build(await loadSigningKeys(store, alg, grace, clock));
 
   const throttle = new LoginThrottle(store, {
     ...LOGIN_THROTTLE,
@@ -113,6 +125,10 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
       res.end('{"status":"ok"}');
       return;
     }
+    if (path === '/readyz') {
+      void readiness(res, store.health());
+      return;
+    }
     if (path.startsWith('/interaction/')) {
       void interactions(req, res, path);
       return;
@@ -124,7 +140,7 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
     handle,
     provider: () => current.provider,
     async reloadKeys() {
-      const keys = await loadSigningKeys(store, alg, grace);
+      const keys = await loadSigningKeys(store, alg, grace, clock);
       if (keySetFingerprint(keys) === current.fingerprint) return false;
       current = build(keys);
       logger.log('info', 'signing_keys_reloaded', { kids: current.fingerprint });

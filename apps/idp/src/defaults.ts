@@ -99,3 +99,41 @@ export const KEY_RELOAD_INTERVAL_SECONDS = 30;
 export function retiredKeyGraceSeconds(accessTokenTtl: number, idTokenTtl: number): number {
   return Math.max(accessTokenTtl, idTokenTtl) + 5 * 60;
 }
+
+/**
+ * Refresh-token reuse interval (Auth0's "reuse interval", Okta's "grace period"): a retry with the
+ * previous refresh token within this many seconds of its rotation, while its successor has not
+ * been used, gets a new successor instead of revoking the login; a response lost to a crash or a
+ * network failure then does not sign the user out. 0 turns it off. IDP_REFRESH_TOKEN_REUSE_INTERVAL
+ * See docs/decisions/0010-refresh-token-reuse-interval.md
+ */
+export const REFRESH_TOKEN_REUSE_INTERVAL_SECONDS = 30;
+
+/** The API's default AUTH_JWKS_COOLDOWN: the longest an API may wait before refetching the JWKS for an unknown kid. */
+export const API_JWKS_COOLDOWN_SECONDS = 10;
+/** Clock difference tolerated between instances when they compare a key's activation time. */
+export const INSTANCE_CLOCK_SKEW_SECONDS = 5;
+/**
+ * A rotated-in signing key is published at once and signs only this many seconds later: by then
+ * every instance has reloaded its keys (IDP_KEY_RELOAD_INTERVAL) and every API that fetched the
+ * JWKS before may refetch it (its JWKS cooldown). IDP_KEY_ACTIVATION_DELAY
+ * See docs/decisions/0009-signing-key-rotation.md
+ */
+export const KEY_ACTIVATION_DELAY_SECONDS = KEY_RELOAD_INTERVAL_SECONDS + API_JWKS_COOLDOWN_SECONDS + INSTANCE_CLOCK_SKEW_SECONDS;
+
+/** Redis persistence the IdP needs (docs/decisions/0011-durable-redis.md): an append-only file, fsynced at least every second. */
+export const REDIS_DURABLE_APPENDFSYNC = ['always', 'everysec'] as const;
+
+/** Expired rows are deleted at start-up and this often. */
+export const SQLITE_SWEEP_INTERVAL_SECONDS = 5 * 60;
+/** Expired rows are kept this long past expiry, so a replayed token still reads as expired rather than unknown. */
+export const SQLITE_EXPIRED_ROW_GRACE_SECONDS = 3600;
+/** The WAL is checkpointed and truncated back to this size (SQLite's own default lets it reach ~4 MB). */
+export const SQLITE_WAL_LIMIT_BYTES = 512 * 1024;
+/** /readyz reports the SQLite store not ready when its volume has less free space than this. IDP_DATA_DIR_MIN_FREE_MB */
+export const DATA_DIR_MIN_FREE_MB = 64;
+
+/** Seconds a client is told to wait (Retry-After) when the store is unavailable. */
+export const STORE_UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+/** While the store is unreachable at start-up, the IdP tries again this often (it answers 503 meanwhile). */
+export const STORE_CONNECT_RETRY_SECONDS = 2;

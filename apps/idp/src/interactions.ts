@@ -4,9 +4,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { ClientRegistry } from './clients.ts';
-import { LOGIN_FORM_MAX_BYTES } from './defaults.ts';
+import { LOGIN_FORM_MAX_BYTES, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS } from './defaults.ts';
 import type { Logger } from './log.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import { StoreUnavailableError } from './storage/store.ts';
 import type { UserDirectory } from './users.ts';
 import { renderErrorPage } from './views/logout-pages.ts';
 import { renderLoginPage } from './views/login-page.ts';
@@ -127,7 +128,8 @@ export function createInteractionHandler(deps: InteractionDeps) {
       let details;
       try {
         details = await provider.interactionDetails(req, res);
-      } catch {
+      } catch (err) {
+        if (err instanceof StoreUnavailableError) throw err;
         throw new HttpError(400, 'This sign-in request has expired or is not valid. Go back to the application and start again.');
       }
       if (details.uid !== uid) throw new HttpError(400, 'This sign-in request does not match your browser session.');
@@ -147,6 +149,10 @@ export function createInteractionHandler(deps: InteractionDeps) {
       throw new HttpError(405, 'Method not allowed.');
     } catch (err) {
       if (res.headersSent) return;
+      if (err instanceof StoreUnavailableError) {
+        sendHtml(res, 503, renderErrorPage(err.error, 'Sign-in is unavailable for a moment. Try again shortly.'), { 'Retry-After': String(STORE_UNAVAILABLE_RETRY_AFTER_SECONDS) });
+        return;
+      }
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) logger.log('error', 'interaction_error', { message: (err as Error).message });
       sendHtml(res, status, renderErrorPage(status === 500 ? 'server_error' : 'invalid_request', status === 500 ? 'Something went wrong on our side.' : (err as Error).message));

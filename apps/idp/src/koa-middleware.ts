@@ -1,10 +1,28 @@
 // Middleware run by oidc-provider's Koa app around its own routes.
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { COOKIE_OPTIONS } from './defaults.ts';
+import { COOKIE_OPTIONS, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS } from './defaults.ts';
 import type { Logger } from './log.ts';
 import { END_SESSION_CONFIRM_PATH, ROUTES } from './routes.ts';
-import type { Store } from './storage/store.ts';
+import { StoreUnavailableError, type Store } from './storage/store.ts';
+
+/**
+ * A store outage answers 503 with Retry-After on every route, not a 500: oidc-provider's own
+ * routes render StoreUnavailableError with its 503 status; anything thrown outside them (our
+ * middleware) is answered here. Registered first, so it wraps every other middleware.
+ */
+export function answerStoreOutages(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+      ctx.status = 503;
+      ctx.body = { error: err.error, error_description: err.error_description };
+    }
+    if (ctx.status === 503) ctx.set('Retry-After', String(STORE_UNAVAILABLE_RETRY_AFTER_SECONDS));
+  });
+}
 
 /**
  * Auth0 issues a refresh token for `offline_access` without `prompt=consent`; oidc-provider drops

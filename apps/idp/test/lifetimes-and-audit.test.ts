@@ -70,7 +70,8 @@ test('the audit trail records each event and never a token, code or password', a
     });
     assert.match(tokenRes.headers.get('cache-control') ?? '', /no-store/);
     const rotated = (await tokenRes.json()) as { refresh_token: string; access_token: string };
-    await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! }); // reuse
+    await oidc.refreshTokenGrant(spa, rotated.refresh_token);
+    await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! }); // reuse after the successor was used
     const second = await login(spa, 'alice', 'demo-alice');
     await oidc.tokenRevocation(spa, second.tokens.refresh_token!);
     const ua = userAgent();

@@ -64,7 +64,7 @@ for (const store of stores) {
               body: new URLSearchParams({ username, password }).toString(),
             });
             await res.arrayBuffer();
-            return { status: res.status, retryAfter: res.headers.get('retry-after'), signedIn: /\/auth\//.test(res.headers.get('location') ?? '') };
+            return { status: res.status, retryAfter: res.headers.get('retry-after'), signedIn: /\/authorize\//.test(res.headers.get('location') ?? '') };
           };
         };
         await fn({ idp, clock, checks: () => checks, prepare, attempt: async (u, p, ip) => (await prepare())(u, p, ip) });

@@ -99,11 +99,11 @@ for (const impl of implementations) {
     });
 
     test('signing keys: add, retire all but one, delete', async () => {
-      await store.addSigningKey({ kid: 'k1', alg: 'RS256', jwk: { kty: 'RSA' }, createdAt: 100, retiredAt: null });
-      await store.addSigningKey({ kid: 'k2', alg: 'RS256', jwk: { kty: 'RSA' }, createdAt: 200, retiredAt: null });
+      await store.addSigningKey({ kid: 'k1', alg: 'RS256', jwk: { kty: 'RSA' }, createdAt: 100, activatesAt: 100, retiredAt: null });
+      await store.addSigningKey({ kid: 'k2', alg: 'RS256', jwk: { kty: 'RSA' }, createdAt: 200, activatesAt: 300, retiredAt: null });
       await store.retireSigningKeysExcept('k2', 300);
       const keys = await store.listSigningKeys();
-      assert.deepEqual(keys.map((k) => [k.kid, k.retiredAt]), [['k2', null], ['k1', 300]]);
+      assert.deepEqual(keys.map((k) => [k.kid, k.activatesAt, k.retiredAt]), [['k2', 300, null], ['k1', 100, 300]]);
       await store.deleteSigningKey('k1');
       assert.deepEqual((await store.listSigningKeys()).map((k) => k.kid), ['k2']);
     });
@@ -143,6 +143,89 @@ for (const impl of implementations) {
       assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: true, counts: [1] }, 'never below zero');
       await store.releaseAttempt('pair:none');
       assert.deepEqual(await store.reserveAttempt([{ key: 'pair:none' }], 60), { granted: true, counts: [1] });
+    });
+
+    describe('refresh-token reuse interval (30 s)', () => {
+      const interval = 30;
+      const setUp = async (grantId: string) => {
+        const replays: Array<[string, string | undefined]> = [];
+        const retried: Array<string | undefined> = [];
+        const tokens = createAdapterFactory(store, (model, g) => replays.push([model, g]), {
+          refreshTokenReuseIntervalSeconds: interval, onReuseWithinInterval: (g) => retried.push(g),
+        })('RefreshToken');
+        await store.upsert('Grant', grantId, { accountId: 'alice' }, 3600);
+        await tokens.upsert(`${grantId}-rt0`, { grantId, iiat: 1000 } as never, 3600);
+        await tokens.consume(`${grantId}-rt0`);
+        await tokens.upsert(`${grantId}-rt1`, { grantId, iiat: 1000, rotations: 1 } as never, 3600);
+        // Another login of the same client in the same session: a second chain in the grant.
+        await tokens.upsert(`${grantId}-other-chain`, { grantId, iiat: 2000, rotations: 4 } as never, 3600);
+        return { tokens, replays, retried };
+      };
+
+      test('a retry inside the interval, successor unused: the token reads unused, is let through, the unused successor dies, the grant lives', async () => {
+        const { tokens, replays, retried } = await setUp('gr1');
+        clock.advanceSeconds(interval - 1);
+        const found = await tokens.find('gr1-rt0');
+        assert.ok(found);
+        assert.equal(found.consumed, undefined, 'oidc-provider must not see it as used');
+        await tokens.consume('gr1-rt0');
+        assert.deepEqual(retried, ['gr1']);
+        assert.deepEqual(replays, []);
+        assert.equal(await store.find('RefreshToken', 'gr1-rt1'), undefined, 'the unused successor is revoked: one live token per grant');
+        assert.ok(await store.find('Grant', 'gr1'));
+        assert.ok(await store.find('RefreshToken', 'gr1-other-chain'), 'the other chain of the grant is left alone');
+        // The retry's own successor works like any other token.
+        await tokens.upsert('gr1-rt1b', { grantId: 'gr1', iiat: 1000, rotations: 1 } as never, 3600);
+        await tokens.consume('gr1-rt1b');
+        assert.deepEqual(replays, []);
+      });
+
+      test('a retry after the successor was used revokes the whole grant', async () => {
+        const { tokens, replays, retried } = await setUp('gr2');
+        await tokens.consume('gr2-rt1');
+        await tokens.upsert('gr2-rt2', { grantId: 'gr2', iiat: 1000, rotations: 2 } as never, 3600);
+        clock.advanceSeconds(1);
+        assert.ok((await tokens.find('gr2-rt0'))?.consumed, 'shown as used, so oidc-provider revokes');
+        await assert.rejects(tokens.consume('gr2-rt0'), (err: { error?: string }) => err.error === 'invalid_grant');
+        assert.deepEqual(retried, []);
+        assert.deepEqual(replays, [['RefreshToken', 'gr2']]);
+        assert.equal(await store.find('Grant', 'gr2'), undefined);
+        assert.equal(await store.find('RefreshToken', 'gr2-rt2'), undefined);
+      });
+
+      test('a retry after the interval revokes the whole grant', async () => {
+        const { tokens, replays, retried } = await setUp('gr3');
+        clock.advanceSeconds(interval + 1);
+        assert.ok((await tokens.find('gr3-rt0'))?.consumed);
+        await assert.rejects(tokens.consume('gr3-rt0'), (err: { error?: string }) => err.error === 'invalid_grant');
+        assert.deepEqual(retried, []);
+        assert.deepEqual(replays, [['RefreshToken', 'gr3']]);
+        assert.equal(await store.find('RefreshToken', 'gr3-rt1'), undefined);
+      });
+
+      test('the interval applies to refresh tokens only: a replayed code still revokes at once', async () => {
+        const replays: string[] = [];
+        const codes = createAdapterFactory(store, (model) => replays.push(model), { refreshTokenReuseIntervalSeconds: interval })('AuthorizationCode');
+        await codes.upsert('code-x', { grantId: 'gr4' } as never, 60);
+        await codes.consume('code-x');
+        await assert.rejects(codes.consume('code-x'));
+        assert.deepEqual(replays, ['AuthorizationCode']);
+      });
+
+      test('with the interval off (0), a retry revokes at once', async () => {
+        const replays: string[] = [];
+        const tokens = createAdapterFactory(store, (model) => replays.push(model))('RefreshToken');
+        await store.upsert('Grant', 'gr5', { accountId: 'alice' }, 3600);
+        await tokens.upsert('gr5-rt0', { grantId: 'gr5' } as never, 3600);
+        await tokens.consume('gr5-rt0');
+        assert.ok((await tokens.find('gr5-rt0'))?.consumed);
+        await assert.rejects(tokens.consume('gr5-rt0'));
+        assert.deepEqual(replays, ['RefreshToken']);
+      });
+    });
+
+    test('health: ready while the store serves', async () => {
+      assert.deepEqual(await store.health(), { ok: true });
     });
   });
 }

@@ -4,7 +4,10 @@
 // requests wins, even when another request deletes the artifact in between.
 import { Redis } from 'ioredis';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
-import { GRANT_MEMBERS, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
+import { REDIS_DURABLE_APPENDFSYNC } from '../defaults.ts';
+import type { Logger } from '../log.ts';
+import { GRANT_MEMBERS, StoreUnavailableError, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
+
 const PREFIX = 'idp:';
 const k = {
   artifact: (model: string, id: string) => `${PREFIX}${model}:${id}`,
@@ -55,7 +58,70 @@ local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
 if count and count > 0 then redis.call('HINCRBY', KEYS[1], 'count', -1) end
 return 0`;
 
+/**
+ * The reuse interval (see Store.reusableWithinInterval). A rotation chain is the refresh tokens of
+ * one grant sharing the first token's issue time (field chain, from iiat). KEYS[1]: the refresh token; ARGV: now,
+ * interval, claim (1/0). Reads the grant's member set, whose name it derives from the token's
+ * grantId: a single-instance Redis (or one hash slot) is assumed, as everywhere in this store.
+ */
+const REUSE_SCRIPT = `
+local consumed, grantId, rotations, chain = unpack(redis.call('HMGET', KEYS[1], 'consumed', 'grantId', 'rotations', 'chain'))
+if not consumed or not grantId or grantId == '' then return 0 end
+if tonumber(ARGV[1]) - tonumber(consumed) > tonumber(ARGV[2]) then return 0 end
+local mine = tonumber(rotations or '0')
+local setKey = '${PREFIX}grant-members:' .. grantId
+local successors = {}
+for _, member in ipairs(redis.call('SMEMBERS', setKey)) do
+  if string.sub(member, 1, ${`${PREFIX}RefreshToken:`.length}) == '${PREFIX}RefreshToken:' then
+    local used, r, c = unpack(redis.call('HMGET', member, 'consumed', 'rotations', 'chain'))
+    if r and c == chain and tonumber(r) > mine then
+      if used then return 0 end
+      successors[#successors + 1] = member
+    end
+  end
+end
+if ARGV[3] == '1' then
+  for _, member in ipairs(successors) do
+    redis.call('DEL', member)
+    redis.call('SREM', setKey, member)
+  end
+end
+return 1`;
+
+/** Redis errors that mean "cannot serve now": no connection, or a server refusing writes. */
+export function redisUnavailableReason(url: string, err: unknown): string | undefined {
+  const e = err as Error;
+  if (e.name === 'ReplyError' && !/^(READONLY|MISCONF|LOADING|BUSY|OOM|MASTERDOWN|NOREPLICAS|CLUSTERDOWN)/.test(e.message)) return undefined;
+  return `Redis at ${redactUrl(url)}: ${e.message}`;
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+/** Why this Redis would lose acknowledged writes on a crash, or undefined when it persists them (docs/decisions/0011-durable-redis.md). */
+export async function redisDurabilityProblem(redis: Redis): Promise<string | undefined> {
+  let settings: string[];
+  try {
+    settings = (await redis.call('CONFIG', 'GET', 'appendonly', 'appendfsync')) as string[];
+  } catch (err) {
+    return `its persistence cannot be checked (CONFIG GET refused: ${(err as Error).message}); set IDP_REDIS_DURABILITY_CHECK=false only if appendonly yes with appendfsync everysec or always is verified otherwise`;
+  }
+  const value = (name: string) => settings[settings.indexOf(name) + 1];
+  if (value('appendonly') !== 'yes') return 'appendonly is not yes: a crash loses every write since the last snapshot and brings used refresh tokens back';
+  if (!(REDIS_DURABLE_APPENDFSYNC as readonly string[]).includes(value('appendfsync') ?? '')) {
+    return `appendfsync is ${value('appendfsync')}: the append-only file must be fsynced ${REDIS_DURABLE_APPENDFSYNC.join(' or ')}`;
+  }
+  return undefined;
+}
+
 export interface RedisStoreOptions {
+  logger?: Logger;
+  /** What to do with a Redis that does not persist: refuse to open (production), warn, or not check. */
+  durability?: 'require' | 'warn' | 'off';
   clock?: Clock;
 }
 
@@ -63,7 +129,31 @@ export async function openRedisStore(url: string, opts: RedisStoreOptions = {}):
   const clock = opts.clock ?? systemClock;
   const now = () => epochSeconds(clock);
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
-  await redis.connect();
+  // ioredis reconnects by itself; without a listener it would print "Unhandled error event" for
+  // every attempt. One structured line per distinct error, and one when the connection is back.
+  let lastError: string | undefined;
+  redis.on('error', (err: Error) => {
+    if (err.message === lastError) return;
+    lastError = err.message;
+    opts.logger?.log('error', 'redis_error', { url: redactUrl(url), message: err.message });
+  });
+  redis.on('ready', () => {
+    if (lastError !== undefined) opts.logger?.log('info', 'redis_ready', { url: redactUrl(url) });
+    lastError = undefined;
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new StoreUnavailableError(`cannot reach Redis at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+  }
+  const durability = opts.durability ?? 'require';
+  const problem = durability === 'off' ? undefined : await redisDurabilityProblem(redis);
+  if (problem && durability === 'require') {
+    redis.disconnect();
+    throw new Error(`Redis at ${redactUrl(url)} is not durable: ${problem}`);
+  }
+  if (problem) opts.logger?.log('warn', 'redis_not_durable', { url: redactUrl(url), problem });
 
   // Redis expires the keys by its own clock; the stored expiry judged by the IdP's clock agrees
   // with SQLite's to the second, and lets tests move time without sleeping.
@@ -80,6 +170,7 @@ export async function openRedisStore(url: string, opts: RedisStoreOptions = {}):
       const key = k.artifact(model, id);
       const grantId = payload['grantId'] as string | undefined;
       const tx = redis.multi().hset(key, 'payload', JSON.stringify(payload), 'grantId', grantId ?? '', 'expiresAt', expiresIn ? now() + expiresIn : '');
+      if (model === 'RefreshToken') tx.hset(key, 'rotations', Number(payload['rotations'] ?? 0), 'chain', String(payload['iiat'] ?? ''));
       if (expiresIn) tx.expire(key, expiresIn);
       const index = (indexKey: string) => (expiresIn ? tx.set(indexKey, id, 'EX', expiresIn) : tx.set(indexKey, id));
       if (payload['uid']) index(k.uid(model, String(payload['uid'])));
@@ -106,6 +197,9 @@ export async function openRedisStore(url: string, opts: RedisStoreOptions = {}):
       const result = await redis.eval(CONSUME_SCRIPT, 1, k.artifact(model, id), now());
       return result === 1 ? 'consumed' : result === 0 ? 'already-consumed' : 'not-found';
     },
+    async reusableWithinInterval(id, intervalSeconds, claim) {
+      return (await redis.eval(REUSE_SCRIPT, 1, k.artifact('RefreshToken', id), now(), intervalSeconds, claim ? 1 : 0)) === 1;
+    },
     async destroy(model, id) {
       await redis.del(k.artifact(model, id));
     },
@@ -124,7 +218,9 @@ export async function openRedisStore(url: string, opts: RedisStoreOptions = {}):
     },
     async listSigningKeys() {
       const all = await redis.hvals(k.keys);
-      return all.map((v) => JSON.parse(v) as StoredSigningKey).sort((a, b) => b.createdAt - a.createdAt);
+      return all.map((v) => JSON.parse(v) as StoredSigningKey)
+        .map((key) => ({ ...key, activatesAt: key.activatesAt ?? key.createdAt }))
+        .sort((a, b) => b.activatesAt - a.activatesAt || b.createdAt - a.createdAt);
     },
     async addSigningKey(key) {
       await redis.hset(k.keys, key.kid, JSON.stringify(key));
@@ -153,8 +249,16 @@ export async function openRedisStore(url: string, opts: RedisStoreOptions = {}):
     async clearAttempts(key) {
       await redis.del(k.attempts(key));
     },
+    async health() {
+      try {
+        await redis.ping();
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, reason: `Redis at ${redactUrl(url)}: ${(err as Error).message}` };
+      }
+    },
     async close() {
-      await redis.quit();
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
   return store;

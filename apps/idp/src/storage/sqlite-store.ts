@@ -1,10 +1,13 @@
 // The default store: one SQLite file under the data directory (node:sqlite). WAL journaling, so
 // a SIGKILL loses nothing that was committed; every statement here is a single atomic write.
-import { mkdirSync } from 'node:fs';
+// Housekeeping: the WAL is checkpointed and truncated at a small size, expired rows are swept at
+// start-up and periodically.
+import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
-import { GRANT_MEMBERS, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
+import { SQLITE_EXPIRED_ROW_GRACE_SECONDS, SQLITE_SWEEP_INTERVAL_SECONDS, SQLITE_WAL_LIMIT_BYTES } from '../defaults.ts';
+import { GRANT_MEMBERS, StoreUnavailableError, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS oidc_artifact (
@@ -27,27 +30,78 @@ CREATE TABLE IF NOT EXISTS signing_key (
   alg TEXT NOT NULL,
   jwk TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  retired_at INTEGER
+  retired_at INTEGER,
+  activates_at INTEGER
 );
 CREATE TABLE IF NOT EXISTS setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failure (key TEXT PRIMARY KEY, count INTEGER NOT NULL, window_start INTEGER NOT NULL);
 `;
 
+/** SQLite result codes that mean "cannot serve now" rather than a bug (busy, locked, read-only, I/O, full, cannot open). */
+const UNAVAILABLE = new Map([[5, 'database busy'], [6, 'database locked'], [8, 'read-only'], [10, 'I/O error'], [13, 'disk full'], [14, 'cannot open the database file']]);
+
+/** The real cause of a failure to open or write the data directory, with its path. */
+export function describeStorageError(path: string, err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { errcode?: number; errstr?: string };
+  if (e.code === 'ERR_SQLITE_ERROR' && e.errcode !== undefined) {
+    const base = UNAVAILABLE.get(e.errcode & 0xff);
+    // SQLite says "unable to open" or "I/O error" where the file system said why: ask it.
+    const fsCause = base && (e.errcode & 0xff) !== 13 ? fileSystemCause(path) : undefined;
+    return `${path}: ${fsCause ?? base ?? e.errstr ?? e.message}`;
+  }
+  const byErrno: Record<string, string> = { EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'permission denied', ENOSPC: 'disk full', ENOENT: 'no such directory', ENOTDIR: 'not a directory' };
+  return `${path}: ${(e.code && byErrno[e.code]) ?? e.message}`;
+}
+
+/** Why a failed statement means the store is unavailable (full, read-only…), or undefined for any other error. */
+export function sqliteUnavailableReason(dataDir: string, err: unknown): string | undefined {
+  const e = err as { code?: string; errcode?: number };
+  return e.code === 'ERR_SQLITE_ERROR' && e.errcode !== undefined && UNAVAILABLE.has(e.errcode & 0xff) ? describeStorageError(dataDir, err) : undefined;
+}
+
+function fileSystemCause(path: string): string | undefined {
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EROFS' ? 'read-only file system' : code === 'ENOENT' ? 'no such directory' : 'not writable (permission denied)';
+  }
+  try {
+    const fs = statfsSync(path);
+    if (fs.bavail * fs.bsize < 64 * 1024) return 'disk full';
+  } catch {
+    // statfs unavailable: nothing more to say
+  }
+  return undefined;
+}
+
 export interface SqliteStoreOptions {
   dataDir: string;
   synchronous: 'NORMAL' | 'FULL';
-  /** Expired rows are deleted this often (seconds); 0 disables the sweep. */
+  /** Expired rows are deleted at opening and this often (seconds); 0 disables the periodic sweep. */
   sweepIntervalSeconds?: number;
+  /** The store reports not ready when the data directory's volume has less free space than this. */
+  minFreeBytes?: number;
   clock?: Clock;
 }
 
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
-  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  const db = new DatabaseSync(join(opts.dataDir, 'idp.sqlite'));
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${opts.synchronous}; PRAGMA busy_timeout = 5000;`);
-  db.exec(SCHEMA);
   const clock = opts.clock ?? systemClock;
   const now = () => epochSeconds(clock);
+  const file = join(opts.dataDir, 'idp.sqlite');
+  let db: DatabaseSync;
+  try {
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    db = new DatabaseSync(file);
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${opts.synchronous}; PRAGMA busy_timeout = 5000;`);
+    const pageSize = Number(db.prepare('PRAGMA page_size').get()!['page_size']);
+    db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(1, Math.floor(SQLITE_WAL_LIMIT_BYTES / pageSize))}; PRAGMA journal_size_limit = ${SQLITE_WAL_LIMIT_BYTES};`);
+    db.exec(SCHEMA);
+    const keyColumns = db.prepare("SELECT name FROM pragma_table_info('signing_key')").all().map((r) => r['name']);
+    if (!keyColumns.includes('activates_at')) db.exec('ALTER TABLE signing_key ADD COLUMN activates_at INTEGER');
+  } catch (err) {
+    throw new StoreUnavailableError(`cannot open the SQLite store: ${describeStorageError(opts.dataDir, err)}`, { cause: err });
+  }
 
   const q = {
     upsert: db.prepare(`INSERT INTO oidc_artifact (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at)
@@ -58,13 +112,21 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     findByUid: db.prepare('SELECT payload, consumed_at FROM oidc_artifact WHERE model = ? AND uid = ? AND (expires_at IS NULL OR expires_at > ?)'),
     findByUserCode: db.prepare('SELECT payload, consumed_at FROM oidc_artifact WHERE model = ? AND user_code = ? AND (expires_at IS NULL OR expires_at > ?)'),
     consume: db.prepare('UPDATE oidc_artifact SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL'),
+    // A rotation chain: the refresh tokens of one grant sharing the first token's issue time (iiat).
+    refreshTokenState: db.prepare(`SELECT grant_id, consumed_at, json_extract(payload, '$.iiat') AS chain,
+      coalesce(json_extract(payload, '$.rotations'), 0) AS rotations
+      FROM oidc_artifact WHERE model = 'RefreshToken' AND id = ? AND (expires_at IS NULL OR expires_at > ?)`),
+    laterRefreshTokenUsed: db.prepare(`SELECT 1 FROM oidc_artifact WHERE model = 'RefreshToken' AND grant_id = ? AND json_extract(payload, '$.iiat') IS ?
+      AND consumed_at IS NOT NULL AND coalesce(json_extract(payload, '$.rotations'), 0) > ? LIMIT 1`),
+    dropUnusedSuccessors: db.prepare(`DELETE FROM oidc_artifact WHERE model = 'RefreshToken' AND grant_id = ? AND json_extract(payload, '$.iiat') IS ?
+      AND consumed_at IS NULL AND coalesce(json_extract(payload, '$.rotations'), 0) > ?`),
     exists: db.prepare('SELECT grant_id FROM oidc_artifact WHERE model = ? AND id = ?'),
     destroy: db.prepare('DELETE FROM oidc_artifact WHERE model = ? AND id = ?'),
     revokeByGrantId: db.prepare('DELETE FROM oidc_artifact WHERE model = ? AND grant_id = ?'),
     revokeGrant: db.prepare(`DELETE FROM oidc_artifact WHERE (grant_id = ? AND model IN (${[...GRANT_MEMBERS].map(() => '?').join(',')})) OR (model = 'Grant' AND id = ?)`),
     sweep: db.prepare('DELETE FROM oidc_artifact WHERE expires_at IS NOT NULL AND expires_at < ?'),
-    listKeys: db.prepare('SELECT kid, alg, jwk, created_at, retired_at FROM signing_key ORDER BY created_at DESC, rowid DESC'),
-    addKey: db.prepare('INSERT INTO signing_key (kid, alg, jwk, created_at, retired_at) VALUES (?, ?, ?, ?, ?)'),
+    listKeys: db.prepare('SELECT kid, alg, jwk, created_at, retired_at, activates_at FROM signing_key ORDER BY coalesce(activates_at, created_at) DESC, created_at DESC, rowid DESC'),
+    addKey: db.prepare('INSERT INTO signing_key (kid, alg, jwk, created_at, retired_at, activates_at) VALUES (?, ?, ?, ?, ?, ?)'),
     retireKeys: db.prepare('UPDATE signing_key SET retired_at = ? WHERE kid <> ? AND retired_at IS NULL'),
     deleteKey: db.prepare('DELETE FROM signing_key WHERE kid = ?'),
     setSetting: db.prepare('INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
@@ -81,6 +143,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
+    probe: db.prepare("INSERT INTO setting (name, value) VALUES ('health-probe', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"),
   };
 
   const row = (r: Record<string, unknown> | undefined): Payload | undefined => {
@@ -90,11 +153,34 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     return payload;
   };
 
-  const sweepEvery = opts.sweepIntervalSeconds ?? 300;
-  const sweeper = sweepEvery > 0 ? setInterval(() => {
-    // Keep expired rows an hour, so a replayed expired token still reads as "expired", not "unknown".
-    q.sweep.run(now() - 3600);
+  const sweep = () => {
+    q.sweep.run(now() - SQLITE_EXPIRED_ROW_GRACE_SECONDS);
     q.sweepAttempts.run(now() - 24 * 3600);
+  };
+  const inTransaction = <T>(fn: () => T): T => {
+    q.begin.run();
+    try {
+      const result = fn();
+      q.commit.run();
+      return result;
+    } catch (err) {
+      if (db.isTransaction) q.rollback.run();
+      throw err;
+    }
+  };
+  try {
+    sweep();
+  } catch (err) {
+    // A full or read-only volume must not keep the IdP from starting: /readyz says why it is not ready.
+    if (!(err as { errcode?: number }).errcode) throw err;
+  }
+  const sweepEvery = opts.sweepIntervalSeconds ?? SQLITE_SWEEP_INTERVAL_SECONDS;
+  const sweeper = sweepEvery > 0 ? setInterval(() => {
+    try {
+      sweep();
+    } catch {
+      // retried at the next interval; /readyz reports the cause meanwhile
+    }
   }, sweepEvery * 1000) : undefined;
   sweeper?.unref();
 
@@ -117,6 +203,20 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       if (Number(q.consume.run(now(), model, id).changes) === 1) return 'consumed';
       return q.exists.get(model, id) ? 'already-consumed' : 'not-found';
     },
+    async reusableWithinInterval(id, intervalSeconds, claim) {
+      return inTransaction(() => {
+        const t = now();
+        const state = q.refreshTokenState.get(id, t);
+        const consumedAt = state?.['consumed_at'];
+        if (!state || consumedAt == null || t - Number(consumedAt) > intervalSeconds) return false;
+        const grantId = state['grant_id'] as string;
+        const chain = (state['chain'] ?? null) as number | null;
+        const rotations = Number(state['rotations']);
+        if (q.laterRefreshTokenUsed.get(grantId, chain, rotations)) return false;
+        if (claim) q.dropUnusedSuccessors.run(grantId, chain, rotations);
+        return true;
+      });
+    },
     async destroy(model, id) {
       q.destroy.run(model, id);
     },
@@ -135,11 +235,12 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
         alg: r['alg'] as string,
         jwk: JSON.parse(r['jwk'] as string),
         createdAt: Number(r['created_at']),
+        activatesAt: Number(r['activates_at'] ?? r['created_at']),
         retiredAt: r['retired_at'] == null ? null : Number(r['retired_at']),
       }));
     },
     async addSigningKey(key: StoredSigningKey) {
-      q.addKey.run(key.kid, key.alg, JSON.stringify(key.jwk), key.createdAt, key.retiredAt);
+      q.addKey.run(key.kid, key.alg, JSON.stringify(key.jwk), key.createdAt, key.retiredAt, key.activatesAt);
     },
     async retireSigningKeysExcept(kid, at) {
       q.retireKeys.run(at, kid);
@@ -178,6 +279,18 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async clearAttempts(key) {
       q.clearAttempts.run(key);
+    },
+    async health() {
+      try {
+        const fs = statfsSync(opts.dataDir);
+        const free = fs.bavail * fs.bsize;
+        const needed = opts.minFreeBytes ?? 0;
+        if (free < needed) return { ok: false, reason: `${opts.dataDir}: ${Math.floor(free / 1048576)} MiB free, needs ${Math.ceil(needed / 1048576)} MiB` };
+        q.probe.run(String(now()));
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, reason: describeStorageError(opts.dataDir, err) };
+      }
     },
     async close() {
       if (sweeper) clearInterval(sweeper);

@@ -13,8 +13,32 @@ export interface StoredSigningKey {
   /** Private JWK (JSON). */
   jwk: Record<string, unknown>;
   createdAt: number;
+  /** When the key starts signing: a rotation publishes a key ahead of this, so that every instance and API knows it first. */
+  activatesAt: number;
   /** When a newer key took over signing; the key stays published until every token it signed expired. */
   retiredAt: number | null;
+}
+
+/** What /readyz reports about the store. */
+export type StoreHealth = { ok: true } | { ok: false; reason: string };
+
+/**
+ * The store cannot serve requests right now (Redis unreachable, disk full, read-only volume).
+ * Shaped like oidc-provider's errors, so its routes answer 503 `temporarily_unavailable` instead
+ * of a 500; `reason` names the store and the cause for the log, never for the client.
+ */
+export class StoreUnavailableError extends Error {
+  readonly statusCode = 503;
+  readonly status = 503;
+  readonly expose = true;
+  readonly error = 'temporarily_unavailable';
+  readonly error_description = 'the identity provider cannot reach its store; retry later';
+  readonly reason: string;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super('temporarily_unavailable', options);
+    this.name = 'StoreUnavailableError';
+    this.reason = reason;
+  }
 }
 
 /** Models that belong to a grant and die with it. */
@@ -38,6 +62,13 @@ export interface Store {
   findByUid(model: string, uid: string): Promise<Payload | undefined>;
   findByUserCode(model: string, userCode: string): Promise<Payload | undefined>;
   consume(model: string, id: string): Promise<ConsumeOutcome>;
+  /**
+   * The refresh-token reuse interval: true when the refresh token `id` was consumed at most
+   * `intervalSeconds` ago and no later token of its grant has been used since. With `claim`, the
+   * check is atomic with removing the unused successors issued so far, so that the retry's new
+   * successor is the grant's only live refresh token.
+   */
+  reusableWithinInterval(id: string, intervalSeconds: number, claim: boolean): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
   revokeByGrantId(model: string, grantId: string): Promise<void>;
   /** Deletes the grant and every artifact issued under it. */
@@ -63,6 +94,9 @@ export interface Store {
   /** Gives back one reserved attempt under `key` (a success is not a failure). */
   releaseAttempt(key: string): Promise<void>;
   clearAttempts(key: string): Promise<void>;
+
+  /** Whether the store can serve requests now (Redis answers; SQLite writable with free space). */
+  health(): Promise<StoreHealth>;
 
   close(): Promise<void>;
 }
