@@ -26,7 +26,8 @@ export interface IdpProcess {
   dispose(): Promise<void>;
 }
 
-export async function waitForHealthy(url: string, child?: ChildProcess, timeoutMs = 20_000): Promise<void> {
+/** Generous: on a loaded two-core machine an IdP takes several seconds to start. */
+export async function waitForHealthy(url: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before becoming healthy`);
@@ -55,7 +56,12 @@ export async function startIdp(env: Record<string, string> = {}): Promise<IdpPro
     const collect = (buf: Buffer) => logs.push(...buf.toString('utf8').split('\n').filter(Boolean));
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
-    await waitForHealthy(`${base}/healthz`, child);
+    try {
+      await waitForHealthy(`${base}/healthz`, child);
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
+    }
   };
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (child.exitCode !== null || child.signalCode !== null) return;

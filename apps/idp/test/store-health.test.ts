@@ -1,0 +1,140 @@
+// Store health: /readyz checks the store, outages answer 503 with Retry-After (never a 500), Redis
+// errors are structured log lines, start-up errors name the path or URL and the cause, an IdP
+// started while Redis is down becomes ready when Redis answers, and a Redis that would lose
+// writes on a crash is refused in production (docs/decisions/0011-durable-redis.md).
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runIdpExpectingFailure, startIdp, withIdp } from '../../../tests/support/idp-process.ts';
+import { authorizationRequest, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
+import { startRedis } from '../../../tests/support/redis-process.ts';
+
+const readyz = async (base: string) => {
+  const res = await fetch(`${base}/readyz`);
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { status: string; reason?: string } };
+};
+
+/** Polls until `check` holds (bounded by count, not by a timing threshold). */
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await check()) return;
+    await sleep(100);
+  }
+  assert.fail(`never: ${what}`);
+}
+const untilReady = (base: string, status: number) =>
+  until(`/readyz answers ${status}`, async () => (await readyz(base).catch(() => undefined))?.status === status);
+const logged = (logs: string[], event: string) => logs.some((l) => l.startsWith('{') && JSON.parse(l).event === event);
+
+describe('SQLite store', () => {
+  test('/readyz is 200 on a writable data directory with room, 503 with the reason and Retry-After without room', async () => {
+    await withIdp({}, async (idp) => {
+      assert.deepEqual((await readyz(idp.base)).body, { status: 'ready' });
+    });
+    await withIdp({ IDP_DATA_DIR_MIN_FREE_MB: String(1024 * 1024) }, async (idp) => {
+      const state = await readyz(idp.base);
+      assert.equal(state.status, 503);
+      assert.ok(state.retryAfter);
+      assert.match(state.body.reason ?? '', new RegExp(`${idp.dataDir}: \\d+ MiB free, needs 1048576 MiB`));
+    });
+  });
+
+  test('a data directory that cannot be created stops the start with its path and the cause', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'idp-file-'));
+    const file = join(parent, 'not-a-directory');
+    writeFileSync(file, '');
+    try {
+      const { code, output } = await runIdpExpectingFailure({ IDP_DATA_DIR: join(file, 'data') });
+      assert.equal(code, 2);
+      assert.match(output, new RegExp(`cannot open the SQLite store: ${join(file, 'data')}: not a directory`));
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Redis store', () => {
+  test('Redis down: 503 with Retry-After and a structured log line; back up: ready and serving, the login intact', async () => {
+    const redis = await startRedis();
+    const idp = await startIdp({ IDP_STORE: 'redis', IDP_REDIS_URL: redis.url });
+    try {
+      const spa = await rpConfig(idp.issuer, 'spa');
+      const { tokens } = await login(spa, 'alice', 'demo-alice');
+      assert.equal((await readyz(idp.base)).status, 200);
+
+      await redis.kill('SIGKILL');
+      const refused = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! });
+      assert.equal(refused.status, 503);
+      assert.equal(refused.body['error'], 'temporarily_unavailable');
+      const page = await fetch((await authorizationRequest(spa)).url, { headers: { accept: 'text/html' }, redirect: 'manual' });
+      assert.equal(page.status, 503);
+      assert.ok(page.headers.get('retry-after'));
+      const state = await readyz(idp.base);
+      assert.equal(state.status, 503);
+      assert.match(state.body.reason ?? '', new RegExp(`Redis at redis://127.0.0.1:${redis.port}/0`));
+      await until('a structured redis_error line', () => logged(idp.logs, 'redis_error'));
+      assert.ok(logged(idp.logs, 'store_unavailable'));
+      assert.ok(!idp.logs.some((l) => l.includes('Unhandled error event')), idp.logs.join('\n'));
+
+      await redis.start();
+      await untilReady(idp.base, 200);
+      await until('store_recovered logged', async () => {
+        await fetch(new URL('/.well-known/openid-configuration', idp.issuer));
+        return logged(idp.logs, 'store_recovered') || logged(idp.logs, 'redis_ready');
+      });
+      const refreshed = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! });
+      assert.equal(refreshed.status, 200, 'the refresh token survived the outage unconsumed');
+    } finally {
+      await idp.dispose();
+      await redis.stop();
+    }
+  });
+
+  test('an IdP started while Redis is down says why it is not ready and becomes ready when Redis answers', async () => {
+    const redis = await startRedis();
+    await redis.kill('SIGKILL');
+    const idp = await startIdp({ IDP_STORE: 'redis', IDP_REDIS_URL: redis.url });
+    try {
+      const state = await readyz(idp.base);
+      assert.equal(state.status, 503);
+      assert.match(state.body.reason ?? '', new RegExp(`waiting for the store: cannot reach Redis at redis://127.0.0.1:${redis.port}/0`));
+      assert.equal((await fetch(new URL('/.well-known/openid-configuration', idp.issuer))).status, 503);
+      assert.ok(idp.logs.some((l) => l.includes('"store_unavailable_at_start"')));
+      await redis.start();
+      await untilReady(idp.base, 200);
+      const { tokens } = await login(await rpConfig(idp.issuer, 'spa'), 'alice', 'demo-alice');
+      assert.ok(tokens.refresh_token);
+    } finally {
+      await idp.dispose();
+      await redis.stop();
+    }
+  });
+
+  test('a Redis without persistence: refused in production with the setting named, a warning in development', async () => {
+    const redis = await startRedis({ persistence: 'none' });
+    const usersDir = mkdtempSync(join(tmpdir(), 'idp-users-'));
+    try {
+      const users = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'config', 'demo-users.json'), 'utf8'));
+      const usersFile = join(usersDir, 'users.json');
+      writeFileSync(usersFile, JSON.stringify({ ...users, demo: false }));
+      const { code, output } = await runIdpExpectingFailure({
+        IDP_STORE: 'redis', IDP_REDIS_URL: redis.url, IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com',
+        IDP_USERS_FILE: usersFile, IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32), BFF_CLIENT_SECRET: 'b'.repeat(32),
+      });
+      assert.equal(code, 2);
+      assert.match(output, /Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is not durable: appendonly is not yes/);
+
+      await withIdp({ IDP_STORE: 'redis', IDP_REDIS_URL: redis.url }, async (idp) => {
+        const warning = idp.logs.find((l) => l.includes('"redis_not_durable"'));
+        assert.ok(warning);
+        assert.match(warning, /appendonly is not yes/);
+      });
+    } finally {
+      rmSync(usersDir, { recursive: true, force: true });
+      await redis.stop();
+    }
+  });
+});
