@@ -34,7 +34,8 @@ describe('JWT access tokens from the IdP', () => {
   let bob: oidc.TokenEndpointResponse;
 
   before(async () => {
-    idp = await startIdp({ IDP_KEY_RELOAD_INTERVAL: '1' });
+    // A rotated-in key signs once the IdP reloaded and this API (cooldown 0) may refetch: 2 s.
+    idp = await startIdp({ IDP_KEY_RELOAD_INTERVAL: '1', IDP_KEY_ACTIVATION_DELAY: '2' });
     api = await apiFor(idp.issuer, { AUTH_JWKS_COOLDOWN: '0' });
     const spa = await rpConfig(idp.issuer, 'spa');
     alice = (await login(spa, 'alice', 'demo-alice')).tokens;
@@ -75,7 +76,7 @@ describe('JWT access tokens from the IdP', () => {
     const out = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'idp', 'src', 'cli', 'rotate-keys.ts')], { env: { ...process.env, ...idp.env }, encoding: 'utf8' });
     assert.equal(out.status, 0, out.stderr);
     const spa = await rpConfig(idp.issuer, 'spa');
-    // The IdP reloads its keys every second; log in until it signs with the new one.
+    // The new key signs 2 s after the rotation, picked up at the next reload; log in until it does.
     let fresh = (await login(spa, 'alice', 'demo-alice')).tokens.access_token;
     for (let i = 0; i < 50 && decodeJwt(fresh).header['kid'] === oldKid; i++) {
       await sleep(200);
