@@ -1,7 +1,7 @@
 // Builds the Backend-for-Frontend (no listening here: see server.ts). Tests drive it with inject().
 // The browser gets the SPA and an HttpOnly session cookie; tokens stay in the server-side session.
 import cookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createSpaHandler } from '@suite/spa-hosting';
 import type { BffConfig } from './config.ts';
 import type { BffContext } from './context.ts';
@@ -63,6 +63,8 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
   const now = options.now ?? Date.now;
   const app = Fastify({
     logger: { ...(loggerOptions(config.BFF_LOG_LEVEL) as object), ...(options.logStream ? { stream: options.logStream } : {}) },
+    // One line per request only at debug level; audit events are logged whatever the level but silent.
+    logController: new LogController({ disableRequestLogging: config.BFF_LOG_LEVEL !== 'debug' }),
     bodyLimit: d.BODY_LIMIT_BYTES,
     return503OnClosing: true,
   });

@@ -137,6 +137,48 @@ describe('server-side sessions', () => {
     assert.equal((await browser.request('POST', '/bff/logout')).statusCode, 200);
   });
 
+  it('ends the session even when the IdP cannot revoke the refresh token, and logs that', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const sessionId = browser.sessionId!;
+    env.bff.faults.revocation = true;
+    try {
+      const res = await browser.request('POST', '/bff/logout');
+      assert.equal(res.statusCode, 200);
+      assert.ok((res.json() as { redirectTo: string }).redirectTo);
+    } finally {
+      env.bff.faults.revocation = false;
+    }
+    assert.equal(browser.sessionId, undefined);
+    const stale = new Browser(env.bff);
+    stale.cookies.set(d.SESSION_COOKIE, sessionId);
+    assert.equal((await stale.request('GET', '/bff/user')).statusCode, 401, 'the session ended locally');
+    assert.equal(auditEvents(env.bff, 'logout').at(-1)?.['refreshTokenRevoked'], false);
+    assert.ok(env.bff.logs.some((l) => l['msg'] === 'refresh-token revocation failed at logout'));
+  });
+
+  it('never puts a token into an answer: login, user, renew, API calls, logout (only its ID-token hint)', async () => {
+    const browser = new Browser(env.bff);
+    const answers: Array<{ what: string; text: string }> = [];
+    const record = (what: string, res: { body: string; headers: Record<string, unknown> }) => answers.push({ what, text: res.body + JSON.stringify(res.headers) });
+    const location = await browser.startLogin('alice', 'demo-alice');
+    record('callback', await browser.callback(location));
+    const session = await env.bff.sessions.load(browser.sessionId);
+    for (const [method, url] of [['GET', '/'], ['GET', '/config.json'], ['GET', '/bff/user'], ['POST', '/bff/renew'], ['GET', '/api/UserOne'], ['GET', '/api/notes'], ['GET', '/bff/user']] as const) {
+      record(`${method} ${url}`, await browser.request(method, url));
+    }
+    const renewed = await env.bff.sessions.load(browser.sessionId);
+    const logout = await browser.request('POST', '/bff/logout');
+    const secrets = [session!.tokens.accessToken, session!.tokens.refreshToken!, renewed!.tokens.accessToken, renewed!.tokens.refreshToken!, session!.tokens.idToken!, renewed!.tokens.idToken!];
+    for (const { what, text } of answers) {
+      for (const secret of secrets) assert.ok(!text.includes(secret), `${what} carries a token`);
+      assert.doesNotMatch(text, /eyJ[\w-]+\.eyJ[\w-]+\./, what);
+    }
+    const redirectTo = new URL((logout.json() as { redirectTo: string }).redirectTo);
+    assert.equal(redirectTo.searchParams.get('id_token_hint'), renewed!.tokens.idToken, 'the hint is the ID token');
+    for (const secret of secrets.slice(0, 4)) assert.ok(!logout.body.includes(secret), 'no access or refresh token at logout');
+  });
+
   it('writes no token, session id or secret into any log line', async () => {
     const browser = new Browser(env.bff);
     await browser.login();

@@ -63,6 +63,8 @@ export interface BffUnderTest extends Bff {
   rawLogs: string[];
   /** Token-endpoint calls the BFF made, by grant type. */
   tokenCalls: string[];
+  /** Set to make the IdP's revocation endpoint unreachable for the BFF. */
+  faults: { revocation: boolean };
   dataDir: string;
   dispose(): Promise<void>;
   /** Builds another BFF on the same data directory (a restart). */
@@ -79,6 +81,7 @@ export async function startBff(env: Record<string, string>, clock?: ManualClock,
   const rawLogs: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const tokenCalls: string[] = [];
+  const faults = { revocation: false };
   const bff = await buildBff(config, {
     ...(clock ? { now: clock.now } : {}),
     logStream: {
@@ -88,14 +91,17 @@ export async function startBff(env: Record<string, string>, clock?: ManualClock,
       },
     },
     idpFetch: (url, options) => {
-      if (String(url).endsWith('/token') && options.body instanceof URLSearchParams) tokenCalls.push(options.body.get('grant_type') ?? '');
+      const body = options.body instanceof URLSearchParams ? options.body : undefined;
+      if (body?.has('grant_type')) tokenCalls.push(body.get('grant_type')!);
+      // A revocation request is the only one with a token and no grant type.
+      if (faults.revocation && body?.has('token') && !body.has('grant_type')) return Promise.reject(new TypeError('fetch failed'));
       return fetch(url, options as RequestInit);
     },
   });
   await bff.app.ready();
   if (waitForIdp) await bff.idp.configuration();
   const self: BffUnderTest = {
-    ...bff, config, logs, rawLogs, tokenCalls, dataDir,
+    ...bff, config, logs, rawLogs, tokenCalls, faults, dataDir,
     async dispose() {
       await bff.app.close();
       rmSync(dataDir, { recursive: true, force: true });
