@@ -131,6 +131,22 @@ export async function login(config: oidc.Configuration, username: string, passwo
   return { tokens, ua, callback, req };
 }
 
+/**
+ * The token-mode SPA's logout: end-session with its id_token_hint, then the form the page submits
+ * by itself (logout=yes: the whole IdP session ends). Answers the IdP's reply to that form.
+ */
+export async function endSessionAsSpa(ua: UserAgent, config: oidc.Configuration, idToken: string): Promise<Response> {
+  const issuer = config.serverMetadata().issuer;
+  const url = oidc.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: SPA_REDIRECT_URI });
+  const html = await (await followIdpRedirects(ua, issuer, url)).text();
+  const action = /<form data-auto-submit id="op.logoutForm" method="post" action="([^"]+)"/.exec(html)?.[1];
+  if (!action) throw new Error('the logout page does not submit itself');
+  const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+  return ua.request(new URL(action, issuer), {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(),
+  });
+}
+
 /** Raw token-endpoint POST, for hostile requests openid-client would refuse to send. */
 export async function tokenRequest(issuer: string, form: Record<string, string>, basicAuth?: [string, string]): Promise<{ status: number; body: Record<string, unknown> }> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };

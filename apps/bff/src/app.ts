@@ -10,6 +10,7 @@ import { IdpClient, type IdpClientOptions } from './idp-client.ts';
 import csrf from './plugins/csrf.ts';
 import { sendProblem } from './problem.ts';
 import { apiProxy } from './routes/api-proxy.ts';
+import { backchannelRoutes } from './routes/backchannel.ts';
 import { healthRoutes } from './routes/health.ts';
 import { loginRoutes } from './routes/login.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -112,6 +113,7 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
   await app.register(loginRoutes, { ctx });
   await app.register(sessionRoutes, { ctx });
   await app.register(apiProxy, { ctx });
+  await app.register(backchannelRoutes, { ctx });
 
   const spa = createSpaHandler({ distDir: config.BFF_SPA_DIST, runtimeConfig: { mode: 'bff', apiUrl: config.publicUrl }, connectOrigins: [] });
   app.setNotFoundHandler((req, reply) => {

@@ -95,6 +95,18 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Seconds to wait for the API's answer. */
 export const API_TIMEOUT_MS = 30_000;
 
+/**
+ * Back-channel logout tokens: signed by the IdP with an asymmetric algorithm from this list
+ * (never `none` or an HMAC), issued at most this many seconds ago, with this much clock skew
+ * tolerated on iat/exp. Each `jti` is remembered in the session store until the token could no
+ * longer be accepted, so a replay is refused on every instance. BFF_BACKCHANNEL_MAX_AGE, BFF_CLOCK_TOLERANCE
+ */
+export const BACKCHANNEL_ALGORITHMS = ['RS256', 'PS256', 'ES256'] as const;
+export const BACKCHANNEL_MAX_AGE_SECONDS = 120;
+export const CLOCK_TOLERANCE_SECONDS = 10;
+/** Largest back-channel logout request read (a logout token is well under 2 kB). */
+export const BACKCHANNEL_BODY_LIMIT_BYTES = 16 * 1024;
+
 /** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
 export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
 /** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */

@@ -11,7 +11,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { backchannelFetch } from '../src/backchannel-fetch.ts';
 import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
-import { DEV_BFF_SECRET, SPA_REDIRECT_URI, followIdpRedirects, login, rpConfig, type UserAgent } from '../../../tests/support/oidc-rp.ts';
+import { DEV_BFF_SECRET, endSessionAsSpa, login, rpConfig, type UserAgent } from '../../../tests/support/oidc-rp.ts';
 import { freePort } from '../../../tests/support/ports.ts';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -65,17 +65,7 @@ async function signInToBoth() {
   return { ua: spaLogin.ua, spaTokens: spaLogin.tokens, bffTokens: bffLogin.tokens };
 }
 
-/** The SPA's logout: end-session with id_token_hint, then the page's auto-submitted form. */
-async function endSessionFromSpa(ua: UserAgent, idToken: string): Promise<Response> {
-  const url = oidc.buildEndSessionUrl(spa, { id_token_hint: idToken, post_logout_redirect_uri: SPA_REDIRECT_URI });
-  const html = await (await followIdpRedirects(ua, idp.issuer, url)).text();
-  const action = /<form data-auto-submit id="op.logoutForm" method="post" action="([^"]+)"/.exec(html)?.[1];
-  assert.ok(action, 'the logout page submits itself');
-  const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-  return ua.request(new URL(action, idp.issuer), {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(),
-  });
-}
+const endSessionFromSpa = (ua: UserAgent, idToken: string) => endSessionAsSpa(ua, spa, idToken);
 
 describe('back-channel logout to the bff client', () => {
   test('the bff client gets sid in its ID tokens (every client does: logout hints are matched with it)', async () => {
