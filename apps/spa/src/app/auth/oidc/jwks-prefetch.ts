@@ -1,6 +1,7 @@
 import { HttpBackend, HttpRequest, HttpResponse, type HttpEvent, type HttpInterceptorFn } from '@angular/common/http';
 import { DOCUMENT, inject, Injectable, provideAppInitializer, type EnvironmentProviders } from '@angular/core';
 import { filter, shareReplay, type Observable } from 'rxjs';
+import { storedJwksUri } from './library-internals';
 import { OIDC_CONFIG_ID } from './oidc-config-id';
 import { SplitSecurityStorage } from './split-security-storage';
 
@@ -22,9 +23,8 @@ export class JwksPrefetch {
   /** On a return from the IdP with a code, starts fetching the key set the library will ask for. */
   startOnReturnFromIdp(): void {
     if (!new URLSearchParams(this.document.location.search).has('code')) return;
-    const endpoints = this.storage.readShared(OIDC_CONFIG_ID)?.['authWellKnownEndPoints'];
-    const uri = typeof endpoints === 'object' && endpoints !== null ? (endpoints as Record<string, unknown>)['jwksUri'] : undefined;
-    if (typeof uri === 'string' && URL.canParse(uri)) this.start(uri);
+    const uri = storedJwksUri(this.storage.readShared(OIDC_CONFIG_ID));
+    if (uri) this.start(uri);
   }
 
   /** Starts a GET of `url` (bypassing the interceptors) for the next request of it. */

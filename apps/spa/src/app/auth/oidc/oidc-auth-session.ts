@@ -9,11 +9,9 @@ import { AuthSession, type ApiRequest, type AuthStatus, type AuthUser, type Rene
 import { claimTime, decodeJwtPayload } from '../jwt-claims';
 import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
 import type { AccessTokenSource } from './access-token-source';
+import { hasStoredTokens, logoffLocalLeavingNothing, prepareDateFormatting, refreshLockName, storedAccessTokenExpiry } from './library-internals';
 import { OIDC_CONFIG_ID } from './oidc-config';
 import { SplitSecurityStorage } from './split-security-storage';
-
-/** The library's Web Lock around refreshes; logout revokes under it too. */
-export const REFRESH_LOCK_NAME = `angular-auth-oidc-client-refresh-token-${OIDC_CONFIG_ID}`;
 
 interface TokenSnapshot {
   readonly idClaims: Record<string, unknown> | null;
@@ -192,12 +190,11 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
       return;
     }
     const accessClaims = decodeJwtPayload(result.access_token);
-    const storedExpiry = this.storage.readShared(OIDC_CONFIG_ID)?.['access_token_expires_at'];
     this.tokens.set({
       idClaims: decodeJwtPayload(result.id_token),
       accessClaims,
       scope: result.scope,
-      expiresAt: claimTime(accessClaims, 'exp') ?? (typeof storedExpiry === 'number' ? storedExpiry : null),
+      expiresAt: claimTime(accessClaims, 'exp') ?? storedAccessTokenExpiry(this.storage.readShared(OIDC_CONFIG_ID)),
     });
   }
 
@@ -209,12 +206,9 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   }
 
   private async followOtherTab(): Promise<void> {
-    const sharedTokens = hasTokens(this.storage.readShared(OIDC_CONFIG_ID));
+    const sharedTokens = hasStoredTokens(this.storage.readShared(OIDC_CONFIG_ID));
     if (!sharedTokens && this.oidc.authenticated().isAuthenticated) {
-      this.oidc.logoffLocal();
-      // logoffLocal writes back what it keeps (the discovery document, the key set): after a
-      // logout elsewhere, which cleared every entry, that would leave state behind.
-      if (!hasTokens(this.storage.readShared(OIDC_CONFIG_ID))) this.storage.clear();
+      logoffLocalLeavingNothing(this.oidc, this.storage, OIDC_CONFIG_ID);
     } else if (sharedTokens && !this.oidc.authenticated().isAuthenticated) {
       await firstValueFrom(this.oidc.checkAuth());
       this.problemState.set(null);
@@ -225,7 +219,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   private async withRefreshLock(work: () => Promise<void>): Promise<void> {
     const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
     if (!locks) return work();
-    await locks.request(REFRESH_LOCK_NAME, work);
+    await locks.request(refreshLockName(OIDC_CONFIG_ID), work);
   }
 
   /**
@@ -244,21 +238,6 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
     }
     return { kind: 'idp-unreachable' };
   }
-}
-
-/**
- * The library checks a new ID token's expiry with a debug message that it builds even when debug
- * logging is off, formatting two times with toLocaleTimeString(). The page's first such call sets
- * up the browser's date formatting (≈ 10 ms here). On a return from the IdP, this makes that
- * first call while the token request is in flight rather than after its answer.
- */
-function prepareDateFormatting(): void {
-  new Date(0).toLocaleTimeString();
-}
-
-/** Whether the shared part of the storage holds a session (another tab may have written it). */
-function hasTokens(shared: Record<string, unknown> | null): boolean {
-  return !!(shared?.['authnResult'] && shared['authzData']);
 }
 
 function errorText(error: unknown): string {

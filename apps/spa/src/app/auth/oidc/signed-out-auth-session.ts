@@ -5,6 +5,7 @@ import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
 import { AuthSession, type AuthStatus } from '../auth-session';
 import { ApiError, type Problem } from '../problem';
 import { ACCESS_TOKEN_SOURCE, type AccessTokenSource } from './access-token-source';
+import { hasStoredTokens } from './library-internals';
 import { OIDC_CONFIG_ID } from './oidc-config-id';
 import { OIDC_RUNTIME_LOADER } from './oidc-start';
 import { SplitSecurityStorage } from './split-security-storage';
@@ -34,7 +35,7 @@ export class SignedOutAuthSession extends AuthSession implements AccessTokenSour
     const window = inject(DOCUMENT).defaultView;
     const follow = (event: StorageEvent) => {
       const shared = this.storage.isOwnKey(event.key) ? this.storage.readShared(OIDC_CONFIG_ID) : null;
-      if (shared?.['authnResult'] && shared['authzData']) this.navigation.reload();
+      if (hasStoredTokens(shared)) this.navigation.reload();
     };
     window?.addEventListener('storage', follow);
     inject(DestroyRef).onDestroy(() => window?.removeEventListener('storage', follow));

@@ -1,24 +1,9 @@
 import { Injectable } from '@angular/core';
 import type { AbstractSecurityStorage } from 'angular-auth-oidc-client';
+import { PER_TAB_ENTRIES } from './library-internals';
 
 /** Prefix of our entries in localStorage and sessionStorage. */
 export const STORAGE_PREFIX = 'spa.auth.';
-
-/**
- * Entries that describe one tab's own flow rather than the session: a login redirect in flight
- * (PKCE verifier, state, nonce) or a refresh this tab is running. Sharing them would let one
- * tab's flag block or confuse another tab; they live in sessionStorage.
- */
-export const PER_TAB_ENTRIES: ReadonlySet<string> = new Set([
-  'authStateControl',
-  'authNonce',
-  'codeVerifier',
-  'storageCodeFlowInProgress',
-  'storageSilentRenewRunning',
-  'storageCustomParamsAuthRequest',
-  'storageCustomParamsRefresh',
-  'storageCustomParamsEndSession',
-]);
 
 type Entries = Record<string, unknown>;
 

@@ -1,0 +1,156 @@
+// Runs the real angular-auth-oidc-client (login redirect, callback with a signed ID token,
+// refresh, local logoff) against a scripted IdP, and checks every assumption library-internals.ts
+// makes about it. When an upgrade changes one, this fails instead of a user.
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import { OidcSecurityService } from 'angular-auth-oidc-client';
+import { firstValueFrom } from 'rxjs';
+import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
+import { testRuntimeConfig } from '../../../testing/runtime-config';
+import { hasStoredTokens, logoffLocalLeavingNothing, PER_TAB_ENTRIES, refreshLockName, storedAccessTokenExpiry, storedJwksUri } from './library-internals';
+import { OIDC_CONFIG_ID } from './oidc-config-id';
+import { provideOidcAuthSession } from './provide-oidc-auth-session';
+import { SplitSecurityStorage, STORAGE_PREFIX } from './split-security-storage';
+
+const config = testRuntimeConfig;
+const issuer = config.authority;
+const discovery = {
+  issuer,
+  authorization_endpoint: `${issuer}/authorize`,
+  token_endpoint: `${issuer}/token`,
+  jwks_uri: `${issuer}/jwks`,
+  end_session_endpoint: `${issuer}/session/end`,
+  revocation_endpoint: `${issuer}/token/revocation`,
+};
+
+/** An RS256 signing key of the scripted IdP, and its JWKS. */
+async function signingKey(): Promise<{ sign(claims: object): Promise<string>; jwks: object }> {
+  const pair = await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify']);
+  const jwk = { ...(await crypto.subtle.exportKey('jwk', pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  const part = (value: object) => b64url(new TextEncoder().encode(JSON.stringify(value)));
+  return {
+    jwks: { keys: [{ kty: jwk.kty, n: jwk.n, e: jwk.e, kid: jwk.kid, alg: jwk.alg, use: jwk.use }] },
+    async sign(claims: object) {
+      const input = `${part({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${part(claims)}`;
+      const signature = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', pair.privateKey, new TextEncoder().encode(input));
+      return `${input}.${b64url(new Uint8Array(signature))}`;
+    },
+  };
+}
+
+function stored(storage: Storage): Record<string, unknown> {
+  return JSON.parse(storage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID) ?? '{}') as Record<string, unknown>;
+}
+
+describe('angular-auth-oidc-client internals this app relies on (real library)', () => {
+  let oidc: OidcSecurityService;
+  let backend: HttpTestingController;
+  let key: Awaited<ReturnType<typeof signingKey>>;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  beforeAll(async () => {
+    key = await signingKey();
+  });
+
+  beforeEach(() => {
+    localStorage.clear();
+    sessionStorage.clear();
+    TestBed.configureTestingModule({
+      providers: [provideHttpClient(), provideHttpClientTesting(), { provide: TOKEN_MODE_CONFIG, useValue: config }, ...provideOidcAuthSession(config)],
+    });
+    oidc = TestBed.inject(OidcSecurityService);
+    backend = TestBed.inject(HttpTestingController);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    Reflect.deleteProperty(navigator, 'locks');
+  });
+
+  /** Answers the next request to `url` (it may be sent a few ticks later). */
+  async function respond(url: string, body: object): Promise<void> {
+    await vi.waitFor(() => backend.expectOne(url).flush(body));
+  }
+
+  async function tokens(nonce: string | undefined, refreshToken: string): Promise<object> {
+    const idToken = await key.sign({ iss: issuer, aud: config.clientId, sub: 'auth0|alice', name: 'Alice', iat: now(), exp: now() + 300, ...(nonce ? { nonce } : {}) });
+    return { access_token: `opaque-${refreshToken}`, id_token: idToken, refresh_token: refreshToken, token_type: 'Bearer', expires_in: 300, scope: config.scope };
+  }
+
+  /** The login redirect: the library stores its flow state and the discovery document. */
+  async function startLogin(): Promise<void> {
+    let redirect = '';
+    oidc.authorize(undefined, { urlHandler: (url) => (redirect = url) });
+    await respond(`${issuer}/.well-known/openid-configuration`, discovery);
+    await vi.waitFor(() => expect(redirect).toMatch(/^http:\/\/localhost:4400\/authorize\?/));
+  }
+
+  /** The return from the IdP, up to a signed-in session. */
+  async function finishLogin(): Promise<void> {
+    const { authStateControl: state, authNonce: nonce } = stored(sessionStorage) as { authStateControl: string; authNonce: string };
+    const result = firstValueFrom(oidc.checkAuth(`${config.redirectUrl}/?code=the-code&state=${state}`));
+    await respond(discovery.token_endpoint, await tokens(nonce, 'rt-1'));
+    await respond(discovery.jwks_uri, key.jwks);
+    expect((await result).isAuthenticated).toBe(true);
+  }
+
+  it('a login writes its flow state only under the per-tab names, and the discovery document where storedJwksUri reads it', async () => {
+    await startLogin();
+    const perTab = Object.keys(stored(sessionStorage));
+    // The per-tab names are the library's: the verifier, state and nonce of this login are among them.
+    expect(perTab).toEqual(expect.arrayContaining(['codeVerifier', 'authStateControl', 'authNonce']));
+    // The login wrote nothing else to the shared part: no flow entry escaped the list.
+    expect(Object.keys(stored(localStorage))).toEqual(['authWellKnownEndPoints']);
+    expect(storedJwksUri(stored(localStorage))).toBe(discovery.jwks_uri);
+  });
+
+  it('a finished login stores the session where hasStoredTokens and storedAccessTokenExpiry look, and formats times while validating (prepareDateFormatting)', async () => {
+    await startLogin();
+    const formatTime = vi.spyOn(Date.prototype, 'toLocaleTimeString');
+    await finishLogin();
+    expect(formatTime).toHaveBeenCalled();
+    const shared = new SplitSecurityStorage().readShared(OIDC_CONFIG_ID);
+    expect(hasStoredTokens(shared)).toBe(true);
+    const expiry = storedAccessTokenExpiry(shared);
+    expect(expiry).not.toBeNull();
+    expect(Math.abs(expiry! - (Date.now() + 300_000))).toBeLessThan(60_000);
+    // Whatever stays in the tab's part after the callback is a flow entry.
+    for (const name of Object.keys(stored(sessionStorage))) expect(PER_TAB_ENTRIES.has(name), name).toBe(true);
+  });
+
+  it('a refresh runs under the Web Lock named refreshLockName', async () => {
+    await startLogin();
+    await finishLogin();
+    const requested: string[] = [];
+    Object.defineProperty(navigator, 'locks', {
+      configurable: true,
+      value: { request: (name: string, work: () => Promise<unknown>) => (requested.push(name), work()) },
+    });
+    const refreshed = firstValueFrom(oidc.forceRefreshSession());
+    let done = false;
+    void refreshed.finally(() => (done = true));
+    const answer = await tokens(undefined, 'rt-2');
+    // The library may fetch discovery and keys again around the token request: answer all of it.
+    await vi.waitFor(() => {
+      for (const request of backend.match(`${issuer}/.well-known/openid-configuration`)) request.flush(discovery);
+      for (const request of backend.match(discovery.token_endpoint)) request.flush(answer);
+      for (const request of backend.match(discovery.jwks_uri)) request.flush(key.jwks);
+      expect(done).toBe(true);
+    });
+    expect((await refreshed).isAuthenticated).toBe(true);
+    expect(requested).toEqual([refreshLockName(OIDC_CONFIG_ID)]);
+  });
+
+  it('following a logout in another tab (which removed the shared part), logoffLocal signs out and logoffLocalLeavingNothing leaves nothing stored', async () => {
+    await startLogin();
+    await finishLogin();
+    const storage = TestBed.inject(SplitSecurityStorage);
+    localStorage.removeItem(STORAGE_PREFIX + OIDC_CONFIG_ID);
+    logoffLocalLeavingNothing(oidc, storage, OIDC_CONFIG_ID);
+    expect(oidc.authenticated().isAuthenticated).toBe(false);
+    expect(localStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
+    expect(sessionStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
+  });
+});
