@@ -1,10 +1,9 @@
 // Runs the resource API as a child process (apps/api/src/server.ts) on a free loopback port, for
 // black-box tests that stop, kill and restart it on the same port and data directory.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForHealthy } from './idp-process.ts';
+import { restartableProcess } from './idp-process.ts';
 import { freePort } from './ports.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -29,22 +28,7 @@ export async function startApiProcess(issuer: string, env: Record<string, string
   const dataDir = mkdtempSync(join(tmpdir(), 'api-process-'));
   const base = `http://127.0.0.1:${port}`;
   const fullEnv = { API_PORT: String(port), API_HOST: '127.0.0.1', API_DATA_DIR: dataDir, AUTH_AUTHORITY: issuer, API_LOG_LEVEL: 'info', ...env };
-  const logs: string[] = [];
-  let child: ChildProcess;
-
-  const launch = async () => {
-    child = spawn(process.execPath, [API_SERVER], { env: { ...process.env, ...fullEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const collect = (buf: Buffer) => logs.push(...buf.toString('utf8').split('\n').filter(Boolean));
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    await waitForHealthy(`${base}/healthz`, child);
-  };
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
-  };
+  const { logs, launch, stop } = restartableProcess(API_SERVER, fullEnv, `${base}/healthz`);
   await launch();
   return {
     base, port, dataDir, logs,

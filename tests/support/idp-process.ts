@@ -42,33 +42,48 @@ export async function waitForHealthy(url: string, child?: ChildProcess, timeoutM
   throw new Error(`${url} not healthy after ${timeoutMs} ms`);
 }
 
+/** A server script run as a child process that can be stopped and launched again with the same environment. */
+export interface RestartableProcess {
+  /** Every stdout line (JSON log lines) and stderr line, in order, across launches. */
+  logs: string[];
+  /** Starts the script and waits until `healthUrl` answers 2xx. */
+  launch(): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function restartableProcess(script: string, env: Record<string, string>, healthUrl: string): RestartableProcess {
+  const logs: string[] = [];
+  let child: ChildProcess;
+  return {
+    logs,
+    async launch() {
+      child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const collect = (buf: Buffer) => logs.push(...buf.toString('utf8').split('\n').filter(Boolean));
+      child.stdout!.on('data', collect);
+      child.stderr!.on('data', collect);
+      try {
+        await waitForHealthy(healthUrl, child);
+      } catch (err) {
+        child.kill('SIGKILL');
+        throw err;
+      }
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
 export async function startIdp(env: Record<string, string> = {}): Promise<IdpProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'idp-test-'));
   const base = `http://localhost:${port}`;
   const issuer = env['IDP_ISSUER'] ?? base;
   const fullEnv: Record<string, string> = { IDP_PORT: String(port), IDP_DATA_DIR: dataDir, IDP_LOG_LEVEL: 'info', ...env };
-  const logs: string[] = [];
-  let child: ChildProcess;
-
-  const launch = async () => {
-    child = spawn(process.execPath, [IDP_SERVER], { env: { ...process.env, ...fullEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const collect = (buf: Buffer) => logs.push(...buf.toString('utf8').split('\n').filter(Boolean));
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    try {
-      await waitForHealthy(`${base}/healthz`, child);
-    } catch (err) {
-      child.kill('SIGKILL');
-      throw err;
-    }
-  };
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
-  };
+  const { logs, launch, stop } = restartableProcess(IDP_SERVER, fullEnv, `${base}/healthz`);
   await launch();
   return {
     issuer, base, port, dataDir, logs, env: fullEnv,
