@@ -22,7 +22,10 @@ export interface InProcessIdp {
   close(): Promise<void>;
 }
 
-export async function startIdpInProcess(env: Record<string, string> = {}, opts: Omit<IdpOptions, 'logger'> = {}): Promise<InProcessIdp> {
+/** Environment of the IdP; a function receives the port first (for an IDP_ISSUER naming it). */
+export type IdpEnv = Record<string, string> | ((port: number) => Record<string, string>);
+
+export async function startIdpInProcess(idpEnv: IdpEnv = {}, opts: Omit<IdpOptions, 'logger'> = {}): Promise<InProcessIdp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'idp-test-'));
   const logs: string[] = [];
   let current: Idp | undefined;
@@ -32,6 +35,7 @@ export async function startIdpInProcess(env: Record<string, string> = {}, opts: 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  const env = typeof idpEnv === 'function' ? idpEnv(port) : idpEnv;
   const config = readIdpConfig({ IDP_PORT: String(port), IDP_DATA_DIR: dataDir, IDP_LOG_LEVEL: 'info', ...env });
   const open = async () => {
     current = await createIdp(config, { ...opts, env: { ...process.env, ...env }, logger: createLogger('info', (line) => logs.push(line)) });
@@ -58,7 +62,7 @@ export async function startIdpInProcess(env: Record<string, string> = {}, opts: 
 }
 
 /** Runs `fn` against a fresh in-process IdP and closes it afterwards, whatever happens. */
-export async function withIdpInProcess<T>(env: Record<string, string>, opts: Omit<IdpOptions, 'logger'>, fn: (idp: InProcessIdp) => Promise<T>): Promise<T> {
+export async function withIdpInProcess<T>(env: IdpEnv, opts: Omit<IdpOptions, 'logger'>, fn: (idp: InProcessIdp) => Promise<T>): Promise<T> {
   const idp = await startIdpInProcess(env, opts);
   try {
     return await fn(idp);

@@ -10,7 +10,10 @@ const TOKEN_CHECK_INTERVAL_SECONDS = 2;
 export function buildOidcConfig(config: TokenModeConfig): OpenIdConfiguration {
   return {
     configId: OIDC_CONFIG_ID,
-    authority: config.authority,
+    // Auth0's issuer ends with '/'. The library appends '/.well-known/…' to the authority as given,
+    // and accepts a discovered issuer equal to the authority or to the authority plus '/': without
+    // the slash here, both issuer forms work.
+    authority: config.authority.replace(/\/$/, ''),
     clientId: config.clientId,
     redirectUrl: config.redirectUrl,
     postLogoutRedirectUri: config.redirectUrl,
@@ -28,7 +31,7 @@ export function buildOidcConfig(config: TokenModeConfig): OpenIdConfiguration {
     renewTimeBeforeTokenExpiresInSeconds: config.renewBeforeExpirySeconds,
     tokenRefreshInSeconds: TOKEN_CHECK_INTERVAL_SECONDS,
     silentRenewTimeoutInSeconds: 20,
-    // API access tokens are bound to the API: the IdP's userinfo refuses them. Claims come from the ID token.
+    // Claims come from the ID token: no userinfo request at start-up or after a refresh.
     autoUserInfo: false,
     renewUserInfoAfterTokenRenew: false,
     // The interceptor of this app attaches tokens by exact origin; the library's prefix match is off.
