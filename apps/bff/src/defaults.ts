@@ -90,7 +90,7 @@ export const FORWARDED_REQUEST_HEADERS = [
 /** Response headers of the API never passed to the browser (the BFF's origin keeps its own cookies and no CORS). */
 export const DROPPED_RESPONSE_HEADERS = ['set-cookie', 'access-control-allow-origin', 'access-control-allow-credentials',
   'access-control-expose-headers', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-max-age'] as const;
-/** Largest request body accepted and forwarded. */
+/** Largest request body forwarded (by its Content-Length; a chunked body meets the API's own limit). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Seconds to wait for the API's answer. */
 export const API_TIMEOUT_MS = 30_000;

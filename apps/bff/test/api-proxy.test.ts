@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { SESSION_COOKIE } from '../src/defaults.ts';
+import { BODY_LIMIT_BYTES, SESSION_COOKIE } from '../src/defaults.ts';
 import { upstreamPath } from '../src/routes/api-proxy.ts';
 import { Browser, useSystem } from './support/system.ts';
 
@@ -48,6 +48,15 @@ describe('the API through the BFF', () => {
     assert.ok((list.json() as Array<{ id: string }>).some((n) => n.id === note.id));
     const deleted = await browser.request('DELETE', `/api/notes/${note.id}`);
     assert.equal(deleted.statusCode, 204);
+  });
+
+  it('refuses a body announced larger than the limit, before calling the API', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login('alice', 'demo-alice');
+    env.system.api.received.length = 0;
+    const res = await browser.request('POST', '/api/notes', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'x'.repeat(BODY_LIMIT_BYTES) }) });
+    assert.equal(res.statusCode, 413);
+    assert.equal(env.system.api.received.length, 0);
   });
 
   it('answers 401 without a session, and never calls the API', async () => {

@@ -7,7 +7,7 @@ import replyFrom from '@fastify/reply-from';
 import type { FastifyPluginAsync } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import { requireSession, type BffContext } from '../context.ts';
-import { API_TIMEOUT_MS, DROPPED_RESPONSE_HEADERS, FORWARDED_REQUEST_HEADERS } from '../defaults.ts';
+import { API_TIMEOUT_MS, BODY_LIMIT_BYTES, DROPPED_RESPONSE_HEADERS, FORWARDED_REQUEST_HEADERS } from '../defaults.ts';
 import { sendProblem } from '../problem.ts';
 import { renewalFailed } from './session.ts';
 
@@ -47,6 +47,9 @@ export const apiProxy: FastifyPluginAsync<{ ctx: BffContext }> = async (app, { c
   app.all('/api/*', async (req, reply) => {
     const path = upstreamPath(req.url);
     if (!path) return sendProblem(reply, 400, 'Only paths below /api/ are forwarded.');
+    // The body is streamed, not parsed, so Fastify's limit does not apply: announced sizes are
+    // checked here, chunked bodies by the API's own limit.
+    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) return sendProblem(reply, 413, `Bodies up to ${BODY_LIMIT_BYTES} bytes are forwarded.`);
     let session = await requireSession(ctx, req, reply);
     if (!session) return reply;
     try {

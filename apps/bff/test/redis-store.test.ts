@@ -1,0 +1,48 @@
+// The BFF on the Redis store against the real IdP: login, API calls, exactly one refresh for 20
+// parallel calls at expiry, logout; tokens in Redis only encrypted.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
+import { Browser, ManualClock, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
+
+describe('the BFF with BFF_STORE=redis', () => {
+  let redis: RedisProcess;
+  let system: System;
+  let bff: BffUnderTest;
+  const clock = new ManualClock();
+
+  before(async () => {
+    redis = await startRedis();
+    system = await startSystem();
+    bff = await startBff({ BFF_AUTHORITY: system.idp.issuer, BFF_API_URL: system.api.url, BFF_STORE: 'redis', BFF_REDIS_URL: redis.url }, clock);
+  });
+  after(async () => {
+    await bff?.dispose();
+    await system?.dispose();
+    await redis?.stop();
+  });
+
+  it('signs in, calls the API, renews once for 20 parallel calls at expiry, and logs out', async () => {
+    const browser = new Browser(bff);
+    await browser.login();
+    assert.equal((await browser.request('GET', '/api/UserOne')).statusCode, 200);
+    const session = await bff.sessions.load(browser.sessionId);
+    const client = new Redis(redis.url);
+    try {
+      const keys = await client.keys('bff:session:*');
+      const stored = (await Promise.all(keys.map((k) => client.get(k)))).join('\n');
+      assert.ok(stored.length > 0);
+      for (const token of [session!.tokens.accessToken, session!.tokens.refreshToken!, browser.sessionId!]) assert.ok(!stored.includes(token), 'in clear in Redis');
+    } finally {
+      client.disconnect();
+    }
+    clock.advance(session!.accessTokenExpiresAt - clock.now() - 1000);
+    bff.tokenCalls.length = 0;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => browser.request('GET', '/api/UserOne')));
+    assert.deepEqual(answers.map((a) => a.statusCode), Array(20).fill(200));
+    assert.deepEqual(bff.tokenCalls, ['refresh_token']);
+    assert.equal((await browser.request('POST', '/bff/logout')).statusCode, 200);
+    assert.equal((await browser.request('GET', '/bff/user')).statusCode, 401);
+  });
+});
