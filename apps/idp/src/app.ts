@@ -19,6 +19,7 @@ import { createProvider } from './provider.ts';
 import { hostHeaderIsWellFormed, pinRequestToIssuer } from './request-host.ts';
 import { keySetFingerprint, loadSigningKeys } from './signing-keys.ts';
 import { openStore } from './storage/open-store.ts';
+import type { Store } from './storage/store.ts';
 import { loadUsers, type UserDirectory } from './users.ts';
 
 export class StartupError extends Error {}
@@ -45,6 +46,8 @@ export interface IdpOptions {
   clock?: Clock;
   /** Wraps the user directory read from IDP_USERS_FILE (tests count password checks with it). */
   wrapUsers?: (users: UserDirectory) => UserDirectory;
+  /** Wraps the opened store (tests hold requests at a point to make races deterministic). */
+  wrapStore?: (store: Store) => Store;
 }
 
 
@@ -69,7 +72,8 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   if (production && !config.IDP_COOKIE_KEYS) throw new StartupError('the production profile needs IDP_COOKIE_KEYS (the same on every instance)');
   if (production && !config.issuer.startsWith('https://')) throw new StartupError('the production profile needs an https:// IDP_ISSUER');
 
-  const store = await openStore(config, { logger, clock });
+  const openedStore = await openStore(config, { logger, clock });
+  const store = opts.wrapStore ? opts.wrapStore(openedStore) : openedStore;
   const cookieKeys = config.IDP_COOKIE_KEYS
     ? config.IDP_COOKIE_KEYS.split(',').map((k) => k.trim()).filter(Boolean)
     : [await store.getOrSetSetting('cookie-key', randomBytes(32).toString('base64url'))];

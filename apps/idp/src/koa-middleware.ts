@@ -1,9 +1,10 @@
 // Middleware run by oidc-provider's Koa app around its own routes.
 import type Provider from 'oidc-provider';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { COOKIE_OPTIONS, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS } from './defaults.ts';
 import type { Logger } from './log.ts';
 import { END_SESSION_CONFIRM_PATH, ROUTES } from './routes.ts';
+import { ReplayDetected } from './storage/replay-detected.ts';
 import { StoreUnavailableError, type Store } from './storage/store.ts';
 
 /**
@@ -54,12 +55,23 @@ export function auditProviderEvents(provider: Provider, logger: Logger): void {
       grantType, clientId: clientOf(ctx), sub: ctx.oidc.account?.accountId, grantId: ctx.oidc.entities.Grant?.jti,
     });
   });
+  // A replay is refused in one of two places: by the adapter when parallel redemptions race
+  // (ReplayDetected), or by oidc-provider itself when the code or token is already marked used,
+  // which it does by revoking the grant and then failing the request. The token endpoint revokes a
+  // grant for no other reason, so a failed token request that revoked its grant is a replay.
+  const revokedByTokenRequest = new WeakSet<object>();
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error?: string; error_description?: string; error_detail?: string }) => {
     const detail = err.error_detail ?? err.error_description;
-    const reuse = detail === 'refresh token already used' || detail === 'authorization code already consumed';
-    logger.log('warn', reuse ? 'replay_detected' : 'token_error', { clientId: clientOf(ctx), error: err.error, detail });
+    if (err instanceof ReplayDetected) {
+      logger.log('warn', 'replay_detected', { clientId: clientOf(ctx), error: err.error, model: err.model, grantId: err.grantId, race: true });
+    } else if (revokedByTokenRequest.has(ctx) && err instanceof errors.InvalidGrant) {
+      logger.log('warn', 'replay_detected', { clientId: clientOf(ctx), error: err.error, detail });
+    } else {
+      logger.log('warn', 'token_error', { clientId: clientOf(ctx), error: err.error, detail });
+    }
   });
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    if (ctx.oidc?.route === 'token') revokedByTokenRequest.add(ctx);
     logger.log('info', 'grant_revoked', { clientId: clientOf(ctx), grantId, route: ctx.oidc?.route });
   });
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {

@@ -66,7 +66,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const configuration: Configuration = {
     clients: registry.clients,
     adapter: createAdapterFactory(store, (model, grantId) => {
-      logger.log('warn', 'replay_detected', { model, grantId, outcome: 'grant revoked' });
+      logger.log('info', 'grant_revoked', { model, grantId, reason: 'replay' });
     }, {
       refreshTokenReuseIntervalSeconds: config.IDP_REFRESH_TOKEN_REUSE_INTERVAL,
       onReuseWithinInterval: (grantId) => logger.log('info', 'refresh_token_retried', { grantId, outcome: 'new refresh token, unused one revoked' }),

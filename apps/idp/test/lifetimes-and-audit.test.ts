@@ -1,9 +1,10 @@
 // Configurable lifetimes, the `resource` parameter, response headers, and the audit trail.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as oidc from 'openid-client';
 import { withIdp } from '../../../tests/support/idp-process.ts';
+import { withIdpInProcess } from '../../../tests/support/idp-in-process.ts';
+import { ManualClock } from '../../../tests/support/manual-clock.ts';
 import {
   API_AUDIENCE, SPA_REDIRECT_URI, authorizationRequest, authorizeWithLogin, decodeJwt, login, rpConfig, tokenRequest, userAgent,
 } from '../../../tests/support/oidc-rp.ts';
@@ -33,12 +34,20 @@ test('an unknown audience is refused', async () => {
   });
 });
 
+// Lifetimes are driven by a manual clock passed into the IdP: its stores judge expiry by it, and
+// the refresh-token lifetime is computed from it. oidc-provider stamps iat/iiat/exp with its own
+// Date.now, which stays real; a token expires here because the store no longer finds it, which is
+// how the running IdP expires it too (the store's expiry is always the earlier one). Real time
+// passing during the test (iiat a few seconds after the clock's start) is absorbed by margins far
+// larger than it and far smaller than the lifetimes.
 test('an unused refresh token dies after the idle lifetime', async () => {
-  await withIdp({ IDP_REFRESH_TOKEN_IDLE_TTL: '2' }, async (idp) => {
+  const clock = new ManualClock();
+  await withIdpInProcess({ IDP_REFRESH_TOKEN_IDLE_TTL: '60' }, { clock }, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const { tokens } = await login(spa, 'alice', 'demo-alice');
+    clock.advanceSeconds(59);
     const used = await oidc.refreshTokenGrant(spa, tokens.refresh_token!);
-    await sleep(3000);
+    clock.advanceSeconds(61);
     const late = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: used.refresh_token! });
     assert.equal(late.status, 400);
     assert.equal(late.body['error'], 'invalid_grant');
@@ -46,17 +55,19 @@ test('an unused refresh token dies after the idle lifetime', async () => {
 });
 
 test('rotation never extends a refresh token past the absolute lifetime', async () => {
-  await withIdp({ IDP_REFRESH_TOKEN_ABSOLUTE_TTL: '3', IDP_REFRESH_TOKEN_IDLE_TTL: '60' }, async (idp) => {
+  const clock = new ManualClock();
+  await withIdpInProcess({ IDP_REFRESH_TOKEN_ABSOLUTE_TTL: '100', IDP_REFRESH_TOKEN_IDLE_TTL: '60' }, { clock }, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const { tokens } = await login(spa, 'alice', 'demo-alice');
-    let current = tokens.refresh_token!;
-    for (let i = 0; i < 2; i++) {
-      await sleep(1000);
-      current = (await oidc.refreshTokenGrant(spa, current)).refresh_token!;
-    }
-    await sleep(1500);
-    const late = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: current });
+    clock.advanceSeconds(50);
+    const second = await oidc.refreshTokenGrant(spa, tokens.refresh_token!);
+    clock.advanceSeconds(40);
+    const third = await oidc.refreshTokenGrant(spa, second.refresh_token!);
+    clock.advanceSeconds(30);
+    // 30 s after the last rotation (idle 60 s), but 120 s after the login (absolute 100 s).
+    const late = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: third.refresh_token! });
     assert.equal(late.status, 400);
+    assert.equal(late.body['error'], 'invalid_grant');
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 import { openRedisStore } from '../src/storage/redis-store.ts';
 import { createAdapterFactory } from '../src/storage/oidc-adapter.ts';
+import { ReplayDetected } from '../src/storage/replay-detected.ts';
 import type { Store } from '../src/storage/store.ts';
 import { ManualClock } from '../../../tests/support/manual-clock.ts';
 import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
@@ -93,7 +94,10 @@ for (const impl of implementations) {
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
       const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
       assert.equal(rejected.length, 2);
-      for (const r of rejected) assert.equal((r.reason as { error: string }).error, 'invalid_grant');
+      for (const r of rejected) {
+        assert.ok(r.reason instanceof ReplayDetected);
+        assert.deepEqual([r.reason.error, r.reason.model, r.reason.grantId], ['invalid_grant', 'AuthorizationCode', 'g4']);
+      }
       assert.deepEqual(replays[0], ['AuthorizationCode', 'g4']);
       assert.equal(await store.find('RefreshToken', 'rt4'), undefined, 'tokens of the replayed grant are gone');
     });

@@ -5,7 +5,8 @@
 // One exception, the refresh-token reuse interval (docs/decisions/0010-refresh-token-reuse-interval.md):
 // a refresh token rotated moments ago whose successor nobody has used yet may be redeemed again,
 // because its response was most likely lost; the retry gets a new successor and the unused one dies.
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { ReplayDetected } from './replay-detected.ts';
 import type { Store } from './store.ts';
 
 export type ReplayListener = (model: string, grantId: string | undefined) => void;
@@ -51,7 +52,7 @@ export function createAdapterFactory(store: Store, onReplay: ReplayListener, opt
         }
         if (grantId) await store.revokeGrant(grantId);
         onReplay(model, grantId);
-        throw new errors.InvalidGrant(`${model === 'RefreshToken' ? 'refresh token' : 'grant'} already used`);
+        throw new ReplayDetected(model, grantId);
       },
       async destroy(id: string) {
         await store.destroy(model, id);
