@@ -1,8 +1,8 @@
 // Configurable lifetimes, the `resource` parameter, response headers, and the audit trail.
+// In process (tests/support/idp-in-process.ts): nothing here needs a crash or a second instance.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { withIdp } from '../../../tests/support/idp-process.ts';
 import { withIdpInProcess } from '../../../tests/support/idp-in-process.ts';
 import { ManualClock } from '../../../tests/support/manual-clock.ts';
 import {
@@ -10,7 +10,7 @@ import {
 } from '../../../tests/support/oidc-rp.ts';
 
 test('access-token lifetime is configurable; RFC 8707 resource selects the API like audience', async () => {
-  await withIdp({ IDP_ACCESS_TOKEN_TTL: '60' }, async (idp) => {
+  await withIdpInProcess({ IDP_ACCESS_TOKEN_TTL: '60' }, {}, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const req = await authorizationRequest(spa, { audience: '', resource: API_AUDIENCE });
     const url = new URL(req.url);
@@ -26,7 +26,7 @@ test('access-token lifetime is configurable; RFC 8707 resource selects the API l
 });
 
 test('an unknown audience is refused', async () => {
-  await withIdp({}, async (idp) => {
+  await withIdpInProcess({}, {}, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const { url } = await authorizationRequest(spa, { audience: 'https://other-api.example' });
     const location = new URL((await userAgent().request(url)).headers.get('location')!);
@@ -72,7 +72,7 @@ test('rotation never extends a refresh token past the absolute lifetime', async 
 });
 
 test('the audit trail records each event and never a token, code or password', async () => {
-  await withIdp({}, async (idp) => {
+  await withIdpInProcess({}, {}, async (idp) => {
     const spa = await rpConfig(idp.issuer, 'spa');
     const { tokens, callback } = await login(spa, 'alice', 'demo-alice');
     const tokenRes = await fetch(`${idp.issuer}/oauth/token`, {
