@@ -4,7 +4,8 @@
 // writes on a crash is refused in production (docs/decisions/0011-durable-redis.md).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +55,26 @@ describe('SQLite store', () => {
       rmSync(parent, { recursive: true, force: true });
     }
   });
+});
+
+test('a read-only data directory stops the start with its path and the cause', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'idp-readonly-'));
+  const asRoot = process.getuid?.() === 0;
+  // root writes through file modes: a read-only mount is needed, else the directory's mode does it.
+  if (asRoot && spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]).status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    t.skip('cannot mount a read-only tmpfs');
+    return;
+  }
+  if (!asRoot) chmodSync(dir, 0o500);
+  try {
+    const { code, output } = await runIdpExpectingFailure({ IDP_DATA_DIR: join(dir, 'data') });
+    assert.equal(code, 2);
+    assert.match(output, new RegExp(`cannot open the SQLite store: ${join(dir, 'data')}: ${asRoot ? 'read-only file system' : 'permission denied'}`));
+  } finally {
+    if (asRoot) spawnSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('Redis store', () => {

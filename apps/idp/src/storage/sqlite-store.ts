@@ -2,8 +2,8 @@
 // a SIGKILL loses nothing that was committed; every statement here is a single atomic write.
 // Housekeeping: the WAL is checkpointed and truncated at a small size, expired rows are swept at
 // start-up and periodically.
-import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import { SQLITE_EXPIRED_ROW_GRACE_SECONDS, SQLITE_SWEEP_INTERVAL_SECONDS, SQLITE_WAL_LIMIT_BYTES } from '../defaults.ts';
@@ -50,7 +50,15 @@ export function describeStorageError(path: string, err: unknown): string {
     return `${path}: ${fsCause ?? base ?? e.errstr ?? e.message}`;
   }
   const byErrno: Record<string, string> = { EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'permission denied', ENOSPC: 'disk full', ENOENT: 'no such directory', ENOTDIR: 'not a directory' };
-  return `${path}: ${(e.code && byErrno[e.code]) ?? e.message}`;
+  // A recursive mkdir on a read-only volume reports ENOENT: the nearest existing parent says why.
+  const parentCause = e.code === 'ENOENT' ? fileSystemCause(nearestExisting(path)) : undefined;
+  return `${path}: ${parentCause ?? (e.code && byErrno[e.code]) ?? e.message}`;
+}
+
+function nearestExisting(path: string): string {
+  let dir = path;
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
 }
 
 /** Why a failed statement means the store is unavailable (full, read-only…), or undefined for any other error. */
