@@ -1,35 +1,21 @@
 // The Angular SPA end to end in Debian's Chromium, against the whole system started as
-// `npm start` starts it. Access tokens live 20 s here so that refreshes happen during the run.
-import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { jwtClaims, launchChromium, logIn, newProfile, screenshot, storageKeys, storedSession, type BrowserLog } from './support/browser.ts';
-import { startSystem, type RunningSystem } from './support/system.ts';
-
-const ACCESS_TOKEN_TTL_SECONDS = 20;
-const RENEW_BEFORE_EXPIRY_SECONDS = 8;
-/** Upper bound of every wait for something the system does on its own (not a timing assertion). */
-const PATIENCE_MS = 60_000;
-
-async function waitUntil(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + PATIENCE_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await sleep(250);
-  }
-}
+// `npm start` starts it (short access tokens so that refreshes happen during the run), and Swagger
+// UI's popup sign-in against the same system with the API's default development configuration.
+import { after, before, describe } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { SPA_SCENARIO_ENV, spaTokenModeScenarios } from './scenarios/spa-token-mode.ts';
+import { swaggerUiScenario } from './scenarios/swagger-ui.ts';
+import { launchChromium } from './support/browser.ts';
+import { discoverEndpoints, startSystem, type IdpEndpoints, type RunningSystem } from './support/system.ts';
 
 describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
   let system: RunningSystem;
   let browser: Browser;
-  const log: BrowserLog = { requests: [], cspViolations: [] };
+  let endpoints: IdpEndpoints;
 
   before(async () => {
-    system = await startSystem({
-      IDP_ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL_SECONDS),
-      SPA_RENEW_BEFORE_EXPIRY: String(RENEW_BEFORE_EXPIRY_SECONDS),
-    });
+    system = await startSystem({ env: SPA_SCENARIO_ENV });
+    endpoints = await discoverEndpoints(system.idp);
     browser = await launchChromium();
   });
 
@@ -38,236 +24,6 @@ describe('SPA end to end in Chromium', { timeout: 600_000 }, () => {
     await system?.stop();
   });
 
-  async function newPage(): Promise<Page> {
-    return (await newProfile(browser, log)).newPage();
-  }
-
-  async function showsUserData(page: Page): Promise<void> {
-    await page.getByTestId('user-data').getByText('user one data').waitFor();
-  }
-
-  it('alice logs in and sees the API\'s user one data', async () => {
-    const page = await newPage();
-    await logIn(page, system.spa, 'alice', 'demo-alice');
-    await showsUserData(page);
-    assert.equal(await page.getByTestId('user-name').textContent(), 'Alice Example');
-    assert.equal(new URL(page.url()).search, '', 'the code and state are gone from the address bar');
-    const authorize = log.requests.map((r) => new URL(r.url)).find((u) => u.origin === system.idp && u.searchParams.get('client_id') === 'spa' && u.searchParams.has('code_challenge'));
-    assert.ok(authorize, 'an authorization request went to the IdP');
-    assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
-    assert.equal(authorize.searchParams.get('audience'), 'https://auth0-api-spa');
-    assert.equal(authorize.searchParams.get('scope'), 'openid profile offline_access auth0-user-api-spa');
-    await screenshot(page, 'home-alice');
-    await page.context().close();
-  });
-
-  it('bob logs in and is told he may not use the API (403)', async () => {
-    const page = await newPage();
-    await logIn(page, system.spa, 'bob', 'demo-bob');
-    const alert = page.getByRole('main').getByRole('alert');
-    await alert.waitFor();
-    assert.match(await alert.textContent() ?? '', /not allowed to use this API/);
-    assert.equal(await page.getByTestId('user-data').count(), 0);
-    await screenshot(page, 'home-bob-forbidden');
-    await page.context().close();
-  });
-
-  it('notes: add, see after a reload, delete', async () => {
-    const page = await newPage();
-    await logIn(page, system.spa, 'alice', 'demo-alice');
-    await page.getByRole('link', { name: 'Notes' }).click();
-    const text = `e2e note ${Date.now()}`;
-    await page.getByLabel('New note').fill(text);
-    await page.getByRole('button', { name: 'Add note' }).click();
-    await page.getByTestId('notes').getByText(text).waitFor();
-    await page.reload();
-    await page.getByTestId('notes').getByText(text).waitFor();
-    await screenshot(page, 'notes');
-    await page.getByRole('button', { name: `Delete note: ${text}` }).click();
-    await page.getByTestId('notes-status').getByText(`Note deleted: ${text}`).waitFor();
-    assert.equal(await page.getByText(text, { exact: true }).count(), 0);
-    await page.reload();
-    await page.getByRole('heading', { name: 'Notes' }).waitFor();
-    await page.getByText('No notes yet.').or(page.getByTestId('notes')).waitFor();
-    assert.equal(await page.getByText(text, { exact: true }).count(), 0, 'deleted at the API too');
-    await page.context().close();
-  });
-
-  it('a reload keeps the session, also once the access token has expired', async () => {
-    const page = await newPage();
-    await logIn(page, system.spa, 'alice', 'demo-alice');
-    await page.reload();
-    await page.getByTestId('user-name').waitFor();
-    await showsUserData(page);
-
-    // No tab open while the access token expires: nothing can refresh it in the meantime.
-    const before = await storedSession(page);
-    assert.ok(before);
-    const expiresAt = (jwtClaims(before.accessToken)['exp'] as number) * 1000;
-    await page.goto('about:blank');
-    await sleep(Math.max(0, expiresAt - Date.now()) + 1500);
-    await page.goto(`${system.spa}/session`);
-    await page.getByTestId('user-name').waitFor();
-    await page.getByTestId('countdown').getByText(/^expires in/).waitFor();
-    const after = await storedSession(page);
-    assert.ok(after);
-    assert.notEqual(after.accessToken, before.accessToken, 'a new access token came from the refresh token');
-    assert.notEqual(after.refreshToken, before.refreshToken, 'the refresh token was rotated');
-    await screenshot(page, 'session');
-    await page.context().close();
-  });
-
-  it('the session renews itself before the access token expires and the API keeps answering', async () => {
-    const page = await newPage();
-    await logIn(page, system.spa, 'alice', 'demo-alice');
-    await showsUserData(page);
-    const first = await storedSession(page);
-    assert.ok(first);
-    await waitUntil('a renewal', async () => (await storedSession(page))?.accessToken !== first.accessToken);
-    const renewed = await storedSession(page);
-    assert.ok(renewed);
-    // Judged by the IdP's own timestamps, not by when this test happened to look.
-    assert.ok((jwtClaims(renewed.accessToken)['iat'] as number) < (jwtClaims(first.accessToken)['exp'] as number), 'renewed ahead of expiry');
-    const refresh = log.requests.find((r) => r.url === `${system.idp}/oauth/token` && new URLSearchParams(r.body ?? '').get('grant_type') === 'refresh_token');
-    assert.ok(refresh, 'a refresh_token grant was sent');
-    assert.equal(new URLSearchParams(refresh.body ?? '').get('scope'), 'openid profile offline_access auth0-user-api-spa', 'the refresh carries the scope (Auth0 needs it)');
-    await page.getByRole('button', { name: 'Reload data' }).click();
-    await showsUserData(page);
-    await page.getByRole('link', { name: 'Session' }).click();
-    await page.getByTestId('last-renewal').getByText(/succeeded/).waitFor();
-    await page.context().close();
-  });
-
-  it('two tabs of one session (one a duplicate) renewing at the same moment both stay logged in', async () => {
-    const first = await newPage();
-    await logIn(first, system.spa, 'alice', 'demo-alice');
-    await first.goto(`${system.spa}/session`);
-    // A duplicated tab starts with a copy of the original's sessionStorage.
-    const copied = (await first.evaluate('JSON.stringify(Object.entries(sessionStorage))')) as string;
-    const second = await first.context().newPage();
-    await second.addInitScript(`for (const [k, v] of ${copied}) sessionStorage.setItem(k, v);`);
-    await second.goto(`${system.spa}/session`);
-    await second.getByTestId('user-name').waitFor();
-
-    const before = await storedSession(first);
-    assert.ok(before);
-    for (let round = 0; round < 3; round++) {
-      await Promise.all([first, second].map((page) => page.getByRole('button', { name: 'Renew now' }).click()));
-      await Promise.all([first, second].map((page) => page.getByRole('button', { name: 'Renew now' }).and(page.locator(':enabled')).waitFor()));
-    }
-    for (const page of [first, second]) {
-      assert.match(await page.getByTestId('last-renewal').textContent() ?? '', /succeeded/);
-      await page.getByRole('link', { name: 'Home' }).click();
-      await showsUserData(page);
-      assert.equal(await page.getByTestId('user-name').textContent(), 'Alice Example');
-    }
-    // Had any tab reused a rotated refresh token, the IdP would have revoked the whole grant and
-    // this renewal would fail (JWT access tokens would still pass the API, so ask the IdP).
-    const afterRace = await storedSession(first);
-    assert.ok(afterRace);
-    assert.notEqual(afterRace.refreshToken, before.refreshToken);
-    await first.getByRole('link', { name: 'Session' }).click();
-    await first.getByRole('button', { name: 'Renew now' }).click();
-    await waitUntil('the renewal after the race', async () => (await storedSession(first))?.refreshToken !== afterRace.refreshToken);
-    await first.getByTestId('last-renewal').getByText(/succeeded/).waitFor();
-    await first.context().close();
-  });
-
-  it('logout revokes the refresh token, ends the IdP session and clears storage, even across tabs', async () => {
-    const page = await newPage();
-    await logIn(page, system.spa, 'alice', 'demo-alice');
-    const other = await page.context().newPage();
-    await other.goto(system.spa);
-    await other.getByTestId('user-name').waitFor();
-    // The refresh token to capture is the one a successful renewal just issued.
-    await page.getByRole('link', { name: 'Session' }).click();
-    const beforeRenewal = await storedSession(page);
-    await page.getByRole('button', { name: 'Renew now' }).click();
-    await page.getByTestId('last-renewal').getByText(/succeeded/).waitFor();
-    const captured = await storedSession(page);
-    assert.ok(captured);
-    assert.notEqual(captured.refreshToken, beforeRenewal?.refreshToken);
-
-    await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
-    await page.waitForURL((url) => url.origin === system.spa && !url.pathname.includes('oidc/logout'));
-    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
-    await screenshot(page, 'logged-out');
-    assert.deepEqual(await storageKeys(page), [], 'nothing left in localStorage or sessionStorage');
-    await other.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
-
-    const refused = await fetch(`${system.idp}/oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: captured.refreshToken, client_id: 'spa' }),
-    });
-    assert.equal(refused.status, 400);
-    assert.equal(((await refused.json()) as { error: string }).error, 'invalid_grant');
-
-    // The IdP session is over too: logging in again asks for the password.
-    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).click();
-    await page.getByLabel('Username').waitFor();
-    await page.context().close();
-  });
-
-  it('logout completes even when the revocation call fails', async () => {
-    const page = await newPage();
-    await logIn(page, system.spa, 'alice', 'demo-alice');
-    await page.route(`${system.idp}/oauth/revoke`, (route) => route.abort('connectionrefused'));
-    await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
-    await page.waitForURL((url) => url.origin === system.spa && !url.pathname.includes('oidc/logout'));
-    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
-    assert.deepEqual(await storageKeys(page), [], 'nothing left in localStorage or sessionStorage');
-    await page.context().close();
-  });
-
-  it('an unreachable API and an unreachable IdP each get their own message', async () => {
-    const page = await newPage();
-    await logIn(page, system.spa, 'alice', 'demo-alice');
-    await page.route(`${system.api}/**`, (route) => route.abort('connectionrefused'));
-    await page.getByRole('button', { name: 'Reload data' }).click();
-    await page.getByRole('main').getByRole('alert').getByText('The API cannot be reached').waitFor();
-    await screenshot(page, 'home-api-unreachable');
-    await page.context().close();
-
-    const anonymous = await newPage();
-    await anonymous.route(`${system.idp}/**`, (route) => route.abort('connectionrefused'));
-    await anonymous.goto(system.spa);
-    await anonymous.getByRole('banner').getByRole('button', { name: 'Log in' }).click();
-    await anonymous.getByRole('alert').getByText('Sign-in is unavailable').waitFor();
-    assert.equal(new URL(anonymous.url()).origin, system.spa, 'stayed on the SPA');
-    await anonymous.context().close();
-  });
-
-  it('is usable by keyboard: skip link first, then the navigation', async () => {
-    const page = await newPage();
-    await page.goto(system.spa);
-    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
-    await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate('document.activeElement.textContent.trim()'), 'Skip to content');
-    await page.keyboard.press('Enter');
-    assert.equal(await page.evaluate('document.activeElement.id'), 'main', 'the skip link lands on the content');
-    await page.reload();
-    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
-    for (let i = 0; i < 3; i++) await page.keyboard.press('Tab');
-    assert.equal(await page.evaluate('document.activeElement.textContent.trim()'), 'Notes');
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Notes' }).waitFor();
-    assert.equal(await page.evaluate('document.activeElement.id'), 'main', 'focus moved to the new page');
-    assert.equal(await page.title(), 'Notes · OIDC SPA');
-    await page.context().close();
-  });
-
-  it('the access token went to the API origin only: no other request ever carried it', () => {
-    const api = new URL(system.api).origin;
-    const withToken = log.requests.filter((r) => r.authorization !== undefined);
-    assert.ok(withToken.some((r) => new URL(r.url).origin === api), 'API calls carried the token');
-    const elsewhere = withToken.filter((r) => new URL(r.url).origin !== api);
-    assert.deepEqual(elsewhere.map((r) => `${r.method} ${r.url}`), []);
-    // The app's own HttpClient also called the IdP (token, revocation): those went out bare.
-    assert.ok(log.requests.some((r) => r.url.startsWith(`${system.idp}/oauth/token`) && r.method === 'POST' && r.authorization === undefined));
-  });
-
-  it('no page broke its Content-Security-Policy (strict CSP, no inline script)', () => {
-    assert.deepEqual(log.cspViolations, []);
-  });
+  spaTokenModeScenarios(() => ({ system, browser, endpoints }));
+  swaggerUiScenario(() => ({ system, browser, endpoints }));
 });

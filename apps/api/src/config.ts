@@ -1,6 +1,6 @@
 // The API's environment, validated at start-up against one schema (see @suite/config).
 import { join } from 'node:path';
-import { int, list, loadConfig, oneOf, origin, port, str, url, type ConfigOf } from '@suite/config';
+import { ConfigError, int, list, loadConfig, oneOf, origin, port, str, url, type ConfigOf } from '@suite/config';
 import * as d from './defaults.ts';
 
 const appDir = join(import.meta.dirname, '..');
@@ -27,6 +27,7 @@ function clientId(raw: string): string {
 }
 
 export const apiSchema = {
+  API_PROFILE: oneOf(['development', 'production'] as const, { doc: 'development trusts the SPA, BFF and Swagger UI clients by default; production trusts only the clients it is given', default: 'development' }),
   API_PORT: port({ doc: 'Port the API listens on', default: '5001' }),
   API_HOST: str({ doc: 'Interface the API listens on', default: '127.0.0.1' }),
   API_DATA_DIR: str({ doc: 'Directory of the notes SQLite database', default: join(appDir, 'data') }),
@@ -39,7 +40,7 @@ export const apiSchema = {
   API_REFUSAL_LOG_LINES: int({ doc: `Refusals logged one by one per reason and ${d.REFUSAL_LOG_WINDOW_SECONDS} s; the rest are counted in one line per window`, default: String(d.REFUSAL_LOG_LINES_PER_REASON), min: 0, max: 100_000 }),
   AUTH_AUTHORITY: url({ doc: 'Issuer, exactly as in the tokens\' iss (Auth0: https://TENANT.auth0.com/ with the trailing slash); its discovery document is read at start-up', default: d.AUTHORITY }),
   AUTH_AUDIENCE: str({ doc: 'API identifier every token\'s aud must contain', default: d.AUDIENCE }),
-  AUTH_ALLOWED_CLIENTS: list(clientId, { doc: 'Client ids (azp or client_id) the reference policy accepts', what: 'client ids', default: d.ALLOWED_CLIENTS.join(',') }),
+  AUTH_ALLOWED_CLIENTS: list(clientId, { doc: `Client ids (azp or client_id) the reference policy accepts. Unset: ${d.DEVELOPMENT_ALLOWED_CLIENTS.join(', ')} and API_SWAGGER_CLIENT_ID in development; required in production`, what: 'client ids', default: '' }),
   AUTH_REQUIRED_SCOPE: str({ doc: 'Scope the reference policy p-user-api-auth0 requires', default: d.REQUIRED_SCOPE }),
   AUTH_ALGORITHMS: list(algorithm, { doc: 'Accepted JWS algorithms (asymmetric only)', what: `algorithms among ${d.SUPPORTED_ALGORITHMS.join(' ')}`, default: d.ALGORITHMS.join(',') }),
   AUTH_TOKEN_TYPES: list(tokenType, { doc: 'Accepted JOSE typ values (Auth0: at+jwt,JWT)', what: 'media types', default: d.TOKEN_TYPES.join(',') }),
@@ -56,5 +57,16 @@ export const apiSchema = {
 export type ApiConfig = ConfigOf<typeof apiSchema>;
 
 export function readApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
-  return loadConfig(apiSchema, env);
+  const raw = loadConfig(apiSchema, env);
+  return { ...raw, AUTH_ALLOWED_CLIENTS: allowedClients(raw) };
+}
+
+/** The clients a token may come from: as configured, else the development default; production must say. */
+function allowedClients(raw: ApiConfig): string[] {
+  const given = raw.AUTH_ALLOWED_CLIENTS as string[] | '';
+  if (given !== '') return given;
+  if (raw.API_PROFILE === 'production') {
+    throw new ConfigError(['AUTH_ALLOWED_CLIENTS is required in the production profile: name every client id whose tokens the API accepts']);
+  }
+  return [...new Set([...d.DEVELOPMENT_ALLOWED_CLIENTS, raw.API_SWAGGER_CLIENT_ID])];
 }

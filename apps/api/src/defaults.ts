@@ -7,8 +7,14 @@ import type { HttpTimeouts } from '@suite/process-shell';
 export const AUTHORITY = 'http://localhost:4400';
 /** Our API identifier: the `aud` every accepted access token must carry (Auth0's API "identifier"). AUTH_AUDIENCE */
 export const AUDIENCE = 'https://auth0-api-spa';
-/** Client ids whose tokens the reference policy accepts (the `azp`/`client_id` requirement): the SPA in token mode and the BFF. AUTH_ALLOWED_CLIENTS */
-export const ALLOWED_CLIENTS = ['spa', 'bff'];
+/**
+ * Client ids whose tokens the reference policy accepts (the `azp`/`client_id` requirement) when
+ * AUTH_ALLOWED_CLIENTS is unset in the development profile: the SPA in token mode and the BFF, plus
+ * Swagger UI's client (API_SWAGGER_CLIENT_ID) so that "Try it out" works out of the box. The
+ * production profile has no default: it refuses to start until AUTH_ALLOWED_CLIENTS names every
+ * client it trusts. AUTH_ALLOWED_CLIENTS
+ */
+export const DEVELOPMENT_ALLOWED_CLIENTS = ['spa', 'bff'];
 /** Scope the reference policy `p-user-api-auth0` requires. AUTH_REQUIRED_SCOPE */
 export const REQUIRED_SCOPE = 'auth0-user-api-spa';
 

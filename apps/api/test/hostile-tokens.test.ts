@@ -367,7 +367,7 @@ describe('issuer and audience', () => {
 
 describe('authorization claims', () => {
   test('wrong client: 403 without a scope challenge', async () => {
-    for (const claims of [{ azp: 'swagger', client_id: 'swagger' }, { azp: undefined, client_id: 'evil' }, { azp: 'SPA', client_id: 'SPA' }]) {
+    for (const claims of [{ azp: 'other-spa', client_id: 'other-spa' }, { azp: undefined, client_id: 'evil' }, { azp: 'SPA', client_id: 'SPA' }]) {
       await expectValid(real(header(), { ...idp.claims(), ...claims }), JSON.stringify(claims), 403, 'client_not_allowed');
       const res = await call(real(header(), { ...idp.claims(), ...claims }));
       assert.equal(res.headers['www-authenticate'], undefined);

@@ -100,11 +100,11 @@ test('the same answer with azp equal to client_id, aud an array with userinfo, i
 test('the policy applies to reference tokens too: missing scope 403, wrong client 403', async () => {
   await setup();
   idp!.references.set('no-scope', active({ scope: undefined }));
-  idp!.references.set('swagger-client', active({ client_id: 'swagger' }));
+  idp!.references.set('other-client', active({ client_id: 'other-spa' }));
   const a = await get('no-scope');
   assert.equal(a.statusCode, 403);
   assert.match(String(a.headers['www-authenticate']), /insufficient_scope/);
-  const b = await get('swagger-client');
+  const b = await get('other-client');
   assert.equal(b.statusCode, 403);
   assert.equal(b.headers['www-authenticate'], undefined);
 });

@@ -12,6 +12,7 @@ let alice: string;
 let bob: string;
 let bobNoScope: string;
 let aliceFromSwagger: string;
+let aliceFromOtherClient: string;
 
 before(async () => {
   idp = await startTestIssuer();
@@ -20,6 +21,7 @@ before(async () => {
   bob = await idp.sign(idp.claims({ sub: 'bob' }));
   bobNoScope = await idp.sign(idp.claims({ sub: 'bob', scope: undefined }));
   aliceFromSwagger = await idp.sign(idp.claims({ azp: 'swagger', client_id: 'swagger' }));
+  aliceFromOtherClient = await idp.sign(idp.claims({ azp: 'other-spa', client_id: 'other-spa' }));
 });
 after(async () => {
   await api.dispose();
@@ -40,9 +42,13 @@ describe('authentication and policies', () => {
     assert.equal(noScope.headers['www-authenticate'], `Bearer error="insufficient_scope", error_description="The access token lacks a required scope.", scope="${SCOPE}"`);
     assert.match(String(noScope.headers['content-type']), /^application\/problem\+json/);
 
-    const otherClient = await inject({ url: '/api/UserOne', headers: bearer(aliceFromSwagger) });
+    const otherClient = await inject({ url: '/api/UserOne', headers: bearer(aliceFromOtherClient) });
     assert.equal(otherClient.statusCode, 403);
     assert.equal(otherClient.headers['www-authenticate'], undefined);
+
+    // The development default trusts Swagger UI's client too, so that "Try it out" works.
+    const fromSwagger = await inject({ url: '/api/UserOne', headers: bearer(aliceFromSwagger) });
+    assert.equal(fromSwagger.statusCode, 200);
 
     const ok = await inject({ url: '/api/UserOne', headers: bearer(alice) });
     assert.equal(ok.statusCode, 200);

@@ -1,6 +1,7 @@
 // Swagger UI in a real browser under its CSP: it renders from local assets only, signs in with
 // the authorization code + PKCE flow as the swagger client (the registered redirect URI, the API
-// audience), and "Try it out" calls the API with the token it got.
+// audience), and "Try it out" calls the API with the token it got. Against the real IdP, with its
+// login page in the popup: tests/e2e/scenarios/swagger-ui.ts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -15,8 +16,8 @@ let base: string;
 
 before(async () => {
   idp = await startTestIssuer();
-  // Tokens minted for Swagger UI carry azp=swagger: allowed here so "Try it out" can succeed.
-  api = await startApi(idp, { AUTH_ALLOWED_CLIENTS: 'spa,swagger' });
+  // Tokens minted for Swagger UI carry azp=swagger, which the development default allows.
+  api = await startApi(idp);
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://localhost:${(api.app.server.address() as { port: number }).port}`;
   browser = await launchChromium();

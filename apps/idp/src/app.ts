@@ -10,9 +10,9 @@ import { auth0Logout } from './auth0-logout.ts';
 import { loadClients } from './clients.ts';
 import type { IdpConfig } from './config.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { contentSecurityPolicy, LOGIN_THROTTLE, retiredKeyGraceSeconds, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, type SigningAlg } from './defaults.ts';
+import { contentSecurityPolicy, LOGIN_THROTTLE, openerPolicy, retiredKeyGraceSeconds, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, type SigningAlg } from './defaults.ts';
 import { createInteractionHandler } from './interactions.ts';
-import { answerStoreOutages, auditProviderEvents, keepOfflineAccess, revokeGrantsAtLogout } from './koa-middleware.ts';
+import { answerStoreOutages, auditProviderEvents, keepOfflineAccess, refuseFraming, revokeGrantsAtLogout } from './koa-middleware.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { createProvider } from './provider.ts';
@@ -82,6 +82,7 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
 
   const build = (keys: JWK[]) => {
     const provider = createProvider({ config, registry, users, store, keys, cookieKeys, logger, clock });
+    refuseFraming(provider);
     answerStoreOutages(provider);
     keepOfflineAccess(provider);
     auth0Logout(provider, logger);
@@ -116,7 +117,7 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Opener-Policy', openerPolicy(path));
     const asset = assetBodies.get(path);
     if (asset) {
       res.writeHead(200, { 'Content-Type': ASSETS[path]!.type, 'Cache-Control': 'public, max-age=3600' });

@@ -2,6 +2,7 @@
 // by the environment variable named beside it (see config.ts and the README's configuration table).
 
 import type { HttpTimeouts } from '@suite/process-shell';
+import { ROUTES } from './routes.ts';
 
 /** Access tokens for the API: short, because JWTs cannot be revoked. IDP_ACCESS_TOKEN_TTL */
 export const ACCESS_TOKEN_TTL_SECONDS = 5 * 60;
@@ -87,6 +88,20 @@ export function contentSecurityPolicy(clientOrigins: readonly string[]): string 
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');
+}
+
+/**
+ * First path segments of the pages a popup login passes through: the authorization endpoint (its
+ * resume redirect and its web_message answer too) and the login page. A popup keeps
+ * `window.opener` only while no response on its way sends a Cross-Origin-Opener-Policy other than
+ * unsafe-none, so these send unsafe-none; every other response sends same-origin. Framing stays
+ * refused everywhere (frame-ancestors 'none', X-Frame-Options DENY). See
+ * docs/decisions/0014-popup-logins-and-opener-policy.md
+ */
+export const POPUP_PATH_SEGMENTS: ReadonlySet<string> = new Set([ROUTES.authorization.split('/')[1]!, 'interaction']);
+
+export function openerPolicy(path: string): 'unsafe-none' | 'same-origin' {
+  return POPUP_PATH_SEGMENTS.has(path.split('/')[1] ?? '') ? 'unsafe-none' : 'same-origin';
 }
 
 /** SQLite durability: WAL + synchronous=NORMAL survives a process crash (SIGKILL); FULL also survives power loss. IDP_SQLITE_SYNCHRONOUS */

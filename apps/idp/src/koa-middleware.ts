@@ -26,6 +26,20 @@ export function answerStoreOutages(provider: Provider): void {
 }
 
 /**
+ * oidc-provider's web_message response (a popup's or an iframe's answer) removes X-Frame-Options and
+ * frame-ancestors so that silent logins can run in a hidden iframe. Popups need neither, and the
+ * SDKs here renew with refresh tokens: every response refuses framing again, whatever produced it.
+ */
+export function refuseFraming(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (!ctx.response.get('x-frame-options')) ctx.set('X-Frame-Options', 'DENY');
+    const csp = ctx.response.get('content-security-policy');
+    if (csp && !csp.includes('frame-ancestors')) ctx.set('Content-Security-Policy', `${csp}; frame-ancestors 'none'`);
+  });
+}
+
+/**
  * Auth0 issues a refresh token for `offline_access` without `prompt=consent`; oidc-provider drops
  * the scope unless consent is prompted. For authorization requests that ask for offline_access and
  * may interact, ask for consent too: first-party clients get it implied (interactions.ts), so the

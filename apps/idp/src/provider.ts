@@ -111,6 +111,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       pushedAuthorizationRequests: { enabled: false },
       dPoP: { enabled: false },
       userinfo: { enabled: true },
+      // Popup logins of Auth0's SPA SDK (loginWithPopup) answer by postMessage to the opener.
+      webMessageResponseMode: { enabled: true, ack: 'individual-draft-01' },
       revocation: {
         enabled: true,
         // A client may revoke only its own tokens: another client's token is left untouched.

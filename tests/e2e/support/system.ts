@@ -10,16 +10,32 @@ import { freePort } from '../../support/ports.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const DEFAULT_SPA_ORIGIN = 'http://localhost:4200';
+const DEFAULT_API_ORIGIN = 'http://localhost:5001';
 
 export interface RunningSystem {
   spa: string;
+  /** Origin of the IdP (its issuer may add a trailing slash). */
   idp: string;
   api: string;
   output(): string;
   stop(): Promise<void>;
 }
 
-export async function startSystem(extraEnv: Record<string, string> = {}): Promise<RunningSystem> {
+/** Where each app will answer, known before anything starts. */
+export interface SystemOrigins {
+  spa: string;
+  idp: string;
+  api: string;
+}
+
+export interface SystemOptions {
+  /** Environment on top of the test defaults; a function when it depends on the chosen ports. */
+  env?: Record<string, string> | ((origins: SystemOrigins) => Record<string, string>);
+  /** Client registrations added to the IdP's clients file (other relying parties under test). */
+  extraClients?: Array<Record<string, unknown>>;
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const dataDir = mkdtempSync(join(tmpdir(), 'e2e-system-'));
   const env: Record<string, string> = {};
   for (const app of apps) env[app.portVar] = String(await freePort());
@@ -27,10 +43,12 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
   const idp = `http://localhost:${env['IDP_PORT']}`;
   const api = `http://localhost:${env['API_PORT']}`;
 
-  // The registered redirect and post-logout URIs are exact: register the SPA's test origin.
+  // The registered redirect and post-logout URIs are exact: register the test origins.
   const clientsFile = join(dataDir, 'clients.json');
-  const clients = readFileSync(join(root, 'apps', 'idp', 'config', 'clients.json'), 'utf8');
-  writeFileSync(clientsFile, clients.replaceAll(DEFAULT_SPA_ORIGIN, spa));
+  const clients = JSON.parse(readFileSync(join(root, 'apps', 'idp', 'config', 'clients.json'), 'utf8')
+    .replaceAll(DEFAULT_SPA_ORIGIN, spa).replaceAll(DEFAULT_API_ORIGIN, api)) as { clients: unknown[] };
+  clients.clients.push(...(options.extraClients ?? []));
+  writeFileSync(clientsFile, JSON.stringify(clients, null, 2));
 
   Object.assign(env, {
     IDP_ISSUER: idp,
@@ -44,7 +62,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
     SPA_AUTHORITY: idp,
     SPA_API_URL: api,
     BFF_DATA_DIR: join(dataDir, 'bff'),
-    ...extraEnv,
+    ...(typeof options.env === 'function' ? options.env({ spa, idp, api }) : options.env),
   });
 
   const child: ChildProcess = spawn(process.execPath, [join(root, 'scripts', 'start.ts')], {
@@ -76,4 +94,33 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
     await sleep(200);
   }
   return { spa, idp, api, output: () => output, stop };
+}
+
+/** The IdP endpoints a browser client uses, as its discovery document names them. */
+export interface IdpEndpoints {
+  issuer: string;
+  authorization: string;
+  token: string;
+  revocation: string;
+  userinfo: string;
+  endSession: string;
+}
+
+export async function discoverEndpoints(idp: string): Promise<IdpEndpoints> {
+  const res = await fetch(`${idp}/.well-known/openid-configuration`);
+  if (!res.ok) throw new Error(`discovery answered ${res.status}`);
+  const md = (await res.json()) as Record<string, string>;
+  const named = (key: string): string => {
+    const value = md[key];
+    if (typeof value !== 'string') throw new Error(`discovery names no ${key}`);
+    return value;
+  };
+  return {
+    issuer: named('issuer'),
+    authorization: named('authorization_endpoint'),
+    token: named('token_endpoint'),
+    revocation: named('revocation_endpoint'),
+    userinfo: named('userinfo_endpoint'),
+    endSession: named('end_session_endpoint'),
+  };
 }
