@@ -42,12 +42,17 @@ export function isBuildStale({ appDir, distDir }: AngularApp): boolean {
  * folder that cannot be written to (a read-only deployment) is served as it is, uncompressed.
  */
 export function ensureBuilt(app: AngularApp, log: (line: string) => void): void {
-  if (isBuildStale(app)) withBuildLock(app, log, () => {
+  if (!isBuildStale(app)) return writeCompressedCopies(app, log);
+  withBuildLock(app, log, () => {
     // Another server may have built while this one waited for the lock.
     if (isBuildStale(app)) build(app, log);
+    writeCompressedCopies(app, log);
   });
+}
+
+function writeCompressedCopies({ distDir }: AngularApp, log: (line: string) => void): void {
   try {
-    const written = precompress(app.distDir);
+    const written = precompress(distDir);
     if (written > 0) log(`wrote ${written} precompressed file(s)`);
   } catch (err) {
     log(`cannot write precompressed copies, serving files uncompressed: ${(err as Error).message}`);
@@ -59,8 +64,9 @@ function sleepSync(ms: number): void {
 }
 
 function withBuildLock(app: AngularApp, log: (line: string) => void, fn: () => void): void {
-  // Beside dist/, which `ng build` empties.
-  const lock = join(dirname(app.distDir), '.build-lock');
+  // In <app>/dist, beside the build's output folder (dist/<project>), which `ng build` deletes and
+  // writes again: a lock inside it would vanish while the build runs.
+  const lock = join(app.appDir, 'dist', '.build-lock');
   mkdirSync(dirname(lock), { recursive: true });
   let announced = false;
   for (;;) {
@@ -69,7 +75,9 @@ function withBuildLock(app: AngularApp, log: (line: string) => void, fn: () => v
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > STALE_LOCK_MS) {
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (!held) continue;
+      if (Date.now() - held.mtimeMs > STALE_LOCK_MS) {
         rmSync(lock, { recursive: true, force: true });
         continue;
       }
