@@ -23,14 +23,14 @@ test('rotate-keys publishes a new key at once and signs with it only from its ac
       return kid;
     };
     const pendingKid = rotate();
-    for (let i = 0; i < 100 && !(await jwksKids(idp.base)).some((k) => k.kid === pendingKid); i++) await sleep(100);
+    for (let i = 0; i < 600 && !(await jwksKids(idp.base)).some((k) => k.kid === pendingKid); i++) await sleep(100);
     assert.deepEqual((await jwksKids(idp.base)).map((k) => k.kid), [oldKid, pendingKid], 'published, not yet signing');
     assert.ok(idp.logs.some((l) => l.includes('"signing_keys_reloaded"')), 'picked up without a restart');
     const meanwhile = await oidc.refreshTokenGrant(spa, before.tokens.refresh_token!);
     assert.equal(decodeJwt(meanwhile.access_token).header['kid'], oldKid, 'the old key signs until the new one activates');
 
     const urgentKid = rotate('--now');
-    for (let i = 0; i < 100 && (await jwksKids(idp.base))[0]?.kid !== urgentKid; i++) await sleep(100);
+    for (let i = 0; i < 600 && (await jwksKids(idp.base))[0]?.kid !== urgentKid; i++) await sleep(100);
     assert.deepEqual((await jwksKids(idp.base)).map((k) => k.kid).sort(), [oldKid, pendingKid, urgentKid].sort());
     const after = await oidc.refreshTokenGrant(spa, meanwhile.refresh_token!);
     assert.equal(decodeJwt(after.access_token).header['kid'], urgentKid);

@@ -112,6 +112,16 @@ for (const impl of implementations) {
       assert.deepEqual((await store.listSigningKeys()).map((k) => k.kid), ['k2']);
     });
 
+    test('signing keys: an urgent rotation brings a later retirement forward, never pushes one back', async () => {
+      await store.addSigningKey({ kid: 'u1', alg: 'ES256', jwk: { kty: 'EC' }, createdAt: 100, activatesAt: 100, retiredAt: 5000 });
+      await store.addSigningKey({ kid: 'u2', alg: 'ES256', jwk: { kty: 'EC' }, createdAt: 100, activatesAt: 100, retiredAt: 150 });
+      await store.addSigningKey({ kid: 'u3', alg: 'ES256', jwk: { kty: 'EC' }, createdAt: 200, activatesAt: 200, retiredAt: null });
+      await store.retireSigningKeysExcept('u3', 200);
+      const retired = Object.fromEntries((await store.listSigningKeys()).filter((k) => k.kid.startsWith('u')).map((k) => [k.kid, k.retiredAt]));
+      assert.deepEqual(retired, { u1: 200, u2: 150, u3: null });
+      for (const kid of ['u1', 'u2', 'u3']) await store.deleteSigningKey(kid);
+    });
+
     test('settings: the first writer wins', async () => {
       assert.equal(await store.getOrSetSetting('cookie-key', 'first'), 'first');
       assert.equal(await store.getOrSetSetting('cookie-key', 'second'), 'first');

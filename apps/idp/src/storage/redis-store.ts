@@ -227,7 +227,7 @@ export async function openRedisStore(url: string, opts: RedisStoreOptions = {}):
     },
     async retireSigningKeysExcept(kid, at) {
       for (const key of await store.listSigningKeys()) {
-        if (key.kid !== kid && key.retiredAt === null) await redis.hset(k.keys, key.kid, JSON.stringify({ ...key, retiredAt: at }));
+        if (key.kid !== kid && (key.retiredAt === null || key.retiredAt > at)) await redis.hset(k.keys, key.kid, JSON.stringify({ ...key, retiredAt: at }));
       }
     },
     async deleteSigningKey(kid) {

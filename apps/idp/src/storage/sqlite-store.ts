@@ -135,7 +135,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     sweep: db.prepare('DELETE FROM oidc_artifact WHERE expires_at IS NOT NULL AND expires_at < ?'),
     listKeys: db.prepare('SELECT kid, alg, jwk, created_at, retired_at, activates_at FROM signing_key ORDER BY coalesce(activates_at, created_at) DESC, created_at DESC, rowid DESC'),
     addKey: db.prepare('INSERT INTO signing_key (kid, alg, jwk, created_at, retired_at, activates_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    retireKeys: db.prepare('UPDATE signing_key SET retired_at = ? WHERE kid <> ? AND retired_at IS NULL'),
+    retireKeys: db.prepare('UPDATE signing_key SET retired_at = ?1 WHERE kid <> ?2 AND (retired_at IS NULL OR retired_at > ?1)'),
     deleteKey: db.prepare('DELETE FROM signing_key WHERE kid = ?'),
     setSetting: db.prepare('INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
     getSetting: db.prepare('SELECT value FROM setting WHERE name = ?'),

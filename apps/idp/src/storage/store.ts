@@ -77,7 +77,7 @@ export interface Store {
 
   listSigningKeys(): Promise<StoredSigningKey[]>;
   addSigningKey(key: StoredSigningKey): Promise<void>;
-  /** Marks every unretired key but `kid` retired at `at`. */
+  /** Marks every key but `kid` retired at `at`, unless it retires earlier already. */
   retireSigningKeysExcept(kid: string, at: number): Promise<void>;
   deleteSigningKey(kid: string): Promise<void>;
 
