@@ -1,5 +1,5 @@
 // Starts the whole system the way `npm start` does (scripts/start.ts), on ports the OS picks, with
-// its own data directories and a client registration whose SPA URIs match the SPA's port.
+// its own data directories and a client registration whose SPA and BFF URIs match their ports.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,12 +11,17 @@ import { freePort } from '../../support/ports.ts';
 const root = join(import.meta.dirname, '..', '..', '..');
 const DEFAULT_SPA_ORIGIN = 'http://localhost:4200';
 const DEFAULT_API_ORIGIN = 'http://localhost:5001';
+const DEFAULT_BFF_ORIGIN = 'http://localhost:4300';
 
 export interface RunningSystem {
   spa: string;
+  /** The SPA served by the Backend-for-Frontend (BFF mode). */
+  bff: string;
   /** Origin of the IdP (its issuer may add a trailing slash). */
   idp: string;
   api: string;
+  /** Data directory of each app (idp, api, bff), for assertions on what they stored. */
+  dataDirs: { idp: string; api: string; bff: string };
   output(): string;
   stop(): Promise<void>;
 }
@@ -42,11 +47,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const spa = `http://localhost:${env['SPA_PORT']}`;
   const idp = `http://localhost:${env['IDP_PORT']}`;
   const api = `http://localhost:${env['API_PORT']}`;
+  const bff = `http://localhost:${env['BFF_PORT']}`;
 
-  // The registered redirect and post-logout URIs are exact: register the test origins.
+  // The registered redirect, post-logout and back-channel logout URIs are exact: register the test origins.
   const clientsFile = join(dataDir, 'clients.json');
   const clients = JSON.parse(readFileSync(join(root, 'apps', 'idp', 'config', 'clients.json'), 'utf8')
-    .replaceAll(DEFAULT_SPA_ORIGIN, spa).replaceAll(DEFAULT_API_ORIGIN, api)) as { clients: unknown[] };
+    .replaceAll(DEFAULT_SPA_ORIGIN, spa).replaceAll(DEFAULT_API_ORIGIN, api).replaceAll(DEFAULT_BFF_ORIGIN, bff)) as { clients: unknown[] };
   clients.clients.push(...(options.extraClients ?? []));
   writeFileSync(clientsFile, JSON.stringify(clients, null, 2));
 
@@ -62,6 +68,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     SPA_AUTHORITY: idp,
     SPA_API_URL: api,
     BFF_DATA_DIR: join(dataDir, 'bff'),
+    BFF_AUTHORITY: idp,
+    BFF_API_URL: api,
+    BFF_LOG_LEVEL: 'warn',
     ...(typeof options.env === 'function' ? options.env({ spa, idp, api }) : options.env),
   });
 
@@ -93,7 +102,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     }
     await sleep(200);
   }
-  return { spa, idp, api, output: () => output, stop };
+  const dataDirs = { idp: env['IDP_DATA_DIR']!, api: env['API_DATA_DIR']!, bff: env['BFF_DATA_DIR']! };
+  return { spa, bff, idp, api, dataDirs, output: () => output, stop };
 }
 
 /** The IdP endpoints a browser client uses, as its discovery document names them. */
