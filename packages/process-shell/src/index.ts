@@ -93,10 +93,6 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     exit(EXIT_CODES.failed);
     throw err;
   }
-  const address = server.address();
-  const boundPort = typeof address === 'object' && address ? address.port : port;
-  log('info', 'listening', { host, port: boundPort, ...options.listeningFields });
-
   let exited = false;
   const finish = (code: number): void => {
     if (exited) return;
@@ -137,6 +133,11 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
   };
   signals.on('SIGTERM', () => stop('SIGTERM'));
   signals.on('SIGINT', () => stop('SIGINT'));
+  // Only now: whoever waits for this line may signal at once, and must not meet Node's default
+  // action (terminate without draining).
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  log('info', 'listening', { host, port: boundPort, ...options.listeningFields });
   return { port: boundPort };
 }
 
