@@ -11,6 +11,8 @@ import type { BenchResults, MemoryResult } from './lib/results.ts';
 import { firstLine, undisturbedSample, type RoundSample, type Row } from './lib/rows.ts';
 import { addApiRatios, apiVerdicts, idpVerdicts, noteSignatureBound, summarizeRow } from './lib/summarize.ts';
 import { setupApiSuite, type ApiSuite } from './suites/api.ts';
+import { APACHE_REDIRECT_PATH, setupApacheRow } from './suites/apache.ts';
+import { setupBffRow } from './suites/bff.ts';
 import { setupIdpRows } from './suites/idp.ts';
 import { measurePrimitives } from './suites/primitives.ts';
 import { spaResults } from './suites/spa-results.ts';
@@ -65,7 +67,9 @@ async function main(): Promise<BenchResults> {
   const idpEnv = { IDP_ACCESS_TOKEN_TTL: '3600' };
   const spaPort = await freePort();
   const spaOrigin = `http://localhost:${spaPort}`;
-  const clients = clientsFileWithSpaOrigin(spaOrigin);
+  const bffPort = await freePort();
+  const apachePort = await freePort();
+  const clients = clientsFileWithSpaOrigin(spaOrigin, [`http://localhost:${bffPort}/bff/callback`, `http://localhost:${apachePort}${APACHE_REDIRECT_PATH}`]);
   stops.push(async () => clients.dispose());
   const [rs256, es256] = await Promise.all([
     startIdp('IdP (RS256)', { ...idpEnv, IDP_SIGNING_ALG: 'RS256', IDP_CLIENTS_FILE: clients.path }),
@@ -76,9 +80,15 @@ async function main(): Promise<BenchResults> {
   log('minting tokens and starting the API servers');
   const api: ApiSuite = await setupApiSuite({ jwtIdp: rs256, spaOrigin, connections: settings.connections, distinctTokens: settings.distinctTokens });
   stops.push(() => api.stop());
+  log('starting the BFF in front of the API');
+  const bff = await setupBffRow({ idp: rs256, bffPort, ourApi: api.ourApi, connections: settings.connections });
+  stops.push(() => bff.stop());
+  log('starting Apache httpd + mod_auth_openidc in front of the API');
+  const apache = await setupApacheRow({ idp: rs256, port: apachePort, ourApi: api.ourApi, connections: settings.connections }, log);
+  stops.push(() => apache.stop());
   log('preparing refresh-token chains');
   const idpRows = await setupIdpRows(rs256, es256, { refreshClients: settings.refreshClients, loginClients: settings.loginClients });
-  const rows: Row[] = [...api.rows, ...idpRows];
+  const rows: Row[] = [...api.rows, bff.row, apache.row, ...idpRows];
   const runnable = rows.filter((r) => !r.unavailable);
 
   log('warm-up');
@@ -120,7 +130,11 @@ async function main(): Promise<BenchResults> {
   const primitives = await measurePrimitives(quick ? 0.5 : 2);
   noteSignatureBound(apiResults, primitives.find((p) => p.id === 'nodeVerify')?.perSecond);
   log('SPA rows');
-  const spa = await spaResults({ idp: rs256, spaPort, ourApi: api.ourApi, browserRuns: settings.browserRuns, allowBuild: !quick });
+  const bffForBrowser = {
+    ...(bff.appUrl ? { appUrl: bff.appUrl } : {}),
+    unavailable: bff.row.unavailable ?? 'the SPA build is missing or older than its sources, so the BFF served a stand-in page',
+  };
+  const spa = await spaResults({ idp: rs256, spaPort, ourApi: api.ourApi, browserRuns: settings.browserRuns, allowBuild: !quick, bff: bffForBrowser });
   if (spa.spaServer) {
     const spaServer = spa.spaServer;
     memoryOf.push(spaServer);

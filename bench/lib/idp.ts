@@ -10,6 +10,7 @@ import { freePort, makeTempDir, removeTempDir, startServer, type ServerProcess }
 const root = join(import.meta.dirname, '..', '..');
 export const IDP_ENTRY = join(root, 'apps', 'idp', 'src', 'server.ts');
 export const SPA_CLIENT_ID = 'spa';
+export const BFF_CLIENT_ID = 'bff';
 export const DEMO_USER = { username: 'alice', password: 'demo-alice' } as const;
 
 const CLIENTS_FILE = join(root, 'apps', 'idp', 'config', 'clients.json');
@@ -19,12 +20,15 @@ const CLIENTS_FILE = join(root, 'apps', 'idp', 'config', 'clients.json');
  * client: the bench's SPA server runs on a free port, so a developer's `npm start` on 4200 does
  * not stop the browser row. Written to a temporary file for IDP_CLIENTS_FILE.
  */
-export function clientsFileWithSpaOrigin(spaOrigin: string): { path: string; dispose(): void } {
+export function clientsFileWithSpaOrigin(spaOrigin: string, bffRedirectUris: string[] = []): { path: string; dispose(): void } {
   const registrations = JSON.parse(readFileSync(CLIENTS_FILE, 'utf8')) as { clients: { client_id: string; redirect_uris?: string[]; post_logout_redirect_uris?: string[] }[] };
   const spa = registrations.clients.find((c) => c.client_id === SPA_CLIENT_ID);
   if (!spa) throw new Error(`no ${SPA_CLIENT_ID} client in ${CLIENTS_FILE}`);
   spa.redirect_uris = [...(spa.redirect_uris ?? []), spaOrigin];
   spa.post_logout_redirect_uris = [...(spa.post_logout_redirect_uris ?? []), spaOrigin];
+  // Rows (h) and (i) sign in as the confidential bff client, on free ports too.
+  const bff = registrations.clients.find((c) => c.client_id === BFF_CLIENT_ID);
+  if (bff) bff.redirect_uris = [...(bff.redirect_uris ?? []), ...bffRedirectUris];
   const dir = makeTempDir('bench-clients-');
   const path = join(dir, 'clients.json');
   writeFileSync(path, JSON.stringify(registrations, null, 2));

@@ -22,6 +22,8 @@ export interface HttpLoad {
   seconds: number;
   /** One Authorization header value, or several used in turn on every connection. */
   authorizations?: readonly string[];
+  /** Headers sent on every request (a session cookie and the CSRF header for the BFF rows). */
+  headers?: Record<string, string>;
 }
 
 export async function runHttpLoad(load: HttpLoad): Promise<Sample> {
@@ -40,7 +42,7 @@ export async function runHttpLoad(load: HttpLoad): Promise<Sample> {
       pipelining: 1,
       duration: load.seconds,
       timeout: 10,
-      headers: auths.length === 1 ? { authorization: auths[0]! } : {},
+      headers: { ...load.headers, ...(auths.length === 1 ? { authorization: auths[0]! } : {}) },
       ...(requests ? { requests } : {}),
     }, (err, result) => (err ? reject(err) : resolve(result)));
   });

@@ -71,6 +71,16 @@ export function apiVerdicts(rows: RowResult[]): void {
   const dOverF = d?.status === 'ok' && f?.status === 'ok' ? roundRatio(d, f, (s) => s.rate) : undefined;
   set('d', [atLeast('≥ 0.45 × (a)', ratioOf('d'), 0.45), atLeast('≥ 2.5 × (f)', dOverF, 2.5)]);
   if (d && dOverF !== undefined) d.notes.push(`(d) ÷ (f) = ${dOverF.toFixed(2)} (median of per-round ratios)`);
+  // The BFF against the API it fronts, called directly with a bearer token.
+  const h = byId.get('h');
+  const b = byId.get('b');
+  const hOverB = h?.status === 'ok' && b?.status === 'ok' ? roundRatio(h, b, (s) => s.rate) : undefined;
+  const i = byId.get('i');
+  const hOverI = h?.status === 'ok' && i?.status === 'ok' ? roundRatio(h, i, (s) => s.rate) : undefined;
+  set('h', [atLeast('≥ 0.50 × (b)', hOverB, 0.5), atLeast('≥ 1.0 × (i)', hOverI, 1)]);
+  if (h && hOverI !== undefined) h.notes.push(`(h) ÷ (i) = ${hOverI.toFixed(2)} (median of per-round ratios)`);
+  if (h && hOverB !== undefined) h.notes.push(`(h) ÷ (b) = ${hOverB.toFixed(2)} (median of per-round ratios)`);
+  if (h?.perServerCpuSecond) h.notes.push(`the BFF's own CPU per request: ${(1e6 / h.perServerCpuSecond).toFixed(0)} µs (the API behind it is not counted)`);
 }
 
 /**

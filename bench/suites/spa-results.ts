@@ -5,7 +5,7 @@ import type { Idp } from '../lib/idp.ts';
 import type { SpaResult } from '../lib/results.ts';
 import { TARGETS } from '../lib/summarize.ts';
 import { firstLine } from '../lib/rows.ts';
-import { measureInitialJs, measureLoginRoundTrip, SPA_ROWS } from './spa.ts';
+import { measureBrowserLogins, measureInitialJs, measureLoginRoundTrip, SPA_ROWS, type BrowserLogins } from './spa.ts';
 
 export interface SpaRowsOptions {
   idp: Idp;
@@ -14,32 +14,24 @@ export interface SpaRowsOptions {
   ourApi: ServerProcess | undefined;
   browserRuns: number;
   allowBuild: boolean;
+  /** The BFF serving the SPA build, for the BFF-mode round trip; or why there is none. */
+  bff: { appUrl?: string; unavailable: string };
 }
 
 /** The SPA rows as results, and the SPA server the browser row started (to stop and weigh). */
 export async function spaResults(opts: SpaRowsOptions): Promise<{ rows: SpaResult[]; spaServer?: ServerProcess }> {
   const { idp, spaPort, ourApi } = opts;
-  const tripTarget = `median ≤ ${TARGETS.loginRoundTripMs} ms`;
   const trip = ourApi
     ? await measureLoginRoundTrip({ idp, spaPort, apiUrl: `http://localhost:${ourApi.port}`, runs: opts.browserRuns, allowBuild: opts.allowBuild })
       .catch((err: unknown) => `browser row failed: ${firstLine(err)}`)
     : 'our API did not run, so the SPA has nothing to show';
-  let tripRow: SpaResult;
-  if (typeof trip === 'string') {
-    tripRow = { id: 'loginRoundTrip', label: SPA_ROWS.loginRoundTrip, status: 'n/a', reason: trip, unit: 'ms', verdicts: [{ target: tripTarget }], notes: [] };
-  } else {
-    const sorted = [...trip.samplesMs].sort((a, b) => a - b);
-    const p = trip.phasesMs;
-    const at = (v: number | undefined) => (v === undefined ? '?' : `${v.toFixed(0)} ms`);
-    tripRow = {
-      id: 'loginRoundTrip', label: SPA_ROWS.loginRoundTrip, status: 'ok', value: trip.medianMs, unit: 'ms',
-      display: `${trip.medianMs.toFixed(0)} ms median of ${sorted.length} (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)})`,
-      details: { samplesMs: trip.samplesMs, phasesMs: trip.phasesMs, typicalTimeline: trip.typicalTimeline, failedRuns: trip.failedRuns },
-      verdicts: [{ target: tripTarget, met: trip.medianMs <= TARGETS.loginRoundTripMs }],
-      notes: [...(trip.failedRuns.length ? [`${trip.failedRuns.length} run(s) failed and were repeated: ${trip.failedRuns[0]}`] : []),
-        `median time after the form submission: form answered (password verified) ${at(p.formAnswered)}, back at the SPA ${at(p.backAtSpa)}, tokens ${at(p.tokens)}, API answered ${at(p.api)}, on screen ${at(p.onScreen)}`],
-    };
-  }
+  const tripRow = roundTripRow('loginRoundTrip', trip);
+  // The same measurement through the BFF serving the same build (BFF mode), after the token-mode one.
+  const bffTrip = opts.bff.appUrl
+    ? await measureBrowserLogins(opts.bff.appUrl, idp.tokenEndpoint, opts.browserRuns).catch((err: unknown) => `browser row failed: ${firstLine(err)}`)
+    : opts.bff.unavailable;
+  const bffRow = roundTripRow('bffLoginRoundTrip', bffTrip);
+  if (tripRow.status === 'ok' && bffRow.status === 'ok') bffRow.notes.push(`token mode in the same run: ${tripRow.value!.toFixed(0)} ms`);
 
   const sizeTarget = `≤ ${TARGETS.initialJsGzipBytes / 1000} kB gzip`;
   const size = await measureInitialJs().catch((err: unknown) => `could not read the build: ${firstLine(err)}`);
@@ -58,5 +50,23 @@ export async function spaResults(opts: SpaRowsOptions): Promise<{ rows: SpaResul
       notes,
     };
   }
-  return { rows: [sizeRow, tripRow], ...(typeof trip !== 'string' ? { spaServer: trip.spaServer } : {}) };
+  return { rows: [sizeRow, tripRow, bffRow], ...(typeof trip !== 'string' ? { spaServer: trip.spaServer } : {}) };
+}
+
+/** A login-round-trip row: the median against the issue's target, the phases in a note; or n/a (reason). */
+function roundTripRow(id: 'loginRoundTrip' | 'bffLoginRoundTrip', trip: BrowserLogins | string): SpaResult {
+  const target = `median ≤ ${TARGETS.loginRoundTripMs} ms`;
+  const label = SPA_ROWS[id];
+  if (typeof trip === 'string') return { id, label, status: 'n/a', reason: trip, unit: 'ms', verdicts: [{ target }], notes: [] };
+  const sorted = [...trip.samplesMs].sort((a, b) => a - b);
+  const p = trip.phasesMs;
+  const at = (v: number | undefined) => (v === undefined ? '?' : `${v.toFixed(0)} ms`);
+  return {
+    id, label, status: 'ok', value: trip.medianMs, unit: 'ms',
+    display: `${trip.medianMs.toFixed(0)} ms median of ${sorted.length} (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)})`,
+    details: { samplesMs: trip.samplesMs, phasesMs: trip.phasesMs, typicalTimeline: trip.typicalTimeline, failedRuns: trip.failedRuns },
+    verdicts: [{ target, met: trip.medianMs <= TARGETS.loginRoundTripMs }],
+    notes: [...(trip.failedRuns.length ? [`${trip.failedRuns.length} run(s) failed and were repeated: ${trip.failedRuns[0]}`] : []),
+      `median time after the form submission: form answered (password verified) ${at(p.formAnswered)}, back at the app ${at(p.backAtSpa)}, tokens ${at(p.tokens)}, API answered ${at(p.api)}, on screen ${at(p.onScreen)}`],
+  };
 }
