@@ -1,0 +1,81 @@
+// Minimal pages for relying parties nobody here wrote, Auth0's SPA SDK and oidc-client-ts, loaded
+// unchanged from node_modules (their browser builds), served on 127.0.0.1 for the e2e tests and
+// the benchmark's login round trip. Register `peerClients(origin)` at the IdP and allow the
+// origin at the API (CORS) and the client ids in the API's policy.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+const pagesDir = join(import.meta.dirname, 'pages');
+
+export const PEER_CLIENT_IDS = { auth0SpaJs: 'auth0-spa-js', oidcClientTs: 'oidc-client-ts' } as const;
+
+export interface PeerPagesConfig {
+  /** The IdP's origin: Auth0's SDK takes it as `domain`. */
+  idpOrigin: string;
+  /** The issuer exactly (oidc-client-ts reads discovery from it). */
+  issuer: string;
+  api: string;
+  audience: string;
+  scope: string;
+}
+
+export interface PeerPages {
+  origin: string;
+  /** URL of the page driving one library. */
+  auth0SpaJs: string;
+  oidcClientTs: string;
+  close(): Promise<void>;
+}
+
+const PAGES = {
+  'auth0-spa-js': { title: "Auth0's SPA SDK", library: 'auth0-spa-js.production.js', file: join(root, 'node_modules', '@auth0', 'auth0-spa-js', 'dist', 'auth0-spa-js.production.js') },
+  'oidc-client-ts': { title: 'oidc-client-ts', library: 'oidc-client-ts.min.js', file: join(root, 'node_modules', 'oidc-client-ts', 'dist', 'browser', 'oidc-client-ts.min.js') },
+} as const;
+
+/** Public SPA clients for the pages: code + PKCE, refresh tokens, the page as redirect and logout URI. */
+export function peerClients(origin: string): Array<Record<string, unknown>> {
+  return Object.entries(PEER_CLIENT_IDS).map(([, clientId]) => ({
+    client_id: clientId,
+    client_name: `Peer page (${clientId})`,
+    first_party: true,
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [`${origin}/${clientId}.html`],
+    post_logout_redirect_uris: [`${origin}/${clientId}.html`],
+  }));
+}
+
+export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise<PeerPages> {
+  const template = readFileSync(join(pagesDir, 'page.html'), 'utf8');
+  const files = new Map<string, { type: string; body: Buffer | string }>();
+  const js = 'text/javascript; charset=utf-8';
+  files.set('/shared.js', { type: js, body: readFileSync(join(pagesDir, 'shared.js')) });
+  files.set('/config.json', { type: 'application/json', body: JSON.stringify({ ...config, clientIds: PEER_CLIENT_IDS }) });
+  for (const [name, page] of Object.entries(PAGES)) {
+    const html = template.replaceAll('{{title}}', page.title).replaceAll('{{library}}', page.library).replaceAll('{{name}}', name);
+    files.set(`/${name}.html`, { type: 'text/html; charset=utf-8', body: html });
+    files.set(`/${name}.js`, { type: js, body: readFileSync(join(pagesDir, `${name}.js`)) });
+    files.set(`/lib/${page.library}`, { type: js, body: readFileSync(page.file) });
+  }
+  const server = createServer((req, res) => {
+    const file = files.get((req.url ?? '/').split('?')[0]!);
+    if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-store', 'content-security-policy': `default-src 'self'; worker-src 'self' blob:; connect-src 'self' ${config.idpOrigin} ${new URL(config.api).origin}; frame-ancestors 'none'` });
+    res.end(req.method === 'HEAD' ? undefined : file.body);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    auth0SpaJs: `${origin}/auth0-spa-js.html`,
+    oidcClientTs: `${origin}/oidc-client-ts.html`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
