@@ -9,6 +9,7 @@ import { clientsFileWithSpaOrigin, startIdp } from './lib/idp.ts';
 import { markdown, writeResults } from './lib/report.ts';
 import type { BenchResults, MemoryResult } from './lib/results.ts';
 import { firstLine, undisturbedSample, type RoundSample, type Row } from './lib/rows.ts';
+import { mean } from './lib/stats.ts';
 import { addApiRatios, apiVerdicts, idpVerdicts, noteSignatureBound, summarizeRow } from './lib/summarize.ts';
 import { setupApiSuite, type ApiSuite } from './suites/api.ts';
 import { APACHE_REDIRECT_PATH, setupApacheRow } from './suites/apache.ts';
@@ -40,6 +41,12 @@ const settings = {
   retriesWhenDisturbed: quick ? 0 : 2,
   /** Above this share of the machine's CPU taken by other processes, a sample is measured again. */
   maxForeignCpuShare: 0.1,
+  /**
+   * Above this share of a sample's CPU time stolen by the host (a noisy neighbour on the
+   * hypervisor), the sample is measured again: steal slows the server and the load generator
+   * unevenly, so it would show in the ratios instead of in the table.
+   */
+  maxStealShare: 0.05,
 };
 /** Hard ceiling on the whole run: whatever hangs, the bench ends and takes its children with it. */
 const BUDGET_MS = quick ? 170_000 : 20 * 60_000;
@@ -101,15 +108,17 @@ async function main(): Promise<BenchResults> {
     const order = runnable.map((_, i) => runnable[(i + round) % runnable.length]!);
     for (const row of order) {
       try {
-        samples.get(row.id)!.push(await undisturbedSample(row, settings.secondsPerRound, round, settings.maxForeignCpuShare, settings.retriesWhenDisturbed));
+        samples.get(row.id)!.push(await undisturbedSample(row, settings.secondsPerRound, round, settings, settings.retriesWhenDisturbed));
       } catch (err) {
         errors.set(row.id, firstLine(err));
       }
     }
   }
   // How disturbed the samples that stand were (the ones measured again are not counted).
-  const kept = [...samples.values()].flat().map((x) => x.foreignCpuShare).filter((x): x is number => x !== undefined);
-  const foreignCpuShare = kept.length ? kept.reduce((a, b) => a + b, 0) / kept.length : undefined;
+  const kept = [...samples.values()].flat();
+  const foreignCpuShare = mean(kept.map((x) => x.foreignCpuShare));
+  const stealShare = mean(kept.map((x) => x.stealShare));
+  const maxStealShare = kept.some((x) => x.stealShare !== undefined) ? Math.max(...kept.map((x) => x.stealShare ?? 0)) : undefined;
   for (const row of rows) if (row.server && !memoryOf.includes(row.server)) memoryOf.push(row.server);
   if (api.opaqueIdp) memoryOf.push(api.opaqueIdp.server);
 
@@ -153,6 +162,7 @@ async function main(): Promise<BenchResults> {
       },
       settings,
       ...(foreignCpuShare !== undefined ? { foreignCpuShare } : {}),
+      ...(stealShare !== undefined && maxStealShare !== undefined ? { steal: { meanShare: stealShare, maxShare: maxStealShare } } : {}),
       wallSeconds: (performance.now() - started) / 1000,
     },
     api: apiResults,

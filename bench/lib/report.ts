@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResults, RowResult, SpaResult, Verdict } from './results.ts';
+import type { RoundSample } from './rows.ts';
 import type { Spread } from './stats.ts';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -99,8 +100,29 @@ export function memoryTable(results: BenchResults): string {
   ]));
 }
 
-function discardedSamples(results: BenchResults): number {
-  return [...results.api, ...results.idp].reduce((sum, r) => sum + r.rounds.reduce((n, x) => n + (x.discarded ?? 0), 0), 0);
+function discardedSamples(results: BenchResults, pick: (x: RoundSample) => number | undefined): number {
+  return [...results.api, ...results.idp].reduce((sum, r) => sum + r.rounds.reduce((n, x) => n + (pick(x) ?? 0), 0), 0);
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(share < 0.1 ? 1 : 0)}%`;
+
+/** The method line's account of disturbance: what was measured again, and what the samples that stand had. */
+export function disturbanceText(results: BenchResults): string {
+  const { meta } = results;
+  const s = meta.settings;
+  const parts: string[] = [];
+  if (s.retriesWhenDisturbed > 0) {
+    parts.push(`A sample during which other processes took more than ${percent(s.maxForeignCpuShare)} of the CPU, or the host stole more than ${percent(s.maxStealShare)} of its CPU time, was measured again, up to ${s.retriesWhenDisturbed} times: ` +
+      `${discardedSamples(results, (x) => x.discarded)} sample(s) were, ${discardedSamples(results, (x) => x.discardedForSteal)} of them for steal.`);
+  }
+  if (meta.foreignCpuShare !== undefined) {
+    parts.push(`Other processes used ${percent(meta.foreignCpuShare)} of the machine's CPU during the samples that stand${meta.foreignCpuShare > 0.05 ? ' (a disturbed run: compare the per-CPU-second columns)' : ''}.`);
+  }
+  if (meta.steal) {
+    parts.push(`The host stole ${percent(meta.steal.meanShare)} of the CPU time during the samples that stand (worst sample ${percent(meta.steal.maxShare)})` +
+      `${meta.steal.maxShare > s.maxStealShare ? ': a noisy host, the ratios of its samples are suspect' : ''}.`);
+  }
+  return parts.map((p) => ` ${p}`).join('');
 }
 
 export function markdown(results: BenchResults): string {
@@ -115,8 +137,7 @@ export function markdown(results: BenchResults): string {
     `Method: ${s.rounds} interleaved round(s) of ${s.secondsPerRound} s per row after a ${s.warmupSeconds} s warm-up; ` +
       `API rows: autocannon, ${s.connections} connections; refresh rows: ${s.refreshClients} rotating refresh-token chains; ` +
       `login rows: ${s.loginClients} concurrent browserless users; ratios are medians of per-round ratios to (a). Run took ${Math.round(meta.wallSeconds)} s.` +
-      (s.retriesWhenDisturbed > 0 ? ` A sample during which other processes took more than ${(s.maxForeignCpuShare * 100).toFixed(0)}% of the CPU was measured again, up to ${s.retriesWhenDisturbed} times: ${discardedSamples(results)} sample(s) were.` : '') +
-      (meta.foreignCpuShare !== undefined ? ` Other processes used ${(meta.foreignCpuShare * 100).toFixed(0)}% of the machine's CPU during the samples that stand${meta.foreignCpuShare > 0.05 ? ' (a disturbed run: compare the per-CPU-second columns)' : ''}.` : ''),
+      disturbanceText(results),
     '',
     apiTable(results.api),
     '',

@@ -52,9 +52,11 @@ export interface BenchResults {
     date: string;
     mode: 'full' | 'quick';
     machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string };
-    settings: { rounds: number; secondsPerRound: number; warmupSeconds: number; connections: number; refreshClients: number; loginClients: number; distinctTokens: number; browserRuns: number; retriesWhenDisturbed: number; maxForeignCpuShare: number };
+    settings: { rounds: number; secondsPerRound: number; warmupSeconds: number; connections: number; refreshClients: number; loginClients: number; distinctTokens: number; browserRuns: number; retriesWhenDisturbed: number; maxForeignCpuShare: number; maxStealShare: number };
     /** Mean share of the machine's CPU other processes used during the samples that stand (0–1): high means a disturbed run. */
     foreignCpuShare?: number;
+    /** Share of the CPU time the host stole during the samples that stand (0–1): mean and worst sample. */
+    steal?: { meanShare: number; maxShare: number };
     wallSeconds: number;
   };
   api: RowResult[];

@@ -1,6 +1,7 @@
 // A row of the result tables: something measured the same way in every round.
 import { availableParallelism } from 'node:os';
-import { ownCpuSeconds, readMachineBusySeconds, type ServerProcess } from './children.ts';
+import { ownCpuSeconds, type ServerProcess } from './children.ts';
+import { readMachineCpu, stealShare } from './host-cpu.ts';
 import type { Sample } from './load.ts';
 
 export type Group = 'api' | 'idp';
@@ -22,8 +23,20 @@ export interface RoundSample extends Sample {
   serverCpuSeconds?: number;
   /** Share of the machine's CPU that processes outside the bench used during the sample (0–1). */
   foreignCpuShare?: number;
-  /** Earlier attempts at this sample discarded because other processes disturbed them. */
+  /** Share of the sample's CPU time the host stole from the machine (0–1), from /proc/stat. */
+  stealShare?: number;
+  /** Earlier attempts at this sample discarded because other processes or the host disturbed them. */
   discarded?: number;
+  /** Of those, the ones discarded for the host's steal. */
+  discardedForSteal?: number;
+}
+
+/** Above these, a sample is disturbed and measured again. */
+export interface DisturbanceLimits {
+  /** Share of the machine's CPU taken by processes outside the bench. */
+  maxForeignCpuShare: number;
+  /** Share of the sample's CPU time the host stole. */
+  maxStealShare: number;
 }
 
 export function unavailableRow(id: string, group: Group, label: string, reason: string): Row {
@@ -33,37 +46,52 @@ export function unavailableRow(id: string, group: Group, label: string, reason: 
 /** Runs `row` once for `seconds`, recording the server's CPU time and the machine's over the same window. */
 export async function sampleRow(row: Row, seconds: number, round: number): Promise<RoundSample> {
   const cpuBefore = row.server?.cpuSeconds();
-  const machineBefore = readMachineBusySeconds();
+  const machineBefore = readMachineCpu();
   const ownBefore = ownCpuSeconds();
   const started = performance.now();
   const sample = await row.measure(seconds);
   const wall = (performance.now() - started) / 1000;
-  const machineAfter = readMachineBusySeconds();
+  const machineAfter = readMachineCpu();
   const ownAfter = ownCpuSeconds();
   const cpuAfter = row.server?.cpuSeconds();
   const serverCpuSeconds = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
-  const foreignCpuShare = machineBefore !== undefined && machineAfter !== undefined
-    ? Math.max(0, (machineAfter - machineBefore - (ownAfter - ownBefore)) / (wall * availableParallelism()))
+  const foreignCpuShare = machineBefore && machineAfter
+    ? Math.max(0, (machineAfter.busySeconds - machineBefore.busySeconds - (ownAfter - ownBefore)) / (wall * availableParallelism()))
     : undefined;
+  const steal = machineBefore && machineAfter ? stealShare(machineBefore, machineAfter) : undefined;
   return {
     ...sample, round,
     ...(serverCpuSeconds !== undefined ? { serverCpuSeconds } : {}),
     ...(foreignCpuShare !== undefined ? { foreignCpuShare } : {}),
+    ...(steal !== undefined ? { stealShare: steal } : {}),
   };
 }
 
+/** Why a sample must be measured again, or undefined when it stands. Unknown figures never disturb. */
+export function disturbance(sample: Pick<RoundSample, 'foreignCpuShare' | 'stealShare'>, limits: DisturbanceLimits): 'other processes' | 'host steal' | undefined {
+  if ((sample.foreignCpuShare ?? 0) > limits.maxForeignCpuShare) return 'other processes';
+  if ((sample.stealShare ?? 0) > limits.maxStealShare) return 'host steal';
+  return undefined;
+}
+
 /**
- * A sample during which other processes took more than `maxForeignShare` of the machine is
- * measured again, `retries` times at most; the last attempt stands, with the count discarded.
+ * A sample disturbed by other processes or by the host's steal (see `disturbance`) is measured
+ * again, `retries` times at most in all; the last attempt stands, with the counts discarded.
  */
-export async function undisturbedSample(row: Row, seconds: number, round: number, maxForeignShare: number, retries: number): Promise<RoundSample> {
-  let sample = await sampleRow(row, seconds, round);
+export async function undisturbedSample(row: Row, seconds: number, round: number, limits: DisturbanceLimits, retries: number): Promise<RoundSample> {
+  return retryWhileDisturbed(() => sampleRow(row, seconds, round), limits, retries);
+}
+
+export async function retryWhileDisturbed(take: () => Promise<RoundSample>, limits: DisturbanceLimits, retries: number): Promise<RoundSample> {
+  let sample = await take();
   let discarded = 0;
-  while ((sample.foreignCpuShare ?? 0) > maxForeignShare && discarded < retries) {
+  let discardedForSteal = 0;
+  for (let cause = disturbance(sample, limits); cause && discarded < retries; cause = disturbance(sample, limits)) {
     discarded++;
-    sample = await sampleRow(row, seconds, round);
+    if (cause === 'host steal') discardedForSteal++;
+    sample = await take();
   }
-  return discarded > 0 ? { ...sample, discarded } : sample;
+  return discarded > 0 ? { ...sample, discarded, ...(discardedForSteal > 0 ? { discardedForSteal } : {}) } : sample;
 }
 
 /** The first line of an error's message, short enough for a table cell. */

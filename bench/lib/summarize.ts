@@ -4,12 +4,19 @@ import type { RoundSample, Row } from './rows.ts';
 import type { RowResult, Verdict } from './results.ts';
 import { median, spread } from './stats.ts';
 
-/** The targets that are figures rather than ratios. */
+/** The targets that are not ratios between API rows. */
 export const TARGETS = {
   refreshPerCore: 480,
   loginsPerCore: 20,
   initialJsGzipBytes: 100_000,
-  loginRoundTripMs: 250,
+  /**
+   * The browser login round trip's median, at most this many times the same run's browserless
+   * login + API call (bench/suites/login-baseline.ts). It replaces the absolute "≤ 250 ms", which
+   * held on one machine and not on a slower one: 250 ms over the ≈ 60 ms the browserless flow took
+   * on the machine of the README's table. Interim, until the peer rows (auth0-spa-js,
+   * oidc-client-ts) give the issue's target, ≤ 1.0 × the faster peer.
+   */
+  loginRoundTripOverBaseline: 4.0,
 } as const;
 
 export function summarizeRow(row: Row, rounds: RoundSample[]): RowResult {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Request } from 'playwright-core';
-import { portIsFree, startServer, type ServerProcess } from '../lib/children.ts';
+import { portIsFree, SERVER_START_TIMEOUT_MS, startServer, type ServerProcess } from '../lib/children.ts';
 import { DEMO_USER, type Idp } from '../lib/idp.ts';
 import { median } from '../lib/stats.ts';
 import { firstLine } from '../lib/rows.ts';
@@ -136,7 +136,7 @@ export async function measureLoginRoundTrip(opts: LoginRoundTripOptions): Promis
       cwd: SPA_DIR,
       port: opts.spaPort,
       healthPath: '/healthz',
-      timeoutMs: opts.allowBuild ? 300_000 : 30_000,
+      timeoutMs: opts.allowBuild ? 300_000 : SERVER_START_TIMEOUT_MS,
       env: { SPA_PORT: String(opts.spaPort), SPA_HOST: '127.0.0.1', SPA_AUTHORITY: opts.idp.issuer, SPA_API_URL: opts.apiUrl },
     });
   } catch (err) {
