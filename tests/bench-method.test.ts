@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseProcStat, stealShare } from '../bench/lib/host-cpu.ts';
+import { disturbanceText, markdown } from '../bench/lib/report.ts';
+import type { BenchResults } from '../bench/lib/results.ts';
 import { disturbance, retryWhileDisturbed, type RoundSample } from '../bench/lib/rows.ts';
 import { TARGETS } from '../bench/lib/summarize.ts';
 import { loginRoundTripVerdict } from '../bench/suites/spa-results.ts';
@@ -76,4 +78,29 @@ test('the login round trip is judged as a ratio to the same run\'s browserless b
   assert.match(loginRoundTripVerdict(1, 1).target, /× browserless login \+ API call, same run/);
   assert.equal(loginRoundTripVerdict(100, undefined).met, undefined, 'no baseline: not judged');
   assert.equal(loginRoundTripVerdict(100, 0).met, undefined);
+});
+
+test('the method line reports the steal of the samples that stand and how many samples were measured again for it', () => {
+  const sample = (discarded?: number, discardedForSteal?: number): RoundSample => ({
+    round: 0, rate: 1, p50Ms: 1, p99Ms: 1, ok: 1, failures: 0, seconds: 1, stealShare: 0.02,
+    ...(discarded ? { discarded } : {}), ...(discardedForSteal ? { discardedForSteal } : {}),
+  });
+  const row = (id: string, rounds: RoundSample[]) => ({ id, group: 'api' as const, label: id, status: 'ok' as const, rounds, failures: 0, verdicts: [], notes: [] });
+  const results: BenchResults = {
+    meta: {
+      date: '2026-12-01 17:00 UTC', mode: 'full', wallSeconds: 1,
+      machine: { cpu: 'cpu', cores: 2, memoryGiB: 1, os: 'Linux', node: '24' },
+      settings: { rounds: 1, secondsPerRound: 1, warmupSeconds: 1, connections: 1, refreshClients: 1, loginClients: 1, distinctTokens: 1, browserRuns: 1, retriesWhenDisturbed: 2, ...LIMITS },
+      foreignCpuShare: 0.01,
+      steal: { meanShare: 0.021, maxShare: 0.08 },
+    },
+    api: [row('a', [sample(2, 1)]), row('b', [sample(1, 1)])],
+    idp: [], spa: [], memory: [], primitives: [],
+  };
+  const text = disturbanceText(results);
+  assert.match(text, /or the host stole more than 5\.0% of its CPU time, was measured again, up to 2 times: 3 sample\(s\) were, 2 of them for steal\./);
+  assert.match(text, /The host stole 2\.1% of the CPU time during the samples that stand \(worst sample 8\.0%\): a noisy host/);
+  assert.ok(markdown(results).includes(text), 'on the method line');
+  const calm = disturbanceText({ ...results, meta: { ...results.meta, steal: { meanShare: 0, maxShare: 0.01 } } });
+  assert.doesNotMatch(calm, /noisy host/);
 });
