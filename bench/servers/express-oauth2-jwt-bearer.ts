@@ -2,7 +2,7 @@
 // (whose discovery document gives the JWKS), the audience, and the scope the route requires.
 import express, { type ErrorRequestHandler } from 'express';
 import { auth, claimEquals, requiredScopes } from 'express-oauth2-jwt-bearer';
-import { readBenchEnv, USER_ONE_BODY, USER_ONE_PATH } from './route.ts';
+import { CLIENT_CLAIM, CLIENT_ID, readBenchEnv, USER_ONE_BODY, USER_ONE_PATH } from './route.ts';
 
 const env = readBenchEnv();
 const app = express();
@@ -12,7 +12,7 @@ app.get(
   USER_ONE_PATH,
   auth({ issuerBaseURL: env.issuer, audience: env.audience, tokenSigningAlg: 'RS256' }),
   requiredScopes(env.scope),
-  claimEquals('azp', 'spa'),
+  claimEquals(CLIENT_CLAIM, CLIENT_ID),
   (_req, res) => { res.json(USER_ONE_BODY); },
 );
 // The middleware's errors carry their status and WWW-Authenticate; answer them without a stack trace.

@@ -4,7 +4,7 @@
 import fastifyJwt, { type TokenOrHeader } from '@fastify/jwt';
 import Fastify, { type FastifyRequest } from 'fastify';
 import buildGetJwks from 'get-jwks';
-import { readBenchEnv, USER_ONE_BODY, USER_ONE_PATH, USER_ONE_SCHEMA } from './route.ts';
+import { CLIENT_CLAIM, CLIENT_ID, readBenchEnv, USER_ONE_BODY, USER_ONE_PATH, USER_ONE_SCHEMA } from './route.ts';
 
 const env = readBenchEnv();
 const ERROR_SCHEMA = { type: 'object', properties: { error: { type: 'string' } } } as const;
@@ -27,9 +27,9 @@ app.get(USER_ONE_PATH, {
     } catch {
       return reply.code(401).header('www-authenticate', 'Bearer error="invalid_token"').send({ error: 'invalid_token' });
     }
-    const claims = request.user as { scope?: unknown; azp?: unknown };
+    const claims = request.user as Record<string, unknown>;
     const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
-    if (!scopes.includes(env.scope) || claims.azp !== 'spa') {
+    if (!scopes.includes(env.scope) || claims[CLIENT_CLAIM] !== CLIENT_ID) {
       return reply.code(403).send({ error: 'insufficient_scope' });
     }
   },

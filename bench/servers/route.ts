@@ -23,3 +23,10 @@ export function readBenchEnv(): BenchServerEnv {
     scope: process.env['BENCH_SCOPE'] ?? 'auth0-user-api-spa',
   };
 }
+
+/**
+ * The claim that names the client in the bench IdP's access tokens: its default profile is RFC
+ * 9068's (`client_id`); Auth0's own profile names it `azp`. The peers check it as our API does.
+ */
+export const CLIENT_CLAIM = 'client_id';
+export const CLIENT_ID = 'spa';
