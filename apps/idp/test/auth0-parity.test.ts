@@ -4,18 +4,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as oidc from 'openid-client';
-import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
+import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
 import type { UserAgent } from '../../../tests/support/oidc-rp.ts';
 
-let idp: IdpProcess;
+let idp: InProcessIdp;
 let spa: oidc.Configuration;
 
 before(async () => {
-  idp = await startIdp();
+  idp = await startIdpInProcess();
   spa = await rpConfig(idp.issuer, 'spa');
 });
-after(async () => idp.dispose());
+after(async () => idp.close());
 
 /** True when the browser still has an IdP session: a new authorization skips the login page. */
 async function signedIn(ua: UserAgent): Promise<boolean> {

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { backchannelFetch } from '../src/backchannel-fetch.ts';
-import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
+import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { DEV_BFF_SECRET, endSessionAsSpa, login, rpConfig, type UserAgent } from '../../../tests/support/oidc-rp.ts';
 import { freePort } from '../../../tests/support/ports.ts';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-let idp: IdpProcess;
+let idp: InProcessIdp;
 let receiver: Server;
 let bffOrigin: string;
 let spa: oidc.Configuration;
@@ -45,12 +45,12 @@ before(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(port, '127.0.0.1', resolve));
-  idp = await startIdp({ IDP_CLIENTS_FILE: clientsFor(bffOrigin) });
+  idp = await startIdpInProcess({ IDP_CLIENTS_FILE: clientsFor(bffOrigin) });
   spa = await rpConfig(idp.issuer, 'spa');
   bff = await rpConfig(idp.issuer, 'bff', DEV_BFF_SECRET);
 });
 after(async () => {
-  await idp.dispose();
+  await idp.close();
   await new Promise((resolve) => receiver.close(resolve));
 });
 beforeEach(() => {

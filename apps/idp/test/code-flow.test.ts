@@ -3,17 +3,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
+import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, SPA_SCOPE, authorizationRequest, decodeJwt, followIdpRedirects, login, rpConfig, tokenRequest, userAgent } from '../../../tests/support/oidc-rp.ts';
 
-let idp: IdpProcess;
+let idp: InProcessIdp;
 let spa: oidc.Configuration;
 
 before(async () => {
-  idp = await startIdp();
+  idp = await startIdpInProcess();
   spa = await rpConfig(idp.issuer, 'spa');
 });
-after(async () => idp.dispose());
+after(async () => idp.close());
 
 describe('authorization code flow', () => {
   test('alice signs in through the login form and gets Auth0-shaped tokens', async () => {

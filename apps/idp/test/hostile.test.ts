@@ -5,13 +5,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
+import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import {
   API_AUDIENCE, DEV_API_SECRET, SPA_REDIRECT_URI, SPA_SCOPE, authorizationRequest, authorizeWithLogin, followIdpRedirects,
   login, rpConfig, tokenRequest, userAgent,
 } from '../../../tests/support/oidc-rp.ts';
 
-let idp: IdpProcess;
+let idp: InProcessIdp;
 let spa: oidc.Configuration;
 let api: oidc.Configuration;
 let swagger: oidc.Configuration;
@@ -28,13 +28,13 @@ function clientsWithSecondSpa(): string {
 }
 
 before(async () => {
-  idp = await startIdp({ IDP_CLIENTS_FILE: clientsWithSecondSpa() });
+  idp = await startIdpInProcess({ IDP_CLIENTS_FILE: clientsWithSecondSpa() });
   otherSpa = await rpConfig(idp.issuer, 'other-spa');
   spa = await rpConfig(idp.issuer, 'spa');
   api = await rpConfig(idp.issuer, 'api', DEV_API_SECRET);
   swagger = await rpConfig(idp.issuer, 'swagger');
 });
-after(async () => idp.dispose());
+after(async () => idp.close());
 
 /** A code for alice, not yet redeemed, with the verifier that goes with it. */
 async function freshCode(extra: Record<string, string> = {}) {

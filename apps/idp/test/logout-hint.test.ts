@@ -5,17 +5,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
+import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, tokenRequest, type UserAgent } from '../../../tests/support/oidc-rp.ts';
 
-let idp: IdpProcess;
+let idp: InProcessIdp;
 let spa: oidc.Configuration;
 
 before(async () => {
-  idp = await startIdp();
+  idp = await startIdpInProcess();
   spa = await rpConfig(idp.issuer, 'spa');
 });
-after(async () => idp.dispose());
+after(async () => idp.close());
 
 /** The page the victim's browser gets for an end-session request with this hint. */
 async function endSessionPage(ua: UserAgent, idTokenHint: string): Promise<string> {

@@ -5,17 +5,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type * as oidc from 'openid-client';
-import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
+import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { SPA_REDIRECT_URI, authorizationRequest, rpConfig, userAgent, type UserAgent } from '../../../tests/support/oidc-rp.ts';
 
-let idp: IdpProcess;
+let idp: InProcessIdp;
 let spa: oidc.Configuration;
 
 before(async () => {
-  idp = await startIdp();
+  idp = await startIdpInProcess();
   spa = await rpConfig(idp.issuer, 'spa');
 });
-after(async () => idp.dispose());
+after(async () => idp.close());
 
 /** Every response from the authorization request to the answer that leaves the IdP, logging in on the way. */
 async function popupJourney(ua: UserAgent, start: URL): Promise<Response[]> {
@@ -91,11 +91,11 @@ describe('pages a popup login passes through', () => {
 describe('other IdP responses', () => {
   test('send Cross-Origin-Opener-Policy: same-origin', async () => {
     for (const path of ['/.well-known/openid-configuration', '/oidc/logout', '/v2/logout', '/healthz', '/assets/idp.css']) {
-      const res = await fetch(`${idp.base}${path}`);
+      const res = await fetch(`${idp.issuer}${path}`);
       assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin', path);
     }
     // A path that merely starts like a popup one is not one.
-    const lookalike = await fetch(`${idp.base}/authorizex`);
+    const lookalike = await fetch(`${idp.issuer}/authorizex`);
     assert.equal(lookalike.headers.get('cross-origin-opener-policy'), 'same-origin');
   });
 });

@@ -3,21 +3,21 @@
 // The store-level tests (store.test.ts) run both sides against SQLite and Redis with a manual clock.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIdp, type IdpProcess } from '../../../tests/support/idp-process.ts';
+import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { API_AUDIENCE, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
 
-const refresh = (idp: IdpProcess, refreshToken: string, extra: Record<string, string> = {}) =>
+const refresh = (idp: InProcessIdp, refreshToken: string, extra: Record<string, string> = {}) =>
   tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: refreshToken, ...extra });
 
-async function signedIn(idp: IdpProcess): Promise<string> {
+async function signedIn(idp: InProcessIdp): Promise<string> {
   const { tokens } = await login(await rpConfig(idp.issuer, 'spa'), 'alice', 'demo-alice');
   return tokens.refresh_token!;
 }
 
 describe('with the default reuse interval', () => {
-  let idp: IdpProcess;
-  before(async () => { idp = await startIdp(); });
-  after(async () => idp.dispose());
+  let idp: InProcessIdp;
+  before(async () => { idp = await startIdpInProcess(); });
+  after(async () => idp.close());
 
   test('a retry with the previous token, its successor unused, gets a working successor; the unused one dies', async () => {
     const first = await signedIn(idp);
@@ -48,9 +48,9 @@ describe('with the default reuse interval', () => {
 });
 
 describe('with the reuse interval off', () => {
-  let idp: IdpProcess;
-  before(async () => { idp = await startIdp({ IDP_REFRESH_TOKEN_REUSE_INTERVAL: '0' }); });
-  after(async () => idp.dispose());
+  let idp: InProcessIdp;
+  before(async () => { idp = await startIdpInProcess({ IDP_REFRESH_TOKEN_REUSE_INTERVAL: '0' }); });
+  after(async () => idp.close());
 
   test('any retry with a rotated token revokes the whole login', async () => {
     const first = await signedIn(idp);
