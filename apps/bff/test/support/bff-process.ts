@@ -1,10 +1,9 @@
 // The BFF as a child process (src/server.ts), for tests that kill an instance with SIGKILL. The
 // SPA build it serves is a stand-in page, so nothing is built.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForHealthy } from '../../../../tests/support/idp-process.ts';
+import { restartableProcess } from '../../../../tests/support/idp-process.ts';
 import { freePort } from '../../../../tests/support/ports.ts';
 import { INDEX_HTML } from './system.ts';
 
@@ -27,27 +26,12 @@ export async function startBffProcess(env: Record<string, string>): Promise<BffP
   mkdirSync(distDir, { recursive: true });
   writeFileSync(join(distDir, 'index.html'), INDEX_HTML);
   const fullEnv = { BFF_PORT: String(port), BFF_DATA_DIR: join(dir, 'data'), BFF_SPA_DIST: distDir, BFF_LOG_LEVEL: 'info', ...env };
-  const logs: string[] = [];
-  let child: ChildProcess | undefined;
-
-  const start = async () => {
-    const spawned = spawn(process.execPath, [SERVER], { env: { ...process.env, ...fullEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = spawned;
-    const collect = (buf: Buffer) => logs.push(...buf.toString('utf8').split('\n').filter(Boolean));
-    spawned.stdout!.on('data', collect);
-    spawned.stderr!.on('data', collect);
-    await waitForHealthy(`http://localhost:${port}/readyz`, spawned);
-  };
-  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill(signal);
-    await exited;
-  };
+  const bff = restartableProcess(SERVER, fullEnv, `http://localhost:${port}/readyz`);
+  const start = () => bff.launch();
+  const kill = (signal: NodeJS.Signals = 'SIGKILL') => bff.stop(signal);
   await start();
   return {
-    base: `http://localhost:${port}`, logs, kill, start,
+    base: `http://localhost:${port}`, logs: bff.logs, kill, start,
     async dispose() {
       await kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
