@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 
@@ -50,6 +51,12 @@ const settings = {
 };
 /** Hard ceiling on the whole run: whatever hangs, the bench ends and takes its children with it. */
 const BUDGET_MS = quick ? 170_000 : 20 * 60_000;
+/**
+ * `--only a,b,h,spa`: time only these rows (ids as in the tables' labels; `spa` for the browser
+ * rows), for working on one path; the others are reported n/a. Never for a published table.
+ */
+const only = args.only ? new Set(args.only.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
+const selected = (id: string) => !only || only.has(id);
 const outDir = resolve(args.out ?? join(import.meta.dirname, 'results'));
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -96,6 +103,7 @@ async function main(): Promise<BenchResults> {
   log('preparing refresh-token chains');
   const idpRows = await setupIdpRows(rs256, es256, { refreshClients: settings.refreshClients, loginClients: settings.loginClients });
   const rows: Row[] = [...api.rows, bff.row, apache.row, ...idpRows];
+  for (const row of rows) if (!selected(row.id) && !row.unavailable) row.unavailable = 'not selected (--only)';
   const runnable = rows.filter((r) => !r.unavailable);
 
   log('warm-up');
@@ -138,6 +146,26 @@ async function main(): Promise<BenchResults> {
   log('reference figures: signature checks on one core');
   const primitives = await measurePrimitives(quick ? 0.5 : 2);
   noteSignatureBound(apiResults, primitives.find((p) => p.id === 'nodeVerify')?.perSecond);
+  const meta = (): BenchResults['meta'] => ({
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    mode: quick ? 'quick' : 'full',
+    machine: {
+      cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+      cores: availableParallelism(),
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      os: `${type()} ${release()}`,
+      node: process.versions.node,
+    },
+    settings,
+    ...(foreignCpuShare !== undefined ? { foreignCpuShare } : {}),
+    ...(stealShare !== undefined && maxStealShare !== undefined ? { steal: { meanShare: stealShare, maxShare: maxStealShare } } : {}),
+    wallSeconds: (performance.now() - started) / 1000,
+  });
+  const memory = () => memoryOf.map((s): MemoryResult => {
+    const rssBytes = s.rssBytes();
+    return { server: s.name, ...(rssBytes !== undefined ? { rssBytes } : {}) };
+  });
+  if (!selected('spa')) return { meta: meta(), api: apiResults, idp: idpResults, spa: [], primitives, memory: memory() };
   log('SPA rows');
   const bffForBrowser = {
     ...(bff.appUrl ? { appUrl: bff.appUrl } : {}),
@@ -149,31 +177,7 @@ async function main(): Promise<BenchResults> {
     memoryOf.push(spaServer);
     stops.push(() => spaServer.stop());
   }
-  return {
-    meta: {
-      date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-      mode: quick ? 'quick' : 'full',
-      machine: {
-        cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
-        cores: availableParallelism(),
-        memoryGiB: Math.round(totalmem() / 2 ** 30),
-        os: `${type()} ${release()}`,
-        node: process.versions.node,
-      },
-      settings,
-      ...(foreignCpuShare !== undefined ? { foreignCpuShare } : {}),
-      ...(stealShare !== undefined && maxStealShare !== undefined ? { steal: { meanShare: stealShare, maxShare: maxStealShare } } : {}),
-      wallSeconds: (performance.now() - started) / 1000,
-    },
-    api: apiResults,
-    idp: idpResults,
-    spa: spa.rows,
-    primitives,
-    memory: memoryOf.map((s): MemoryResult => {
-      const rssBytes = s.rssBytes();
-      return { server: s.name, ...(rssBytes !== undefined ? { rssBytes } : {}) };
-    }),
-  };
+  return { meta: meta(), api: apiResults, idp: idpResults, spa: spa.rows, primitives, memory: memory() };
 }
 
 let exitCode = 0;
