@@ -31,23 +31,42 @@ test('median, min–max and nearest-rank percentiles', () => {
   assert.ok(Number.isNaN(percentile([], 50)));
 });
 
-function fakeRow(id: string, rates: number[]): RowResult {
+/** A row whose server served `rates[i]` requests in round i, on `cpu[i]` CPU-seconds (1 when not given). */
+function fakeRow(id: string, rates: number[], cpu: number[] = rates.map(() => 1)): RowResult {
   const row: Row = { id, group: 'api', label: id, measure: () => Promise.reject(new Error('not used')) };
-  const rounds: RoundSample[] = rates.map((rate, round) => ({ round, rate, p50Ms: 1, p99Ms: 2, ok: rate, failures: 0, seconds: 1 }));
+  const rounds: RoundSample[] = rates.map((rate, round) => ({ round, rate, p50Ms: 1, p99Ms: 2, ok: rate, failures: 0, seconds: 1, serverCpuSeconds: cpu[round]! }));
   return summarizeRow(row, rounds);
 }
 
-test('ratios to (a) are per-round medians and the targets follow the issue', () => {
+test('ratios to (a) are per-round medians and the targets follow the issue, on server CPU per request', () => {
   // (a) drifts from round to round; (b) keeps 0.95 of it in every round.
-  const rows = [fakeRow('a', [100, 200, 300]), fakeRow('b', [95, 190, 285]), fakeRow('c', [80, 160, 240]), fakeRow('d', [50, 100, 150]), fakeRow('f', [10, 20, 80])];
+  const rows = [
+    fakeRow('a', [100, 200, 300]),
+    fakeRow('bound', [60, 120, 180]),
+    fakeRow('b', [95, 190, 285]),
+    // (c) serves 0.80 × (a)'s requests per second but on 0.9 of the CPU: 0.89 per server CPU-second.
+    fakeRow('c', [80, 160, 240], [0.9, 0.9, 0.9]),
+    // (d) is 0.5 × (a) per server CPU-s, within 0.10 of its bound's 0.6.
+    fakeRow('d', [50, 100, 150]),
+    fakeRow('f', [10, 20, 80]),
+  ];
   addApiRatios(rows);
   apiVerdicts(rows);
-  const [, b, c, d] = rows;
+  const [, , b, c, d] = rows;
   assert.equal(b!.ratioToA!.rate.toFixed(2), '0.95');
-  assert.deepEqual(b!.verdicts, [{ target: '≥ 0.90 × (a)', met: true }]);
-  assert.deepEqual(c!.verdicts, [{ target: '≥ 0.85 × (a)', met: false }]);
-  // (d) is 0.5 × (a), and 5, 5 and 1.9 × (f) per round: median 5.
-  assert.deepEqual(d!.verdicts, [{ target: '≥ 0.45 × (a)', met: true }, { target: '≥ 2.5 × (f)', met: true }]);
+  assert.deepEqual(b!.verdicts, [{ target: '≥ 0.90 × (a) per server CPU-s', met: true }]);
+  assert.equal(c!.ratioToA!.rate.toFixed(2), '0.80');
+  assert.deepEqual(c!.verdicts, [{ target: '≥ 0.85 × (a) per server CPU-s', met: true }]);
+  // (d) is 5, 5 and 1.9 × (f) per round: median 5.
+  assert.deepEqual(d!.verdicts, [{ target: 'within 0.10 × (a) of (a′) per server CPU-s', met: true }, { target: '≥ 2.5 × (f) per server CPU-s', met: true }]);
+});
+
+test('(d) misses its targets when it falls more than 0.10 × (a) below its bound, or below 2.5 × (f), per server CPU-s', () => {
+  // Same requests per second as above, but (d) burns 1.5 CPU-seconds per round: 0.33 × (a), and (f) 0.5.
+  const rows = [fakeRow('a', [100, 200, 300]), fakeRow('bound', [60, 120, 180]), fakeRow('d', [50, 100, 150], [1.5, 1.5, 1.5]), fakeRow('f', [10, 20, 30], [0.5, 0.5, 0.5])];
+  addApiRatios(rows);
+  apiVerdicts(rows);
+  assert.deepEqual(rows[2]!.verdicts.map((v) => v.met), [false, false]);
 });
 
 test('a row that could not run is n/a with its reason and meets no target', () => {
@@ -57,7 +76,7 @@ test('a row that could not run is n/a with its reason and meets no target', () =
   apiVerdicts(rows);
   assert.equal(rows[1]!.status, 'n/a');
   assert.equal(rows[1]!.reason, 'server did not start');
-  assert.deepEqual(rows[1]!.verdicts, [{ target: '≥ 0.90 × (a)' }]);
+  assert.deepEqual(rows[1]!.verdicts, [{ target: '≥ 0.90 × (a) per server CPU-s' }]);
 });
 
 test('the OWASP Argon2id minimum is checked on every parameter', () => {
@@ -118,7 +137,7 @@ test('npm run bench -- --quick runs every row end to end and writes JSON, markdo
     }
     const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
     assert.equal(results.meta.mode, 'quick');
-    assert.deepEqual(results.api.map((r) => r.id), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']);
+    assert.deepEqual(results.api.map((r) => r.id), ['a', 'bound', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']);
     assert.deepEqual(results.idp.map((r) => r.id), ['refreshRs256', 'refreshEs256', 'loginRs256', 'loginEs256']);
     // (i) needs Debian packages the bench installs only as root: n/a is allowed, with its reason.
     const apache = results.api.find((r) => r.id === 'i')!;

@@ -1,0 +1,61 @@
+// `node bench/profile-api.ts [--paths a,b,c,d] [--seconds 8] [--out DIR]`: CPU profiles of the
+// API rows under the bench's own load. Each server is started as the bench starts it, with
+// `--cpu-prof`, warmed up, loaded with autocannon (10 connections, the same tokens as the bench),
+// then stopped so that it writes its profile. The profiles open in Chrome DevTools; the summary
+// printed (bench/lib/profile.ts) is what bench/README.md's cost tables are made of.
+import { mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { killAll, killChildrenOnExit } from './lib/children.ts';
+import { clientsFileWithSpaOrigin, mintAccessTokens, startIdp } from './lib/idp.ts';
+import { runHttpLoad } from './lib/load.ts';
+import { summarizeProfile } from './lib/profile.ts';
+import { primeRow, rowAuthorizations, startApiRow, type ApiRowId } from './suites/api.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    paths: { type: 'string', default: 'a,b,c,d' },
+    seconds: { type: 'string', default: '8' },
+    out: { type: 'string', default: join(import.meta.dirname, 'results', 'profiles') },
+  },
+});
+const paths = args.paths!.split(',').map((s) => s.trim()) as ApiRowId[];
+const seconds = Number(args.seconds);
+const outDir = resolve(args.out!);
+mkdirSync(outDir, { recursive: true });
+const log = (line: string) => process.stderr.write(`[profile] ${line}\n`);
+
+killChildrenOnExit();
+const clients = clientsFileWithSpaOrigin('http://localhost:1');
+const idp = await startIdp('IdP (RS256)', { IDP_ACCESS_TOKEN_TTL: '3600', IDP_SIGNING_ALG: 'RS256', IDP_CLIENTS_FILE: clients.path });
+try {
+  const tokens = await mintAccessTokens(idp, 1000);
+  for (const id of paths) {
+    const dir = join(outDir, `tmp-${id}`);
+    mkdirSync(dir, { recursive: true });
+    // A 100 µs sampling interval: a request costs tens of microseconds.
+    const started = await startApiRow(id, idp.issuer, { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-interval=100` });
+    let cpuMicrosPerRequest: number;
+    try {
+      const load = { url: started.url, connections: 10, authorizations: rowAuthorizations(id, tokens) };
+      await primeRow(started.server, id, tokens);
+      const cpu0 = started.server.cpuSeconds()!;
+      const warm = await runHttpLoad({ ...load, seconds: 2 });
+      const sample = await runHttpLoad({ ...load, seconds });
+      const cpu = started.server.cpuSeconds()! - cpu0;
+      cpuMicrosPerRequest = 1e6 * cpu / (warm.ok + sample.ok);
+      log(`(${id}): ${Math.round(sample.rate)} req/s, ${cpuMicrosPerRequest.toFixed(1)} µs of CPU per request`);
+    } finally {
+      await started.stop();
+    }
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error(`(${id}) wrote no profile`);
+    const target = join(outDir, `${id}.cpuprofile`);
+    renameSync(join(dir, file), target);
+    process.stdout.write(`\n### (${id})\n\n${summarizeProfile(target, cpuMicrosPerRequest)}\n`);
+  }
+} finally {
+  await idp.stop();
+  clients.dispose();
+  killAll();
+}
