@@ -92,6 +92,7 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     absoluteTtlMs: config.BFF_SESSION_ABSOLUTE_TTL * 1000,
     renewBeforeMs: config.BFF_RENEW_BEFORE_EXPIRY * 1000,
     touchIntervalMs: d.SESSION_TOUCH_INTERVAL_SECONDS * 1000,
+    cacheSize: config.BFF_SESSION_CACHE_SIZE,
     defaultAccessTokenTtlMs: d.ASSUMED_ACCESS_TOKEN_TTL_SECONDS * 1000,
     lock: { ttlMs: d.REFRESH_LOCK_TTL_MS, waitMs: d.REFRESH_LOCK_WAIT_MS },
     audit,
@@ -102,10 +103,10 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
   };
 
   // Answers of the BFF itself (not the SPA's files, not the API's): never cached, never framed.
-  app.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('x-frame-options', 'DENY');
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    reply.headers(d.ANSWER_HEADERS);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    return payload;
+    done(null, payload);
   });
   await app.register(cookie);
   await app.register(csrf, { audit });

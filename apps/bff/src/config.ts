@@ -24,6 +24,7 @@ export const bffSchema = {
   BFF_SESSION_COOKIE_SAMESITE: oneOf(['strict', 'lax'] as const, { doc: 'SameSite of the session cookie', default: d.SESSION_COOKIE_SAMESITE }),
   BFF_SESSION_IDLE_TTL: int({ doc: 'Seconds a session may go unused before it ends (sliding)', default: String(d.SESSION_IDLE_TTL_SECONDS), min: 60, max: 30 * 24 * 3600 }),
   BFF_SESSION_ABSOLUTE_TTL: int({ doc: 'Seconds after login at which a session ends whatever its use', default: String(d.SESSION_ABSOLUTE_TTL_SECONDS), min: 60, max: 365 * 24 * 3600 }),
+  BFF_SESSION_CACHE_SIZE: int({ doc: 'Decrypted sessions kept in memory per instance (0: read the store on every request); a session ended on any instance stops working at once either way', default: String(d.SESSION_CACHE_SIZE), min: 0, max: 1_000_000 }),
   BFF_LOGIN_TTL: int({ doc: 'Seconds a login may take at the IdP before its state is forgotten', default: String(d.LOGIN_TTL_SECONDS), min: 30, max: 3600 }),
   BFF_RENEW_BEFORE_EXPIRY: int({ doc: 'Seconds before access-token expiry at which the BFF renews it', default: String(d.RENEW_BEFORE_EXPIRY_SECONDS), min: 1, max: 3600 }),
   BFF_BACKCHANNEL_MAX_AGE: int({ doc: 'Oldest back-channel logout token accepted, in seconds since its iat', default: String(d.BACKCHANNEL_MAX_AGE_SECONDS), min: 10, max: 3600 }),

@@ -52,6 +52,15 @@ export const SESSION_ABSOLUTE_TTL_SECONDS = 24 * 3600;
  * not cost a store write; the idle timeout is precise to this much.
  */
 export const SESSION_TOUCH_INTERVAL_SECONDS = 60;
+/**
+ * Decrypted sessions each instance keeps in memory (0: none, every request reads the store).
+ * No window: a session ended anywhere stops working here at once. Its own store tells the cache
+ * what it changes; before a kept session is used, SQLite's `PRAGMA data_version` says whether
+ * another connection wrote (then all are forgotten), and Redis is asked whether the session still
+ * exists (see docs/decisions/0016). Tokens in memory are what every request decrypts anyway.
+ * BFF_SESSION_CACHE_SIZE
+ */
+export const SESSION_CACHE_SIZE = 10_000;
 
 /** Access-token lifetime assumed when the token endpoint does not say (expires_in missing). */
 export const ASSUMED_ACCESS_TOKEN_TTL_SECONDS = 60;
@@ -90,6 +99,13 @@ export const FORWARDED_REQUEST_HEADERS = [
 /** Response headers of the API never passed to the browser (the BFF's origin keeps its own cookies and no CORS). */
 export const DROPPED_RESPONSE_HEADERS = ['set-cookie', 'access-control-allow-origin', 'access-control-allow-credentials',
   'access-control-expose-headers', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-max-age'] as const;
+/**
+ * Set on every answer of the BFF itself and on every answer of the API it forwards (over the
+ * API's own); `cache-control: no-store` too unless the answer has its own.
+ */
+export const ANSWER_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' } as const;
+/** Keep-alive connections the BFF opens to the API at most. */
+export const API_CONNECTIONS = 128;
 /** Largest request body forwarded (by its Content-Length; a chunked body meets the API's own limit). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Seconds to wait for the API's answer. */

@@ -2,7 +2,7 @@
 // encrypted (rotation: put a new key first, keep the old ones until every session written with
 // them has ended). The session's store key is the additional authenticated data, so a ciphertext
 // moved to another session does not decrypt.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOKEN_CIPHER, TOKEN_KEY_BYTES } from './defaults.ts';
@@ -15,7 +15,8 @@ export class TokenKeyError extends Error {}
 
 interface Key {
   id: string;
-  secret: Buffer;
+  /** A KeyObject made once: a Buffer would be turned into one at every cipher. */
+  secret: KeyObject;
 }
 
 export class TokenCipher {
@@ -28,7 +29,7 @@ export class TokenCipher {
     this.#keys = secrets.map((secret, i) => {
       if (secret.length !== TOKEN_KEY_BYTES) throw new TokenKeyError(`token key ${i + 1} has ${secret.length} bytes, expected ${TOKEN_KEY_BYTES}`);
       // The id names the key in each ciphertext without revealing it.
-      return { id: createHash('sha256').update(secret).digest('base64url').slice(0, 8), secret };
+      return { id: createHash('sha256').update(secret).digest('base64url').slice(0, 8), secret: createSecretKey(secret) };
     });
     this.#byId = new Map(this.#keys.map((k) => [k.id, k]));
   }

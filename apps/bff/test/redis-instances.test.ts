@@ -11,14 +11,7 @@ import { followIdpRedirects, submitLogin, userAgent, type UserAgent } from '../.
 import { SESSION_COOKIE } from '../src/defaults.ts';
 import { startBffProcess, type BffProcess } from './support/bff-process.ts';
 import { idpSigner, type IdpSigner } from './support/idp-signer.ts';
-import { auditEvents, Browser, ManualClock, PUBLIC_URL, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
-
-/** The same browser (one cookie jar) as seen by another instance behind the load balancer. */
-function sameBrowserOn(bff: BffUnderTest, browser: Browser): Browser {
-  const twin = new Browser(bff);
-  for (const [name, value] of browser.cookies) twin.cookies.set(name, value);
-  return twin;
-}
+import { auditEvents, Browser, ManualClock, PUBLIC_URL, sameBrowserOn, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
 
 describe('two BFF instances on one Redis', () => {
   let redis: RedisProcess;

@@ -21,7 +21,8 @@ function record(key: string, fields: Partial<SessionRecord> = {}): SessionRecord
 
 interface Backend {
   name: string;
-  open(): Promise<{ store: SessionStore; second: SessionStore; close(): Promise<void> }>;
+  /** `second` stands for a second instance; `peer()` opens one more connection (closed with the rest). */
+  open(): Promise<{ store: SessionStore; second: SessionStore; peer(): Promise<SessionStore>; close(): Promise<void> }>;
 }
 
 let redis: RedisProcess | undefined;
@@ -31,9 +32,16 @@ const backends: Backend[] = [
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'bff-store-'));
       const store = openSqliteSessionStore(dir);
+      const peers: SessionStore[] = [];
       return {
         store, second: store,
+        // Another connection to the same file: another process, or an operator's sqlite3 shell.
+        async peer() {
+          peers.push(openSqliteSessionStore(dir));
+          return peers.at(-1)!;
+        },
         async close() {
+          for (const peer of peers) await peer.close();
           await store.close();
           rmSync(dir, { recursive: true, force: true });
         },
@@ -46,9 +54,15 @@ const backends: Backend[] = [
       const store = await openRedisSessionStore(redis!.url);
       // A second connection stands for a second BFF instance.
       const second = await openRedisSessionStore(redis!.url);
+      const peers: SessionStore[] = [];
       return {
         store, second,
+        async peer() {
+          peers.push(await openRedisSessionStore(redis!.url));
+          return peers.at(-1)!;
+        },
         async close() {
+          for (const peer of peers) await peer.close();
           await store.close();
           await second.close();
         },
@@ -68,9 +82,10 @@ for (const backend of backends) {
   describe(`the ${backend.name} session store`, () => {
     let store: SessionStore;
     let second: SessionStore;
+    let peer: () => Promise<SessionStore>;
     let close: () => Promise<void>;
     before(async () => {
-      ({ store, second, close } = await backend.open());
+      ({ store, second, peer, close } = await backend.open());
     });
     after(async () => close());
 
@@ -114,6 +129,51 @@ for (const backend of backends) {
       assert.ok(await store.get('k-b1', Date.now()), 'another user\'s session lives');
       assert.equal(await store.destroyBySub('user-c'), 1);
       assert.equal(await store.destroyBySid('sid-none'), 0);
+    });
+
+    it('pushes the idle expiry forward only, keeping what another instance wrote, and never brings an ended session back', async () => {
+      const s = record('k-touch');
+      await store.create(s);
+      await second.update({ ...s, payload: '{"v":"renewed elsewhere"}' });
+      assert.equal(await store.touch('k-touch', s.idleExpiresAt + HOUR), true);
+      const touched = await second.get('k-touch', s.idleExpiresAt + 1);
+      assert.equal(touched?.payload, '{"v":"renewed elsewhere"}');
+      assert.equal(touched?.idleExpiresAt, s.idleExpiresAt + HOUR);
+      assert.equal(await store.touch('k-touch', s.idleExpiresAt), true, 'still there');
+      assert.equal((await second.get('k-touch', Date.now()))?.idleExpiresAt, s.idleExpiresAt + HOUR, 'never moved back');
+      await second.destroy('k-touch');
+      assert.equal(await store.touch('k-touch', s.idleExpiresAt + 2 * HOUR), false);
+      assert.equal(await store.get('k-touch', Date.now()), undefined);
+    });
+
+    it('names to its listeners every session it changes or ends', async () => {
+      const heard: (string | null)[] = [];
+      store.onChange((key) => heard.push(key));
+      await store.create(record('k-n1', { sid: 'sid-n', sub: 'user-n' }));
+      await store.create(record('k-n2', { sid: 'sid-n', sub: 'user-n' }));
+      await store.create(record('k-n3', { sid: 'sid-n3', sub: 'user-n' }));
+      await store.create(record('k-n4', { sid: null, sub: 'user-n4' }));
+      await store.update(record('k-n4', { sid: null, sub: 'user-n4', payload: '{"v":2}' }));
+      assert.deepEqual(heard, ['k-n4']);
+      await store.destroy('k-n4');
+      await store.destroyBySid('sid-n');
+      await store.destroyBySub('user-n');
+      assert.deepEqual(heard.slice(1, 2), ['k-n4']);
+      assert.deepEqual(heard.slice(2).sort(), ['k-n1', 'k-n2', 'k-n3']);
+    });
+
+    it('tells another connection that a session it holds was ended elsewhere', async () => {
+      const other = await peer();
+      await store.create(record('k-held'));
+      assert.ok(await other.get('k-held', Date.now()));
+      await other.stillCurrent('k-held');
+      assert.equal(await other.stillCurrent('k-held'), true, 'nothing happened elsewhere since');
+      await store.destroy('k-held');
+      assert.equal(await other.stillCurrent('k-held'), false, 'ended elsewhere');
+      await store.create(record('k-held-2'));
+      await other.stillCurrent('k-held-2');
+      await store.destroyBySub('auth0|alice');
+      assert.equal(await other.stillCurrent('k-held-2'), false, 'ended elsewhere by its user');
     });
 
     it('gives a login to exactly one callback, and none after its expiry', async () => {

@@ -3,12 +3,12 @@
 // into another path upstream), request headers from an allowlist (the browser's Cookie, any
 // Authorization it sent, Origin and the CSRF header never leave), bodies and answers streamed,
 // and the API's own status codes, 401 and 403 included, passed through.
-import replyFrom from '@fastify/reply-from';
 import type { FastifyPluginAsync } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { ApiUpstream } from '../api-upstream.ts';
 import { requireSession, type BffContext } from '../context.ts';
-import { API_TIMEOUT_MS, BODY_LIMIT_BYTES, DROPPED_RESPONSE_HEADERS, FORWARDED_REQUEST_HEADERS } from '../defaults.ts';
-import { sendProblem } from '../problem.ts';
+import { ANSWER_HEADERS, API_CONNECTIONS, API_TIMEOUT_MS, BODY_LIMIT_BYTES, FORWARDED_REQUEST_HEADERS } from '../defaults.ts';
+import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from '../problem.ts';
 import { renewalFailed } from './session.ts';
 
 const FORBIDDEN_IN_PATH = /%2e|%2f|%5c|%00|\\|\/\.{1,2}(?:\/|$)|\/\//i;
@@ -29,17 +29,11 @@ export function upstreamPath(requestUrl: string): string | undefined {
   return path;
 }
 
-const forwarded = new Set<string>(FORWARDED_REQUEST_HEADERS);
-const dropped = new Set<string>(DROPPED_RESPONSE_HEADERS);
-
 export const apiProxy: FastifyPluginAsync<{ ctx: BffContext }> = async (app, { ctx }) => {
   const upstream = new URL(ctx.config.BFF_API_URL);
   const basePath = upstream.pathname.replace(/\/$/, '');
-  await app.register(replyFrom, {
-    base: upstream.origin,
-    undici: { connections: 128, pipelining: 1, headersTimeout: API_TIMEOUT_MS, bodyTimeout: API_TIMEOUT_MS },
-    disableRequestLogging: true,
-  });
+  const api = new ApiUpstream(upstream.origin, { connections: API_CONNECTIONS, timeoutMs: API_TIMEOUT_MS });
+  app.addHook('onClose', () => api.close());
   // Bodies are streamed to the API as they come, not parsed here.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
@@ -57,23 +51,32 @@ export const apiProxy: FastifyPluginAsync<{ ctx: BffContext }> = async (app, { c
     } catch (err) {
       return renewalFailed(ctx, reply, err);
     }
-    const accessToken = session.tokens.accessToken;
-    return reply.from(basePath + path, {
-      rewriteRequestHeaders: (_req, headers) => {
-        const out: IncomingHttpHeaders = {};
-        for (const [name, value] of Object.entries(headers)) if (forwarded.has(name) || name === 'host') out[name] = value as string;
-        out['authorization'] = `Bearer ${accessToken}`;
-        return out;
-      },
-      rewriteHeaders: (headers) => {
-        const out: Record<string, unknown> = {};
-        for (const [name, value] of Object.entries(headers)) if (!dropped.has(name)) out[name] = value;
-        return out as IncomingHttpHeaders;
-      },
-      onError: (_errReply, { error }) => {
-        req.log.warn({ err: error.message }, 'API unreachable');
-        sendProblem(reply, 502, 'The API did not answer.');
+    // An allowlist: the browser's Cookie, any Authorization it sent, Origin and X-CSRF stay here.
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    headers['authorization'] = `Bearer ${session.tokens.accessToken}`;
+    const query = req.url.indexOf('?');
+    reply.hijack();
+    api.forward(req.raw, reply.raw, {
+      method: req.method,
+      path: basePath + path + (query >= 0 ? req.url.slice(query) : ''),
+      headers,
+      body: isReadable(req.body) ? req.body : null,
+      answerHeaders: ANSWER_HEADERS,
+      onUnreachable: (err) => {
+        req.log.warn({ err: err.message }, 'API unreachable');
+        const body = JSON.stringify(problem(502, 'The API did not answer.'));
+        reply.raw.writeHead(502, { ...ANSWER_HEADERS, 'cache-control': 'no-store', 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+        reply.raw.end(body);
       },
     });
+    return reply;
   });
 };
+
+function isReadable(body: unknown): body is Readable {
+  return typeof (body as Readable | undefined)?.pipe === 'function';
+}

@@ -18,13 +18,29 @@ const k = {
 };
 const LOCK_POLL_MS = 20;
 
-/** Deletes every session named in the index set KEYS[1], then the set; answers how many existed. */
+/** Deletes every session named in the index set KEYS[1], then the set; answers the keys of those that existed. */
 const DESTROY_INDEXED = `
 local members = redis.call('SMEMBERS', KEYS[1])
-local n = 0
-for _, key in ipairs(members) do n = n + redis.call('DEL', ARGV[1] .. key) end
+local ended = {}
+for _, key in ipairs(members) do
+  if redis.call('DEL', ARGV[1] .. key) == 1 then table.insert(ended, key) end
+end
 redis.call('DEL', KEYS[1])
-return n`;
+return ended`;
+
+/**
+ * Pushes the idle expiry of the session KEYS[1] forward to ARGV[1] (never back) and its key's
+ * expiry with it, leaving the payload as it is; 0 when the session is gone.
+ */
+const TOUCH = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local s = cjson.decode(raw)
+local idle = tonumber(ARGV[1])
+if idle <= s.idleExpiresAt then return 1 end
+s.idleExpiresAt = idle
+redis.call('SET', KEYS[1], cjson.encode(s), 'PXAT', math.min(idle, s.absoluteExpiresAt))
+return 1`;
 
 const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -36,6 +52,15 @@ export async function openRedisSessionStore(url: string): Promise<SessionStore> 
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
   await redis.connect();
   const local = new LocalLocks();
+  const listeners: ((key: string | null) => void)[] = [];
+  const changed = (key: string | null) => {
+    for (const listener of listeners) listener(key);
+  };
+  const destroyIndexed = async (index: string) => {
+    const ended = (await redis.eval(DESTROY_INDEXED, 1, index, `${PREFIX}session:`)) as string[];
+    for (const key of ended) changed(key);
+    return ended.length;
+  };
 
   const indexes = (tx: ReturnType<Redis['multi']>, s: SessionRecord) => {
     for (const index of [s.sid ? k.sid(s.sid) : undefined, k.sub(s.sub)]) {
@@ -61,12 +86,17 @@ export async function openRedisSessionStore(url: string): Promise<SessionStore> 
       return s && expiryOf(s) > now ? s : undefined;
     },
     async update(s) {
+      changed(s.key);
       const tx = redis.multi().set(k.session(s.key), JSON.stringify(s), 'PXAT', expiryOf(s), 'XX');
       indexes(tx, s);
       const results = await tx.exec();
       return results?.[0]?.[1] === 'OK';
     },
+    async touch(key, idleExpiresAt) {
+      return Number(await redis.eval(TOUCH, 1, k.session(key), idleExpiresAt)) === 1;
+    },
     async destroy(key) {
+      changed(key);
       const s = parse(await redis.getdel(k.session(key)));
       if (s) {
         const tx = redis.multi().srem(k.sub(s.sub), s.key);
@@ -76,10 +106,10 @@ export async function openRedisSessionStore(url: string): Promise<SessionStore> 
       return s;
     },
     async destroyBySid(sid) {
-      return Number(await redis.eval(DESTROY_INDEXED, 1, k.sid(sid), `${PREFIX}session:`));
+      return destroyIndexed(k.sid(sid));
     },
     async destroyBySub(sub) {
-      return Number(await redis.eval(DESTROY_INDEXED, 1, k.sub(sub), `${PREFIX}session:`));
+      return destroyIndexed(k.sub(sub));
     },
     async saveLogin(l) {
       await redis.set(k.login(l.state), JSON.stringify(l), 'PXAT', l.expiresAt);
@@ -107,6 +137,15 @@ export async function openRedisSessionStore(url: string): Promise<SessionStore> 
           await redis.eval(RELEASE_LOCK, 1, k.lock(name), token).catch(() => undefined);
         }
       });
+    },
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    // Another instance may have ended the session a moment ago: one small round trip per use
+    // (cheaper than reading and decrypting the session), and no moment at which an ended session
+    // still works here. Expiry needs no message: the key expires in Redis with the session.
+    async stillCurrent(key) {
+      return (await redis.exists(k.session(key))) === 1;
     },
     async ping() {
       await redis.ping();

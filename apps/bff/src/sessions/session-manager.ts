@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { RANDOM_ID_BYTES } from '../defaults.ts';
 import { GrantRevokedError, IdpUnavailableError, type IdpClient, type TokenSet } from '../idp-client.ts';
 import type { TokenCipher } from '../token-cipher.ts';
+import { SessionCache } from './session-cache.ts';
 import type { SessionRecord, SessionStore } from './session-store.ts';
 
 export interface SessionTokens {
@@ -58,6 +59,8 @@ export interface SessionManagerOptions {
   absoluteTtlMs: number;
   renewBeforeMs: number;
   touchIntervalMs: number;
+  /** Most decrypted sessions kept in memory (0: none). */
+  cacheSize: number;
   /** Lifetime assumed when the token endpoint gives no expires_in. */
   defaultAccessTokenTtlMs: number;
   lock: { ttlMs: number; waitMs: number };
@@ -84,9 +87,11 @@ export function sessionRef(key: string): string {
 export class SessionManager {
   readonly #o: SessionManagerOptions;
   readonly #inflight = new Map<string, Promise<Session>>();
+  readonly #cache: SessionCache;
 
   constructor(options: SessionManagerOptions) {
     this.#o = options;
+    this.#cache = new SessionCache(options.store, options.cacheSize);
   }
 
   get store(): SessionStore {
@@ -121,13 +126,28 @@ export class SessionManager {
   /** The session a cookie value names, its idle timeout pushed forward; undefined when there is none. */
   async load(cookieValue: string | undefined): Promise<Session | undefined> {
     if (!cookieValue || !SESSION_ID.test(cookieValue)) return undefined;
-    const session = await this.#get(sha256(cookieValue));
-    if (!session) return undefined;
+    const key = sha256(cookieValue);
     const now = this.#o.now();
+    let session = this.#cache.get(key);
+    // Past its idle time in memory it may still live in the store (another instance used it).
+    if (session && (now >= session.idleExpiresAt || now >= session.absoluteExpiresAt || !(await this.#o.store.stillCurrent(key)))) {
+      this.#cache.forget(key);
+      session = undefined;
+    }
+    if (!session) {
+      const epoch = this.#cache.epoch;
+      session = await this.#get(key);
+      if (!session) return undefined;
+      this.#cache.add(session, epoch);
+    }
+    // Sliding idle timeout, written through to the store (every instance sees it, a restart keeps it).
     const idleExpiresAt = Math.min(now + this.#o.idleTtlMs, session.absoluteExpiresAt);
     if (idleExpiresAt - session.idleExpiresAt >= this.#o.touchIntervalMs) {
-      session.idleExpiresAt = idleExpiresAt;
-      if (!(await this.#o.store.update(this.#toRecord(session)))) return undefined;
+      if (!(await this.#o.store.touch(key, idleExpiresAt))) {
+        this.#cache.forget(key);
+        return undefined;
+      }
+      session.idleExpiresAt = Math.max(session.idleExpiresAt, idleExpiresAt);
     }
     return session;
   }
@@ -162,8 +182,12 @@ export class SessionManager {
   #renewOnce(key: string, stillNeeded: (current: Session) => boolean): Promise<Session> {
     const running = this.#inflight.get(key);
     if (running) return running;
+    // Whatever the outcome, the copy in memory is outdated: the next use reads the store.
     const renewal = this.#o.store.withLock(`refresh:${key}`, () => this.#renewLocked(key, stillNeeded), this.#o.lock)
-      .finally(() => this.#inflight.delete(key));
+      .finally(() => {
+        this.#inflight.delete(key);
+        this.#cache.forget(key);
+      });
     this.#inflight.set(key, renewal);
     return renewal;
   }

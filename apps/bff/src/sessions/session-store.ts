@@ -35,6 +35,11 @@ export interface SessionStore {
   get(key: string, now: number): Promise<SessionRecord | undefined>;
   /** Replaces an existing session's payload and expiry; false (and nothing written) when it is gone. */
   update(session: SessionRecord): Promise<boolean>;
+  /**
+   * Pushes an existing session's idle expiry forward to `idleExpiresAt` (never back), leaving the
+   * rest as it is (another instance may have renewed the tokens meanwhile); false when it is gone.
+   */
+  touch(key: string, idleExpiresAt: number): Promise<boolean>;
   /** Removes the session and answers what it was (so that exactly one caller gets to revoke its tokens). */
   destroy(key: string): Promise<SessionRecord | undefined>;
   /** Ends every session of one IdP session; answers how many. For back-channel logout. */
@@ -54,6 +59,20 @@ export interface SessionStore {
    * SQLite). Throws LockTimeoutError when the lock is not free within `waitMs`.
    */
   withLock<T>(name: string, fn: () => Promise<T>, options: { ttlMs: number; waitMs: number }): Promise<T>;
+  /**
+   * For an in-memory copy of sessions (see session-cache.ts): `listener` hears, synchronously, the
+   * key of every session this store object changes or ends, and null when sessions may have
+   * changed in a way it cannot name (forget them all).
+   */
+  onChange(listener: (key: string | null) => void): void;
+  /**
+   * Whether a session held in memory since it was last read or written through this store object
+   * may still be used: false once it was ended elsewhere (another connection, process or
+   * instance), and false when the store cannot tell which sessions changed elsewhere. A renewal
+   * elsewhere may go unnoticed: the older access token stays valid until its own expiry, and a
+   * renewal reads the session again under the refresh lock. Answered without I/O when it can be.
+   */
+  stillCurrent(key: string): boolean | Promise<boolean>;
   /** Throws when the store cannot be used (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

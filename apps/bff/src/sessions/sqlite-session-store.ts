@@ -61,9 +61,12 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     insert: db.prepare(`INSERT INTO session (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     get: db.prepare(`SELECT ${COLUMNS} FROM session WHERE key = ? AND idle_expires_at > ? AND absolute_expires_at > ?`),
     update: db.prepare('UPDATE session SET idle_expires_at = ?, absolute_expires_at = ?, payload = ?, sid = ? WHERE key = ?'),
+    touch: db.prepare('UPDATE session SET idle_expires_at = MAX(idle_expires_at, ?) WHERE key = ?'),
     destroy: db.prepare(`DELETE FROM session WHERE key = ? RETURNING ${COLUMNS}`),
-    destroyBySid: db.prepare('DELETE FROM session WHERE sid = ?'),
-    destroyBySub: db.prepare('DELETE FROM session WHERE sub = ?'),
+    destroyBySid: db.prepare('DELETE FROM session WHERE sid = ? RETURNING key'),
+    destroyBySub: db.prepare('DELETE FROM session WHERE sub = ? RETURNING key'),
+    // Changes when another connection (another process on the same file) commits; never for ours.
+    dataVersion: db.prepare('PRAGMA data_version'),
     saveLogin: db.prepare('INSERT INTO login (state, binding, nonce, code_verifier, return_to, expires_at) VALUES (?, ?, ?, ?, ?, ?)'),
     takeLogin: db.prepare('DELETE FROM login WHERE state = ? RETURNING state, binding, nonce, code_verifier, return_to, expires_at'),
     sweepSessions: db.prepare('DELETE FROM session WHERE idle_expires_at <= ? OR absolute_expires_at <= ?'),
@@ -75,6 +78,16 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     ping: db.prepare('SELECT 1'),
   };
   const locks = new LocalLocks();
+  const listeners: ((key: string | null) => void)[] = [];
+  const changed = (key: string | null) => {
+    for (const listener of listeners) listener(key);
+  };
+  const dataVersion = () => Number(q.dataVersion.get()!['data_version']);
+  let seenVersion = dataVersion();
+  const destroyAll = (rows: Record<string, unknown>[]) => {
+    for (const row of rows) changed(row['key'] as string);
+    return rows.length;
+  };
   const sweep = () => {
     const t = now();
     q.sweepSessions.run(t, t);
@@ -93,16 +106,21 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
       return toSession(q.get.get(key, at, at));
     },
     async update(s) {
+      changed(s.key);
       return Number(q.update.run(s.idleExpiresAt, s.absoluteExpiresAt, s.payload, s.sid, s.key).changes) > 0;
     },
+    async touch(key, idleExpiresAt) {
+      return Number(q.touch.run(idleExpiresAt, key).changes) > 0;
+    },
     async destroy(key) {
+      changed(key);
       return toSession(q.destroy.get(key));
     },
     async destroyBySid(sid) {
-      return Number(q.destroyBySid.run(sid).changes);
+      return destroyAll(q.destroyBySid.all(sid));
     },
     async destroyBySub(sub) {
-      return Number(q.destroyBySub.run(sub).changes);
+      return destroyAll(q.destroyBySub.all(sub));
     },
     async saveLogin(l) {
       q.saveLogin.run(l.state, l.binding, l.nonce, l.codeVerifier, l.returnTo, l.expiresAt);
@@ -124,6 +142,18 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     },
     withLock(name, fn) {
       return locks.run(name, fn);
+    },
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    // One cheap pragma per use: a commit by any other connection (another BFF process on the same
+    // file, an operator's sqlite3 shell) makes every session held in memory suspect.
+    stillCurrent() {
+      const version = dataVersion();
+      if (version === seenVersion) return true;
+      seenVersion = version;
+      changed(null);
+      return false;
     },
     async ping() {
       q.ping.get();

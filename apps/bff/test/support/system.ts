@@ -171,6 +171,13 @@ export class Browser {
   }
 }
 
+/** The same browser (one cookie jar) as seen by another instance behind the load balancer. */
+export function sameBrowserOn(bff: BffUnderTest, browser: Browser): Browser {
+  const twin = new Browser(bff);
+  for (const [name, value] of browser.cookies) twin.cookies.set(name, value);
+  return twin;
+}
+
 export interface System {
   idp: IdpProcess;
   api: ApiUnderTest;

@@ -1,0 +1,90 @@
+// The API as the proxy's only upstream: one undici Pool of keep-alive connections, each call
+// dispatched with the browser's body streamed up as it arrives and the API's answer streamed to
+// the browser as it comes (backpressure both ways), written straight to the Node response.
+// A general-purpose proxy (@fastify/reply-from) copied every header object twice, wrapped the
+// answer in a Readable piped through Fastify's reply and ran the onSend hooks: about a quarter
+// of the BFF's CPU per proxied call (docs/decisions/0016).
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import { DROPPED_RESPONSE_HEADERS } from './defaults.ts';
+
+/** Connection-level headers of the API's answer: they describe its connection to the BFF, not the browser's. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate'];
+const dropped = new Set<string>([...DROPPED_RESPONSE_HEADERS, ...HOP_BY_HOP]);
+
+export interface UpstreamOptions {
+  connections: number;
+  /** Longest wait for the API's headers, and between two chunks of its body. */
+  timeoutMs: number;
+}
+
+export interface ForwardedCall {
+  method: string;
+  /** Path and query on the API. */
+  path: string;
+  headers: Record<string, string>;
+  body: Readable | null;
+  /** Headers the BFF sets on the answer over the API's own. */
+  answerHeaders: Readonly<Record<string, string>>;
+  /** The API could not be reached, or failed before answering: nothing was sent to the browser yet. */
+  onUnreachable(err: Error): void;
+}
+
+export class ApiUpstream {
+  readonly #pool: Pool;
+
+  constructor(origin: string, options: UpstreamOptions) {
+    this.#pool = new Pool(origin, { connections: options.connections, pipelining: 1, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs });
+  }
+
+  /** Sends the call and streams the answer to `res`; the caller has handed `res` over (hijacked). */
+  forward(req: IncomingMessage, res: ServerResponse, call: ForwardedCall): void {
+    let controller: Dispatcher.DispatchController | undefined;
+    let answered = false;
+    // The browser went away before the answer was complete: stop the API's side too.
+    const onClose = () => {
+      if (!res.writableFinished) controller?.abort(new Error('the browser closed the connection'));
+    };
+    res.once('close', onClose);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+      },
+      onResponseStart(_c, statusCode, headers) {
+        if (statusCode < 200) return;
+        answered = true;
+        const out: OutgoingHttpHeaders = {};
+        for (const name in headers) if (!dropped.has(name)) out[name] = headers[name];
+        Object.assign(out, call.answerHeaders);
+        out['cache-control'] ??= 'no-store';
+        // An HTTP/1 connection whose request body was not read to its end cannot carry another request.
+        if (!req.complete) out['connection'] = 'close';
+        res.writeHead(statusCode, out);
+        // Headers and a body that arrive together leave in one write.
+        res.cork();
+        process.nextTick(() => res.uncork());
+      },
+      onResponseData(c, chunk) {
+        if (!res.write(chunk)) {
+          c.pause();
+          res.once('drain', () => c.resume());
+        }
+      },
+      onResponseEnd() {
+        res.off('close', onClose);
+        res.end();
+      },
+      onResponseError(_c, err) {
+        res.off('close', onClose);
+        if (!answered) call.onUnreachable(err);
+        else res.destroy(err);
+      },
+    };
+    this.#pool.dispatch({ method: call.method as Dispatcher.HttpMethod, path: call.path, headers: call.headers, body: call.body }, handler);
+  }
+
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}

@@ -1,0 +1,152 @@
+// The proxy's transport against a stand-in API that shows what arrives and when: answers and
+// request bodies streamed (the next part is only sent once the other side has seen the first,
+// so a buffering proxy would never finish), the query string forwarded, the API's Set-Cookie,
+// CORS and connection headers dropped, the BFF's own answer headers added, and 502 when the API
+// cannot be reached.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { SESSION_COOKIE } from '../src/defaults.ts';
+import { Browser, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+describe('the proxy\'s transport to the API', () => {
+  let system: System;
+  let api: Server;
+  let handle: Handler = (_req, res) => res.end();
+  let bff: BffUnderTest;
+  let unreachable: BffUnderTest;
+  let port: number;
+  let cookie: string;
+
+  before(async () => {
+    system = await startSystem();
+    api = createServer((req, res) => handle(req, res));
+    api.listen(0, '127.0.0.1');
+    await once(api, 'listening');
+    const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    bff = await startBff({ BFF_AUTHORITY: system.idp.issuer, BFF_API_URL: apiUrl });
+    await bff.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (bff.app.server.address() as AddressInfo).port;
+    const browser = new Browser(bff);
+    await browser.login();
+    cookie = `${SESSION_COOKIE}=${browser.sessionId!}`;
+    // Nothing listens on the API port of this one.
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    closed.close();
+    unreachable = await startBff({ BFF_AUTHORITY: system.idp.issuer, BFF_API_URL: closedUrl });
+  });
+  after(async () => {
+    await unreachable?.dispose();
+    await bff?.dispose();
+    api?.close();
+    await system?.dispose();
+  });
+
+  /** A request from the browser over a real connection; answers the response as it starts. */
+  function send(method: string, path: string, headers: Record<string, string> = {}) {
+    const req = request({ host: '127.0.0.1', port, path, method, headers: { 'x-csrf': '1', cookie, ...headers } });
+    const response = new Promise<IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      req.once('error', reject);
+    });
+    return { req, response };
+  }
+
+  async function text(res: IncomingMessage): Promise<string> {
+    let body = '';
+    for await (const chunk of res) body += chunk;
+    return body;
+  }
+
+  it('streams the answer: the browser gets the first part before the API sends the rest', { timeout: 20_000 }, async () => {
+    let firstPartSeen!: () => void;
+    const seen = new Promise<void>((resolve) => { firstPartSeen = resolve; });
+    handle = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('part one;');
+      void seen.then(() => res.end('part two'));
+    };
+    const { req, response } = send('GET', '/api/stream');
+    req.end();
+    const res = await response;
+    assert.equal(res.statusCode, 200);
+    const [first] = (await once(res, 'data')) as [Buffer];
+    assert.equal(first.toString(), 'part one;');
+    firstPartSeen();
+    assert.equal(await text(res), 'part two');
+  });
+
+  it('streams the request body: the API gets the first part before the browser sends the rest', { timeout: 20_000 }, async () => {
+    let apiGotFirstPart!: (chunk: string) => void;
+    const apiGot = new Promise<string>((resolve) => { apiGotFirstPart = resolve; });
+    handle = (req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        if (!body) apiGotFirstPart(chunk.toString());
+        body += chunk;
+      });
+      req.on('end', () => res.end(`received ${body}`));
+    };
+    const { req, response } = send('POST', '/api/upload', { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
+    req.write('first;');
+    assert.equal(await apiGot, 'first;');
+    req.end('second');
+    assert.equal(await text(await response), 'received first;second');
+  });
+
+  it('forwards the query, the allowed headers and the bearer token; drops the API\'s cookies, CORS and connection headers; adds the BFF\'s', async () => {
+    let seen: { url: string; headers: IncomingHttpHeaders } | undefined;
+    handle = (req, res) => {
+      seen = { url: req.url!, headers: req.headers };
+      res.writeHead(200, {
+        'content-type': 'application/json', 'set-cookie': 'api=1; Path=/', 'access-control-allow-origin': '*',
+        'access-control-allow-credentials': 'true', 'x-api': 'kept', 'keep-alive': 'timeout=99',
+      });
+      res.end('{}');
+    };
+    const { req, response } = send('GET', '/api/echo?x=1&y=a%20b', { accept: 'application/json', authorization: 'Bearer from-the-page', origin: 'https://evil.example' });
+    req.end();
+    const res = await response;
+    assert.equal(await text(res), '{}');
+    assert.equal(seen?.url, '/api/echo?x=1&y=a%20b');
+    assert.equal(seen?.headers['accept'], 'application/json');
+    assert.match(seen?.headers['authorization'] ?? '', /^Bearer eyJ/);
+    for (const name of ['cookie', 'origin', 'x-csrf']) assert.equal(seen?.headers[name], undefined, name);
+    for (const name of ['set-cookie', 'access-control-allow-origin', 'access-control-allow-credentials']) assert.equal(res.headers[name], undefined, name);
+    assert.notEqual(res.headers['keep-alive'], 'timeout=99');
+    assert.equal(res.headers['x-api'], 'kept');
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.equal(res.headers['x-frame-options'], 'DENY');
+    assert.equal(res.headers['cache-control'], 'no-store');
+  });
+
+  it('keeps the API\'s own cache policy and status', async () => {
+    handle = (_req, res) => {
+      res.writeHead(404, { 'cache-control': 'private, max-age=5', 'content-type': 'application/problem+json' });
+      res.end('{"status":404}');
+    };
+    const { req, response } = send('GET', '/api/missing');
+    req.end();
+    const res = await response;
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.headers['cache-control'], 'private, max-age=5');
+    assert.equal(await text(res), '{"status":404}');
+  });
+
+  it('answers 502 problem details when the API cannot be reached', async () => {
+    const browser = new Browser(unreachable);
+    await browser.login();
+    const res = await browser.request('GET', '/api/UserOne');
+    assert.equal(res.statusCode, 502);
+    assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
+    assert.equal(res.json().status, 502);
+    assert.equal(res.headers['cache-control'], 'no-store');
+  });
+});
