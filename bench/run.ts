@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     seconds: { type: 'string' },
     only: { type: 'string' },
+    'browser-runs': { type: 'string' },
   },
 });
 
@@ -38,7 +39,7 @@ const settings = {
   refreshClients: 10,
   loginClients: 4,
   distinctTokens: 1000,
-  browserRuns: quick ? 3 : 10,
+  browserRuns: Number(args['browser-runs'] ?? (quick ? 3 : 10)),
   retriesWhenDisturbed: quick ? 0 : 2,
   /** Above this share of the machine's CPU taken by other processes, a sample is measured again. */
   maxForeignCpuShare: 0.1,
@@ -167,16 +168,9 @@ async function main(): Promise<BenchResults> {
   });
   if (!selected('spa')) return { meta: meta(), api: apiResults, idp: idpResults, spa: [], primitives, memory: memory() };
   log('SPA rows');
-  const bffForBrowser = {
-    ...(bff.appUrl ? { appUrl: bff.appUrl } : {}),
-    unavailable: bff.row.unavailable ?? 'the SPA build is missing or older than its sources, so the BFF served a stand-in page',
-  };
-  const spa = await spaResults({ idp: rs256, spaPort, ourApi: api.ourApi, browserRuns: settings.browserRuns, allowBuild: !quick, bff: bffForBrowser });
-  if (spa.spaServer) {
-    const spaServer = spa.spaServer;
-    memoryOf.push(spaServer);
-    stops.push(() => spaServer.stop());
-  }
+  const spa = await spaResults({ browserRuns: settings.browserRuns, allowBuild: !quick, log });
+  stops.push(spa.stop);
+  if (spa.spaServer) memoryOf.push(spa.spaServer);
   return { meta: meta(), api: apiResults, idp: idpResults, spa: spa.rows, primitives, memory: memory() };
 }
 

@@ -15,13 +15,15 @@ export const DEMO_USER = { username: 'alice', password: 'demo-alice' } as const;
 
 const CLIENTS_FILE = join(root, 'apps', 'idp', 'config', 'clients.json');
 
+interface ClientRegistration { client_id: string; redirect_uris?: string[]; post_logout_redirect_uris?: string[]; [field: string]: unknown }
+
 /**
  * The IdP's own client registrations with one more redirect (and post-logout) URI for the SPA
  * client: the bench's SPA server runs on a free port, so a developer's `npm start` on 4200 does
  * not stop the browser row. Written to a temporary file for IDP_CLIENTS_FILE.
  */
-export function clientsFileWithSpaOrigin(spaOrigin: string, bffRedirectUris: string[] = []): { path: string; dispose(): void } {
-  const registrations = JSON.parse(readFileSync(CLIENTS_FILE, 'utf8')) as { clients: { client_id: string; redirect_uris?: string[]; post_logout_redirect_uris?: string[] }[] };
+export function clientsFileWithSpaOrigin(spaOrigin: string, bffRedirectUris: string[] = [], extraClients: ClientRegistration[] = []): { path: string; dispose(): void } {
+  const registrations = JSON.parse(readFileSync(CLIENTS_FILE, 'utf8')) as { clients: ClientRegistration[] };
   const spa = registrations.clients.find((c) => c.client_id === SPA_CLIENT_ID);
   if (!spa) throw new Error(`no ${SPA_CLIENT_ID} client in ${CLIENTS_FILE}`);
   spa.redirect_uris = [...(spa.redirect_uris ?? []), spaOrigin];
@@ -29,6 +31,8 @@ export function clientsFileWithSpaOrigin(spaOrigin: string, bffRedirectUris: str
   // Rows (h) and (i) sign in as the confidential bff client, on free ports too.
   const bff = registrations.clients.find((c) => c.client_id === BFF_CLIENT_ID);
   if (bff) bff.redirect_uris = [...(bff.redirect_uris ?? []), ...bffRedirectUris];
+  // The login round trip's peers (tests/support/peers) are clients of their own.
+  registrations.clients.push(...extraClients);
   const dir = makeTempDir('bench-clients-');
   const path = join(dir, 'clients.json');
   writeFileSync(path, JSON.stringify(registrations, null, 2));
@@ -48,10 +52,16 @@ export interface TokenPair {
   refreshToken: string;
 }
 
-export async function startIdp(name: string, env: Record<string, string>, port?: number): Promise<Idp> {
+export interface IdpOptions {
+  port?: number;
+  /** Auth0's issuer form, ending with '/' (Auth0's SPA SDK accepts no other); same paths. */
+  trailingSlashIssuer?: boolean;
+}
+
+export async function startIdp(name: string, env: Record<string, string>, { port, trailingSlashIssuer = false }: IdpOptions = {}): Promise<Idp> {
   const chosen = port ?? await freePort();
   const dataDir = makeTempDir('bench-idp-');
-  const issuer = `http://localhost:${chosen}`;
+  const issuer = `http://localhost:${chosen}${trailingSlashIssuer ? '/' : ''}`;
   const server = await startServer({
     name,
     entry: IDP_ENTRY,

@@ -65,7 +65,7 @@ async function startBenchServer(name: string, file: string, issuer: string, extr
   return startServer({ name, entry: join(SERVERS, file), port, healthPath: '/healthz', env: { BENCH_PORT: String(port), BENCH_ISSUER: issuer, ...extraEnv } });
 }
 
-async function startOurApi(name: string, issuer: string, env: Record<string, string>, dataDirs: string[]): Promise<ServerProcess> {
+export async function startOurApi(name: string, issuer: string, env: Record<string, string>, dataDirs: string[]): Promise<ServerProcess> {
   const port = await freePort();
   const dataDir = makeTempDir('bench-api-');
   dataDirs.push(dataDir);

@@ -1,92 +1,147 @@
-// The SPA rows as they appear in the results: the measurements of spa.ts checked against the
-// issue's targets, or "n/a (reason)" when a part of the system is missing.
+// The SPA rows as they appear in the results: the initial JavaScript of the build, and the login
+// round trips of our SPA (token mode and BFF mode) and of two peers, measured in turns against the
+// same system (login-system.ts) and judged against the faster peer of the same run; "n/a (reason)"
+// when a part of the system is missing.
 import type { ServerProcess } from '../lib/children.ts';
-import type { Idp } from '../lib/idp.ts';
 import type { SpaResult, Verdict } from '../lib/results.ts';
-import { TARGETS } from '../lib/summarize.ts';
 import { firstLine } from '../lib/rows.ts';
-import { measureLoginBaseline, type LoginBaseline } from './login-baseline.ts';
-import { measureBrowserLogins, measureInitialJs, measureLoginRoundTrip, SPA_ROWS, type BrowserLogins } from './spa.ts';
+import { median } from '../lib/stats.ts';
+import { TARGETS } from '../lib/summarize.ts';
+import { breakdownText, browserLogin, launchBenchBrowser, measureInTurns, type BrowserApp, type Contender, type ContenderResult } from './browser-login.ts';
+import { BROWSERLESS_ID, browserlessLogin } from './login-baseline.ts';
+import { startLoginSystem } from './login-system.ts';
+import { measureInitialJs, servedInitialJs, SPA_ROWS, type ServedJs } from './spa.ts';
 
 export interface SpaRowsOptions {
-  idp: Idp;
-  spaPort: number;
-  /** Our API for the browser row (b's process), if it runs. */
-  ourApi: ServerProcess | undefined;
   browserRuns: number;
   allowBuild: boolean;
-  /** The BFF serving the SPA build, for the BFF-mode round trip; or why there is none. */
-  bff: { appUrl?: string; unavailable: string };
+  log: (line: string) => void;
 }
 
-const LOGIN_ROUND_TRIP_TARGET = `median ≤ ${TARGETS.loginRoundTripOverBaseline.toFixed(1)} × browserless login + API call, same run`;
+type RoundTripId = 'loginRoundTrip' | 'bffLoginRoundTrip' | 'auth0SpaJs' | 'oidcClientTs';
+const PEERS = ['auth0SpaJs', 'oidcClientTs'] as const;
+const PEER_NAMES: Record<(typeof PEERS)[number], string> = { auth0SpaJs: '@auth0/auth0-spa-js', oidcClientTs: 'oidc-client-ts' };
 
-/** The login round trip judged against the same run's browserless baseline; not judged without one. */
-export function loginRoundTripVerdict(medianMs: number, baselineMedianMs: number | undefined): Verdict {
-  if (baselineMedianMs === undefined || !(baselineMedianMs > 0)) return { target: LOGIN_ROUND_TRIP_TARGET };
-  return { target: LOGIN_ROUND_TRIP_TARGET, met: medianMs / baselineMedianMs <= TARGETS.loginRoundTripOverBaseline };
+const LOGIN_ROUND_TRIP_TARGET = `median ≤ ${TARGETS.loginRoundTripOverFasterPeer.toFixed(1)} × the faster peer, same run`;
+
+/** Our round trip over the faster peer's (the lower median), as the median of per-run ratios. */
+export function fasterPeerRatio(ours: readonly number[], peers: readonly { id: string; samplesMs: readonly number[] }[]):
+  { peer: string; peerMedianMs: number; ratio: number } | undefined {
+  const usable = peers.filter((p) => p.samplesMs.length === ours.length && ours.length > 0);
+  if (usable.length === 0) return undefined;
+  const faster = usable.reduce((best, p) => (median(p.samplesMs) < median(best.samplesMs) ? p : best));
+  const ratio = median(ours.map((v, run) => v / faster.samplesMs[run]!));
+  return { peer: faster.id, peerMedianMs: median(faster.samplesMs), ratio };
 }
 
-/** The SPA rows as results, and the SPA server the browser row started (to stop and weigh). */
-export async function spaResults(opts: SpaRowsOptions): Promise<{ rows: SpaResult[]; spaServer?: ServerProcess }> {
-  const { idp, spaPort, ourApi } = opts;
-  const apiUrl = ourApi ? `http://localhost:${ourApi.port}` : undefined;
-  const trip = apiUrl
-    ? await measureLoginRoundTrip({ idp, spaPort, apiUrl, runs: opts.browserRuns, allowBuild: opts.allowBuild })
-      .catch((err: unknown) => `browser row failed: ${firstLine(err)}`)
-    : 'our API did not run, so the SPA has nothing to show';
-  // Measured right after the browser row, on the same IdP and API, so both see the same machine.
-  const baseline = apiUrl && typeof trip !== 'string'
-    ? await measureLoginBaseline(idp, apiUrl, opts.browserRuns).catch((err: unknown) => `browserless baseline failed: ${firstLine(err)}`)
-    : undefined;
-  const tripRow = roundTripRow('loginRoundTrip', trip, baseline);
-  // The same measurement through the BFF serving the same build (BFF mode), after the token-mode one.
-  const bffTrip = opts.bff.appUrl
-    ? await measureBrowserLogins(opts.bff.appUrl, idp.tokenEndpoint, opts.browserRuns).catch((err: unknown) => `browser row failed: ${firstLine(err)}`)
-    : opts.bff.unavailable;
-  const bffRow = roundTripRow('bffLoginRoundTrip', bffTrip, baseline);
-  if (tripRow.status === 'ok' && bffRow.status === 'ok') bffRow.notes.push(`token mode in the same run: ${tripRow.value!.toFixed(0)} ms`);
+/** The login round trip judged against the faster peer of the same run; not judged without one. */
+export function loginRoundTripVerdict(ratioToFasterPeer: number | undefined): Verdict {
+  if (ratioToFasterPeer === undefined || !Number.isFinite(ratioToFasterPeer)) return { target: LOGIN_ROUND_TRIP_TARGET };
+  return { target: LOGIN_ROUND_TRIP_TARGET, met: ratioToFasterPeer <= TARGETS.loginRoundTripOverFasterPeer };
+}
 
+export interface SpaRows {
+  rows: SpaResult[];
+  /** The SPA server of the browser rows (to weigh), if it ran. */
+  spaServer?: ServerProcess;
+  stop(): Promise<void>;
+}
+
+export async function spaResults(opts: SpaRowsOptions): Promise<SpaRows> {
+  const system = await startLoginSystem({ allowBuild: opts.allowBuild, log: opts.log });
+  const stop = async () => { if (typeof system !== 'string') await system.stop(); };
+  const measured = new Map<string, ContenderResult | string>();
+  let served: ServedJs | undefined;
+  if (typeof system === 'string') {
+    for (const id of [...Object.keys(PEER_NAMES), 'loginRoundTrip', 'bffLoginRoundTrip', BROWSERLESS_ID]) measured.set(id, system);
+  } else {
+    if (typeof system.spa !== 'string') served = await servedInitialJs(system.spa.server.url).catch(() => undefined);
+    const browser = await launchBenchBrowser();
+    try {
+      const tokenEndpoint = system.idp.tokenEndpoint;
+      const apps: (BrowserApp | [string, string])[] = [
+        typeof system.spa === 'string' ? ['loginRoundTrip', system.spa] : { id: 'loginRoundTrip', url: system.spa.url, tokenEndpoint },
+        typeof system.bff === 'string' ? ['bffLoginRoundTrip', system.bff] : { id: 'bffLoginRoundTrip', url: system.bff.url, tokenEndpoint },
+        ...PEERS.map((id): BrowserApp | [string, string] => (typeof system.peers === 'string' ? [id, system.peers]
+          : { id, url: id === 'auth0SpaJs' ? system.peers.auth0SpaJs : system.peers.oidcClientTs, readySelector: 'body[data-ready="true"]', tokenEndpoint })),
+      ];
+      const contenders: Contender[] = [browserlessLogin(system.idp, `http://localhost:${system.api.port}`)];
+      for (const app of apps) {
+        if (Array.isArray(app)) measured.set(app[0], app[1]);
+        else if (typeof browser === 'string') measured.set(app.id, browser);
+        else contenders.push(browserLogin(browser, app, system.servers));
+      }
+      opts.log(`login round trips: ${contenders.map((c) => c.id).join(', ')}, ${opts.browserRuns} runs each, in turns`);
+      for (const [id, result] of await measureInTurns(contenders, opts.browserRuns)) measured.set(id, result);
+    } catch (err) {
+      for (const id of ['loginRoundTrip', 'bffLoginRoundTrip', ...PEERS]) if (!measured.has(id)) measured.set(id, `browser rows failed: ${firstLine(err)}`);
+    } finally {
+      if (typeof browser !== 'string') await browser.close().catch(() => {});
+    }
+  }
+
+  const peerResults = PEERS.flatMap((id) => {
+    const r = measured.get(id);
+    return r && typeof r !== 'string' ? [{ ...r, id: PEER_NAMES[id] }] : [];
+  });
+  const baseline = measured.get(BROWSERLESS_ID);
+  const rows = [
+    await initialJsRow(served),
+    roundTripRow('loginRoundTrip', measured.get('loginRoundTrip')!, peerResults, baseline),
+    roundTripRow('bffLoginRoundTrip', measured.get('bffLoginRoundTrip')!, peerResults, baseline),
+    ...PEERS.map((id) => roundTripRow(id, measured.get(id)!, [], baseline)),
+  ];
+  const ours = rows[1]!;
+  if (ours.status === 'ok' && rows[2]!.status === 'ok') rows[2]!.notes.push(`token mode in the same run: ${ours.value!.toFixed(0)} ms`);
+  return { rows, ...(typeof system !== 'string' && typeof system.spa !== 'string' ? { spaServer: system.spa.server } : {}), stop };
+}
+
+async function initialJsRow(served: ServedJs | undefined): Promise<SpaResult> {
   const sizeTarget = `≤ ${TARGETS.initialJsGzipBytes / 1000} kB gzip`;
   const size = await measureInitialJs().catch((err: unknown) => `could not read the build: ${firstLine(err)}`);
-  const served = typeof trip === 'string' ? undefined : trip.served;
-  let sizeRow: SpaResult;
   if (typeof size === 'string') {
-    sizeRow = { id: 'initialJs', label: SPA_ROWS.initialJs, status: 'n/a', reason: size, unit: 'bytes', verdicts: [{ target: sizeTarget }], notes: [] };
-  } else {
-    const notes = size.stale ? ['measured on a build older than the SPA sources'] : [];
-    if (served) notes.push(`the SPA server sends it as ${(served.bytes / 1000).toFixed(1)} kB (${served.encodings.join(', ')}) to a browser that accepts br and gzip`);
-    sizeRow = {
-      id: 'initialJs', label: SPA_ROWS.initialJs, status: 'ok', value: size.gzipBytes, unit: 'bytes',
-      display: `${(size.gzipBytes / 1000).toFixed(1)} kB gzip (${(size.bytes / 1000).toFixed(1)} kB raw, ${size.files.length} file${size.files.length === 1 ? '' : 's'})`,
-      details: { ...size, ...(served ? { served } : {}) },
-      verdicts: [{ target: sizeTarget, met: size.gzipBytes <= TARGETS.initialJsGzipBytes }],
-      notes,
-    };
+    return { id: 'initialJs', label: SPA_ROWS.initialJs, status: 'n/a', reason: size, unit: 'bytes', verdicts: [{ target: sizeTarget }], notes: [] };
   }
-  return { rows: [sizeRow, tripRow, bffRow], ...(typeof trip !== 'string' ? { spaServer: trip.spaServer } : {}) };
+  const notes = size.stale ? ['measured on a build older than the SPA sources'] : [];
+  if (served) notes.push(`the SPA server sends it as ${(served.bytes / 1000).toFixed(1)} kB (${served.encodings.join(', ')}) to a browser that accepts br and gzip`);
+  return {
+    id: 'initialJs', label: SPA_ROWS.initialJs, status: 'ok', value: size.gzipBytes, unit: 'bytes',
+    display: `${(size.gzipBytes / 1000).toFixed(1)} kB gzip (${(size.bytes / 1000).toFixed(1)} kB raw, ${size.files.length} file${size.files.length === 1 ? '' : 's'})`,
+    details: { ...size, ...(served ? { served } : {}) },
+    verdicts: [{ target: sizeTarget, met: size.gzipBytes <= TARGETS.initialJsGzipBytes }],
+    notes,
+  };
 }
 
-/** A login-round-trip row: the median against the same run's browserless baseline, the phases in a note; or n/a (reason). */
-function roundTripRow(id: 'loginRoundTrip' | 'bffLoginRoundTrip', trip: BrowserLogins | string, baseline: LoginBaseline | string | undefined): SpaResult {
+/**
+ * A login-round-trip row: the median and the steps; ours judged against the faster peer (`peers`
+ * empty: a peer row, not judged), the browserless figure beside it; or n/a (reason).
+ */
+function roundTripRow(id: RoundTripId, trip: ContenderResult | string, peers: { id: string; samplesMs: number[] }[], baseline: ContenderResult | string | undefined): SpaResult {
   const label = SPA_ROWS[id];
-  if (typeof trip === 'string') return { id, label, status: 'n/a', reason: trip, unit: 'ms', verdicts: [{ target: LOGIN_ROUND_TRIP_TARGET }], notes: [] };
+  const judged = id === 'loginRoundTrip' || id === 'bffLoginRoundTrip';
+  const verdicts = judged ? [loginRoundTripVerdict(undefined)] : [];
+  if (typeof trip === 'string') return { id, label, status: 'n/a', reason: trip, unit: 'ms', verdicts, notes: [] };
   const sorted = [...trip.samplesMs].sort((a, b) => a - b);
-  const p = trip.phasesMs;
-  const at = (v: number | undefined) => (v === undefined ? '?' : `${v.toFixed(0)} ms`);
   const base = typeof baseline === 'object' ? baseline : undefined;
   const overBaseline = base && base.medianMs > 0 ? trip.medianMs / base.medianMs : undefined;
+  const vsPeer = judged ? fasterPeerRatio(trip.samplesMs, peers) : undefined;
   return {
     id, label, status: 'ok', value: trip.medianMs, unit: 'ms',
     display: `${trip.medianMs.toFixed(0)} ms median of ${sorted.length} (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)})` +
-      (base ? `; ${overBaseline?.toFixed(2) ?? '?'} × browserless (${base.medianMs.toFixed(0)} ms)` : ''),
+      (vsPeer ? `; ${vsPeer.ratio.toFixed(2)} × ${vsPeer.peer} (${vsPeer.peerMedianMs.toFixed(0)} ms)` : '') +
+      (base ? `; ${overBaseline?.toFixed(1) ?? '?'} × browserless (${base.medianMs.toFixed(0)} ms)` : ''),
     details: {
-      samplesMs: trip.samplesMs, phasesMs: trip.phasesMs, typicalTimeline: trip.typicalTimeline, failedRuns: trip.failedRuns,
-      ...(base ? { baseline: base, overBaseline } : {}),
+      samplesMs: trip.samplesMs, breakdownMs: trip.breakdown, typicalTimeline: trip.typicalTimeline, failedRuns: trip.failedRuns,
+      ...(vsPeer ? { fasterPeer: vsPeer } : {}),
+      ...(base ? { browserless: { samplesMs: base.samplesMs, medianMs: base.medianMs }, overBrowserless: overBaseline } : {}),
     },
-    verdicts: [loginRoundTripVerdict(trip.medianMs, base?.medianMs)],
-    notes: [...(trip.failedRuns.length ? [`${trip.failedRuns.length} run(s) failed and were repeated: ${trip.failedRuns[0]}`] : []),
-      ...(typeof baseline === 'string' ? [baseline] : []),
-      `median time after the form submission: form answered (password verified) ${at(p.formAnswered)}, back at the app ${at(p.backAtSpa)}, tokens ${at(p.tokens)}, API answered ${at(p.api)}, on screen ${at(p.onScreen)}`],
+    verdicts: judged ? [loginRoundTripVerdict(vsPeer?.ratio)] : [],
+    notes: [
+      ...(trip.failedRuns.length ? [`${trip.failedRuns.length} run(s) failed and were repeated: ${trip.failedRuns[0]}`] : []),
+      ...(judged && typeof baseline === 'string' ? [`browserless figure: ${baseline}`] : []),
+      ...(vsPeer ? [`÷ ${vsPeer.peer} = ${vsPeer.ratio.toFixed(2)} (median of per-run ratios; runs in turns)`] : []),
+      breakdownText(trip.breakdown),
+    ],
   };
 }

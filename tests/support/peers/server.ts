@@ -20,6 +20,8 @@ export interface PeerPagesConfig {
   api: string;
   audience: string;
   scope: string;
+  /** oidc-client-ts's `loadUserInfo` (default true here, so the tests see userinfo; the library's own default is false). */
+  oidcClientTsLoadUserInfo?: boolean;
 }
 
 export interface PeerPages {
@@ -36,7 +38,7 @@ const PAGES = {
 } as const;
 
 /** Public SPA clients for the pages: code + PKCE, refresh tokens, the page as redirect and logout URI. */
-export function peerClients(origin: string): Array<Record<string, unknown>> {
+export function peerClients(origin: string): Array<{ client_id: string } & Record<string, unknown>> {
   return Object.entries(PEER_CLIENT_IDS).map(([, clientId]) => ({
     client_id: clientId,
     client_name: `Peer page (${clientId})`,
@@ -54,7 +56,7 @@ export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise
   const files = new Map<string, { type: string; body: Buffer | string }>();
   const js = 'text/javascript; charset=utf-8';
   files.set('/shared.js', { type: js, body: readFileSync(join(pagesDir, 'shared.js')) });
-  files.set('/config.json', { type: 'application/json', body: JSON.stringify({ ...config, clientIds: PEER_CLIENT_IDS }) });
+  files.set('/config.json', { type: 'application/json', body: JSON.stringify({ ...config, oidcClientTsLoadUserInfo: config.oidcClientTsLoadUserInfo ?? true, clientIds: PEER_CLIENT_IDS }) });
   for (const [name, page] of Object.entries(PAGES)) {
     const html = template.replaceAll('{{title}}', page.title).replaceAll('{{library}}', page.library).replaceAll('{{name}}', name);
     files.set(`/${name}.html`, { type: 'text/html; charset=utf-8', body: html });
@@ -62,12 +64,16 @@ export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise
     files.set(`/lib/${page.library}`, { type: js, body: readFileSync(page.file) });
   }
   const server = createServer((req, res) => {
-    const file = files.get((req.url ?? '/').split('?')[0]!);
+    const path = (req.url ?? '/').split('?')[0]!;
+    const file = files.get(path);
     if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-store', 'content-security-policy': `default-src 'self'; worker-src 'self' blob:; connect-src 'self' ${config.idpOrigin} ${new URL(config.api).origin}; frame-ancestors 'none'` });
+    // The libraries' files are versioned (cached for good, as from a CDN or a hashed bundle, and as
+    // our SPA's hashed bundles are); the pages and their configuration are not.
+    const cache = path.startsWith('/lib/') ? 'public, max-age=31536000, immutable' : 'no-store';
+    res.writeHead(200, { 'content-type': file.type, 'cache-control': cache, 'content-security-policy': `default-src 'self'; worker-src 'self' blob:; connect-src 'self' ${config.idpOrigin} ${new URL(config.api).origin}; frame-ancestors 'none'` });
     res.end(req.method === 'HEAD' ? undefined : file.body);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

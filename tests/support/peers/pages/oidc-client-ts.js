@@ -1,6 +1,7 @@
 // oidc-client-ts with its defaults (discovery, sessionStorage), against the embedded IdP; only what
-// every client must say is set, plus Auth0's `audience` for the API and loadUserInfo: true (the
-// default of its 2.x line, false since 3.0), so that the profile comes from userinfo too.
+// every client must say is set, plus Auth0's `audience` for the API and, for the tests,
+// loadUserInfo: true (the default of its 2.x line, false since 3.0), so that the profile comes from
+// userinfo too (the page server's configuration says; the bench keeps the library's default).
 /* global oidc, peerShared */
 (async () => {
   const cfg = await peerShared.config();
@@ -12,7 +13,7 @@
     post_logout_redirect_uri: redirectUri,
     scope: cfg.scope,
     extraQueryParams: { audience: cfg.audience },
-    loadUserInfo: true,
+    loadUserInfo: cfg.oidcClientTsLoadUserInfo,
     // The IdP answers a revocation with an empty 200 (RFC 7009 §2.2: the body is not read), sent as
     // text/plain; the library insists on JSON unless told otherwise.
     revokeTokenAdditionalContentTypes: ['text/plain'],

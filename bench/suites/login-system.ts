@@ -1,0 +1,103 @@
+// The system the login round trips run against, all of them against the same servers: one IdP,
+// our API, our SPA's server (token mode), the BFF serving the same build (BFF mode), and the
+// minimal pages of two relying parties nobody here wrote (tests/support/peers). Started when the
+// browser rows run, after the load rows, so none of it competes with a load measurement.
+//
+// The IdP uses Auth0's issuer form (ending with '/'): Auth0's SPA SDK takes the IdP's origin as
+// its `domain` and accepts ID tokens only from `domain + '/'`. Our SPA, the BFF, oidc-client-ts
+// and the API accept either form (docs/decisions/0007-*.md, 0017-*.md).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { API_AUDIENCE, SPA_SCOPE } from '../../tests/support/oidc-rp.ts';
+import { PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages } from '../../tests/support/peers/server.ts';
+import { freePort, removeTempDir, SERVER_START_TIMEOUT_MS, startServer, type ServerProcess } from '../lib/children.ts';
+import { BFF_CLIENT_ID, clientsFileWithSpaOrigin, SPA_CLIENT_ID, startIdp, type Idp } from '../lib/idp.ts';
+import { firstLine } from '../lib/rows.ts';
+import { startOurApi } from './api.ts';
+import { setupBffRow } from './bff.ts';
+import { spaBuild } from './spa.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+const SPA_DIR = join(root, 'apps', 'spa');
+const SPA_ENTRY = join(SPA_DIR, 'server', 'server.ts');
+
+export interface LoginSystem {
+  idp: Idp;
+  /** Our API, configured as row (b)'s, accepting the SPA's, the BFF's and the peers' tokens. */
+  api: ServerProcess;
+  /** Our SPA's server, or why it is not there. */
+  spa: { url: string; server: ServerProcess } | string;
+  /** The BFF serving the same build, or why not. */
+  bff: { url: string } | string;
+  peers: PeerPages | string;
+  /** Every server process above (the peer pages are served by the bench process itself). */
+  servers: ServerProcess[];
+  stop(): Promise<void>;
+}
+
+export interface LoginSystemOptions {
+  /** The SPA server builds the app when dist is stale; quick mode does not wait for that. */
+  allowBuild: boolean;
+  log: (line: string) => void;
+}
+
+export async function startLoginSystem(opts: LoginSystemOptions): Promise<LoginSystem | string> {
+  const [spaPort, bffPort, peersPort] = [await freePort(), await freePort(), await freePort()];
+  const spaOrigin = `http://localhost:${spaPort}`;
+  const peersOrigin = `http://localhost:${peersPort}`;
+  const clients = clientsFileWithSpaOrigin(spaOrigin, [`http://localhost:${bffPort}/bff/callback`], peerClients(peersOrigin));
+  const stops: (() => Promise<void>)[] = [async () => clients.dispose()];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    const idp = await startIdp('IdP (login round trips)', { IDP_SIGNING_ALG: 'RS256', IDP_CLIENTS_FILE: clients.path }, { trailingSlashIssuer: true });
+    stops.push(() => idp.stop());
+    const dataDirs: string[] = [];
+    stops.push(async () => { for (const dir of dataDirs) removeTempDir(dir); });
+    const api = await startOurApi('our API (login round trips)', idp.issuer, {
+      AUTH_TOKEN_FORMAT: 'jwt',
+      API_CORS_ORIGINS: `${spaOrigin},${peersOrigin}`,
+      AUTH_ALLOWED_CLIENTS: [SPA_CLIENT_ID, BFF_CLIENT_ID, ...Object.values(PEER_CLIENT_IDS)].join(','),
+    }, dataDirs);
+    stops.push(() => api.stop());
+    const apiUrl = `http://localhost:${api.port}`;
+
+    const spa = await startSpaServer(spaPort, idp.issuer, apiUrl, opts.allowBuild);
+    if (typeof spa !== 'string') stops.push(() => spa.server.stop());
+    const bffRow = await setupBffRow({ idp, bffPort, ourApi: api, connections: 1 });
+    stops.push(() => bffRow.stop());
+    const bff = bffRow.appUrl ? { url: bffRow.appUrl } : (bffRow.row.unavailable ?? 'the SPA build is missing or older than its sources, so the BFF served a stand-in page');
+    const peers = await startPeerPages({
+      idpOrigin: new URL(idp.issuer).origin, issuer: idp.issuer, api: apiUrl, audience: API_AUDIENCE, scope: SPA_SCOPE,
+      // oidc-client-ts's own default, like our SPA, which reads the claims from the ID token.
+      oidcClientTsLoadUserInfo: false,
+    }, peersPort).catch((err: unknown) => `the peer pages did not start: ${firstLine(err)}`);
+    if (typeof peers !== 'string') stops.push(() => peers.close());
+    const servers = [idp.server, api, ...(typeof spa === 'string' ? [] : [spa.server]), ...(bffRow.server ? [bffRow.server] : [])];
+    return { idp, api, spa, bff, peers, servers, stop };
+  } catch (err) {
+    await stop();
+    return `the login round trips' system did not start: ${firstLine(err)}`;
+  }
+}
+
+async function startSpaServer(port: number, issuer: string, apiUrl: string, allowBuild: boolean): Promise<LoginSystem['spa']> {
+  const build = await spaBuild();
+  if (!build || !existsSync(SPA_ENTRY)) return 'the SPA server (apps/spa/server/server.ts) is not there yet';
+  if (!allowBuild && build.isBuildStale()) return 'the SPA build is missing or older than its sources and --quick does not build it';
+  try {
+    const server = await startServer({
+      name: 'SPA server',
+      entry: SPA_ENTRY,
+      cwd: SPA_DIR,
+      port,
+      healthPath: '/healthz',
+      timeoutMs: allowBuild ? 300_000 : SERVER_START_TIMEOUT_MS,
+      env: { SPA_PORT: String(port), SPA_HOST: '127.0.0.1', SPA_AUTHORITY: issuer, SPA_API_URL: apiUrl },
+    });
+    return { url: `http://localhost:${port}/`, server };
+  } catch (err) {
+    return `SPA server did not start: ${firstLine(err)}`;
+  }
+}
