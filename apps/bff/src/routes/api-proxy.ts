@@ -13,9 +13,25 @@ import { renewalFailed } from './session.ts';
 
 const FORBIDDEN_IN_PATH = /%2e|%2f|%5c|%00|\\|\/\.{1,2}(?:\/|$)|\/\//i;
 
+/** Paths already judged (up to 1,000 of up to 256 characters), so a repeated call does not decode and parse its path again. */
+const judged = new Map<string, string | undefined>();
+const JUDGED_PATHS = 1000;
+const JUDGED_PATH_LENGTH = 256;
+
 /** The path (no query) to request upstream for a request URL, or undefined when it is refused. */
 export function upstreamPath(requestUrl: string): string | undefined {
-  const path = requestUrl.split('?', 1)[0]!;
+  const query = requestUrl.indexOf('?');
+  const path = query < 0 ? requestUrl : requestUrl.slice(0, query);
+  if (judged.has(path)) return judged.get(path);
+  const verdict = judgePath(path);
+  if (path.length <= JUDGED_PATH_LENGTH) {
+    if (judged.size >= JUDGED_PATHS) judged.delete(judged.keys().next().value!);
+    judged.set(path, verdict);
+  }
+  return verdict;
+}
+
+function judgePath(path: string): string | undefined {
   if (!path.startsWith('/api/') || FORBIDDEN_IN_PATH.test(path)) return undefined;
   let decoded: string;
   try {

@@ -4,7 +4,7 @@
 // instance that need a renewal while one is running wait for it, and the store's lock keeps other
 // instances out until it is written (refresh tokens rotate: a second refresh with the same token
 // would make the IdP revoke the whole grant).
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { RANDOM_ID_BYTES } from '../defaults.ts';
 import { GrantRevokedError, IdpUnavailableError, type IdpClient, type TokenSet } from '../idp-client.ts';
 import type { TokenCipher } from '../token-cipher.ts';
@@ -76,7 +76,8 @@ export function randomId(): string {
 }
 
 export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  // One-shot: no Hash object per call (every request hashes its cookie).
+  return hash('sha256', value, 'base64url');
 }
 
 /** A short, non-reversible reference to a session for log lines. */
