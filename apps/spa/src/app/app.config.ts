@@ -1,7 +1,8 @@
-import { inject, provideAppInitializer, provideBrowserGlobalErrorListeners, type ApplicationConfig, type EnvironmentProviders, type Provider } from '@angular/core';
+import { DOCUMENT, inject, provideAppInitializer, provideBrowserGlobalErrorListeners, type ApplicationConfig, type EnvironmentProviders, type Provider } from '@angular/core';
 import { provideRouter, withComponentInputBinding } from '@angular/router';
-import { routes } from './app.routes';
+import { pageApiCall, routes } from './app.routes';
 import { AuthSession } from './auth/auth-session';
+import { FirstPageData } from './core/first-page-data';
 
 /**
  * `authSession`: the providers of AuthSession and of the HttpClient it uses, for the mode the
@@ -16,7 +17,15 @@ export function appConfig(authSession: (Provider | EnvironmentProviders)[]): App
       // Handles the login callback and restores the session before the first page renders. Awaited
       // on purpose: the router's first navigation writes the URL it started from back into the
       // address bar, so it must start after the library has removed the code from it.
-      provideAppInitializer(() => inject(AuthSession).initialize()),
+      provideAppInitializer(async () => {
+        const session = inject(AuthSession);
+        const firstPageData = inject(FirstPageData);
+        const path = inject(DOCUMENT).location.pathname;
+        await session.initialize();
+        // The page's data needs the session only: asked for now, it arrives while the app renders.
+        const call = pageApiCall(path);
+        if (call) firstPageData.start(call);
+      }),
     ],
   };
 }

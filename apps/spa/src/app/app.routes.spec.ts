@@ -1,4 +1,4 @@
-import { preloadPage, routes } from './app.routes';
+import { pageApiCall, preloadPage, routes } from './app.routes';
 
 describe('preloadPage', () => {
   afterEach(() => vi.restoreAllMocks());
@@ -10,5 +10,14 @@ describe('preloadPage', () => {
       preloadPage(path);
       for (const [routePath, spy] of spies) expect(spy, `${path} → ${routePath}`).toHaveBeenCalledTimes(routePath === expected ? 1 : 0);
     }
+  });
+});
+
+describe('pageApiCall', () => {
+  it('names the API path the page at a path GETs as it opens', () => {
+    expect(pageApiCall('/')).toBe('/api/UserOne');
+    expect(pageApiCall('')).toBe('/api/UserOne');
+    expect(pageApiCall('/session')).toBeUndefined();
+    expect(pageApiCall('/no/such/page')).toBeUndefined();
   });
 });

@@ -1,7 +1,11 @@
-import type { Routes } from '@angular/router';
+import type { Route, Routes } from '@angular/router';
+import { API_PATHS } from './core/api-paths';
+
+/** Route data: the API path a page GETs as soon as it opens (see FirstPageData). */
+export const PAGE_API_CALL = 'pageApiCall';
 
 export const routes: Routes = [
-  { path: '', title: 'Home · OIDC SPA', loadComponent: () => import('./home/home-page').then((m) => m.HomePage) },
+  { path: '', title: 'Home · OIDC SPA', data: { [PAGE_API_CALL]: API_PATHS.userOne }, loadComponent: () => import('./home/home-page').then((m) => m.HomePage) },
   { path: 'notes', title: 'Notes · OIDC SPA', loadComponent: () => import('./notes/notes-page').then((m) => m.NotesPage) },
   { path: 'session', title: 'Session · OIDC SPA', loadComponent: () => import('./session/session-page').then((m) => m.SessionPage) },
   { path: '**', title: 'Not found · OIDC SPA', loadComponent: () => import('./shared/not-found-page').then((m) => m.NotFoundPage) },
@@ -12,8 +16,17 @@ export const routes: Routes = [
  * configuration loads and the session is restored: the router asks for it only after that.
  */
 export function preloadPage(path: string): void {
-  const wanted = path.replace(/^\/+|\/+$/g, '');
-  const route = routes.find((r) => r.path === wanted) ?? routes.find((r) => r.path === '**');
-  const loading = route?.loadComponent?.();
+  const loading = routeOf(path)?.loadComponent?.();
   if (loading instanceof Promise) loading.catch(() => {});
+}
+
+/** The API path the page at `path` (relative to the base href) GETs as it opens, if any. */
+export function pageApiCall(path: string): string | undefined {
+  const call = routeOf(path)?.data?.[PAGE_API_CALL];
+  return typeof call === 'string' ? call : undefined;
+}
+
+function routeOf(path: string): Route | undefined {
+  const wanted = path.replace(/^\/+|\/+$/g, '');
+  return routes.find((r) => r.path === wanted) ?? routes.find((r) => r.path === '**');
 }

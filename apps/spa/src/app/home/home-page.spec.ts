@@ -2,6 +2,7 @@ import { TestBed } from '@angular/core/testing';
 import { FakeAuthSession } from '../../testing/fake-auth-session';
 import { AuthSession } from '../auth/auth-session';
 import { ApiError } from '../auth/problem';
+import { FirstPageData } from '../core/first-page-data';
 import { HomePage, userDataLines } from './home-page';
 
 describe('HomePage', () => {
@@ -35,6 +36,19 @@ describe('HomePage', () => {
     const element = await render();
     expect(auth.calls).toEqual([{ path: '/api/UserOne' }]);
     expect(element.querySelector('[data-testid="user-data"]')?.textContent).toContain('user one data');
+  });
+
+  it('shows the answer of the call started at start-up instead of calling again, and calls again on reload', async () => {
+    auth.signIn();
+    auth.api = async () => ['user one data'];
+    TestBed.inject(FirstPageData).start('/api/UserOne');
+    auth.api = async () => ['fresh data'];
+    const element = await render();
+    expect(auth.calls).toEqual([{ path: '/api/UserOne' }]);
+    expect(element.querySelector('[data-testid="user-data"]')?.textContent).toContain('user one data');
+    [...element.querySelectorAll('button')].find((b) => b.textContent?.includes('Reload'))!.click();
+    await vi.waitFor(() => expect(element.querySelector('[data-testid="user-data"]')?.textContent).toContain('fresh data'));
+    expect(auth.calls).toEqual([{ path: '/api/UserOne' }, { path: '/api/UserOne' }]);
   });
 
   it('tells a user without the API permission so (403)', async () => {

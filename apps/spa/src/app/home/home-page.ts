@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, effect, inject, signal } from '@ang
 import { AuthSession } from '../auth/auth-session';
 import { ApiError, type Problem } from '../auth/problem';
 import { API_PATHS } from '../core/api-paths';
+import { FirstPageData } from '../core/first-page-data';
 import { ProblemMessage } from '../shared/problem-message';
 
 /** Whatever the API answers for the user, as lines of text. */
@@ -47,6 +48,7 @@ export function userDataLines(value: unknown): string[] {
 })
 export class HomePage {
   protected readonly auth = inject(AuthSession);
+  private readonly firstPageData = inject(FirstPageData);
   protected readonly lines = signal<string[] | null>(null);
   protected readonly problem = signal<Problem | null>(null);
 
@@ -60,7 +62,8 @@ export class HomePage {
     this.problem.set(null);
     this.lines.set(null);
     try {
-      this.lines.set(userDataLines(await this.auth.callApi<unknown>({ path: API_PATHS.userOne })));
+      const answer = this.firstPageData.take<unknown>(API_PATHS.userOne) ?? this.auth.callApi<unknown>({ path: API_PATHS.userOne });
+      this.lines.set(userDataLines(await answer));
     } catch (error) {
       this.problem.set(error instanceof ApiError ? error.problem : { kind: 'failed' });
     }

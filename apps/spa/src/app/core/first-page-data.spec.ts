@@ -1,0 +1,58 @@
+import { Component } from '@angular/core';
+import { TestBed } from '@angular/core/testing';
+import { provideRouter, Router } from '@angular/router';
+import { FakeAuthSession } from '../../testing/fake-auth-session';
+import { AuthSession } from '../auth/auth-session';
+import { FirstPageData } from './first-page-data';
+
+@Component({ template: '' })
+class Blank {}
+
+describe('FirstPageData', () => {
+  let auth: FakeAuthSession;
+  let data: FirstPageData;
+
+  beforeEach(() => {
+    auth = new FakeAuthSession();
+    TestBed.configureTestingModule({
+      providers: [provideRouter([{ path: '', component: Blank }, { path: 'other', component: Blank }]), { provide: AuthSession, useValue: auth }],
+    });
+    data = TestBed.inject(FirstPageData);
+  });
+
+  it('sends the GET as the signed-in user at once and hands its answer over once', async () => {
+    auth.signIn();
+    auth.api = async () => ['user one data'];
+    data.start('/api/UserOne');
+    expect(auth.calls).toEqual([{ path: '/api/UserOne' }]);
+    expect(data.take('/api/Other')).toBeUndefined();
+    expect(await data.take('/api/UserOne')).toEqual(['user one data']);
+    expect(data.take('/api/UserOne')).toBeUndefined();
+  });
+
+  it('sends nothing when signed out', () => {
+    data.start('/api/UserOne');
+    expect(auth.calls).toEqual([]);
+    expect(data.take('/api/UserOne')).toBeUndefined();
+  });
+
+  it('passes a failed call on to the page that takes it', async () => {
+    auth.signIn();
+    auth.api = async () => {
+      throw new Error('403');
+    };
+    data.start('/api/UserOne');
+    await expect(data.take('/api/UserOne')).rejects.toThrow('403');
+  });
+
+  it('drops an answer nobody took once the user navigates on from the first page', async () => {
+    const router = TestBed.inject(Router);
+    await router.navigateByUrl('/');
+    auth.signIn();
+    data.start('/api/UserOne');
+    expect(data.take('/api/UserOne')).toBeDefined();
+    data.start('/api/UserOne');
+    await router.navigateByUrl('/other');
+    expect(data.take('/api/UserOne')).toBeUndefined();
+  });
+});
