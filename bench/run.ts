@@ -13,7 +13,7 @@ import { mean } from './lib/stats.ts';
 import { addApiRatios, apiVerdicts, idpVerdicts, noteSignatureBound, summarizeRow } from './lib/summarize.ts';
 import { setupApiSuite, type ApiSuite } from './suites/api.ts';
 import { APACHE_REDIRECT_PATH, setupApacheRow } from './suites/apache.ts';
-import { setupBffRow } from './suites/bff.ts';
+import { setupBareProxyRow, setupBffRow } from './suites/bff.ts';
 import { setupIdpRows } from './suites/idp.ts';
 import { measurePrimitives } from './suites/primitives.ts';
 import { spaResults } from './suites/spa-results.ts';
@@ -98,12 +98,14 @@ async function main(): Promise<BenchResults> {
   log('starting the BFF in front of the API');
   const bff = await setupBffRow({ idp: rs256, bffPort, ourApi: api.ourApi, connections: settings.connections });
   stops.push(() => bff.stop());
+  const bareProxy = await setupBareProxyRow({ idp: rs256, bffPort, ourApi: api.ourApi, connections: settings.connections });
+  stops.push(() => bareProxy.stop());
   log('starting Apache httpd + mod_auth_openidc in front of the API');
   const apache = await setupApacheRow({ idp: rs256, port: apachePort, ourApi: api.ourApi, connections: settings.connections }, log);
   stops.push(() => apache.stop());
   log('preparing refresh-token chains');
   const idpRows = await setupIdpRows(rs256, es256, { refreshClients: settings.refreshClients, loginClients: settings.loginClients });
-  const rows: Row[] = [...api.rows, bff.row, apache.row, ...idpRows];
+  const rows: Row[] = [...api.rows, bareProxy.row, bff.row, apache.row, ...idpRows];
   for (const row of rows) if (!selected(row.id) && !row.unavailable) row.unavailable = 'not selected (--only)';
   const runnable = rows.filter((r) => !r.unavailable);
 

@@ -137,7 +137,7 @@ test('npm run bench -- --quick runs every row end to end and writes JSON, markdo
     }
     const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
     assert.equal(results.meta.mode, 'quick');
-    assert.deepEqual(results.api.map((r) => r.id), ['a', 'bound', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']);
+    assert.deepEqual(results.api.map((r) => r.id), ['a', 'bound', 'b', 'c', 'd', 'e', 'f', 'g', 'proxy', 'h', 'i']);
     assert.deepEqual(results.idp.map((r) => r.id), ['refreshRs256', 'refreshEs256', 'loginRs256', 'loginEs256']);
     // (i) needs Debian packages the bench installs only as root: n/a is allowed, with its reason.
     const apache = results.api.find((r) => r.id === 'i')!;

@@ -104,6 +104,15 @@ export function apiVerdicts(rows: RowResult[]): void {
   if (h && hOverI !== undefined) h.notes.push(`(h) ÷ (i) = ${hOverI.toFixed(2)} (median of per-round ratios)`);
   if (h && hOverB !== undefined) h.notes.push(`(h) ÷ (b) = ${hOverB.toFixed(2)} (median of per-round ratios)`);
   if (h?.perServerCpuSecond) h.notes.push(`the BFF's own CPU per request: ${(1e6 / h.perServerCpuSecond).toFixed(0)} µs (the API behind it is not counted)`);
+  // What bounds (h): its transport alone (h′), and the API's own cost per request in (b).
+  const proxy = byId.get('proxy');
+  const micros = (r: RowResult | undefined) => (r?.status === 'ok' && r.perServerCpuSecond ? 1e6 / r.perServerCpuSecond : undefined);
+  const [hMicros, proxyMicros, bMicros] = [micros(h), micros(proxy), micros(b)];
+  if (h && hMicros !== undefined && proxyMicros !== undefined) {
+    h.notes.push(`the bare proxy (h′) spends ${proxyMicros.toFixed(0)} µs of CPU per request${bMicros !== undefined ? ` (${(proxyMicros / bMicros).toFixed(1)} × the API's own ${bMicros.toFixed(0)} µs in (b))` : ''}; the BFF's checks and session add ${(hMicros - proxyMicros).toFixed(0)} µs`);
+  }
+  const proxyOverB = proxy?.status === 'ok' && b?.status === 'ok' ? roundRatio(proxy, b, (s) => s.rate) : undefined;
+  if (proxy && proxyOverB !== undefined) proxy.notes.push(`(h′) ÷ (b) = ${proxyOverB.toFixed(2)} (median of per-round ratios): what (h) could reach with no work of its own`);
 }
 
 /**

@@ -1,11 +1,11 @@
 // Row (h): GET /api/UserOne through the Backend-for-Frontend with a session cookie, in front of
-// the same API process as row (b). The BFF is its own process (apps/bff/src/server.ts) serving a
+// the same API process as row (b); row (h′), its limit: the BFF's transport alone, no session. The BFF is its own process (apps/bff/src/server.ts) serving a
 // stand-in SPA page (nothing is built), signed into once through the real IdP's login form; its
 // CPU time is what the per-CPU-second column reports, so CPU per request is the BFF's own.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_USER, type Idp } from '../lib/idp.ts';
-import { makeTempDir, removeTempDir, startServer, type ServerProcess } from '../lib/children.ts';
+import { DEMO_USER, loginDemoUser, type Idp } from '../lib/idp.ts';
+import { freePort, makeTempDir, removeTempDir, startServer, type ServerProcess } from '../lib/children.ts';
 import { runHttpLoad } from '../lib/load.ts';
 import { firstLine, unavailableRow, type Row } from '../lib/rows.ts';
 import { USER_ONE_BODY, USER_ONE_PATH } from '../servers/route.ts';
@@ -14,9 +14,11 @@ import { followIdpRedirects, submitLogin, userAgent, type UserAgent } from '../.
 
 const root = join(import.meta.dirname, '..', '..');
 const BFF_ENTRY = join(root, 'apps', 'bff', 'src', 'server.ts');
+const BARE_PROXY_ENTRY = join(import.meta.dirname, '..', 'servers', 'bare-proxy.ts');
 export const BFF_SESSION_COOKIE = '__Host-bff-session';
 
 export const BFF_ROWS = {
+  proxy: '(h′) bare proxy: Fastify + the BFF\'s transport, fixed token → our API: (h)\'s limit',
   h: '(h) BFF → our API, session cookie',
 } as const;
 
@@ -60,6 +62,31 @@ export interface BffRow {
   /** The BFF's URL when it serves the real SPA build (the browser row can then sign in through it). */
   appUrl?: string;
   stop(): Promise<void>;
+}
+
+/** Row (h′): bench/servers/bare-proxy.ts in front of (b)'s API, with one access token of the demo user. */
+export async function setupBareProxyRow(opts: BffRowOptions): Promise<{ row: Row; stop(): Promise<void> }> {
+  const none = async () => {};
+  if (!opts.ourApi) return { row: unavailableRow('proxy', 'api', BFF_ROWS.proxy, 'row (b)\'s API did not run, so the proxy has no upstream'), stop: none };
+  let server: ServerProcess;
+  try {
+    const token = (await loginDemoUser(opts.idp)).accessToken;
+    const port = await freePort();
+    server = await startServer({
+      name: 'bare proxy', entry: BARE_PROXY_ENTRY, port, healthPath: '/healthz',
+      env: { BENCH_PORT: String(port), BENCH_UPSTREAM: `http://127.0.0.1:${opts.ourApi.port}`, BENCH_TOKEN: token },
+    });
+  } catch (err) {
+    return { row: unavailableRow('proxy', 'api', BFF_ROWS.proxy, `did not start: ${firstLine(err)}`), stop: none };
+  }
+  const url = `${server.url}${USER_ONE_PATH}`;
+  const stop = () => server.stop();
+  const ok = await fetch(url).catch(() => undefined);
+  const body = await ok?.text();
+  if (ok?.status !== 200 || body !== JSON.stringify(USER_ONE_BODY)) return { row: unavailableRow('proxy', 'api', BFF_ROWS.proxy, `failed its correctness check: ${ok?.status ?? 'no answer'}`), stop };
+  // The same request bytes as (h): a session cookie of the same size and the CSRF header, ignored.
+  const headers = { cookie: `${BFF_SESSION_COOKIE}=${'x'.repeat(43)}`, 'x-csrf': '1' };
+  return { row: { id: 'proxy', group: 'api', label: BFF_ROWS.proxy, server, measure: (seconds) => runHttpLoad({ url, connections: opts.connections, seconds, headers }) }, stop };
 }
 
 export async function setupBffRow(opts: BffRowOptions): Promise<BffRow> {
