@@ -111,7 +111,14 @@ export async function setupApacheRow(opts: ApacheRowOptions, log: (line: string)
     return unavailable(`its configuration was refused: ${firstLine(check.stderr)}`);
   }
   // Foreground, so that the bench owns the process (and its children) and kills it at the end.
-  const child: ChildProcess = spawn(APACHE, ['-DFOREGROUND', '-f', conf], { stdio: 'ignore', detached: false });
+  const child: ChildProcess = spawn(APACHE, ['-DFOREGROUND', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
+  // What Apache says before its error log is open (a port already taken, a bad directive).
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-2000); });
+  const lastWords = () => {
+    const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
+    return firstLine(`${log}\n${stderr}`.trim().split('\n').at(-1)) || 'nothing in its error log';
+  };
   const base = `http://localhost:${opts.port}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -124,7 +131,7 @@ export async function setupApacheRow(opts: ApacheRowOptions, log: (line: string)
   };
   try {
     for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${firstLine(readFileSync(join(dir, 'error.log'), 'utf8').trim().split('\n').at(-1))}`);
+      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${lastWords()}`);
       if ((await fetch(`${base}${USER_ONE_PATH}`).catch(() => undefined))?.status === 401) break;
       if (i > 100) throw new Error('did not answer within 10 s');
       await sleep(100);
@@ -139,7 +146,7 @@ export async function setupApacheRow(opts: ApacheRowOptions, log: (line: string)
       // The parent and its worker processes: every process of the group counts.
       rssBytes: () => processTree(child.pid!).reduce((s, pid) => s + (readRssBytes(pid) ?? 0), 0),
       cpuSeconds: () => processTree(child.pid!).reduce((s, pid) => s + (readCpuSeconds(pid) ?? 0), 0),
-      tail: () => readFileSync(join(dir, 'error.log'), 'utf8').split('\n').slice(-20).join('\n'),
+      tail: () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : stderr).split('\n').slice(-20).join('\n'),
       stop,
     };
     return { row: { id: 'i', group: 'api', label: APACHE_ROW, server, measure: (seconds) => runHttpLoad({ url, connections: opts.connections, seconds, headers: { cookie } }) }, stop };
