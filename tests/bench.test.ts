@@ -11,6 +11,7 @@ import { freePort, startServer } from '../bench/lib/children.ts';
 import type { BenchResults, RowResult } from '../bench/lib/results.ts';
 import type { RoundSample, Row } from '../bench/lib/rows.ts';
 import { median, percentile, spread } from '../bench/lib/stats.ts';
+import { readProfile } from '../bench/lib/profile.ts';
 import { addApiRatios, apiVerdicts, summarizeRow } from '../bench/lib/summarize.ts';
 import { API_ROWS, checkServer } from '../bench/suites/api.ts';
 import { APACHE_ROW } from '../bench/suites/apache.ts';
@@ -77,6 +78,41 @@ test('a row that could not run is n/a with its reason and meets no target', () =
   assert.equal(rows[1]!.status, 'n/a');
   assert.equal(rows[1]!.reason, 'server did not start');
   assert.deepEqual(rows[1]!.verdicts, [{ target: '≥ 0.90 × (a) per server CPU-s' }]);
+});
+
+test('a CPU profile is shared out by category, the deepest claimed frame winning, between the first and last request', () => {
+  const frame = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url, lineNumber: 0 }, children });
+  const profile = {
+    nodes: [
+      frame(1, '(root)', '', [2, 3, 8]),
+      frame(2, 'compileModule', 'node:internal/modules', []), // start-up: before the first request
+      frame(3, 'parserOnIncoming', 'node:_http_server', [4, 7]),
+      frame(4, 'verifyWithKey', 'file:///x/apps/api/src/verify-access-token.ts', [5, 6]),
+      frame(5, 'verifyOneShot', 'node:internal/crypto/sig', []),
+      frame(6, 'decodeJsonObject', 'file:///x/apps/api/src/verify-access-token.ts', []),
+      frame(7, 'writeUtf8String', '', []),
+      frame(8, '(idle)', '', []),
+    ],
+    // start-up, then requests (idle in between is not counted), then start-up-like work after the last request
+    samples: [2, 2, 5, 5, 5, 8, 6, 4, 7, 3, 2],
+    timeDeltas: [100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100],
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
+  try {
+    const path = join(dir, 'x.cpuprofile');
+    writeFileSync(path, JSON.stringify(profile));
+    const summary = readProfile(path);
+    assert.equal(summary.busy, 7);
+    assert.deepEqual(Object.fromEntries(summary.byCategory), {
+      'signature check (node:crypto.verify)': 3,
+      'header and payload: base64url + JSON.parse': 1,
+      'verifier: shape check, signature bytes, glue': 1,
+      'socket write (kernel: loopback TCP, waking the client)': 1,
+      'the rest: node:http, Fastify, the route, native code': 1,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the OWASP Argon2id minimum is checked on every parameter', () => {
