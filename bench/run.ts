@@ -95,11 +95,10 @@ async function main(): Promise<BenchResults> {
   log('minting tokens and starting the API servers');
   const api: ApiSuite = await setupApiSuite({ jwtIdp: rs256, spaOrigin, connections: settings.connections, distinctTokens: settings.distinctTokens });
   stops.push(() => api.stop());
-  log('starting the BFF in front of the API');
-  const bff = await setupBffRow({ idp: rs256, bffPort, ourApi: api.ourApi, connections: settings.connections });
-  stops.push(() => bff.stop());
-  const bareProxy = await setupBareProxyRow({ idp: rs256, bffPort, ourApi: api.ourApi, connections: settings.connections });
-  stops.push(() => bareProxy.stop());
+  log('starting the BFF and the bare proxy in front of the API');
+  const bffOptions = { idp: rs256, bffPort, ourApi: api.ourApi, connections: settings.connections };
+  const [bff, bareProxy] = await Promise.all([setupBffRow(bffOptions), setupBareProxyRow(bffOptions)]);
+  stops.push(() => bff.stop(), () => bareProxy.stop());
   log('starting Apache httpd + mod_auth_openidc in front of the API');
   const apache = await setupApacheRow({ idp: rs256, port: apachePort, ourApi: api.ourApi, connections: settings.connections }, log);
   stops.push(() => apache.stop());
