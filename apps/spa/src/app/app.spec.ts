@@ -1,8 +1,13 @@
+import { Component } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { provideRouter } from '@angular/router';
+import { provideRouter, Router } from '@angular/router';
 import { FakeAuthSession } from '../testing/fake-auth-session';
 import { App } from './app';
 import { AuthSession } from './auth/auth-session';
+import { FirstPageData } from './core/first-page-data';
+
+@Component({ template: '' })
+class Blank {}
 
 describe('App shell', () => {
   let auth: FakeAuthSession;
@@ -47,5 +52,23 @@ describe('App shell', () => {
     (element.querySelector('button.dismiss') as HTMLButtonElement).click();
     await fixture.whenStable();
     expect(element.querySelector('[role="alert"]')).toBeNull();
+  });
+
+  it('keeps the start-up page\'s data through the first navigation and drops it after the next one', async () => {
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({
+      imports: [App],
+      providers: [provideRouter([{ path: '', component: Blank }, { path: 'notes', component: Blank }]), { provide: AuthSession, useValue: auth }],
+    });
+    auth.signIn();
+    const data = TestBed.inject(FirstPageData);
+    data.start('/api/UserOne');
+    await render();
+    const router = TestBed.inject(Router);
+    await router.navigateByUrl('/');
+    expect(data.take('/api/UserOne')).toBeDefined();
+    data.start('/api/UserOne');
+    await router.navigateByUrl('/notes');
+    expect(data.take('/api/UserOne')).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { filter, skip } from 'rxjs';
 import { AuthSession } from './auth/auth-session';
+import { FirstPageData } from './core/first-page-data';
 import { ProblemMessage } from './shared/problem-message';
 
 @Component({
@@ -16,16 +17,21 @@ export class App {
   protected readonly auth = inject(AuthSession);
 
   constructor() {
-    // After an in-app navigation, move focus to the new page so screen readers start there.
+    // After an in-app navigation, move focus to the new page so screen readers start there, and
+    // drop the start-up page's data if it was not taken (it would be stale now).
     const document = inject(DOCUMENT);
     const injector = inject(Injector);
+    const firstPageData = inject(FirstPageData);
     inject(Router)
       .events.pipe(
         filter((event) => event instanceof NavigationEnd),
         skip(1),
         takeUntilDestroyed(),
       )
-      .subscribe(() => afterNextRender(() => document.getElementById('main')?.focus(), { injector }));
+      .subscribe(() => {
+        firstPageData.forget();
+        afterNextRender(() => document.getElementById('main')?.focus(), { injector });
+      });
   }
 
   protected logIn(): void {

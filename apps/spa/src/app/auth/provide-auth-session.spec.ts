@@ -19,7 +19,7 @@ describe('provideAuthSession', () => {
     localStorage.clear();
     sessionStorage.clear();
     loads = 0;
-    start = { search: '', storage: new SplitSecurityStorage(), loadOidcRuntime: async () => (loads++, oidcRuntime) };
+    start = { search: '', storage: new SplitSecurityStorage(), loadOidcRuntime: async () => (loads++, oidcRuntime), fetch: () => Promise.reject(new Error('no network in this test')) };
   });
 
   it('BFF mode never imports the OIDC chunk, not even on a URL that looks like a return from the IdP or beside a token-mode session', async () => {

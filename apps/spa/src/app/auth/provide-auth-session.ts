@@ -3,6 +3,7 @@ import type { EnvironmentProviders, Provider } from '@angular/core';
 import { TOKEN_MODE_CONFIG, type RuntimeConfig, type TokenModeConfig } from '../core/runtime-config';
 import { provideBffAuthSession } from './bff/bff-auth-session';
 import { accessTokenInterceptor } from './oidc/access-token-interceptor';
+import { CODE_EXCHANGE, codeExchangeInterceptor, startCodeExchange } from './oidc/code-exchange-prefetch';
 import { jwksPrefetchInterceptor, provideJwksPrefetch } from './oidc/jwks-prefetch';
 import { loadOidcRuntime, oidcNeededAtStart, type OidcRuntime } from './oidc/oidc-start';
 import { provideSignedOutAuthSession } from './oidc/signed-out-auth-session';
@@ -16,6 +17,8 @@ export interface StartContext {
   readonly search: string;
   readonly storage: SplitSecurityStorage;
   readonly loadOidcRuntime: () => Promise<OidcRuntime>;
+  /** Sends the code exchange started at start-up (tests replace it). */
+  readonly fetch: typeof fetch;
 }
 
 /**
@@ -29,14 +32,18 @@ export async function provideAuthSession(config: RuntimeConfig, start: StartCont
 }
 
 async function provideTokenModeAuthSession(config: TokenModeConfig, start: StartContext): Promise<Providers> {
-  const oidc = oidcNeededAtStart(start.search, start.storage) ? await start.loadOidcRuntime() : undefined;
+  const needed = oidcNeededAtStart(start.search, start.storage);
+  // On a return from the IdP the code exchange leaves now, while the OIDC chunk loads and the app boots.
+  const exchange = needed ? startCodeExchange(config, start.search, start.storage, start.fetch) : null;
+  const oidc = needed ? await start.loadOidcRuntime() : undefined;
   return [
     { provide: TOKEN_MODE_CONFIG, useValue: config },
-    provideHttpClient(withFetch(), withInterceptors([jwksPrefetchInterceptor, accessTokenInterceptor])),
+    ...(exchange ? [{ provide: CODE_EXCHANGE, useValue: exchange }] : []),
+    provideHttpClient(withFetch(), withInterceptors([codeExchangeInterceptor, jwksPrefetchInterceptor, accessTokenInterceptor])),
     ...(oidc ? [provideJwksPrefetch(), ...oidc.provideOidcAuthSession(config)] : provideSignedOutAuthSession()),
   ];
 }
 
 function browserStart(): StartContext {
-  return { search: location.search, storage: new SplitSecurityStorage(), loadOidcRuntime };
+  return { search: location.search, storage: new SplitSecurityStorage(), loadOidcRuntime, fetch: (input, init) => fetch(input, init) };
 }

@@ -1,6 +1,4 @@
 import { inject, Injectable } from '@angular/core';
-import { NavigationStart, Router } from '@angular/router';
-import { filter, take } from 'rxjs';
 import { AuthSession } from '../auth/auth-session';
 
 /**
@@ -8,20 +6,13 @@ import { AuthSession } from '../auth/auth-session';
  * would wait for the rest of the start-up (bootstrap, the router's first navigation, the first
  * render), none of which it needs: on a return from the IdP that is most of the time between the
  * session and the data on screen. The same request the page would send (`AuthSession.callApi`,
- * the same interceptors); the page takes the answer once, and only before the user navigates:
- * every later load asks the API itself.
+ * the same interceptors); the page takes the answer once, and only before the user navigates
+ * (`forget`): every later load asks the API itself.
  */
 @Injectable({ providedIn: 'root' })
 export class FirstPageData {
   private readonly auth = inject(AuthSession);
   private readonly pending = new Map<string, Promise<unknown>>();
-
-  constructor() {
-    // The first navigation (id 1) shows the start-up page; after any other, an answer is stale.
-    inject(Router)
-      .events.pipe(filter((event) => event instanceof NavigationStart && event.id > 1), take(1))
-      .subscribe(() => this.pending.clear());
-  }
 
   /** Starts GET `path` (an API path) as the signed-in user; nothing when signed out. */
   start(path: string): void {
@@ -37,5 +28,10 @@ export class FirstPageData {
     const answer = this.pending.get(path);
     this.pending.delete(path);
     return answer as Promise<T> | undefined;
+  }
+
+  /** Drops what nobody took: after an in-app navigation (the app shell calls it), an answer would be stale. */
+  forget(): void {
+    this.pending.clear();
   }
 }

@@ -75,3 +75,17 @@ export function logoffLocalLeavingNothing(oidc: LocalLogoff, storage: OwnStorage
   oidc.logoffLocal();
   if (!hasStoredTokens(storage.readShared(configId))) storage.clear();
 }
+
+/** The IdP's token endpoint from the discovery document the library stored before the login redirect. */
+export function storedTokenEndpoint(entries: Entries | null): string | undefined {
+  const endpoints = entries?.['authWellKnownEndPoints'];
+  const uri = typeof endpoints === 'object' && endpoints !== null ? (endpoints as Entries)['tokenEndpoint'] : undefined;
+  return typeof uri === 'string' && URL.canParse(uri) ? uri : undefined;
+}
+
+/** What the library stored for the login redirect in flight: the `state` it sent and the PKCE verifier. */
+export function storedLoginInFlight(entries: Entries | null): { state: string; codeVerifier: string } | undefined {
+  const state = entries?.['authStateControl'];
+  const codeVerifier = entries?.['codeVerifier'];
+  return typeof state === 'string' && state !== '' && typeof codeVerifier === 'string' && codeVerifier !== '' ? { state, codeVerifier } : undefined;
+}
