@@ -108,7 +108,8 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     done(null, payload);
   });
-  await app.register(cookie);
+  // Setting cookies only: each route reads the one cookie it needs (plugins/session-cookie.ts).
+  await app.register(cookie, { hook: false });
   await app.register(csrf, { audit });
   await app.register(healthRoutes, { ctx });
   await app.register(loginRoutes, { ctx });

@@ -33,11 +33,12 @@ function safeDecode(path: string): string {
 
 const csrf: FastifyPluginCallback<CsrfOptions> = (app, { audit }, done) => {
   app.addHook('onRequest', (req, reply, next) => {
+    // With the header any path may pass, so the path is only judged without it.
+    if (req.headers[CSRF_HEADER] === CSRF_HEADER_VALUE) return next();
     const path = req.url.split('?', 1)[0]!;
     // The matched route as well as the path: an encoded path (/%62ff/user) routes like its decoded form.
     const route = req.routeOptions.url;
-    const needed = needsCsrfHeader(path) || needsCsrfHeader(safeDecode(path)) || (route !== undefined && needsCsrfHeader(route));
-    if (!needed || req.headers[CSRF_HEADER] === CSRF_HEADER_VALUE) return next();
+    if (!needsCsrfHeader(path) && !needsCsrfHeader(safeDecode(path)) && (route === undefined || !needsCsrfHeader(route))) return next();
     audit('csrf_refused', { method: req.method, path, origin: req.headers.origin ?? null });
     sendProblem(reply, 403, `The request must carry the header X-CSRF: ${CSRF_HEADER_VALUE}.`);
   });

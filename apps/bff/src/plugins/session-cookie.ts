@@ -12,8 +12,30 @@ export interface CookiePolicy {
 
 const base = { path: '/', httpOnly: true, secure: true } as const;
 
+/**
+ * The value of the first cookie called `name` in a Cookie header, read in place: every /api/* call
+ * needs the session cookie alone, so the other cookies of the site are not parsed into an object
+ * (the cookie plugin's parsing hook is off). Values are not decoded: the BFF's own cookies are
+ * base64url, and an encoded form of one is no cookie of ours.
+ */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (let at = header.indexOf(name); at >= 0; at = header.indexOf(name, at + 1)) {
+    // A whole name: at the start or after `;` and spaces, and followed by `=`.
+    let before = at - 1;
+    while (before >= 0 && (header.charCodeAt(before) === 32 || header.charCodeAt(before) === 9)) before--;
+    if (before >= 0 && header.charCodeAt(before) !== 59) continue;
+    let start = at + name.length;
+    while (header.charCodeAt(start) === 32 || header.charCodeAt(start) === 9) start++;
+    if (header.charCodeAt(start) !== 61) continue;
+    const end = header.indexOf(';', start + 1);
+    return header.slice(start + 1, end < 0 ? header.length : end).trim();
+  }
+  return undefined;
+}
+
 export function sessionCookieValue(req: FastifyRequest): string | undefined {
-  return req.cookies[SESSION_COOKIE];
+  return cookieValue(req.headers.cookie, SESSION_COOKIE);
 }
 
 export function setSessionCookie(reply: FastifyReply, policy: CookiePolicy, id: string): void {
@@ -25,7 +47,7 @@ export function clearSessionCookie(reply: FastifyReply, policy: CookiePolicy): v
 }
 
 export function loginCookieValue(req: FastifyRequest): string | undefined {
-  return req.cookies[LOGIN_COOKIE];
+  return cookieValue(req.headers.cookie, LOGIN_COOKIE);
 }
 
 /** Lax: it must come back on the IdP's redirect to the callback, a cross-site navigation with a real IdP. */

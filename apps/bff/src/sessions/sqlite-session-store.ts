@@ -82,7 +82,9 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
   const changed = (key: string | null) => {
     for (const listener of listeners) listener(key);
   };
-  const dataVersion = () => Number(q.dataVersion.get()!['data_version']);
+  // A row as an array, not an object: it is read before every use of a session kept in memory.
+  q.dataVersion.setReturnArrays(true);
+  const dataVersion = () => (q.dataVersion.get() as unknown as [number])[0];
   let seenVersion = dataVersion();
   const destroyAll = (rows: Record<string, unknown>[]) => {
     for (const row of rows) changed(row['key'] as string);
