@@ -65,7 +65,8 @@ export function restartableProcess(script: string, env: Record<string, string>, 
         await waitForHealthy(healthUrl, child);
       } catch (err) {
         child.kill('SIGKILL');
-        throw err;
+        // What the process said is the only clue to why it did not come up.
+        throw new Error(`${(err as Error).message}; its last output:\n${logs.slice(-8).join('\n')}`, { cause: err });
       }
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
