@@ -3,8 +3,7 @@ import type { EnvironmentProviders, Provider } from '@angular/core';
 import { TOKEN_MODE_CONFIG, type RuntimeConfig, type TokenModeConfig } from '../core/runtime-config';
 import { provideBffAuthSession } from './bff/bff-auth-session';
 import { accessTokenInterceptor } from './oidc/access-token-interceptor';
-import { CODE_EXCHANGE, codeExchangeInterceptor, startCodeExchange } from './oidc/code-exchange-prefetch';
-import { jwksPrefetchInterceptor, provideJwksPrefetch } from './oidc/jwks-prefetch';
+import { EARLY_IDP_REQUESTS, earlyIdpRequestInterceptor, startCodeExchange, startKeySetFetch } from './oidc/early-idp-requests';
 import { loadOidcRuntime, oidcNeededAtStart, type OidcRuntime } from './oidc/oidc-start';
 import { provideSignedOutAuthSession } from './oidc/signed-out-auth-session';
 import { SplitSecurityStorage } from './oidc/split-security-storage';
@@ -33,14 +32,15 @@ export async function provideAuthSession(config: RuntimeConfig, start: StartCont
 
 async function provideTokenModeAuthSession(config: TokenModeConfig, start: StartContext): Promise<Providers> {
   const needed = oidcNeededAtStart(start.search, start.storage);
-  // On a return from the IdP the code exchange leaves now, while the OIDC chunk loads and the app boots.
+  // On a return from the IdP the code exchange and the key set leave now, while the OIDC chunk loads and the app boots.
   const exchange = needed ? startCodeExchange(config, start.search, start.storage, start.fetch) : null;
+  const early = exchange ? [exchange, startKeySetFetch(start.storage, start.fetch)].filter((r) => r !== null) : [];
   const oidc = needed ? await start.loadOidcRuntime() : undefined;
   return [
     { provide: TOKEN_MODE_CONFIG, useValue: config },
-    ...(exchange ? [{ provide: CODE_EXCHANGE, useValue: exchange }] : []),
-    provideHttpClient(withFetch(), withInterceptors([codeExchangeInterceptor, jwksPrefetchInterceptor, accessTokenInterceptor])),
-    ...(oidc ? [provideJwksPrefetch(), ...oidc.provideOidcAuthSession(config)] : provideSignedOutAuthSession()),
+    { provide: EARLY_IDP_REQUESTS, useValue: early },
+    provideHttpClient(withFetch(), withInterceptors([earlyIdpRequestInterceptor, accessTokenInterceptor])),
+    ...(oidc ? oidc.provideOidcAuthSession(config) : provideSignedOutAuthSession()),
   ];
 }
 
