@@ -3,12 +3,14 @@
 // into another path upstream), request headers from an allowlist (the browser's Cookie, any
 // Authorization it sent, Origin and the CSRF header never leave), bodies and answers streamed,
 // and the API's own status codes, 401 and 403 included, passed through.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { ApiUpstream } from '../api-upstream.ts';
-import { requireSession, type BffContext } from '../context.ts';
+import { signedOut, type BffContext } from '../context.ts';
+import { sessionCookieValue } from '../plugins/session-cookie.ts';
 import { ANSWER_HEADERS, API_CONNECTIONS, API_TIMEOUT_MS, BODY_LIMIT_BYTES, FORWARDED_REQUEST_HEADERS } from '../defaults.ts';
 import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from '../problem.ts';
+import type { Session } from '../sessions/session-manager.ts';
 import { renewalFailed } from './session.ts';
 
 const FORBIDDEN_IN_PATH = /%2e|%2f|%5c|%00|\\|\/\.{1,2}(?:\/|$)|\/\//i;
@@ -54,19 +56,42 @@ export const apiProxy: FastifyPluginAsync<{ ctx: BffContext }> = async (app, { c
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
-  app.all('/api/*', async (req, reply) => {
+  // Not async: a session found in memory is forwarded with no promise and no await on the way.
+  // A synchronous answer returns nothing (Fastify would send a returned reply again); one that
+  // waits returns its promise, so that Fastify handles its failure.
+  app.all('/api/*', (req, reply) => {
     const path = upstreamPath(req.url);
-    if (!path) return sendProblem(reply, 400, 'Only paths below /api/ are forwarded.');
+    if (!path) {
+      sendProblem(reply, 400, 'Only paths below /api/ are forwarded.');
+      return;
+    }
     // The body is streamed, not parsed, so Fastify's limit does not apply: announced sizes are
     // checked here, chunked bodies by the API's own limit.
-    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) return sendProblem(reply, 413, `Bodies up to ${BODY_LIMIT_BYTES} bytes are forwarded.`);
-    let session = await requireSession(ctx, req, reply);
-    if (!session) return reply;
+    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) {
+      sendProblem(reply, 413, `Bodies up to ${BODY_LIMIT_BYTES} bytes are forwarded.`);
+      return;
+    }
+    const cookie = sessionCookieValue(req);
+    const loaded = ctx.sessions.load(cookie);
+    const answered = loaded instanceof Promise
+      ? loaded.then((session) => withSession(req, reply, path, cookie, session))
+      : withSession(req, reply, path, cookie, loaded);
+    return answered instanceof Promise ? answered : undefined;
+  });
+
+  function withSession(req: FastifyRequest, reply: FastifyReply, path: string, cookie: string | undefined, session: Session | undefined): FastifyReply | Promise<FastifyReply> {
+    if (!session) return signedOut(ctx, reply, cookie !== undefined);
+    let fresh: Session | Promise<Session>;
     try {
-      session = await ctx.sessions.withFreshAccessToken(session);
+      fresh = ctx.sessions.withFreshAccessToken(session);
     } catch (err) {
       return renewalFailed(ctx, reply, err);
     }
+    if (fresh instanceof Promise) return fresh.then((renewed) => forward(req, reply, path, renewed), (err: unknown) => renewalFailed(ctx, reply, err));
+    return forward(req, reply, path, fresh);
+  }
+
+  function forward(req: FastifyRequest, reply: FastifyReply, path: string, session: Session): FastifyReply {
     // An allowlist: the browser's Cookie, any Authorization it sent, Origin and X-CSRF stay here.
     const headers: Record<string, string> = {};
     for (const name of FORWARDED_REQUEST_HEADERS) {
@@ -90,7 +115,7 @@ export const apiProxy: FastifyPluginAsync<{ ctx: BffContext }> = async (app, { c
       },
     });
     return reply;
-  });
+  }
 };
 
 function isReadable(body: unknown): body is Readable {

@@ -124,32 +124,51 @@ export class SessionManager {
     return { id, session };
   }
 
-  /** The session a cookie value names, its idle timeout pushed forward; undefined when there is none. */
-  async load(cookieValue: string | undefined): Promise<Session | undefined> {
+  /**
+   * The session a cookie value names, its idle timeout pushed forward; undefined when there is none.
+   * Answered without a promise when memory and a synchronous store check suffice (SQLite, no touch
+   * due: most API calls), so the proxied call's hot path allocates and awaits nothing.
+   */
+  load(cookieValue: string | undefined): Session | undefined | Promise<Session | undefined> {
     if (!cookieValue || !SESSION_ID.test(cookieValue)) return undefined;
     const key = sha256(cookieValue);
     const now = this.#o.now();
-    let session = this.#cache.get(key);
+    const cached = this.#cache.get(key);
+    if (!cached) return this.#loadStored(key, now);
     // Past its idle time in memory it may still live in the store (another instance used it).
-    if (session && (now >= session.idleExpiresAt || now >= session.absoluteExpiresAt || !(await this.#o.store.stillCurrent(key)))) {
-      this.#cache.forget(key);
-      session = undefined;
-    }
-    if (!session) {
-      const epoch = this.#cache.epoch;
-      session = await this.#get(key);
-      if (!session) return undefined;
-      this.#cache.add(session, epoch);
-    }
-    // Sliding idle timeout, written through to the store (every instance sees it, a restart keeps it).
+    if (now >= cached.idleExpiresAt || now >= cached.absoluteExpiresAt) return this.#forgetAndLoad(key, now);
+    const current = this.#o.store.stillCurrent(key);
+    if (current === true) return this.#slide(cached, now);
+    if (current === false) return this.#forgetAndLoad(key, now);
+    return current.then((ok) => (ok ? this.#slide(cached, now) : this.#forgetAndLoad(key, now)));
+  }
+
+  #forgetAndLoad(key: string, now: number): Promise<Session | undefined> {
+    this.#cache.forget(key);
+    return this.#loadStored(key, now);
+  }
+
+  async #loadStored(key: string, now: number): Promise<Session | undefined> {
+    const epoch = this.#cache.epoch;
+    const session = await this.#get(key);
+    if (!session) return undefined;
+    this.#cache.add(session, epoch);
+    return this.#slide(session, now);
+  }
+
+  /** Sliding idle timeout, written through to the store (every instance sees it, a restart keeps it). */
+  #slide(session: Session, now: number): Session | Promise<Session | undefined> {
     const idleExpiresAt = Math.min(now + this.#o.idleTtlMs, session.absoluteExpiresAt);
-    if (idleExpiresAt - session.idleExpiresAt >= this.#o.touchIntervalMs) {
-      if (!(await this.#o.store.touch(key, idleExpiresAt))) {
-        this.#cache.forget(key);
-        return undefined;
-      }
-      session.idleExpiresAt = Math.max(session.idleExpiresAt, idleExpiresAt);
+    if (idleExpiresAt - session.idleExpiresAt < this.#o.touchIntervalMs) return session;
+    return this.#touch(session, idleExpiresAt);
+  }
+
+  async #touch(session: Session, idleExpiresAt: number): Promise<Session | undefined> {
+    if (!(await this.#o.store.touch(session.key, idleExpiresAt))) {
+      this.#cache.forget(session.key);
+      return undefined;
     }
+    session.idleExpiresAt = Math.max(session.idleExpiresAt, idleExpiresAt);
     return session;
   }
 
@@ -163,7 +182,7 @@ export class SessionManager {
   }
 
   /** The session with an access token that is not about to expire, renewing it if needed. */
-  async withFreshAccessToken(session: Session): Promise<Session> {
+  withFreshAccessToken(session: Session): Session | Promise<Session> {
     if (!this.needsRenewal(session)) return session;
     return this.#renewOnce(session.key, (current) => this.needsRenewal(current));
   }
