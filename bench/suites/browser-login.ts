@@ -9,23 +9,9 @@ import { readCpuSeconds, type ServerProcess } from '../lib/children.ts';
 import { DEMO_USER } from '../lib/idp.ts';
 import { firstLine } from '../lib/rows.ts';
 import { median } from '../lib/stats.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../tests/support/chromium.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
-/**
- * Chromium 156's headless mode is the full browser without a screen: every new window (each
- * context's page) loads WebUI "top chrome" pages of its own, the omnibox popup above all (Lit
- * components, fonts, style and layout), about 0.4–0.5 s of CPU per login on this 2-core machine,
- * on the same cores as the page being timed and inside the timed window. A browser driven by a
- * test shows no omnibox: those features are off. One --disable-features replaces another, so the
- * list repeats Playwright's own (playwright-core 1.65's chromiumSwitches) before ours.
- */
-const PLAYWRIGHT_DISABLED_FEATURES = ['AvoidUnnecessaryBeforeUnloadCheckSync', 'DestroyProfileOnBrowserClose', 'HttpsUpgrades',
-  'HttpsFirstBalancedModeAutoEnable', 'LensOverlay', 'MediaRouter', 'PaintHolding', 'ThirdPartyStoragePartitioning',
-  'AvoidCorsURLLoaderRestartOnRedirect', 'OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled', 'PreconnectToSearch'];
-const BROWSER_UI_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxFullPopup', 'WebUIOmniboxAimPopup', 'PreloadTopChromeWebUI'];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...BROWSER_UI_FEATURES].join(',')}`];
+export { CHROMIUM };
 const STEP_TIMEOUT_MS = 15_000;
 const MAX_FAILED_RUNS = 3;
 const ANSWER_TEXT = 'user one data';
