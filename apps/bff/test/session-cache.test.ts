@@ -2,16 +2,21 @@
 // connections, as two processes would have), each holding the session in memory after using it;
 // a logout or a back-channel logout on one is refused by the other at once, and an idle timeout
 // pushed forward by one is honoured by the other. (Two instances on Redis: redis-instances.test.ts.)
-// And the cache's own rule: a read overtaken by a change is not kept.
+// And the cache's own rules: a read overtaken by a change is not kept, and a session whose idle
+// timeout finds no row to push forward is over, in memory too.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as d from '../src/defaults.ts';
 import { SessionCache } from '../src/sessions/session-cache.ts';
-import type { Session } from '../src/sessions/session-manager.ts';
+import type { IdpClient } from '../src/idp-client.ts';
+import { SessionManager, type Session } from '../src/sessions/session-manager.ts';
 import type { SessionStore } from '../src/sessions/session-store.ts';
+import { openSqliteSessionStore } from '../src/sessions/sqlite-session-store.ts';
+import { TokenCipher } from '../src/token-cipher.ts';
 import { Browser, ManualClock, sameBrowserOn, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
 
 describe('two BFF instances on one SQLite file, each keeping sessions in memory', () => {
@@ -115,5 +120,35 @@ describe('the session cache', () => {
     const none = new SessionCache(store, 0);
     none.add(session('k1'), none.epoch);
     assert.equal(none.size, 0);
+  });
+});
+
+describe('a session in memory whose row is gone when its idle timeout is pushed forward', () => {
+  it('is refused, and the next use reads the store again', async () => {
+    const clock = new ManualClock();
+    const real = openSqliteSessionStore(mkdtempSync(join(tmpdir(), 'bff-touch-')), clock.now);
+    let rowGone = false;
+    let reads = 0;
+    // Between the currency check and the touch another process deleted the row: the touch finds nothing.
+    const store: SessionStore = Object.assign(Object.create(real) as SessionStore, {
+      get: (key: string, at: number) => (reads++, real.get(key, at)),
+      touch: (key: string, idleExpiresAt: number) => (rowGone ? Promise.resolve(false) : real.touch(key, idleExpiresAt)),
+    });
+    const touchIntervalMs = 60_000;
+    const sessions = new SessionManager({
+      store, cipher: new TokenCipher([randomBytes(32)]), idp: {} as IdpClient, now: clock.now,
+      idleTtlMs: 30 * 60_000, absoluteTtlMs: 8 * 3600_000, renewBeforeMs: 60_000, touchIntervalMs, cacheSize: 10,
+      defaultAccessTokenTtlMs: 3600_000, lock: { ttlMs: 10_000, waitMs: 10_000 }, audit: () => {},
+    });
+    const { id } = await sessions.create({ accessToken: 'at', refreshToken: 'rt', idToken: 'it', expiresIn: 3600, scope: 'openid', claims: { sub: 'auth0|alice', sid: 's1' } });
+    assert.ok(await sessions.load(id));
+    assert.ok(await sessions.load(id));
+    assert.equal(reads, 1, 'the second use was answered from memory');
+    rowGone = true;
+    clock.advance(touchIntervalMs);
+    assert.equal(await sessions.load(id), undefined, 'a session whose touch found no row is over');
+    rowGone = false;
+    await sessions.load(id);
+    assert.equal(reads, 2, 'the copy in memory was dropped');
   });
 });
