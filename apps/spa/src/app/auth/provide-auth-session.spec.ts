@@ -19,7 +19,7 @@ describe('provideAuthSession', () => {
     localStorage.clear();
     sessionStorage.clear();
     loads = 0;
-    start = { search: '', storage: new SplitSecurityStorage(), loadOidcRuntime: async () => (loads++, oidcRuntime), fetch: () => Promise.reject(new Error('no network in this test')) };
+    start = { search: '', pageApiCall: undefined, storage: new SplitSecurityStorage(), loadOidcRuntime: async () => (loads++, oidcRuntime), fetch: () => Promise.reject(new Error('no network in this test')) };
   });
 
   it('BFF mode never imports the OIDC chunk, not even on a URL that looks like a return from the IdP or beside a token-mode session', async () => {
@@ -28,6 +28,19 @@ describe('provideAuthSession', () => {
     expect(loads).toBe(0);
     expect(sessionClasses(providers)).toContain(BffAuthSession);
     expect(sessionClasses(providers)).not.toContain(SignedOutAuthSession);
+  });
+
+  it('BFF mode asks for the session and the start-up page\'s data at once (X-CSRF); token mode sends neither', async () => {
+    const asked: { url: string; csrf: string | null }[] = [];
+    const fetch = (async (url: string, init?: RequestInit) => {
+      asked.push({ url, csrf: new Headers(init?.headers).get('X-CSRF') });
+      return new Response('{}', { status: 401 });
+    }) as typeof globalThis.fetch;
+    await provideAuthSession({ mode: 'bff', apiUrl: 'http://localhost:4300' }, { ...start, pageApiCall: '/api/UserOne', fetch });
+    expect(asked).toEqual([{ url: '/bff/user', csrf: '1' }, { url: '/api/UserOne', csrf: '1' }]);
+    asked.length = 0;
+    await provideAuthSession(testRuntimeConfig, { ...start, pageApiCall: '/api/UserOne', fetch });
+    expect(asked).toEqual([]);
   });
 
   it('token mode imports it on a return from the IdP, and starts signed out without it otherwise', async () => {

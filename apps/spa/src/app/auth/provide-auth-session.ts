@@ -2,6 +2,7 @@ import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/
 import type { EnvironmentProviders, Provider } from '@angular/core';
 import { TOKEN_MODE_CONFIG, type RuntimeConfig, type TokenModeConfig } from '../core/runtime-config';
 import { provideBffAuthSession } from './bff/bff-auth-session';
+import { startEarlyBffRequests } from './bff/early-bff-requests';
 import { accessTokenInterceptor } from './oidc/access-token-interceptor';
 import { EARLY_IDP_REQUESTS, earlyIdpRequestInterceptor, startCodeExchange, startKeySetFetch } from './oidc/early-idp-requests';
 import { loadOidcRuntime, oidcNeededAtStart, type OidcRuntime } from './oidc/oidc-start';
@@ -14,19 +15,22 @@ type Providers = (Provider | EnvironmentProviders)[];
 export interface StartContext {
   /** The page's query string (a return from the IdP carries `code`/`state`/`error`). */
   readonly search: string;
+  /** The API path the start-up page GETs as it opens, if any (see FirstPageData). */
+  readonly pageApiCall: string | undefined;
   readonly storage: SplitSecurityStorage;
   readonly loadOidcRuntime: () => Promise<OidcRuntime>;
-  /** Sends the code exchange started at start-up (tests replace it). */
+  /** Sends the requests started at start-up (tests replace it). */
   readonly fetch: typeof fetch;
 }
 
 /**
  * The AuthSession the app starts with, chosen by the runtime configuration: BFF mode never loads
- * the OIDC chunk (angular-auth-oidc-client); token mode loads it when a session or a return from
- * the IdP needs it, and otherwise starts signed out without it.
+ * the OIDC chunk (angular-auth-oidc-client) and asks the BFF for the session and the page's data
+ * now; token mode loads it when a session or a return from the IdP needs it, and otherwise starts
+ * signed out without it.
  */
-export async function provideAuthSession(config: RuntimeConfig, start: StartContext = browserStart()): Promise<Providers> {
-  if (config.mode === 'bff') return provideBffAuthSession();
+export async function provideAuthSession(config: RuntimeConfig, start: StartContext): Promise<Providers> {
+  if (config.mode === 'bff') return provideBffAuthSession(startEarlyBffRequests(start.pageApiCall, start.fetch));
   return provideTokenModeAuthSession(config, start);
 }
 
@@ -44,6 +48,7 @@ async function provideTokenModeAuthSession(config: TokenModeConfig, start: Start
   ];
 }
 
-function browserStart(): StartContext {
-  return { search: location.search, storage: new SplitSecurityStorage(), loadOidcRuntime, fetch: (input, init) => fetch(input, init) };
+/** The start context of this page; `pageApiCall`: the API path its page GETs as it opens. */
+export function browserStart(pageApiCall: string | undefined): StartContext {
+  return { search: location.search, pageApiCall, storage: new SplitSecurityStorage(), loadOidcRuntime, fetch: (input, init) => fetch(input, init) };
 }

@@ -4,16 +4,10 @@ import { firstValueFrom } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { AuthSession, type ApiRequest, type AuthStatus } from '../auth-session';
 import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
+import { BFF_PATHS } from './bff-paths';
 import { parseBffUser, toAuthUser, toSessionDetails, type BffUser } from './bff-user';
 import { csrfHeaderInterceptor } from './csrf-header-interceptor';
-
-/** The BFF's endpoints, on the page's own origin (see the BFF contract in the README). */
-export const BFF_PATHS = {
-  login: '/bff/login',
-  user: '/bff/user',
-  renew: '/bff/renew',
-  logout: '/bff/logout',
-} as const;
+import { dropEarlyPageData, EARLY_BFF_REQUESTS, earlyBffRequestInterceptor, type EarlyBffRequests } from './early-bff-requests';
 
 /**
  * AuthSession behind a Backend-for-Frontend: the BFF holds the tokens and a session cookie names
@@ -25,6 +19,7 @@ export class BffAuthSession extends AuthSession {
   private readonly http = inject(HttpClient);
   private readonly navigation = inject(BrowserNavigation);
   private readonly document = inject(DOCUMENT);
+  private readonly early = inject(EARLY_BFF_REQUESTS, { optional: true });
 
   private readonly ready = signal(false);
   private readonly session = signal<BffUser | null>(null);
@@ -48,10 +43,12 @@ export class BffAuthSession extends AuthSession {
     inject(DestroyRef).onDestroy(() => clearTimeout(this.renewalTimer));
   }
 
+  /** Takes the `/bff/user` answer requested at start-up, if any (earlyBffRequestInterceptor). */
   override async initialize(): Promise<void> {
     try {
       this.adopt(await this.fetchSession('GET', BFF_PATHS.user));
     } catch (error) {
+      dropEarlyPageData(this.early);
       this.fail(error, null);
     }
     this.ready.set(true);
@@ -145,10 +142,14 @@ function toProblem(error: unknown): Problem {
   return { kind: 'failed', detail: error instanceof Error ? error.message : 'unknown error' };
 }
 
-/** The providers of BFF mode: AuthSession and an HttpClient that sends `X-CSRF: 1`. */
-export function provideBffAuthSession(): (Provider | EnvironmentProviders)[] {
+/**
+ * The providers of BFF mode: AuthSession and an HttpClient that sends `X-CSRF: 1`; `early`: the
+ * requests sent at start-up (startEarlyBffRequests), handed to the app's own once each.
+ */
+export function provideBffAuthSession(early: EarlyBffRequests | null = null): (Provider | EnvironmentProviders)[] {
   return [
-    provideHttpClient(withFetch(), withInterceptors([csrfHeaderInterceptor])),
+    { provide: EARLY_BFF_REQUESTS, useValue: early },
+    provideHttpClient(withFetch(), withInterceptors([earlyBffRequestInterceptor, csrfHeaderInterceptor])),
     BffAuthSession,
     { provide: AuthSession, useExisting: BffAuthSession },
   ];
