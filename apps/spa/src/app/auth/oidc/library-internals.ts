@@ -50,8 +50,9 @@ export function storedJwksUri(entries: Entries | null): string | undefined {
 /**
  * The library checks a new ID token's expiry with a debug message that it builds even when debug
  * logging is off, formatting two times with toLocaleTimeString(). The page's first such call sets
- * up the browser's date formatting (≈ 10 ms here). Called on a return from the IdP, this makes
- * that first call while the token request is in flight rather than after its answer.
+ * up the browser's date formatting (its first use of Intl: ≈ 10 ms on a fast machine, 25–60 ms
+ * on a slow, busy one). Called on a return from the IdP, this makes that first call while the
+ * token request is in flight rather than after its answer.
  */
 export function prepareDateFormatting(): void {
   new Date(0).toLocaleTimeString();
