@@ -1,7 +1,8 @@
-// The session-store contract, run against both stores (SQLite and Redis): expiry, no
-// resurrection by an update, atomic destroy and login take-over (exactly one winner), the sid
-// and sub indexes, the replay guard, and a lock that serialises holders and frees itself when a
-// holder dies.
+// The session-store contract, run against both stores (SQLite and Redis, each with a second
+// connection standing for a second instance): expiry, no resurrection by an update, atomic
+// destroy and login take-over (exactly one winner), the sid and sub indexes, the replay guard,
+// and a lock that serialises holders and frees itself when a holder dies (SQLite's with a manual
+// clock and a killed process: sqlite-lock.test.ts).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,10 +33,12 @@ const backends: Backend[] = [
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'bff-store-'));
       const store = openSqliteSessionStore(dir);
+      // Another connection to the same file stands for a second BFF process.
+      const second = openSqliteSessionStore(dir);
       const peers: SessionStore[] = [];
       return {
-        store, second: store,
-        // Another connection to the same file: another process, or an operator's sqlite3 shell.
+        store, second,
+        // One more connection: another process, or an operator's sqlite3 shell.
         async peer() {
           peers.push(openSqliteSessionStore(dir));
           return peers.at(-1)!;
@@ -43,6 +46,7 @@ const backends: Backend[] = [
         async close() {
           for (const peer of peers) await peer.close();
           await store.close();
+          await second.close();
           rmSync(dir, { recursive: true, force: true });
         },
       };

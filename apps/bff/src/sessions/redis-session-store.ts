@@ -2,10 +2,8 @@
 // and `sub` are sets of session keys (back-channel logout finds sessions without a scan); a login
 // is taken with GETDEL, so a replayed callback finds nothing; the refresh lock is SET NX PX with a
 // random token, released only by its holder (a crashed holder's lock expires).
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { LocalLocks, LockTimeoutError, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
+import { SharedLocks, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const PREFIX = 'bff:';
 const k = {
@@ -16,7 +14,6 @@ const k = {
   lock: (name: string) => `${PREFIX}lock:${name}`,
   usedId: (id: string) => `${PREFIX}used-id:${id}`,
 };
-const LOCK_POLL_MS = 20;
 
 /** Deletes every session named in the index set KEYS[1], then the set; answers the keys of those that existed. */
 const DESTROY_INDEXED = `
@@ -51,7 +48,11 @@ const expiryOf = (s: SessionRecord) => Math.min(s.idleExpiresAt, s.absoluteExpir
 export async function openRedisSessionStore(url: string): Promise<SessionStore> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
   await redis.connect();
-  const local = new LocalLocks();
+  // Expiry by Redis's own clock (PX); the wait is bounded by this process's.
+  const locks = new SharedLocks({
+    take: async (name, token, ttlMs) => (await redis.set(k.lock(name), token, 'PX', ttlMs, 'NX')) === 'OK',
+    release: (name, token) => redis.eval(RELEASE_LOCK, 1, k.lock(name), token),
+  });
   const listeners: ((key: string | null) => void)[] = [];
   const changed = (key: string | null) => {
     for (const listener of listeners) listener(key);
@@ -122,21 +123,8 @@ export async function openRedisSessionStore(url: string): Promise<SessionStore> 
     async firstUse(id, expiresAt) {
       return (await redis.set(k.usedId(id), '1', 'PXAT', expiresAt, 'NX')) === 'OK';
     },
-    // Callers of this process queue locally first, so only one of them polls Redis.
-    withLock(name, fn, { ttlMs, waitMs }) {
-      return local.run(name, async () => {
-        const token = randomBytes(16).toString('base64url');
-        const deadline = Date.now() + waitMs;
-        while ((await redis.set(k.lock(name), token, 'PX', ttlMs, 'NX')) !== 'OK') {
-          if (Date.now() >= deadline) throw new LockTimeoutError(name);
-          await sleep(LOCK_POLL_MS);
-        }
-        try {
-          return await fn();
-        } finally {
-          await redis.eval(RELEASE_LOCK, 1, k.lock(name), token).catch(() => undefined);
-        }
-      });
+    withLock(name, fn, options) {
+      return locks.run(name, fn, options);
     },
     onChange(listener) {
       listeners.push(listener);

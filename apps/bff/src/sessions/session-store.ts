@@ -1,6 +1,9 @@
-// What the BFF keeps on the server, and the interface every store implements (SQLite for one
-// instance, Redis for several). A store knows nothing of tokens: `payload` arrives already
-// encrypted where it holds them (see session-manager.ts). Times are epoch milliseconds.
+// What the BFF keeps on the server, and the interface every store implements (SQLite for the
+// processes of one host sharing its file, Redis for instances anywhere). A store knows nothing of
+// tokens: `payload` arrives already encrypted where it holds them (see session-manager.ts). Times
+// are epoch milliseconds.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One signed-in browser. `key` is the SHA-256 of the cookie's session id, never the id itself. */
 export interface SessionRecord {
@@ -55,8 +58,9 @@ export interface SessionStore {
    */
   firstUse(id: string, expiresAt: number): Promise<boolean>;
   /**
-   * Runs `fn` holding the named lock on every instance sharing this store (one process for
-   * SQLite). Throws LockTimeoutError when the lock is not free within `waitMs`.
+   * Runs `fn` holding the named lock on every instance sharing this store (every process on the
+   * SQLite file, every instance on Redis). A holder that dies keeps it for at most `ttlMs`.
+   * Throws LockTimeoutError when the lock is not free within `waitMs`.
    */
   withLock<T>(name: string, fn: () => Promise<T>, options: { ttlMs: number; waitMs: number }): Promise<T>;
   /**
@@ -99,5 +103,52 @@ export class LocalLocks {
     } finally {
       if (this.#tails.get(name) === tail) this.#tails.delete(name);
     }
+  }
+}
+
+/** How often a waiter asks the shared store whether a lock it wants is free. */
+export const LOCK_POLL_MS = 20;
+
+/** A store's lock primitive: one entry per name, with a holder's token and an expiry. */
+export interface LockTable {
+  /** Takes `name` for `token` for `ttlMs` unless a live entry of another holder exists; true when taken. */
+  take(name: string, token: string, ttlMs: number): boolean | Promise<boolean>;
+  /** Frees `name` if `token` still holds it (never another holder's lock). */
+  release(name: string, token: string): unknown;
+}
+
+/**
+ * A lock across every instance sharing a store: a random token per hold, released only by its
+ * holder, expiring after `ttlMs` if the holder dies. Callers of this process queue locally
+ * first, so only one of them polls the store.
+ */
+export class SharedLocks {
+  readonly #local = new LocalLocks();
+  readonly #table: LockTable;
+  readonly #now: () => number;
+
+  /** `now`: the clock that bounds the wait (the store's own clock, when it keeps expiries itself). */
+  constructor(table: LockTable, now: () => number = Date.now) {
+    this.#table = table;
+    this.#now = now;
+  }
+
+  run<T>(name: string, fn: () => Promise<T>, { ttlMs, waitMs }: { ttlMs: number; waitMs: number }): Promise<T> {
+    return this.#local.run(name, async () => {
+      const token = randomBytes(16).toString('base64url');
+      const deadline = this.#now() + waitMs;
+      while (!(await this.#table.take(name, token, ttlMs))) {
+        if (this.#now() >= deadline) throw new LockTimeoutError(name);
+        await sleep(LOCK_POLL_MS);
+      }
+      try {
+        return await fn();
+      } finally {
+        // A release that fails leaves the entry to expire after ttlMs.
+        try {
+          await this.#table.release(name, token);
+        } catch {}
+      }
+    });
   }
 }

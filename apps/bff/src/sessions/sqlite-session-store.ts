@@ -1,10 +1,12 @@
 // The default session store: one SQLite file under the data directory (node:sqlite), WAL with
 // synchronous=NORMAL, so a SIGKILL loses no committed session. Each operation is one statement,
-// so it is atomic; the refresh lock is a lock within this process (one instance per file).
+// so it is atomic, also between several processes on the file (a rolling restart, blue/green on
+// one host, a second instance for capacity): the refresh lock is a row of the `lock` table, taken
+// with one statement and expiring with a dead holder, like the Redis store's (docs/decisions/0019).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { LocalLocks, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
+import { SharedLocks, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS session (
@@ -23,6 +25,11 @@ CREATE TABLE IF NOT EXISTS used_id (
   id TEXT PRIMARY KEY,
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS lock (
+  name TEXT PRIMARY KEY,
+  token TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS login (
   state TEXT PRIMARY KEY,
   binding TEXT NOT NULL,
@@ -34,7 +41,13 @@ CREATE TABLE IF NOT EXISTS login (
 `;
 
 export const SQLITE_FILE = 'bff.sqlite';
-/** Expired sessions and logins are deleted this often. */
+/**
+ * How long a write waits for another process's write to commit before failing with SQLITE_BUSY.
+ * Every write here is one short statement, so a wait is microseconds; set before anything else
+ * (switching to WAL on a new file takes a lock too, when two processes start at once).
+ */
+const BUSY_TIMEOUT_MS = 5000;
+/** Expired sessions, logins, used ids and dead holders' locks are deleted this often. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 const COLUMNS = 'key, sub, sid, created_at, idle_expires_at, absolute_expires_at, payload';
@@ -54,8 +67,8 @@ function toSession(row: Record<string, unknown> | undefined): SessionRecord | un
 
 export function openSqliteSessionStore(dataDir: string, now: () => number = Date.now): SessionStore {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new DatabaseSync(join(dataDir, SQLITE_FILE));
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  const db = new DatabaseSync(join(dataDir, SQLITE_FILE), { timeout: BUSY_TIMEOUT_MS });
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
   db.exec(SCHEMA);
   const q = {
     insert: db.prepare(`INSERT INTO session (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -75,9 +88,22 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     useId: db.prepare(`INSERT INTO used_id (id, expires_at) VALUES (?, ?)
       ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE used_id.expires_at <= ?`),
     sweepUsedIds: db.prepare('DELETE FROM used_id WHERE expires_at <= ?'),
+    // Taken when free or when its holder's time is up (a process killed while holding it).
+    takeLock: db.prepare(`INSERT INTO lock (name, token, expires_at) VALUES (?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at WHERE lock.expires_at <= ?`),
+    releaseLock: db.prepare('DELETE FROM lock WHERE name = ? AND token = ?'),
+    // Locks left by holders that died (normally a holder deletes its own).
+    sweepLocks: db.prepare('DELETE FROM lock WHERE expires_at <= ?'),
     ping: db.prepare('SELECT 1'),
   };
-  const locks = new LocalLocks();
+  // Expiry and wait by the store's clock; processes on one host share the wall clock.
+  const locks = new SharedLocks({
+    take(name, token, ttlMs) {
+      const t = now();
+      return Number(q.takeLock.run(name, token, t + ttlMs, t).changes) > 0;
+    },
+    release: (name, token) => q.releaseLock.run(name, token),
+  }, now);
   const listeners: ((key: string | null) => void)[] = [];
   const changed = (key: string | null) => {
     for (const listener of listeners) listener(key);
@@ -95,6 +121,7 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     q.sweepSessions.run(t, t);
     q.sweepLogins.run(t);
     q.sweepUsedIds.run(t);
+    q.sweepLocks.run(t);
   };
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   timer.unref();
@@ -142,8 +169,8 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     async firstUse(id, expiresAt) {
       return Number(q.useId.run(id, expiresAt, now()).changes) > 0;
     },
-    withLock(name, fn) {
-      return locks.run(name, fn);
+    withLock(name, fn, options) {
+      return locks.run(name, fn, options);
     },
     onChange(listener) {
       listeners.push(listener);
