@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
-import { followIdpRedirects, submitLogin, userAgent, type UserAgent } from '../../../tests/support/oidc-rp.ts';
-import { SESSION_COOKIE } from '../src/defaults.ts';
-import { startBffProcess, type BffProcess } from './support/bff-process.ts';
+import type { UserAgent } from '../../../tests/support/oidc-rp.ts';
+import { callBff, signInOverHttp, startBffProcess, type BffProcess } from './support/bff-process.ts';
 import { idpSigner, type IdpSigner } from './support/idp-signer.ts';
 import { auditEvents, Browser, ManualClock, PUBLIC_URL, sameBrowserOn, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
 
@@ -134,29 +133,10 @@ describe('two BFF processes on one Redis, one killed', () => {
     await redis?.stop();
   });
 
-  /** Signs alice in through `base` over HTTP; the IdP sends the browser to the public URL, which the test routes to `base`. */
-  async function login(base: string): Promise<UserAgent> {
-    const ua = userAgent();
-    const start = await ua.request(`${base}/bff/login?returnTo=/`);
-    assert.equal(start.status, 302);
-    const issuer = system.idp.issuer;
-    const page = await followIdpRedirects(ua, issuer, start.headers.get('location')!);
-    const back = await submitLogin(ua, issuer, page, 'alice', 'demo-alice');
-    const callback = new URL(back.headers.get('location')!);
-    assert.equal(callback.origin, PUBLIC_URL);
-    const done = await ua.request(`${base}${callback.pathname}${callback.search}`);
-    assert.equal(done.status, 302);
-    assert.ok(ua.jar.cookies.has(SESSION_COOKIE));
-    return ua;
-  }
-
-  const userOne = async (ua: UserAgent, base: string) => {
-    const res = await ua.request(`${base}/api/UserOne`, { headers: { 'x-csrf': '1' } });
-    return { status: res.status, body: await res.text() };
-  };
+  const userOne = (ua: UserAgent, base: string) => callBff(ua, base, '/api/UserOne');
 
   it('SIGKILL of the instance that created the session loses nothing: the other serves it, and so does the restarted one', async () => {
-    const ua = await login(one.base);
+    const ua = await signInOverHttp(one.base, system.idp.issuer);
     assert.deepEqual(await userOne(ua, two.base), { status: 200, body: '["user one data"]' });
     await one.kill('SIGKILL');
     assert.deepEqual(await userOne(ua, two.base), { status: 200, body: '["user one data"]' });

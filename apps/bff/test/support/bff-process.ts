@@ -1,11 +1,15 @@
-// The BFF as a child process (src/server.ts), for tests that kill an instance with SIGKILL. The
-// SPA build it serves is a stand-in page, so nothing is built.
+// The BFF as a child process (src/server.ts), for tests that kill an instance with SIGKILL or run
+// several processes on one data directory, and a browser signing in to it over HTTP. The SPA build
+// it serves is a stand-in page, so nothing is built.
+import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restartableProcess } from '../../../../tests/support/idp-process.ts';
+import { followIdpRedirects, submitLogin, userAgent, type UserAgent } from '../../../../tests/support/oidc-rp.ts';
 import { freePort } from '../../../../tests/support/ports.ts';
-import { INDEX_HTML } from './system.ts';
+import { SESSION_COOKIE } from '../../src/defaults.ts';
+import { INDEX_HTML, PUBLIC_URL } from './system.ts';
 
 const SERVER = join(import.meta.dirname, '..', '..', 'src', 'server.ts');
 
@@ -37,4 +41,28 @@ export async function startBffProcess(env: Record<string, string>): Promise<BffP
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Signs alice in through the BFF at `base` over HTTP; the IdP sends the browser to the public
+ * URL, which the test routes to `base` (as a load balancer would).
+ */
+export async function signInOverHttp(base: string, issuer: string): Promise<UserAgent> {
+  const ua = userAgent();
+  const start = await ua.request(`${base}/bff/login?returnTo=/`);
+  assert.equal(start.status, 302);
+  const page = await followIdpRedirects(ua, issuer, start.headers.get('location')!);
+  const back = await submitLogin(ua, issuer, page, 'alice', 'demo-alice');
+  const callback = new URL(back.headers.get('location')!);
+  assert.equal(callback.origin, PUBLIC_URL);
+  const done = await ua.request(`${base}${callback.pathname}${callback.search}`);
+  assert.equal(done.status, 302);
+  assert.ok(ua.jar.cookies.has(SESSION_COOKIE));
+  return ua;
+}
+
+/** A call of the SPA through the BFF at `base` (with its CSRF header): status and body. */
+export async function callBff(ua: UserAgent, base: string, path: string, method = 'GET'): Promise<{ status: number; body: string }> {
+  const res = await ua.request(`${base}${path}`, { method, headers: { 'x-csrf': '1' } });
+  return { status: res.status, body: await res.text() };
 }
