@@ -3,7 +3,7 @@
 // them has ended). The session's store key is the additional authenticated data, so a ciphertext
 // moved to another session does not decrypt.
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOKEN_CIPHER, TOKEN_KEY_BYTES } from './defaults.ts';
 
@@ -77,7 +77,8 @@ export const DEV_KEY_FILE = 'token-key';
 
 /**
  * The configured keys, or (development only) a key generated once and kept in the data
- * directory, readable by its owner only, so sessions survive a restart.
+ * directory, readable by its owner only, so sessions survive a restart and every process on that
+ * directory uses it.
  */
 export function loadTokenKeys(configured: string, dataDir: string, production: boolean): { keys: Buffer[]; generated: boolean } {
   if (configured) return { keys: parseTokenKeys(configured), generated: false };
@@ -85,7 +86,19 @@ export function loadTokenKeys(configured: string, dataDir: string, production: b
   const file = join(dataDir, DEV_KEY_FILE);
   if (existsSync(file)) return { keys: parseTokenKeys(readFileSync(file, 'utf8')), generated: false };
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, randomBytes(TOKEN_KEY_BYTES).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  return { keys: parseTokenKeys(readFileSync(file, 'utf8')), generated: true };
+  // Written whole under another name, then linked into place: of processes starting at once on
+  // this directory one key wins, and the others read it, never a file still being written.
+  const draft = `${file}.${randomBytes(8).toString('hex')}`;
+  writeFileSync(draft, randomBytes(TOKEN_KEY_BYTES).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  let generated = true;
+  try {
+    chmodSync(draft, 0o600);
+    linkSync(draft, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    generated = false;
+  } finally {
+    unlinkSync(draft);
+  }
+  return { keys: parseTokenKeys(readFileSync(file, 'utf8')), generated };
 }

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@suite/config';
 import { buildBff } from '../src/app.ts';
@@ -13,6 +15,8 @@ import { readBffConfig } from '../src/config.ts';
 import { DEV_KEY_FILE, loadTokenKeys, parseTokenKeys, TokenCipher, TokenKeyError } from '../src/token-cipher.ts';
 
 const TOKENS = JSON.stringify({ accessToken: 'eyJhbGciOi.payload.signature', refreshToken: 'refresh-token-value' });
+
+const TOKEN_CIPHER_MODULE = pathToFileURL(join(import.meta.dirname, '..', 'src', 'token-cipher.ts')).href;
 
 describe('token encryption at rest', () => {
   it('round-trips, with a fresh IV each time, and shows nothing of the plaintext', () => {
@@ -68,6 +72,41 @@ describe('token encryption at rest', () => {
       assert.throws(() => loadTokenKeys('', dir, true), /production profile needs BFF_TOKEN_KEYS/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives processes starting at once on a new data directory one and the same development key', async () => {
+    // Threads stand for the processes: released together, each loads the keys (nothing is there yet).
+    const tries = 20;
+    for (let round = 0; round < tries; round++) {
+      const dir = mkdtempSync(join(tmpdir(), 'bff-keys-'));
+      const go = new Int32Array(new SharedArrayBuffer(4));
+      const loaders = Array.from({ length: 4 }, () => new Worker(`
+        const { workerData, parentPort } = require('node:worker_threads');
+        import(workerData.module).then(({ loadTokenKeys }) => {
+          parentPort.postMessage('ready');
+          Atomics.wait(workerData.go, 0, 0);
+          try {
+            const { keys, generated } = loadTokenKeys('', workerData.dir, false);
+            parentPort.postMessage({ key: keys[0].toString('base64'), generated });
+          } catch (err) {
+            parentPort.postMessage({ error: err.message });
+          }
+        });
+      `, { eval: true, workerData: { module: TOKEN_CIPHER_MODULE, dir, go } }));
+      const answers = loaders.map((w) => new Promise<Record<string, unknown>>((resolve, reject) => {
+        w.on('message', (m) => { if (m !== 'ready') resolve(m as Record<string, unknown>); });
+        w.once('error', reject);
+      }));
+      await Promise.all(loaders.map((w) => new Promise((resolve) => w.once('message', resolve))));
+      Atomics.store(go, 0, 1);
+      Atomics.notify(go, 0);
+      const loaded = await Promise.all(answers);
+      await Promise.all(loaders.map((w) => w.terminate()));
+      rmSync(dir, { recursive: true, force: true });
+      assert.deepEqual(loaded.filter((l) => l['error']), [], 'a process failed to start');
+      assert.equal(new Set(loaded.map((l) => l['key'])).size, 1, 'the processes encrypt with different keys');
+      assert.equal(loaded.filter((l) => l['generated']).length, 1);
     }
   });
 });
