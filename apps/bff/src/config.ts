@@ -17,7 +17,7 @@ export const bffSchema = {
   BFF_AUDIENCE: str({ doc: 'API identifier requested as Auth0 `audience`', default: d.AUDIENCE }),
   BFF_SCOPE: str({ doc: 'Scopes requested at login', default: d.SCOPE }),
   BFF_API_URL: url({ doc: 'The API /api/* is proxied to (only its /api/ paths)', default: d.API_URL }),
-  BFF_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where sessions live: embedded SQLite, or Redis shared by several instances', default: 'sqlite' }),
+  BFF_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where sessions live: embedded SQLite (processes on one host may share its data dir), or Redis shared by instances on several hosts', default: 'sqlite' }),
   BFF_DATA_DIR: str({ doc: 'Directory of the SQLite session database and the generated development token key', default: join(appDir, 'data') }),
   BFF_REDIS_URL: url({ doc: 'Redis URL when BFF_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', protocols: ['redis', 'rediss'] }),
   BFF_TOKEN_KEYS: str({ doc: 'Comma-separated base64 256-bit keys encrypting tokens at rest, newest first (older ones only decrypt); the same on every instance. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),

@@ -2,8 +2,8 @@
 // by use (sliding idle timeout, capped by an absolute lifetime), tokens encrypted at rest, and the
 // access token renewed before it expires with one refresh per session at a time: requests of this
 // instance that need a renewal while one is running wait for it, and the store's lock keeps other
-// instances out until it is written (refresh tokens rotate: a second refresh with the same token
-// would make the IdP revoke the whole grant).
+// instances (processes on the SQLite file, instances on Redis) out until it is written (refresh
+// tokens rotate: a second refresh with the same token would make the IdP revoke the whole grant).
 import { hash, randomBytes } from 'node:crypto';
 import { RANDOM_ID_BYTES } from '../defaults.ts';
 import { GrantRevokedError, IdpUnavailableError, type IdpClient, type TokenSet } from '../idp-client.ts';
@@ -213,7 +213,8 @@ export class SessionManager {
   }
 
   async #renewLocked(key: string, stillNeeded: (current: Session) => boolean): Promise<Session> {
-    // Read again under the lock: another instance may have renewed meanwhile.
+    // Read again under the lock, from the store and not from memory: another instance may have
+    // renewed meanwhile, and its rotated refresh token is the only one still valid.
     const current = await this.#get(key);
     if (!current) throw new SessionEndedError('session gone');
     if (!stillNeeded(current)) return current;
