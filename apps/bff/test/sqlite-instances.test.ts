@@ -20,7 +20,7 @@ const ACCESS_TOKEN_TTL_SECONDS = 10;
 const RENEW_BEFORE_EXPIRY_SECONDS = 4;
 const USER_ONE = { status: 200, body: '["user one data"]' };
 
-describe('two BFF processes on one SQLite data directory', () => {
+describe('two BFF processes on one SQLite data directory', { timeout: 180_000 }, () => {
   let system: System;
   let dataDir: string;
   let one: BffProcess;
