@@ -1,6 +1,6 @@
 // Builds the resource API (no listening here: see server.ts). Tests drive it with inject().
 import { join } from 'node:path';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Authority } from './authority.ts';
 import type { ApiConfig } from './config.ts';
 import type { HttpTimeouts } from '@suite/process-shell';
@@ -11,7 +11,7 @@ import { NotesStore } from './notes-store.ts';
 import { buildPolicies } from './policies.ts';
 import { problem, sendProblem } from './problem.ts';
 import { RefusalLog, type RefusalObserver } from './refusal-log.ts';
-import { lazyChildLogger } from './request-logger.ts';
+import { apiLogging, type ApiLoggerOptions } from './logging.ts';
 import authentication from './plugins/authentication.ts';
 import cors from './plugins/cors.ts';
 import errors from './plugins/errors.ts';
@@ -27,6 +27,8 @@ import { AccessTokenVerifier } from './verify-access-token.ts';
 
 export interface Api {
   app: FastifyInstance;
+  /** The process's logger (`app.log`). */
+  log: FastifyBaseLogger;
   authority: Authority;
   tokenCache: VerifiedTokenCache;
   introspector: Introspector;
@@ -34,8 +36,8 @@ export interface Api {
 }
 
 export interface BuildOptions {
-  /** Fastify logger setting; defaults to JSON logs at API_LOG_LEVEL. */
-  logger?: FastifyServerOptions['logger'];
+  /** pino options (with `stream`), or false for no logs; defaults to JSON logs at API_LOG_LEVEL. */
+  logger?: false | ApiLoggerOptions;
   /** Clock in milliseconds, for tests. */
   now?: () => number;
   /** Told of every refusal with its reason code (tests, metrics). */
@@ -49,7 +51,7 @@ export function httpTimeouts(config: Pick<ApiConfig, 'API_REQUEST_TIMEOUT'>): Ht
 }
 
 /** Log options: tokens, cookies and query strings never reach a log line. */
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+export function loggerOptions(level: string): ApiLoggerOptions {
   return {
     level,
     base: { app: 'api' },
@@ -68,30 +70,29 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
 }
 
 export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
+  const logging = apiLogging(config.API_LOG_LEVEL, options.logger ?? loggerOptions(config.API_LOG_LEVEL));
   const app = Fastify({
     // A URL Fastify cannot decode (`/api/notes/%E0%A4%A`) is answered like every other error.
     frameworkErrors: (_err, _req, reply) => {
       reply.header('x-content-type-options', 'nosniff');
       sendProblem(reply, problem(400, 'The request URL is malformed.'));
     },
-    logger: options.logger ?? loggerOptions(config.API_LOG_LEVEL),
-    // One line per request only at debug level: the hot path stays free of I/O.
-    logController: new LogController({ disableRequestLogging: config.API_LOG_LEVEL !== 'debug' }),
-    routerOptions: { caseSensitive: false } as FastifyServerOptions['routerOptions'],
+    ...logging.fastify,
+    routerOptions: { caseSensitive: false },
     bodyLimit: BODY_LIMIT_BYTES,
     // Strict schemas: no type coercion, unknown properties refused rather than silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
-    // request.log built on first use: nothing logs on the hot path (see request-logger.ts).
-    childLoggerFactory: lazyChildLogger,
   });
+  if (logging.root) app.log = logging.root;
+  const log = app.log;
 
   const now = options.now ?? Date.now;
   const refusals = new RefusalLog({
     linesPerReason: config.API_REFUSAL_LOG_LINES,
     windowMs: REFUSAL_LOG_WINDOW_SECONDS * 1000,
     now,
-    log: app.log,
+    log,
     onRefusal: options.onRefusal,
   });
   const tokenCache = new VerifiedTokenCache(config.AUTH_TOKEN_CACHE_SIZE);
@@ -102,7 +103,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
     jwksCooldownMs: config.AUTH_JWKS_COOLDOWN * 1000,
     cache: config.AUTH_JWKS_CACHE_MAX_AGE > 0 ? new IssuerKeyCache(join(config.API_DATA_DIR, JWKS_CACHE_FILE), config.AUTH_JWKS_CACHE_MAX_AGE * 1000, now) : undefined,
     now,
-    log: (level, msg) => app.log[level](msg),
+    log: (level, msg) => log[level](msg),
     onKeysRetired: () => tokenCache.dropRetired(),
   });
   const verifier = new AccessTokenVerifier({
@@ -149,5 +150,5 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
     store.close();
   });
   void authority.start();
-  return { app, authority, tokenCache, introspector, store };
+  return { app, log, authority, tokenCache, introspector, store };
 }

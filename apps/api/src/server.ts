@@ -8,7 +8,7 @@ import { SHUTDOWN_GRACE_MS } from './defaults.ts';
 
 const config = readConfigOrExit('api', () => readApiConfig());
 
-const { app } = buildApi(config);
+const { app, log } = buildApi(config);
 await runServer({
   app: 'api',
   server: app.server,
@@ -19,5 +19,5 @@ await runServer({
   listen: () => app.listen({ port: config.API_PORT, host: config.API_HOST }),
   // Fastify's close stops accepting, waits for in-flight requests, then runs its onClose hooks.
   close: () => app.close(),
-  log: (level, event, fields) => app.log[level](fields ?? {}, event),
+  log: (level, event, fields) => log[level](fields ?? {}, event),
 });

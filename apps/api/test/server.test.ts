@@ -103,6 +103,33 @@ test('at the default level a refusal is logged with its request id and no token;
   }
 });
 
+test('at the default level a server fault is logged with its request id and the error, through the same logger as the process lines', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); cb(); } });
+  const config = readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir });
+  const api = buildApi(config, { logger: { ...loggerOptions('info'), stream } });
+  api.app.get('/faulty', { config: { public: true } }, async () => { throw new Error('disk on fire'); });
+  try {
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    assert.ok(lines.some((l) => typeof l.msg === 'string' && l.msg.startsWith('Server listening at') && l.app === 'api'), 'Fastify\'s own lines use the API\'s logger');
+    const res = await api.app.inject({ url: '/faulty' });
+    assert.equal(res.statusCode, 500);
+    assert.doesNotMatch(res.body, /disk on fire/, 'the details stay in the log');
+    const fault = lines.find((l) => l.msg === 'request failed');
+    assert.ok(fault, 'the fault is logged');
+    assert.equal(fault.level, 'error');
+    assert.equal(typeof fault.reqId, 'string');
+    const err = fault.err as Record<string, unknown>;
+    assert.equal(err.type, 'Error', 'the error is serialized as pino does for Fastify');
+    assert.equal(err.message, 'disk on fire');
+    assert.match(String(err.stack), /disk on fire/);
+  } finally {
+    await api.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('anonymous refusals do not flood the log: a few lines per reason, then one count per window', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
   const lines: Array<Record<string, unknown>> = [];
