@@ -4,7 +4,7 @@
 // kept on disk (issuer-key-cache.ts): an API started while the IdP is unreachable validates with it
 // and keeps retrying, and switches to the IdP's own keys as soon as the IdP answers.
 import { METADATA_RETRY_MAX_MS, METADATA_RETRY_MIN_MS, type Algorithm } from './defaults.ts';
-import { fetchJsonObject } from './idp-http.ts';
+import { fetchIdpJson } from './idp-client.ts';
 import type { IssuerKeyCache } from './issuer-key-cache.ts';
 import { Jwks } from './jwks.ts';
 
@@ -49,7 +49,7 @@ export function issuerMetadata(doc: Record<string, unknown>, issuer: string): Is
 }
 
 export async function fetchIssuerMetadata(issuer: string): Promise<IssuerMetadata> {
-  return issuerMetadata(await fetchJsonObject(discoveryUrl(issuer)), issuer);
+  return issuerMetadata(await fetchIdpJson(discoveryUrl(issuer)), issuer);
 }
 
 export interface AuthorityOptions {

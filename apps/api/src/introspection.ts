@@ -10,7 +10,7 @@ import {
   INTROSPECTION_BREAKER_OPEN_SECONDS, INTROSPECTION_CACHE_SIZE, INTROSPECTION_MAX_IN_FLIGHT, INTROSPECTION_NEGATIVE_TTL_SECONDS,
 } from './defaults.ts';
 import type { Authority } from './authority.ts';
-import { fetchJsonObject } from './idp-http.ts';
+import { fetchIdpJson } from './idp-client.ts';
 import { principalFromClaims, type ClaimRules } from './access-token-claims.ts';
 import { authUnavailable, invalidToken } from './problem.ts';
 import type { Principal } from './principal.ts';
@@ -93,7 +93,7 @@ export class Introspector {
     let body: Record<string, unknown>;
     try {
       this.calls++;
-      body = await fetchJsonObject(endpoint, {
+      body = await fetchIdpJson(endpoint, {
         method: 'POST',
         headers: { authorization: basicAuth(this.s.clientId, this.s.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),

@@ -6,7 +6,7 @@
 // verification made with it.
 import { createPublicKey, constants, type KeyObject } from 'node:crypto';
 import { JWKS_NEW_KID_REFETCHES_PER_COOLDOWN, MIN_RSA_MODULUS_BITS, type Algorithm } from './defaults.ts';
-import { fetchJsonObject } from './idp-http.ts';
+import { fetchIdpJson } from './idp-client.ts';
 
 /** How node:crypto.verify is called for one algorithm with one key. */
 export interface VerifyParams {
@@ -203,7 +203,7 @@ export class Jwks {
     let keys: SigningKey[];
     let body: Record<string, unknown>;
     try {
-      body = await fetchJsonObject(this.opts.uri);
+      body = await fetchIdpJson(this.opts.uri);
       this.fetchCount++;
       keys = usableKeys(body, this.opts.algorithms);
     } catch (err) {
