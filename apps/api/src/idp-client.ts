@@ -47,3 +47,11 @@ export function fetchIdpJson(url: string, req: IdpRequest = {}): Promise<Record<
     w.postMessage({ id, url, req } satisfies IdpCall);
   });
 }
+
+/**
+ * Ends the IdP client's thread, failing the calls it has pending; the next call starts a new one.
+ * The thread never holds the process open while idle, so a server needs no call to this.
+ */
+export async function stopIdpClientThread(): Promise<void> {
+  await worker?.terminate();
+}

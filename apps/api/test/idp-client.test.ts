@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { IDP_MAX_RESPONSE_BYTES } from '../src/defaults.ts';
-import { fetchIdpJson } from '../src/idp-client.ts';
+import { fetchIdpJson, stopIdpClientThread } from '../src/idp-client.ts';
 import { IdpHttpError } from '../src/idp-http.ts';
 
 let server: Server;
@@ -47,4 +47,20 @@ test('each failure is an IdpHttpError naming the URL and what was wrong', async 
   }
   // Nothing listens on port 9 of the loopback address.
   await assert.rejects(fetchIdpJson('http://127.0.0.1:9/x'), (err: Error) => err instanceof IdpHttpError && /unreachable$/.test(err.message));
+});
+
+test('a thread that ends fails its pending calls with an IdpHttpError, and the next call starts a new thread', { timeout: 20_000 }, async () => {
+  let stalled = 0;
+  const silent = createServer(() => { stalled++; });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const pendingCall = fetchIdpJson(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/never`);
+    while (stalled === 0) await new Promise((resolve) => setImmediate(resolve));
+    await stopIdpClientThread();
+    await assert.rejects(pendingCall, (err: Error) => err instanceof IdpHttpError && /IdP client thread exited/.test(err.message));
+    assert.deepEqual(await fetchIdpJson(`${base}/echo?n=7`), { n: 7, method: 'GET', auth: null, body: '' });
+  } finally {
+    silent.closeAllConnections();
+    silent.close();
+  }
 });
