@@ -5,7 +5,8 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const projects = ['tsconfig.json'];
+// The minimal Angular app the login round trip is compared with (tests/support/peers) is a browser project of its own.
+const projects = ['tsconfig.json', 'tests/support/peers/angular/tsconfig.json'];
 
 /** An app whose code has not landed yet has a tsconfig but nothing to check. */
 function hasTypeScript(dir: string): boolean {

@@ -1,6 +1,7 @@
 // The system the login round trips run against, all of them against the same servers: one IdP,
 // our API, our SPA's server (token mode), the BFF serving the same build (BFF mode), and the
-// minimal pages of two relying parties nobody here wrote (tests/support/peers). Started when the
+// minimal pages of two relying parties nobody here wrote and the minimal Angular app doing what one
+// of them does (tests/support/peers; built here when stale, quick runs too). Started when the
 // browser rows run, after the load rows, so none of it competes with a load measurement.
 //
 // The IdP uses Auth0's issuer form (ending with '/'): Auth0's SPA SDK takes the IdP's origin as
@@ -9,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_AUDIENCE, SPA_SCOPE } from '../../tests/support/oidc-rp.ts';
-import { PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages } from '../../tests/support/peers/server.ts';
+import { buildAngularPeer, PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages } from '../../tests/support/peers/server.ts';
 import { freePort, removeTempDir, SERVER_START_TIMEOUT_MS, startServer, type ServerProcess } from '../lib/children.ts';
 import { BFF_CLIENT_ID, clientsFileWithSpaOrigin, SPA_CLIENT_ID, startIdp, type Idp } from '../lib/idp.ts';
 import { firstLine } from '../lib/rows.ts';
@@ -50,6 +51,8 @@ export async function startLoginSystem(opts: LoginSystemOptions): Promise<LoginS
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
+  // Before any server starts; seconds, and cached while its sources are unchanged.
+  const angularProblem = buildAngularPeer((line) => opts.log(`minimal Angular app: ${line}`));
   try {
     const idp = await startIdp('IdP (login round trips)', { IDP_SIGNING_ALG: 'RS256', IDP_CLIENTS_FILE: clients.path }, { trailingSlashIssuer: true });
     stops.push(() => idp.stop());
@@ -73,7 +76,10 @@ export async function startLoginSystem(opts: LoginSystemOptions): Promise<LoginS
       // oidc-client-ts's own default, like our SPA, which reads the claims from the ID token.
       oidcClientTsLoadUserInfo: false,
     }, peersPort).catch((err: unknown) => `the peer pages did not start: ${firstLine(err)}`);
-    if (typeof peers !== 'string') stops.push(() => peers.close());
+    if (typeof peers !== 'string') {
+      stops.push(() => peers.close());
+      if (angularProblem) peers.oidcClientTsAngular = { unavailable: angularProblem };
+    }
     const servers = [idp.server, api, ...(typeof spa === 'string' ? [] : [spa.server]), ...(bffRow.server ? [bffRow.server] : [])];
     return { idp, api, spa, bff, peers, servers, stop };
   } catch (err) {

@@ -1,7 +1,14 @@
 // The SPA rows as they appear in the results: the initial JavaScript of the build, and the login
-// round trips of our SPA (token mode and BFF mode) and of two peers, measured in turns against the
-// same system (login-system.ts) and judged against the faster peer of the same run; "n/a (reason)"
-// when a part of the system is missing.
+// round trips of our SPA (token mode and BFF mode), of two peers, and of the bound (a minimal
+// Angular app doing what the oidc-client-ts page does), measured in turns against the same system
+// (login-system.ts); ours judged against the faster peer of the same run and set beside the bound;
+// "n/a (reason)" when a part of the system is missing.
+//
+// The bound answers for the login round trip what (a′) and (h′) answer for the API rows: what
+// anything of that kind reaches on this machine in the same run. A vanilla page has no framework
+// to compile, bootstrap and render on the return page; any Angular app has, and this one has
+// nothing else.
+import { ANGULAR_PEER, type PeerPages } from '../../tests/support/peers/server.ts';
 import type { ServerProcess } from '../lib/children.ts';
 import type { SpaResult, Verdict } from '../lib/results.ts';
 import { firstLine } from '../lib/rows.ts';
@@ -10,7 +17,7 @@ import { TARGETS } from '../lib/summarize.ts';
 import { breakdownText, browserLogin, launchBenchBrowser, measureInTurns, type BrowserApp, type Contender, type ContenderResult } from './browser-login.ts';
 import { BROWSERLESS_ID, browserlessLogin } from './login-baseline.ts';
 import { startLoginSystem } from './login-system.ts';
-import { measureInitialJs, servedInitialJs, SPA_ROWS, type ServedJs } from './spa.ts';
+import { initialJsOf, measureInitialJs, servedInitialJs, SPA_ROWS, type ServedJs } from './spa.ts';
 
 export interface SpaRowsOptions {
   browserRuns: number;
@@ -18,9 +25,11 @@ export interface SpaRowsOptions {
   log: (line: string) => void;
 }
 
-type RoundTripId = 'loginRoundTrip' | 'bffLoginRoundTrip' | 'auth0SpaJs' | 'oidcClientTs';
+type RoundTripId = 'loginRoundTrip' | 'bffLoginRoundTrip' | 'auth0SpaJs' | 'oidcClientTs' | 'oidcClientTsAngular';
 const PEERS = ['auth0SpaJs', 'oidcClientTs'] as const;
 const PEER_NAMES: Record<(typeof PEERS)[number], string> = { auth0SpaJs: '@auth0/auth0-spa-js', oidcClientTs: 'oidc-client-ts' };
+const BOUND = 'oidcClientTsAngular';
+const BOUND_NAME = 'the Angular bound';
 
 const LOGIN_ROUND_TRIP_TARGET = `median ≤ ${TARGETS.loginRoundTripOverFasterPeer.toFixed(1)} × the faster peer, same run`;
 
@@ -53,7 +62,7 @@ export async function spaResults(opts: SpaRowsOptions): Promise<SpaRows> {
   const measured = new Map<string, ContenderResult | string>();
   let served: ServedJs | undefined;
   if (typeof system === 'string') {
-    for (const id of [...Object.keys(PEER_NAMES), 'loginRoundTrip', 'bffLoginRoundTrip', BROWSERLESS_ID]) measured.set(id, system);
+    for (const id of [...Object.keys(PEER_NAMES), BOUND, 'loginRoundTrip', 'bffLoginRoundTrip', BROWSERLESS_ID]) measured.set(id, system);
   } else {
     if (typeof system.spa !== 'string') served = await servedInitialJs(system.spa.server.url).catch(() => undefined);
     const browser = await launchBenchBrowser();
@@ -64,6 +73,7 @@ export async function spaResults(opts: SpaRowsOptions): Promise<SpaRows> {
         typeof system.bff === 'string' ? ['bffLoginRoundTrip', system.bff] : { id: 'bffLoginRoundTrip', url: system.bff.url, tokenEndpoint },
         ...PEERS.map((id): BrowserApp | [string, string] => (typeof system.peers === 'string' ? [id, system.peers]
           : { id, url: id === 'auth0SpaJs' ? system.peers.auth0SpaJs : system.peers.oidcClientTs, readySelector: 'body[data-ready="true"]', tokenEndpoint })),
+        boundApp(system.peers, tokenEndpoint),
       ];
       const contenders: Contender[] = [browserlessLogin(system.idp, `http://localhost:${system.api.port}`)];
       for (const app of apps) {
@@ -74,7 +84,7 @@ export async function spaResults(opts: SpaRowsOptions): Promise<SpaRows> {
       opts.log(`login round trips: ${contenders.map((c) => c.id).join(', ')}, ${opts.browserRuns} runs each, in turns`);
       for (const [id, result] of await measureInTurns(contenders, opts.browserRuns)) measured.set(id, result);
     } catch (err) {
-      for (const id of ['loginRoundTrip', 'bffLoginRoundTrip', ...PEERS]) if (!measured.has(id)) measured.set(id, `browser rows failed: ${firstLine(err)}`);
+      for (const id of ['loginRoundTrip', 'bffLoginRoundTrip', ...PEERS, BOUND]) if (!measured.has(id)) measured.set(id, `browser rows failed: ${firstLine(err)}`);
     } finally {
       if (typeof browser !== 'string') await browser.close().catch(() => {});
     }
@@ -90,10 +100,36 @@ export async function spaResults(opts: SpaRowsOptions): Promise<SpaRows> {
     roundTripRow('loginRoundTrip', measured.get('loginRoundTrip')!, peerResults, baseline),
     roundTripRow('bffLoginRoundTrip', measured.get('bffLoginRoundTrip')!, peerResults, baseline),
     ...PEERS.map((id) => roundTripRow(id, measured.get(id)!, [], baseline)),
+    boundRow(measured.get(BOUND)!, peerResults, baseline),
   ];
   const ours = rows[1]!;
   if (ours.status === 'ok' && rows[2]!.status === 'ok') rows[2]!.notes.push(`token mode in the same run: ${ours.value!.toFixed(0)} ms`);
+  const bound = measured.get(BOUND);
+  for (const row of [rows[1]!, rows[2]!]) {
+    const trip = measured.get(row.id);
+    const overBound = typeof trip === 'object' && typeof bound === 'object' ? fasterPeerRatio(trip.samplesMs, [{ id: BOUND_NAME, samplesMs: bound.samplesMs }]) : undefined;
+    if (overBound) {
+      row.notes.push(`÷ ${BOUND_NAME} = ${overBound.ratio.toFixed(2)} (${overBound.peerMedianMs.toFixed(0)} ms; a minimal Angular app + oidc-client-ts, median of per-run ratios)`);
+      row.details = { ...(row.details as object), overAngularBound: overBound.ratio };
+    }
+  }
   return { rows, ...(typeof system !== 'string' && typeof system.spa !== 'string' ? { spaServer: system.spa.server } : {}), stop };
+}
+
+function boundApp(peers: PeerPages | string, tokenEndpoint: string): BrowserApp | [string, string] {
+  if (typeof peers === 'string') return [BOUND, peers];
+  if (typeof peers.oidcClientTsAngular !== 'string') return [BOUND, peers.oidcClientTsAngular.unavailable];
+  return { id: BOUND, url: peers.oidcClientTsAngular, readySelector: 'body[data-ready="true"]', tokenEndpoint };
+}
+
+/** The bound's row: a peer row (not judged) with its ratio to the faster peer and its bundle's size. */
+function boundRow(trip: ContenderResult | string, peers: { id: string; samplesMs: number[] }[], baseline: ContenderResult | string | undefined): SpaResult {
+  const row = roundTripRow(BOUND, trip, peers, baseline);
+  if (row.status !== 'ok') return row;
+  const size = initialJsOf(ANGULAR_PEER.distDir);
+  row.notes.push(`its production build (AOT, zoneless, no router, no HttpClient, no source maps): ${(size.gzipBytes / 1000).toFixed(1)} kB gzip (${(size.bytes / 1000).toFixed(1)} kB raw, ${size.files.length} file${size.files.length === 1 ? '' : 's'}) of initial JavaScript, oidc-client-ts included`);
+  row.details = { ...(row.details as object), initialJs: size };
+  return row;
 }
 
 async function initialJsRow(served: ServedJs | undefined): Promise<SpaResult> {
@@ -125,7 +161,7 @@ function roundTripRow(id: RoundTripId, trip: ContenderResult | string, peers: { 
   const sorted = [...trip.samplesMs].sort((a, b) => a - b);
   const base = typeof baseline === 'object' ? baseline : undefined;
   const overBaseline = base && base.medianMs > 0 ? trip.medianMs / base.medianMs : undefined;
-  const vsPeer = judged ? fasterPeerRatio(trip.samplesMs, peers) : undefined;
+  const vsPeer = fasterPeerRatio(trip.samplesMs, peers);
   return {
     id, label, status: 'ok', value: trip.medianMs, unit: 'ms',
     display: `${trip.medianMs.toFixed(0)} ms median of ${sorted.length} (${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)})` +

@@ -17,6 +17,7 @@ export const SPA_ROWS = {
   bffLoginRoundTrip: 'browser login round trip in BFF mode: "Sign in" → "user one data" on screen',
   auth0SpaJs: 'peer: @auth0/auth0-spa-js on a minimal page, the same round trip',
   oidcClientTs: 'peer: oidc-client-ts on a minimal page, the same round trip',
+  oidcClientTsAngular: 'bound: a minimal Angular 22 app + oidc-client-ts, the same round trip (what any Angular app doing this round trip reaches here)',
 } as const;
 
 export interface InitialJs {
@@ -75,20 +76,20 @@ export function initialScripts(distDir: string): string[] {
   return [...seen];
 }
 
+/** The initial scripts of an Angular build (index.html in `distDir`): each file's size, raw and gzip -9, and the totals. */
+export function initialJsOf(distDir: string): Omit<InitialJs, 'stale'> {
+  const files = initialScripts(distDir).map((name) => {
+    const content = readFileSync(join(distDir, name));
+    return { name, bytes: content.length, gzipBytes: gzipSync(content, { level: 9 }).length };
+  });
+  return { files, bytes: files.reduce((s, f) => s + f.bytes, 0), gzipBytes: files.reduce((s, f) => s + f.gzipBytes, 0) };
+}
+
 export async function measureInitialJs(): Promise<InitialJs | string> {
   const build = await spaBuild();
   if (!build) return 'the SPA has no server/build.ts yet';
   if (!existsSync(join(build.distDir, 'index.html'))) return 'no production build (apps/spa/dist); `npm run build -w apps/spa` makes one';
-  const files = initialScripts(build.distDir).map((name) => {
-    const content = readFileSync(join(build.distDir, name));
-    return { name, bytes: content.length, gzipBytes: gzipSync(content, { level: 9 }).length };
-  });
-  return {
-    files,
-    bytes: files.reduce((s, f) => s + f.bytes, 0),
-    gzipBytes: files.reduce((s, f) => s + f.gzipBytes, 0),
-    stale: build.isBuildStale(),
-  };
+  return { ...initialJsOf(build.distDir), stale: build.isBuildStale() };
 }
 
 /** What the SPA server sends for the initial scripts to a browser offering br and gzip: body bytes on the wire, and the encodings used. */

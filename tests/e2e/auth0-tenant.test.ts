@@ -1,12 +1,13 @@
 // The whole system with the IdP configured like an Auth0 tenant (issuer with the trailing slash,
 // Auth0's access-token profile, Auth0's paths) and the API and SPA pointed at it exactly as the
 // README's "Pointing at a real Auth0 tenant" recipe says. On it: the SPA's token-mode scenarios,
-// and two relying parties nobody here wrote, Auth0's SPA SDK and oidc-client-ts, unchanged.
+// and two relying parties nobody here wrote, Auth0's SPA SDK and oidc-client-ts, unchanged (and
+// oidc-client-ts again inside a minimal Angular app, the bench's bound for the login round trip).
 import { after, before, describe } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages } from '../support/peers/server.ts';
+import { buildAngularPeer, PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages } from '../support/peers/server.ts';
 import { freePort } from '../support/ports.ts';
-import { auth0SpaJsScenarios, oidcClientTsScenarios } from './scenarios/peer-clients.ts';
+import { auth0SpaJsScenarios, oidcClientTsAngularScenarios, oidcClientTsScenarios } from './scenarios/peer-clients.ts';
 import { SPA_SCENARIO_ENV, spaTokenModeScenarios } from './scenarios/spa-token-mode.ts';
 import { launchChromium } from './support/browser.ts';
 import { discoverEndpoints, startSystem, type IdpEndpoints, type RunningSystem } from './support/system.ts';
@@ -21,6 +22,8 @@ describe('the system configured like an Auth0 tenant', { timeout: 900_000 }, () 
   let peers: PeerPages;
 
   before(async () => {
+    const buildProblem = buildAngularPeer((line) => console.log(`minimal Angular app: ${line}`));
+    if (buildProblem) throw new Error(buildProblem);
     const peersPort = await freePort();
     const peersOrigin = `http://localhost:${peersPort}`;
     system = await startSystem({
@@ -53,5 +56,6 @@ describe('the system configured like an Auth0 tenant', { timeout: 900_000 }, () 
   const started = () => ({ system, browser, endpoints, peers });
   auth0SpaJsScenarios(started);
   oidcClientTsScenarios(started);
+  oidcClientTsAngularScenarios(started);
   spaTokenModeScenarios(started);
 });

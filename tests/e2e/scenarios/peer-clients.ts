@@ -150,3 +150,25 @@ export function oidcClientTsScenarios(started: () => PeerScenarioSystem): void {
     });
   });
 }
+
+export function oidcClientTsAngularScenarios(started: () => PeerScenarioSystem): void {
+  describe('oidc-client-ts in a minimal Angular app (the login round trip bound of the bench)', () => {
+    let s: PeerScenarioSystem;
+    const log: BrowserLog = { requests: [], cspViolations: [] };
+    before(() => { s = started(); });
+
+    it('its production build logs in through the login form and renders the API answer and the profile from its signals', async () => {
+      const url = s.peers.oidcClientTsAngular;
+      assert.equal(typeof url, 'string', `the Angular app is not served: ${JSON.stringify(url)}`);
+      const context = await newProfile(s.browser, log);
+      const page = await openPage(context, url as string);
+      assert.equal(await logInByRedirect(page, url as string, 'alice', 'demo-alice'), ALICE_DATA);
+      assert.equal(await page.locator('#user').textContent(), 'Alice Example');
+      assert.equal(page.url(), url, 'the code and state are gone from the address bar');
+      const token = log.requests.find((r) => r.url === s.endpoints.token && r.method === 'POST');
+      assert.equal(new URLSearchParams(token?.body ?? '').get('client_id'), 'oidc-client-ts-angular', 'its own client');
+      assert.deepEqual(log.cspViolations, []);
+      await context.close();
+    });
+  });
+}

@@ -1,16 +1,37 @@
 // Minimal pages for relying parties nobody here wrote, Auth0's SPA SDK and oidc-client-ts, loaded
 // unchanged from node_modules (their browser builds), served on 127.0.0.1 for the e2e tests and
-// the benchmark's login round trip. Register `peerClients(origin)` at the IdP and allow the
-// origin at the API (CORS) and the client ids in the API's policy.
-import { readFileSync } from 'node:fs';
+// the benchmark's login round trip; beside them, the oidc-client-ts page's logic as a minimal
+// Angular app (./angular, served from its production build once `buildAngularPeer` made it).
+// Register `peerClients(origin)` at the IdP and allow the origin at the API (CORS) and the client
+// ids in the API's policy.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { ensureBuilt, isBuildStale, type AngularApp } from '@suite/spa-hosting';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const pagesDir = join(import.meta.dirname, 'pages');
 
-export const PEER_CLIENT_IDS = { auth0SpaJs: 'auth0-spa-js', oidcClientTs: 'oidc-client-ts' } as const;
+export const PEER_CLIENT_IDS = { auth0SpaJs: 'auth0-spa-js', oidcClientTs: 'oidc-client-ts', oidcClientTsAngular: 'oidc-client-ts-angular' } as const;
+
+const ANGULAR_PATH = PEER_CLIENT_IDS.oidcClientTsAngular;
+
+/** The minimal Angular app: its page is `/oidc-client-ts-angular.html`, its build's files under `/oidc-client-ts-angular/` (its base href). */
+export const ANGULAR_PEER: AngularApp = {
+  appDir: join(import.meta.dirname, 'angular'),
+  distDir: join(import.meta.dirname, 'angular', 'dist', 'oidc-client-ts-angular', 'browser'),
+};
+
+/** Builds the minimal Angular app (AOT, production) when its build is missing or older than its sources; returns why not, if not. */
+export function buildAngularPeer(log: (line: string) => void): string | undefined {
+  try {
+    ensureBuilt(ANGULAR_PEER, log);
+    return undefined;
+  } catch (err) {
+    return `the minimal Angular app did not build: ${(err as Error).message}`;
+  }
+}
 
 export interface PeerPagesConfig {
   /** The IdP's origin: Auth0's SDK takes it as `domain`. */
@@ -29,6 +50,8 @@ export interface PeerPages {
   /** URL of the page driving one library. */
   auth0SpaJs: string;
   oidcClientTs: string;
+  /** The minimal Angular app's page, or why it is not served (no build, or one older than its sources). */
+  oidcClientTsAngular: string | { unavailable: string };
   close(): Promise<void>;
 }
 
@@ -63,6 +86,7 @@ export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise
     files.set(`/${name}.js`, { type: js, body: readFileSync(join(pagesDir, `${name}.js`)) });
     files.set(`/lib/${page.library}`, { type: js, body: readFileSync(page.file) });
   }
+  const angular = serveAngularPeer(files);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const file = files.get(path);
@@ -72,7 +96,7 @@ export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise
     }
     // The libraries' files are versioned (cached for good, as from a CDN or a hashed bundle, and as
     // our SPA's hashed bundles are); the pages and their configuration are not.
-    const cache = path.startsWith('/lib/') ? 'public, max-age=31536000, immutable' : 'no-store';
+    const cache = path.startsWith('/lib/') || path.startsWith(`/${ANGULAR_PATH}/`) ? 'public, max-age=31536000, immutable' : 'no-store';
     res.writeHead(200, { 'content-type': file.type, 'cache-control': cache, 'content-security-policy': `default-src 'self'; worker-src 'self' blob:; connect-src 'self' ${config.idpOrigin} ${new URL(config.api).origin}; frame-ancestors 'none'` });
     res.end(req.method === 'HEAD' ? undefined : file.body);
   });
@@ -82,6 +106,19 @@ export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise
     origin,
     auth0SpaJs: `${origin}/auth0-spa-js.html`,
     oidcClientTs: `${origin}/oidc-client-ts.html`,
+    oidcClientTsAngular: angular ?? `${origin}/${ANGULAR_PATH}.html`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Adds the Angular build's page and files (hashed names, cached for good like the libraries); returns why not, if not. */
+function serveAngularPeer(files: Map<string, { type: string; body: Buffer | string }>): { unavailable: string } | undefined {
+  const { distDir } = ANGULAR_PEER;
+  if (!existsSync(join(distDir, 'index.html'))) return { unavailable: 'the minimal Angular app is not built (buildAngularPeer)' };
+  if (isBuildStale(ANGULAR_PEER)) return { unavailable: 'the minimal Angular app\'s build is older than its sources' };
+  files.set(`/${ANGULAR_PATH}.html`, { type: 'text/html; charset=utf-8', body: readFileSync(join(distDir, 'index.html')) });
+  for (const name of readdirSync(distDir)) {
+    if (name.endsWith('.js')) files.set(`/${ANGULAR_PATH}/${name}`, { type: 'text/javascript; charset=utf-8', body: readFileSync(join(distDir, name)) });
+  }
+  return undefined;
 }
