@@ -1,6 +1,7 @@
 // How the bench judges its own samples and the login round trip: host CPU steal parsed from
 // /proc/stat, the decision to measure a sample again (same retry budget as in-machine
-// disturbance), and the login round trip as a ratio to the same run's browserless baseline.
+// disturbance), the login round trip as a ratio to the same run's faster peer, and ours beside the
+// Angular bound.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseProcStat, stealShare } from '../bench/lib/host-cpu.ts';
@@ -8,7 +9,8 @@ import { disturbanceText, markdown } from '../bench/lib/report.ts';
 import type { BenchResults } from '../bench/lib/results.ts';
 import { disturbance, retryWhileDisturbed, type RoundSample } from '../bench/lib/rows.ts';
 import { TARGETS } from '../bench/lib/summarize.ts';
-import { fasterPeerRatio, loginRoundTripVerdict } from '../bench/suites/spa-results.ts';
+import { fasterPeerRatio, loginRoundTripVerdict, overAngularBound } from '../bench/suites/spa-results.ts';
+import { SPA_ROWS } from '../bench/suites/spa.ts';
 
 const LIMITS = { maxForeignCpuShare: 0.1, maxStealShare: 0.05 };
 
@@ -85,6 +87,16 @@ test('the login round trip is judged against the faster peer of the same run, ru
   assert.match(loginRoundTripVerdict(1).target, /× the faster peer, same run/);
   assert.equal(fasterPeerRatio([100, 100], [{ id: 'x', samplesMs: [100] }]), undefined, 'a peer that missed runs is not compared with');
   assert.equal(loginRoundTripVerdict(undefined).met, undefined, 'no peer: not judged');
+});
+
+test('our round trips are set beside the Angular bound run by run', () => {
+  // Run 2 slow for everyone: the per-run ratio cancels it, as for the peers.
+  const bound = [250, 750, 260];
+  const over = overAngularBound([400, 1200, 390], bound);
+  assert.equal(over?.ratio.toFixed(2), '1.60');
+  assert.match(over!.note, /÷ the Angular bound = 1\.60 \(260 ms; a minimal Angular app \+ oidc-client-ts/);
+  assert.equal(overAngularBound([400, 1200], bound), undefined, 'runs missing: not compared');
+  assert.match(SPA_ROWS.oidcClientTsAngular, /^bound: a minimal Angular 22 app \+ oidc-client-ts/);
 });
 
 test('the method line reports the steal of the samples that stand and how many samples were measured again for it', () => {
