@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { killAll, killChildrenOnExit } from './lib/children.ts';
 import { CLOCK_TICKS } from './lib/host-cpu.ts';
-import { clientsFileWithSpaOrigin, mintAccessTokens, startIdp } from './lib/idp.ts';
+import { mintAccessTokens, startIdp } from './lib/idp.ts';
 import { runHttpLoad } from './lib/load.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import { primeRow, rowAuthorizations, startApiRow, type ApiRowId } from './suites/api.ts';
@@ -39,8 +39,7 @@ function usage(pid: number): { user: number; system: number; switches: number } 
 }
 
 killChildrenOnExit();
-const clients = clientsFileWithSpaOrigin('http://localhost:1');
-const idp = await startIdp('IdP (RS256)', { IDP_ACCESS_TOKEN_TTL: '3600', IDP_SIGNING_ALG: 'RS256', IDP_CLIENTS_FILE: clients.path });
+const idp = await startIdp('IdP (RS256)', { IDP_ACCESS_TOKEN_TTL: '3600', IDP_SIGNING_ALG: 'RS256' });
 try {
   const tokens = await mintAccessTokens(idp, 1000);
   for (const id of paths) {
@@ -72,6 +71,5 @@ try {
   }
 } finally {
   await idp.stop();
-  clients.dispose();
   killAll();
 }

@@ -5,7 +5,7 @@ import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, killAll, killChildrenOnExit, type ServerProcess } from './lib/children.ts';
-import { clientsFileWithSpaOrigin, startIdp } from './lib/idp.ts';
+import { benchClientsFile, startIdp } from './lib/idp.ts';
 import { markdown, writeResults } from './lib/report.ts';
 import type { BenchResults, MemoryResult } from './lib/results.ts';
 import { firstLine, undisturbedSample, type RoundSample, type Row } from './lib/rows.ts';
@@ -80,11 +80,9 @@ async function main(): Promise<BenchResults> {
   const spaBuildProblem = quick ? undefined : await buildSpaIfStale((line) => log(`SPA: ${line}`));
   if (spaBuildProblem) log(spaBuildProblem);
   const idpEnv = { IDP_ACCESS_TOKEN_TTL: '3600' };
-  const spaPort = await freePort();
-  const spaOrigin = `http://localhost:${spaPort}`;
   const bffPort = await freePort();
   const apachePort = await freePort();
-  const clients = clientsFileWithSpaOrigin(spaOrigin, [`http://localhost:${bffPort}/bff/callback`, `http://localhost:${apachePort}${APACHE_REDIRECT_PATH}`]);
+  const clients = benchClientsFile({ bffRedirectUris: [`http://localhost:${bffPort}/bff/callback`, `http://localhost:${apachePort}${APACHE_REDIRECT_PATH}`] });
   stops.push(async () => clients.dispose());
   const [rs256, es256] = await Promise.all([
     startIdp('IdP (RS256)', { ...idpEnv, IDP_SIGNING_ALG: 'RS256', IDP_CLIENTS_FILE: clients.path }),
@@ -93,7 +91,7 @@ async function main(): Promise<BenchResults> {
   stops.push(() => rs256.stop(), () => es256.stop());
 
   log('minting tokens and starting the API servers');
-  const api: ApiSuite = await setupApiSuite({ jwtIdp: rs256, spaOrigin, connections: settings.connections, distinctTokens: settings.distinctTokens });
+  const api: ApiSuite = await setupApiSuite({ jwtIdp: rs256, connections: settings.connections, distinctTokens: settings.distinctTokens });
   stops.push(() => api.stop());
   log('starting the BFF and the bare proxy in front of the API');
   const bffOptions = { idp: rs256, bffPort, ourApi: api.ourApi, connections: settings.connections };

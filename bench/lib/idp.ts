@@ -17,21 +17,30 @@ const CLIENTS_FILE = join(root, 'apps', 'idp', 'config', 'clients.json');
 
 interface ClientRegistration { client_id: string; redirect_uris?: string[]; post_logout_redirect_uris?: string[]; [field: string]: unknown }
 
+export interface BenchClients {
+  /** One more redirect (and post-logout) URI for the SPA client: the bench's SPA server runs on a free port. */
+  spaOrigin?: string;
+  /** More redirect URIs for the confidential bff client (rows (h) and (i), on free ports too). */
+  bffRedirectUris?: string[];
+  /** Clients of their own (the login round trip's peers, tests/support/peers). */
+  extraClients?: ClientRegistration[];
+}
+
 /**
- * The IdP's own client registrations with one more redirect (and post-logout) URI for the SPA
- * client: the bench's SPA server runs on a free port, so a developer's `npm start` on 4200 does
- * not stop the browser row. Written to a temporary file for IDP_CLIENTS_FILE.
+ * The IdP's own client registrations with the bench's servers on free ports added (so a
+ * developer's `npm start` on the usual ports does not stop a row). Written to a temporary file
+ * for IDP_CLIENTS_FILE.
  */
-export function clientsFileWithSpaOrigin(spaOrigin: string, bffRedirectUris: string[] = [], extraClients: ClientRegistration[] = []): { path: string; dispose(): void } {
+export function benchClientsFile({ spaOrigin, bffRedirectUris = [], extraClients = [] }: BenchClients = {}): { path: string; dispose(): void } {
   const registrations = JSON.parse(readFileSync(CLIENTS_FILE, 'utf8')) as { clients: ClientRegistration[] };
-  const spa = registrations.clients.find((c) => c.client_id === SPA_CLIENT_ID);
-  if (!spa) throw new Error(`no ${SPA_CLIENT_ID} client in ${CLIENTS_FILE}`);
-  spa.redirect_uris = [...(spa.redirect_uris ?? []), spaOrigin];
-  spa.post_logout_redirect_uris = [...(spa.post_logout_redirect_uris ?? []), spaOrigin];
-  // Rows (h) and (i) sign in as the confidential bff client, on free ports too.
+  if (spaOrigin) {
+    const spa = registrations.clients.find((c) => c.client_id === SPA_CLIENT_ID);
+    if (!spa) throw new Error(`no ${SPA_CLIENT_ID} client in ${CLIENTS_FILE}`);
+    spa.redirect_uris = [...(spa.redirect_uris ?? []), spaOrigin];
+    spa.post_logout_redirect_uris = [...(spa.post_logout_redirect_uris ?? []), spaOrigin];
+  }
   const bff = registrations.clients.find((c) => c.client_id === BFF_CLIENT_ID);
   if (bff) bff.redirect_uris = [...(bff.redirect_uris ?? []), ...bffRedirectUris];
-  // The login round trip's peers (tests/support/peers) are clients of their own.
   registrations.clients.push(...extraClients);
   const dir = makeTempDir('bench-clients-');
   const path = join(dir, 'clients.json');

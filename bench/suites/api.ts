@@ -28,10 +28,8 @@ export type ApiRowId = keyof typeof API_ROWS;
 export interface ApiSuiteOptions {
   connections: number;
   distinctTokens: number;
-  /** RS256 IdP issuing JWT access tokens (also the IdP of the browser row). */
+  /** RS256 IdP issuing JWT access tokens. */
   jwtIdp: Idp;
-  /** Browser origin of the bench's SPA server, allowed by CORS on the browser row's API (b). */
-  spaOrigin: string;
 }
 
 export interface ApiSuite {
@@ -194,8 +192,7 @@ export async function setupApiSuite(opts: ApiSuiteOptions): Promise<ApiSuite> {
       return row('e', () => startOurApi('our API (reference tokens)', issuer, { AUTH_TOKEN_FORMAT: 'reference' }, dataDirs), opaque, [bearer(opaque)]);
     };
     return Promise.all([
-      // (b)'s API also serves the browser row, whose SPA origin CORS must allow.
-      row('b', () => startOurApi(OUR_API_ROWS.b.name, iss, { ...OUR_API_ROWS.b.env, API_CORS_ORIGINS: opts.spaOrigin }, dataDirs), one, rowAuthorizations('b', tokens)),
+      row('b', () => startOurApi(OUR_API_ROWS.b.name, iss, OUR_API_ROWS.b.env, dataDirs), one, rowAuthorizations('b', tokens)),
       row('c', () => startOurApi(OUR_API_ROWS.c.name, iss, OUR_API_ROWS.c.env, dataDirs), one, rowAuthorizations('c', tokens)),
       row('d', () => startOurApi(OUR_API_ROWS.d.name, iss, OUR_API_ROWS.d.env, dataDirs), one, rowAuthorizations('d', tokens)),
       reference(),

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { API_AUDIENCE, SPA_SCOPE } from '../../tests/support/oidc-rp.ts';
 import { buildAngularPeer, PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages } from '../../tests/support/peers/server.ts';
 import { freePort, removeTempDir, SERVER_START_TIMEOUT_MS, startServer, type ServerProcess } from '../lib/children.ts';
-import { BFF_CLIENT_ID, clientsFileWithSpaOrigin, SPA_CLIENT_ID, startIdp, type Idp } from '../lib/idp.ts';
+import { BFF_CLIENT_ID, benchClientsFile, SPA_CLIENT_ID, startIdp, type Idp } from '../lib/idp.ts';
 import { firstLine } from '../lib/rows.ts';
 import { startOurApi } from './api.ts';
 import { setupBffRow } from './bff.ts';
@@ -46,7 +46,7 @@ export async function startLoginSystem(opts: LoginSystemOptions): Promise<LoginS
   const [spaPort, bffPort, peersPort] = [await freePort(), await freePort(), await freePort()];
   const spaOrigin = `http://localhost:${spaPort}`;
   const peersOrigin = `http://localhost:${peersPort}`;
-  const clients = clientsFileWithSpaOrigin(spaOrigin, [`http://localhost:${bffPort}/bff/callback`], peerClients(peersOrigin));
+  const clients = benchClientsFile({ spaOrigin, bffRedirectUris: [`http://localhost:${bffPort}/bff/callback`], extraClients: peerClients(peersOrigin) });
   const stops: (() => Promise<void>)[] = [async () => clients.dispose()];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
