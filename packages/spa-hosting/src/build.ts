@@ -98,7 +98,8 @@ function build({ appDir }: AngularApp, log: (line: string) => void): void {
   const ng = createRequire(join(appDir, 'package.json')).resolve('@angular/cli/bin/ng.js');
   const result = spawnSync(process.execPath, [ng, 'build'], {
     cwd: appDir,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // The build's progress is a log: on stderr, so a caller's stdout (the bench's report) stays its own.
+    stdio: ['ignore', 2, 'inherit'],
     env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
   });
   if (result.status !== 0) throw new Error('ng build failed');
