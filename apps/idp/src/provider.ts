@@ -10,6 +10,7 @@ import { epochSeconds, type Clock } from './clock.ts';
 import type { IdpConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import { ROUTES } from './routes.ts';
+import { LocalSigningKey } from './signing-keys.ts';
 import { createAdapterFactory } from './storage/oidc-adapter.ts';
 import type { Store } from './storage/store.ts';
 import type { UserDirectory } from './users.ts';
@@ -71,7 +72,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       refreshTokenReuseIntervalSeconds: config.IDP_REFRESH_TOKEN_REUSE_INTERVAL,
       onReuseWithinInterval: (grantId) => logger.log('info', 'refresh_token_retried', { grantId, outcome: 'new refresh token, unused one revoked' }),
     }),
-    jwks: { keys: deps.keys },
+    // Signed on this thread with node:crypto (signing-keys.ts); published and verified as before.
+    jwks: { keys: deps.keys.map((jwk) => new LocalSigningKey(jwk)) },
     cookies: {
       keys: deps.cookieKeys,
       long: { ...COOKIE_OPTIONS },
@@ -102,6 +104,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     fetch: backchannelFetch(registeredBackchannelUris(registry.clients)),
     features: {
       devInteractions: { enabled: false },
+      // LocalSigningKey in jwks; the ack pins the experiment's version (a new one stops the start).
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       // A confirmed end-session posts a logout token (typ logout+jwt) to the backchannel_logout_uri
       // of each client it ends: every client of the IdP session when the user signs out of the IdP
       // (logout=yes, as the auto-submitted page sends), else the requesting client only. Clients

@@ -3,10 +3,10 @@
 // on (docs/decisions/0009-signing-key-rotation.md): by then every instance has reloaded its keys
 // and every API may have refetched the JWKS, so no valid token carries a kid anyone has not seen.
 // Previous keys stay published (never used to sign) until every token they signed has expired.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import type { JWK } from 'oidc-provider';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type JsonWebKey, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import { ExternalSigningKey, type JWK } from 'oidc-provider';
 import { epochSeconds as seconds, systemClock, type Clock } from './clock.ts';
-import { RSA_MODULUS_BITS, type SigningAlg } from './defaults.ts';
+import { RSA_MODULUS_BITS, SIGNING_ALGS, type SigningAlg } from './defaults.ts';
 import type { Store, StoredSigningKey } from './storage/store.ts';
 
 export function generateSigningKey(alg: SigningAlg, activatesAt?: number, clock: Clock = systemClock): StoredSigningKey {
@@ -58,4 +58,46 @@ export async function loadSigningKeys(store: Store, alg: SigningAlg, graceSecond
 /** A fingerprint of the published key set and of the key that signs, to notice a rotation or an activation. */
 export function keySetFingerprint(keys: JWK[]): string {
   return keys.map((k) => k.kid).join(',');
+}
+
+/**
+ * A signing key as oidc-provider's external signing support takes it: the JWS signing input is
+ * signed here with `node:crypto.sign`, on this thread, with a KeyObject made once per key.
+ * oidc-provider's own path (jose over WebCrypto) sends every signature to libuv's thread pool and
+ * back: on a refresh grant's two signatures that hand-off cost more CPU than the signing saved the
+ * main thread (bench/README.md, "What a refresh grant costs"). Same keys, same JWS bytes.
+ */
+export class LocalSigningKey extends ExternalSigningKey {
+  readonly #kid: string;
+  readonly #alg: SigningAlg;
+  readonly #privateKey: SignKeyObjectInput;
+  readonly #publicKey: KeyObject;
+
+  constructor(jwk: JWK) {
+    super();
+    if (typeof jwk.kid !== 'string' || !SIGNING_ALGS.includes(jwk.alg as SigningAlg)) throw new Error(`signing key ${jwk.kid}: unsupported algorithm ${jwk.alg}`);
+    this.#kid = jwk.kid;
+    this.#alg = jwk.alg as SigningAlg;
+    const key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    // JWS wants ECDSA signatures as r || s (IEEE P1363), not DER.
+    this.#privateKey = this.#alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : { key };
+    this.#publicKey = createPublicKey(key);
+  }
+
+  override get kid(): string {
+    return this.#kid;
+  }
+
+  override get alg(): string {
+    return this.#alg;
+  }
+
+  /** The public key: oidc-provider publishes it in the JWKS and verifies ID token hints with it. */
+  override keyObject(): KeyObject {
+    return this.#publicKey;
+  }
+
+  override sign(data: Uint8Array): Uint8Array {
+    return sign('sha256', data, this.#privateKey);
+  }
 }

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSigningKey, loadSigningKeys, rotateSigningKey } from '../src/signing-keys.ts';
+import { compactVerify, importJWK } from 'jose';
+import type { JWK } from 'oidc-provider';
+import { generateSigningKey, loadSigningKeys, LocalSigningKey, rotateSigningKey } from '../src/signing-keys.ts';
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 import { ManualClock } from '../../../tests/support/manual-clock.ts';
 
@@ -61,4 +63,27 @@ test('a rotated-in key is published at once, signs only from its activation, and
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+for (const alg of ['RS256', 'ES256'] as const) {
+  test(`a LocalSigningKey's ${alg} signature is a JWS signature of its published key, which holds no private member`, async () => {
+    const stored = generateSigningKey(alg);
+    const key = new LocalSigningKey({ ...stored.jwk, kid: stored.kid, alg, use: 'sig' } as JWK);
+    const published = key.keyObject().export({ format: 'jwk' });
+    assert.deepEqual(Object.keys(published).filter((m) => ['d', 'p', 'q', 'dp', 'dq', 'qi'].includes(m)), []);
+    assert.equal(key.kid, stored.kid);
+    assert.equal(key.alg, alg);
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const input = `${b64({ alg, kid: stored.kid })}.${b64({ sub: 'alice' })}`;
+    const jws = `${input}.${Buffer.from(await key.sign(Buffer.from(input))).toString('base64url')}`;
+    // jose accepts only the JWS form (ECDSA as r || s, not DER): a DER signature fails here.
+    const { payload } = await compactVerify(jws, await importJWK({ ...published, alg }, alg));
+    assert.equal(Buffer.from(payload).toString(), '{"sub":"alice"}');
+    await assert.rejects(compactVerify(`${input}.${Buffer.from(await key.sign(Buffer.from(`${input}x`))).toString('base64url')}`, await importJWK({ ...published, alg }, alg)));
+  });
+}
+
+test('a LocalSigningKey refuses an algorithm the IdP does not sign with', () => {
+  const stored = generateSigningKey('RS256');
+  assert.throws(() => new LocalSigningKey({ ...stored.jwk, kid: stored.kid, alg: 'PS256' } as JWK), /unsupported algorithm PS256/);
 });

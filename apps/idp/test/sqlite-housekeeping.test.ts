@@ -20,8 +20,8 @@ test('the WAL is checkpointed and truncated near its limit', async () => {
     const store = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
     try {
       const payload = { grantId: 'g', filler: 'x'.repeat(900) };
-      // About ten times the limit written, one refresh-token-sized row per statement.
-      const rows = Math.ceil((10 * SQLITE_WAL_LIMIT_BYTES) / 1000);
+      // About three times the limit written, one refresh-token-sized row per statement.
+      const rows = Math.ceil((3 * SQLITE_WAL_LIMIT_BYTES) / 1000);
       let largest = 0;
       for (let i = 0; i < rows; i++) {
         await store.upsert('RefreshToken', `rt-${i}`, payload, 3600);
