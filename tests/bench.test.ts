@@ -95,6 +95,7 @@ test('a CPU profile is shared out by category, the deepest claimed frame winning
     ],
     // start-up, then requests (idle in between is not counted), then start-up-like work after the last request
     samples: [2, 2, 5, 5, 5, 8, 6, 4, 7, 3, 2],
+    startTime: 0,
     timeDeltas: [100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100],
   };
   const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
@@ -110,6 +111,10 @@ test('a CPU profile is shared out by category, the deepest claimed frame winning
       'socket write (kernel: loopback TCP, waking the client)': 1,
       'the rest: node:http, Fastify, the route, native code': 1,
     });
+    // A time window instead (µs of the profile's clock, samples at 100, 200, … µs), with categories of one's own.
+    const windowed = readProfile(path, { window: { startUs: 100, endUs: 300 }, categories: [{ label: 'start-up', claims: (f) => f.functionName === 'compileModule' }], rest: 'other' });
+    assert.equal(windowed.busy, 3);
+    assert.deepEqual(Object.fromEntries(windowed.byCategory), { 'start-up': 2, other: 1 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

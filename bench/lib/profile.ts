@@ -24,15 +24,17 @@ interface ProfileNode {
 interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
+  startTime: number;
+  timeDeltas: number[];
 }
 
-interface Category {
+export interface Category {
   label: string;
   claims(frame: CallFrame): boolean;
 }
 
-const file = (name: string) => (f: CallFrame) => f.url.endsWith(`/${name}`);
-const fn = (name: string, url?: string) => (f: CallFrame) => f.functionName === name && (url === undefined || f.url.includes(url));
+export const file = (name: string) => (f: CallFrame) => f.url.endsWith(`/${name}`);
+export const fn = (name: string, url?: string) => (f: CallFrame) => f.functionName === name && (url === undefined || f.url.includes(url));
 
 /** What each microsecond over the bare route buys, in the order of a request's path. */
 export const CATEGORIES: Category[] = [
@@ -68,7 +70,19 @@ export interface ProfileSummary {
   selfTime: Map<string, number>;
 }
 
-export function readProfile(path: string): ProfileSummary {
+export interface ProfileOptions {
+  /** What each sample is charged to, deepest claiming frame first; the rest is charged to `rest`. */
+  categories?: Category[];
+  rest?: string;
+  /**
+   * Only the samples taken in this window (µs of the monotonic clock, which on Linux is the
+   * profile's own time base and process.hrtime's): for servers whose work runs in promise jobs,
+   * whose stacks do not start at the HTTP parser.
+   */
+  window?: { startUs: number; endUs: number };
+}
+
+export function readProfile(path: string, { categories = CATEGORIES, rest = REST, window }: ProfileOptions = {}): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   for (const n of profile.nodes) for (const c of n.children ?? []) byId.get(c)!.parent = n.id;
@@ -77,9 +91,18 @@ export function readProfile(path: string): ProfileSummary {
     for (let n = byId.get(id); n; n = n.parent === undefined ? undefined : byId.get(n.parent)) out.push(n);
     return out; // leaf first
   };
-  const inRequest = profile.samples.map((id) => stack(id).some((n) => REQUEST_FRAME(n.callFrame)));
-  const first = inRequest.indexOf(true);
-  const last = inRequest.lastIndexOf(true);
+  let first: number;
+  let last: number;
+  if (window) {
+    let t = profile.startTime;
+    const times = profile.timeDeltas.map((d) => (t += d));
+    first = times.findIndex((x) => x >= window.startUs);
+    last = times.findLastIndex((x) => x <= window.endUs);
+  } else {
+    const inRequest = profile.samples.map((id) => stack(id).some((n) => REQUEST_FRAME(n.callFrame)));
+    first = inRequest.indexOf(true);
+    last = inRequest.lastIndexOf(true);
+  }
   const byCategory = new Map<string, number>();
   const selfTime = new Map<string, number>();
   let busy = 0;
@@ -89,7 +112,7 @@ export function readProfile(path: string): ProfileSummary {
     const leaf = frames[0]!.callFrame;
     if (leaf.functionName === '(idle)') continue;
     busy += us;
-    const category = frames.map((n) => CATEGORIES.find((c) => c.claims(n.callFrame))).find((c) => c !== undefined)?.label ?? REST;
+    const category = frames.map((n) => categories.find((c) => c.claims(n.callFrame))).find((c) => c !== undefined)?.label ?? rest;
     byCategory.set(category, (byCategory.get(category) ?? 0) + us);
     const self = `${leaf.functionName || '(anonymous)'} ${leaf.url.split('/').slice(-2).join('/')}:${leaf.lineNumber + 1}`;
     selfTime.set(self, (selfTime.get(self) ?? 0) + us);
@@ -101,10 +124,10 @@ export function readProfile(path: string): ProfileSummary {
  * A markdown table of µs per request by category, and the top functions by self time, given the
  * CPU microseconds per request the process used in the same window.
  */
-export function summarizeProfile(path: string, cpuMicrosPerRequest: number, top = 25): string {
-  const { busy, byCategory, selfTime } = readProfile(path);
+export function summarizeProfile(path: string, cpuMicrosPerRequest: number, top = 25, opts: ProfileOptions = {}): string {
+  const { busy, byCategory, selfTime } = readProfile(path, opts);
   const perRequest = (samples: number) => (cpuMicrosPerRequest * samples / busy).toFixed(2);
-  const rows = [...CATEGORIES.map((c) => c.label), REST]
+  const rows = [...(opts.categories ?? CATEGORIES).map((c) => c.label), opts.rest ?? REST]
     .filter((label) => byCategory.has(label))
     .map((label) => `| ${label} | ${perRequest(byCategory.get(label)!)} |`);
   const selfRows = [...selfTime.entries()].sort((x, y) => y[1] - x[1]).slice(0, top)
