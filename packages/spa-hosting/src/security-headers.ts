@@ -6,7 +6,8 @@ export const HASHED_ASSET_MAX_AGE_SECONDS = 365 * 24 * 3600;
 
 /**
  * Content-Security-Policy of every response. No inline script at all; Angular's component styles
- * are inserted at run time, so style elements carry a per-response nonce (`ngCspNonce`). The
+ * are inserted at run time, so style elements carry a per-response nonce (index.html's placeholder,
+ * which the SPA reads from a meta element; none on script elements: decision 0021). The
  * browser may only talk to ourselves and the origins given (token mode: the IdP and the API; BFF
  * mode: none, everything goes through the BFF's own origin).
  */

@@ -1,7 +1,8 @@
 import { DOCUMENT, inject, provideAppInitializer, provideBrowserGlobalErrorListeners, type ApplicationConfig, type EnvironmentProviders, type Provider } from '@angular/core';
-import { provideRouter, withComponentInputBinding } from '@angular/router';
+import { provideRouter } from '@angular/router';
 import { pageApiCall, routes } from './app.routes';
 import { AuthSession } from './auth/auth-session';
+import { provideCspNonce } from './core/csp-nonce';
 import { FirstPageData } from './core/first-page-data';
 
 /**
@@ -12,7 +13,8 @@ export function appConfig(authSession: (Provider | EnvironmentProviders)[]): App
   return {
     providers: [
       provideBrowserGlobalErrorListeners(),
-      provideRouter(routes, withComponentInputBinding()),
+      provideCspNonce(document),
+      provideRouter(routes),
       ...authSession,
       // Handles the login callback and restores the session before the first page renders. Awaited
       // on purpose: the router's first navigation writes the URL it started from back into the

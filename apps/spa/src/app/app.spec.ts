@@ -54,6 +54,24 @@ describe('App shell', () => {
     expect(element.querySelector('[role="alert"]')).toBeNull();
   });
 
+  it('marks the link of the current page, and only it, for sight and for screen readers', async () => {
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({
+      imports: [App],
+      providers: [provideRouter([{ path: '', component: Blank }, { path: 'notes', component: Blank }, { path: 'session', component: Blank }]), { provide: AuthSession, useValue: auth }],
+    });
+    const fixture = TestBed.createComponent(App);
+    const router = TestBed.inject(Router);
+    const current = () => [...(fixture.nativeElement as HTMLElement).querySelectorAll('nav a')]
+      .filter((a) => a.classList.contains('active') || a.hasAttribute('aria-current'))
+      .map((a) => `${a.textContent?.trim()} ${a.className} ${a.getAttribute('aria-current')}`);
+    for (const [url, link] of [['/', 'Home'], ['/notes', 'Notes'], ['/session?x=1', 'Session'], ['/?x=1', null]] as const) {
+      await router.navigateByUrl(url);
+      await fixture.whenStable();
+      expect(current(), url).toEqual(link ? [`${link} active page`] : []);
+    }
+  });
+
   it('keeps the start-up page\'s data through the first navigation and drops it after the next one', async () => {
     TestBed.resetTestingModule();
     TestBed.configureTestingModule({
