@@ -48,11 +48,15 @@ export function storedJwksUri(entries: Entries | null): string | undefined {
 }
 
 /**
- * The library checks a new ID token's expiry with a debug message that it builds even when debug
- * logging is off, formatting two times with toLocaleTimeString(). The page's first such call sets
- * up the browser's date formatting (its first use of Intl: ≈ 10 ms on a fast machine, 25–60 ms
- * on a slow, busy one). Called on a return from the IdP, this makes that first call while the
- * token request is in flight rather than after its answer.
+ * The library checks a new ID token's expiry (and, at every token check, the access token's) with
+ * a debug message that it builds even when debug logging is off, formatting two times with
+ * toLocaleTimeString(). The first such call in a renderer process sets up the browser's date
+ * formatting (ICU's locale and time-zone data): 25–60 ms on a slow, busy machine. On a return
+ * from the IdP that lands on the critical path, since the main thread is busy from the bundle's
+ * arrival to the API call. Made while the login starts instead (the OIDC chunk and the discovery
+ * document are on their way), it is paid before the page leaves for the IdP: the return page,
+ * when the browser gives it the same renderer process (an IdP on the app's own site), then
+ * formats in well under a millisecond; otherwise it pays as before.
  */
 export function prepareDateFormatting(): void {
   new Date(0).toLocaleTimeString();

@@ -1,5 +1,5 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
-import { computed, DestroyRef, DOCUMENT, inject, Injectable, signal } from '@angular/core';
+import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult } from 'angular-auth-oidc-client';
 import { filter, firstValueFrom, fromEvent, type Observable } from 'rxjs';
@@ -9,7 +9,7 @@ import { AuthSession, type ApiRequest, type AuthStatus, type AuthUser, type Rene
 import { claimTime, decodeJwtPayload } from '../jwt-claims';
 import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
 import type { AccessTokenSource } from './access-token-source';
-import { hasStoredTokens, logoffLocalLeavingNothing, prepareDateFormatting, refreshLockName, storedAccessTokenExpiry } from './library-internals';
+import { hasStoredTokens, logoffLocalLeavingNothing, refreshLockName, storedAccessTokenExpiry } from './library-internals';
 import { OIDC_CONFIG_ID } from './oidc-config';
 import { SplitSecurityStorage } from './split-security-storage';
 
@@ -29,7 +29,6 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   private readonly config = inject(TOKEN_MODE_CONFIG);
   private readonly storage = inject(SplitSecurityStorage);
   private readonly navigation = inject(BrowserNavigation);
-  private readonly document = inject(DOCUMENT);
 
   private readonly ready = signal(false);
   private readonly tokens = signal<TokenSnapshot | null>(null);
@@ -85,7 +84,6 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
 
   override async initialize(): Promise<void> {
     let hasRefreshToken = false;
-    if (new URLSearchParams(this.document.location.search).has('code')) setTimeout(prepareDateFormatting);
     try {
       hasRefreshToken = !!(await firstValueFrom(this.oidc.getRefreshToken()));
       // With an expired access token, checkAuth() alone reports signed-out; this one also refreshes.

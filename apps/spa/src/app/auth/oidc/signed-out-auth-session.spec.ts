@@ -61,6 +61,19 @@ describe('SignedOutAuthSession', () => {
     expect(session.problem()).toBeNull();
   });
 
+  it('formats a time once the OIDC chunk is on its way and before the login starts (prepareDateFormatting: the return page then formats at once)', async () => {
+    const formatted: number[] = [];
+    const formatTime = vi.spyOn(Date.prototype, 'toLocaleTimeString').mockImplementation(() => (formatted.push(loads), ''));
+    try {
+      await session.login();
+    } finally {
+      formatTime.mockRestore();
+    }
+    // Asked for after the chunk (loads 1), before startLogin ran (logins still empty then).
+    expect(formatted).toEqual([1]);
+    expect(logins).toEqual([config]);
+  });
+
   it('shows why a login could not start: IdP unreachable, or the chunk not loaded', async () => {
     loginProblem = { kind: 'idp-unreachable' };
     await session.login();

@@ -5,7 +5,7 @@ import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
 import { AuthSession, type AuthStatus } from '../auth-session';
 import { ApiError, type Problem } from '../problem';
 import { ACCESS_TOKEN_SOURCE, type AccessTokenSource } from './access-token-source';
-import { hasStoredTokens } from './library-internals';
+import { hasStoredTokens, prepareDateFormatting } from './library-internals';
 import { OIDC_CONFIG_ID } from './oidc-config-id';
 import { OIDC_RUNTIME_LOADER } from './oidc-start';
 import { SplitSecurityStorage } from './split-security-storage';
@@ -46,7 +46,10 @@ export class SignedOutAuthSession extends AuthSession implements AccessTokenSour
   override async login(): Promise<void> {
     this.problemState.set(null);
     try {
-      const problem = await (await this.loadRuntime()).startLogin(this.config);
+      const runtime = this.loadRuntime();
+      // While the chunk loads: the return page's ID token check then formats its times at once.
+      prepareDateFormatting();
+      const problem = await (await runtime).startLogin(this.config);
       if (problem) this.problemState.set(problem);
     } catch (error) {
       this.problemState.set({ kind: 'failed', detail: `sign-in could not start (${error instanceof Error ? error.message : 'unknown error'})` });
