@@ -12,7 +12,7 @@ const children = new Map<string, ChildProcess>();
 let stopping = false;
 
 function startApp(app: AppEntry): ChildProcess {
-  const child = spawn(process.execPath, [app.entry], {
+  const child = spawn(process.execPath, [...(app.nodeFlags ?? []), app.entry], {
     cwd: join(root, 'apps', app.name),
     env: process.env,
     stdio: ['ignore', 'inherit', 'inherit'],

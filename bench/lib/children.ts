@@ -33,6 +33,8 @@ export interface StartOptions {
   healthPath: string;
   timeoutMs?: number;
   cwd?: string;
+  /** Options for Node (V8), before the entry module. */
+  nodeFlags?: readonly string[];
 }
 
 const running = new Set<ChildProcess>();
@@ -88,7 +90,7 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   // The same environment for every server: NODE_ENV (set to `test` by the test runner) is left out
   // so that no library switches behaviour between the bench and a test run.
   const { NODE_ENV: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, [opts.entry], {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), opts.entry], {
     cwd: opts.cwd,
     env: { ...inherited, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,7 @@ import { loginDemoUser, mintAccessTokens, startIdp, type Idp } from '../lib/idp.
 import { runHttpLoad } from '../lib/load.ts';
 import { firstLine, unavailableRow, type Row } from '../lib/rows.ts';
 import { USER_ONE_BODY, USER_ONE_PATH } from '../servers/route.ts';
+import { API_NODE_FLAGS } from '../../apps/api/src/node-flags.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const API_ENTRY = join(root, 'apps', 'api', 'src', 'server.ts');
@@ -42,6 +43,14 @@ export interface ApiSuite {
 
 const bearer = (token: string) => `Bearer ${token}`;
 
+/**
+ * Every Node server of these rows runs with the V8 options our API is started with, the baseline
+ * and the peers included: without them any Node process that once went quiet after a full
+ * collection builds every `process.nextTick` object in V8's runtime from then on (10–15 % more
+ * CPU per request; apps/api/src/node-flags.ts), and which rows fell into it decided a run's ratios.
+ */
+const NODE_FLAGS = API_NODE_FLAGS;
+
 /** Proves a server does what the row claims before it is timed: the valid token passes, others do not. */
 export async function checkServer(server: ServerProcess, token: string | undefined): Promise<void> {
   const url = server.url + USER_ONE_PATH;
@@ -60,7 +69,7 @@ export async function checkServer(server: ServerProcess, token: string | undefin
 
 async function startBenchServer(name: string, file: string, issuer: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
   const port = await freePort();
-  return startServer({ name, entry: join(SERVERS, file), port, healthPath: '/healthz', env: { BENCH_PORT: String(port), BENCH_ISSUER: issuer, ...extraEnv } });
+  return startServer({ name, entry: join(SERVERS, file), port, healthPath: '/healthz', nodeFlags: NODE_FLAGS, env: { BENCH_PORT: String(port), BENCH_ISSUER: issuer, ...extraEnv } });
 }
 
 export async function startOurApi(name: string, issuer: string, env: Record<string, string>, dataDirs: string[]): Promise<ServerProcess> {
@@ -73,6 +82,7 @@ export async function startOurApi(name: string, issuer: string, env: Record<stri
     entry: API_ENTRY,
     port,
     healthPath: '/readyz',
+    nodeFlags: NODE_FLAGS,
     env: { API_PORT: String(port), API_HOST: '127.0.0.1', API_DATA_DIR: dataDir, AUTH_AUTHORITY: issuer, ...env },
   });
 }
