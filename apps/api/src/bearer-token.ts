@@ -10,7 +10,8 @@ function authorizationHeaderCount(raw: IncomingMessage): number {
   let n = 0;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i]!;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') n++;
+    // The usual spellings first: lowercasing allocates a string for every request.
+    if (name.length === 13 && (name === 'authorization' || name === 'Authorization' || name.toLowerCase() === 'authorization')) n++;
   }
   return n;
 }
@@ -21,7 +22,7 @@ export function bearerToken(raw: IncomingMessage, maxTokenLength: number, queryH
   if (header.length > maxTokenLength + 7) throw invalidToken('token_too_long');
   if (authorizationHeaderCount(raw) !== 1) throw invalidRequest('credentials_duplicated');
   // The scheme is case-insensitive (RFC 9110 §11.1), followed by exactly one space.
-  if (header.length < 8 || header.charCodeAt(6) !== 32 || header.slice(0, 6).toLowerCase() !== 'bearer') {
+  if (header.length < 8 || !(header.startsWith('Bearer ') || (header.charCodeAt(6) === 32 && header.slice(0, 6).toLowerCase() === 'bearer'))) {
     // Another scheme (Basic, ...) is not a bearer token at all: answer as if none was sent.
     if (/^bearer(\s|$)/i.test(header)) throw invalidToken('credentials_malformed');
     throw missingToken();
