@@ -2,7 +2,7 @@
 // connections, as two processes would have), each holding the session in memory after using it;
 // a logout or a back-channel logout on one is refused by the other at once, and an idle timeout
 // pushed forward by one is honoured by the other. (Two instances on Redis: redis-instances.test.ts.)
-// And the cache's own rules: a read overtaken by a change is not kept, and a session whose idle
+// A session is in memory from its login on. And the cache's own rules: a read overtaken by a change is not kept, and a session whose idle
 // timeout finds no row to push forward is over, in memory too.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -65,6 +65,24 @@ describe('two BFF instances on one SQLite file, each keeping sessions in memory'
     assert.ok(await a.store.destroyBySub('auth0|alice') >= 1);
     assert.equal((await second.onB.request('GET', '/api/UserOne')).statusCode, 401);
     assert.equal((await second.onA.request('GET', '/api/UserOne')).statusCode, 401);
+  });
+
+  it('keeps a session in memory from its login: the first calls read nothing, and a logout elsewhere still ends it at once', async () => {
+    const reads = { count: 0 };
+    const get = a.store.get;
+    a.store.get = (key, at) => (reads.count++, get.call(a.store, key, at));
+    try {
+      const onA = new Browser(a);
+      await onA.login();
+      assert.equal((await onA.request('GET', '/bff/user')).statusCode, 200);
+      assert.equal((await onA.request('GET', '/api/UserOne')).statusCode, 200);
+      assert.equal(reads.count, 0, 'the session the callback wrote was not read back');
+      assert.equal((await sameBrowserOn(b, onA).request('POST', '/bff/logout')).statusCode, 200);
+      assert.equal((await onA.request('GET', '/bff/user')).statusCode, 401);
+      assert.equal((await onA.request('GET', '/api/UserOne')).statusCode, 401);
+    } finally {
+      a.store.get = get;
+    }
   });
 
   it('an idle timeout pushed forward by use on one instance keeps the session on the other', async () => {
@@ -143,12 +161,12 @@ describe('a session in memory whose row is gone when its idle timeout is pushed 
     const { id } = await sessions.create({ accessToken: 'at', refreshToken: 'rt', idToken: 'it', expiresIn: 3600, scope: 'openid', claims: { sub: 'auth0|alice', sid: 's1' } });
     assert.ok(await sessions.load(id));
     assert.ok(await sessions.load(id));
-    assert.equal(reads, 1, 'the second use was answered from memory');
+    assert.equal(reads, 0, 'kept in memory from its creation');
     rowGone = true;
     clock.advance(touchIntervalMs);
     assert.equal(await sessions.load(id), undefined, 'a session whose touch found no row is over');
     rowGone = false;
     await sessions.load(id);
-    assert.equal(reads, 2, 'the copy in memory was dropped');
+    assert.equal(reads, 1, 'the copy in memory was dropped');
   });
 });

@@ -120,7 +120,11 @@ export class SessionManager {
       generation: 0,
       tokens: { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, idToken: tokens.idToken },
     };
+    const epoch = this.#cache.epoch;
     await this.#o.store.create(this.#toRecord(session));
+    // Kept in memory from the start: the page the callback redirects to asks for /bff/user and the
+    // API at once, and would otherwise read and decrypt the session the callback just wrote.
+    this.#cache.add(session, epoch);
     return { id, session };
   }
 
