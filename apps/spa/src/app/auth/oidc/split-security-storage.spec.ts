@@ -49,6 +49,14 @@ describe('SplitSecurityStorage', () => {
     expect(JSON.parse(tabA.getItem(STORAGE_PREFIX + 'spa')!)).toEqual({ codeVerifier: 'verifier-a', storageSilentRenewRunning: 'running' });
   });
 
+  it('a flag reset to the empty string after a logout leaves nothing in either storage', () => {
+    a.write('spa', JSON.stringify({ authnResult: { refresh_token: 'rt1' }, storageSilentRenewRunning: 'running' }));
+    a.clear();
+    a.write('spa', JSON.stringify({ storageSilentRenewRunning: '' }));
+    expect(shared.length + tabA.length).toBe(0);
+    expect(a.read('spa')).toBeNull();
+  });
+
   it('a tab that only changes its own flags does not rewrite the shared session', () => {
     a.write('spa', JSON.stringify({ authnResult: { refresh_token: 'rt1' } }));
     const writes = shared.writes;

@@ -39,7 +39,13 @@ export class SplitSecurityStorage implements AbstractSecurityStorage {
     const entries = parse(value) ?? {};
     const shared: Entries = {};
     const perTab: Entries = {};
-    for (const [name, entry] of Object.entries(entries)) (PER_TAB_ENTRIES.has(name) ? perTab : shared)[name] = entry;
+    for (const [name, entry] of Object.entries(entries)) {
+      // The library resets a flag by writing '' (storageSilentRenewRunning, after a renewal or when
+      // its subscription is torn down, which can be after a logout has cleared everything); it
+      // reads '' and absent alike. Stored as absent, a reset leaves nothing behind in the storage.
+      if (entry === '') continue;
+      (PER_TAB_ENTRIES.has(name) ? perTab : shared)[name] = entry;
+    }
     setIfChanged(this.shared, STORAGE_PREFIX + configId, shared);
     setIfChanged(this.perTab, STORAGE_PREFIX + configId, perTab);
   }
