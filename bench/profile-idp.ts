@@ -2,10 +2,10 @@
 // where the CPU of one refresh grant goes, under the bench's own refresh load (10 rotating chains,
 // bench/suites/idp.ts). Each IdP is started as the bench starts it, with `--cpu-prof`, signed into,
 // warmed up, loaded, then stopped so that it writes its profile. The IdP's CPU is read per thread
-// from /proc: the main thread (profiled: oidc-provider, Koa, the store, our code), libuv's pool
-// (WebCrypto runs every signature there, so the profile never sees one) and V8's helpers (GC,
-// compilers). `--processes N` starts N IdPs of each algorithm in turn, to tell one process's
-// figure from another's.
+// from /proc: the main thread (profiled: oidc-provider, Koa, the store, our code, and since
+// decision 0024 the signatures), libuv's pool (where WebCrypto ran every signature before, unseen
+// by the profile) and V8's helpers (GC, compilers). `--processes N` starts N IdPs of each
+// algorithm in turn, to tell one process's figure from another's.
 import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +34,7 @@ const log = (line: string) => process.stderr.write(`[profile] ${line}\n`);
 const inPackage = (name: string) => (f: { url: string }) => f.url.includes(`/node_modules/${name}/`);
 /** What a refresh grant's main-thread time buys, deepest claiming frame first. */
 const IDP_CATEGORIES: Category[] = [
-  { label: 'signatures: jose + WebCrypto, main-thread side', claims: (f) => inPackage('jose')(f) || f.url.startsWith('node:internal/crypto/') },
+  { label: 'signatures: node:crypto (and jose, WebCrypto)', claims: (f) => inPackage('jose')(f) || f.url.startsWith('node:internal/crypto/') },
   { label: 'store: SQLite statements and the adapter', claims: (f) => f.url.includes('/apps/idp/src/storage/') },
   { label: 'JWT access-token records (access-tokens.ts)', claims: file('access-tokens.ts') },
   { label: 'logging (log.ts)', claims: file('log.ts') },
@@ -50,7 +50,7 @@ const REST = 'the rest: node:http, promises and timers, native code';
 type ThreadGroup = string;
 /** Node names its threads: MainThread, libuv-worker, V8Worker, and the profiler's own sampler. */
 const groupOf = (comm: string): ThreadGroup =>
-  comm === 'MainThread' ? 'main thread' : comm === 'libuv-worker' ? 'libuv pool (signatures)' : comm === 'V8Worker' ? 'V8 helpers (GC, compilers)' : comm;
+  comm === 'MainThread' ? 'main thread' : comm === 'libuv-worker' ? 'libuv pool' : comm === 'V8Worker' ? 'V8 helpers (GC, compilers)' : comm;
 
 /** CPU seconds (user + system) per thread group of a process. */
 function threadCpu(pid: number): Map<ThreadGroup, number> {

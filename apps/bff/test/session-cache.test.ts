@@ -2,8 +2,9 @@
 // connections, as two processes would have), each holding the session in memory after using it;
 // a logout or a back-channel logout on one is refused by the other at once, and an idle timeout
 // pushed forward by one is honoured by the other. (Two instances on Redis: redis-instances.test.ts.)
-// A session is in memory from its login on. And the cache's own rules: a read overtaken by a change is not kept, and a session whose idle
-// timeout finds no row to push forward is over, in memory too.
+// A session is in memory from its login on. And the cache's own rules: a read overtaken by a
+// change is not kept, and a session whose idle timeout finds no row to push forward is over, in
+// memory too.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
