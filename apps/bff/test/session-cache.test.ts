@@ -2,7 +2,7 @@
 // connections, as two processes would have), each holding the session in memory after using it;
 // a logout or a back-channel logout on one is refused by the other at once, and an idle timeout
 // pushed forward by one is honoured by the other. (Two instances on Redis: redis-instances.test.ts.)
-// A session is in memory from its login on. And the cache's own rules: a read overtaken by a
+// A session is in memory from its login on, unless it ended while it was being written. And the cache's own rules: a read overtaken by a
 // change is not kept, and a session whose idle timeout finds no row to push forward is over, in
 // memory too.
 import assert from 'node:assert/strict';
@@ -139,6 +139,28 @@ describe('the session cache', () => {
     const none = new SessionCache(store, 0);
     none.add(session('k1'), none.epoch);
     assert.equal(none.size, 0);
+  });
+});
+
+describe('a session ended while the login that created it was being written', () => {
+  it('is not kept in memory: the next use finds it ended', async () => {
+    const clock = new ManualClock();
+    const real = openSqliteSessionStore(mkdtempSync(join(tmpdir(), 'bff-create-')), clock.now);
+    // A back-channel logout for the login's sid lands between the insert and the callback's
+    // answer (same connection, so the store's data_version cannot tell the cache about it).
+    const store: SessionStore = Object.assign(Object.create(real) as SessionStore, {
+      create: async (record: Parameters<SessionStore['create']>[0]) => {
+        await real.create(record);
+        assert.equal(await real.destroyBySid('s1'), 1);
+      },
+    });
+    const sessions = new SessionManager({
+      store, cipher: new TokenCipher([randomBytes(32)]), idp: {} as IdpClient, now: clock.now,
+      idleTtlMs: 30 * 60_000, absoluteTtlMs: 8 * 3600_000, renewBeforeMs: 60_000, touchIntervalMs: 60_000, cacheSize: 10,
+      defaultAccessTokenTtlMs: 3600_000, lock: { ttlMs: 10_000, waitMs: 10_000 }, audit: () => {},
+    });
+    const { id } = await sessions.create({ accessToken: 'at', refreshToken: 'rt', idToken: 'it', expiresIn: 3600, scope: 'openid', claims: { sub: 'auth0|alice', sid: 's1' } });
+    assert.equal(await sessions.load(id), undefined);
   });
 });
 
