@@ -198,6 +198,8 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await screenshot(page, 'logged-out');
     assert.deepEqual(await storageKeys(page), [], 'nothing left in localStorage or sessionStorage');
     await other.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    // The tab that followed the logout keeps nothing either, not even a per-tab flag.
+    assert.deepEqual(await storageKeys(other), [], 'nothing left in the other tab');
 
     const refused = await fetch(endpoints.token, {
       method: 'POST',
