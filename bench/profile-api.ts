@@ -1,8 +1,12 @@
-// `node bench/profile-api.ts [--paths a,b,c,d] [--seconds 8] [--out DIR] [--no-profile]`: CPU profiles of the
+// `node bench/profile-api.ts [--paths a,b,c,d] [--seconds 8] [--out DIR] [--no-profile] [--pin CPU]`: CPU profiles of the
 // API rows under the bench's own load. Each server is started as the bench starts it, with
 // `--cpu-prof`, warmed up, loaded with autocannon (10 connections, the same tokens as the bench),
-// then stopped so that it writes its profile. The profiles open in Chrome DevTools; the summary
-// printed (bench/lib/profile.ts) is what bench/README.md's cost tables are made of.
+// then stopped so that it writes its profile. `--pin 1` moves each server (every thread) to that
+// core with `taskset`; run the script itself pinned to another (`taskset -c 0 node …`) so that the
+// load generator and the server never share a core (bench/README.md, "How far one run can be
+// trusted"). The profiles open in Chrome DevTools; the summary printed (bench/lib/profile.ts) is
+// what bench/README.md's cost tables are made of.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +24,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'profiles') },
     // --no-profile: the CPU figures alone, without the profiler's own cost.
     profile: { type: 'boolean', default: true },
+    pin: { type: 'string' },
   },
   allowNegative: true,
 });
@@ -49,6 +54,7 @@ try {
     const started = await startApiRow(id, idp.issuer, args.profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-interval=100` } : {});
     let cpuMicrosPerRequest: number;
     try {
+      if (args.pin !== undefined) execFileSync('taskset', ['-a', '-cp', args.pin, String(started.server.pid)], { stdio: 'ignore' });
       const load = { url: started.url, connections: 10, authorizations: rowAuthorizations(id, tokens) };
       await primeRow(started.server, id, tokens);
       const before = usage(started.server.pid);

@@ -48,8 +48,7 @@ export const CATEGORIES: Category[] = [
   { label: 'bearer header (length, count, scheme)', claims: file('bearer-token.ts') },
   { label: 'policy (scope, client)', claims: file('policies.ts') },
   { label: 'authentication hook (glue, no-store header)', claims: file('authentication.ts') },
-  { label: 'CORS hook', claims: file('cors.ts') },
-  { label: 'nosniff hook', claims: file('security-headers.ts') },
+  { label: 'response headers hook (nosniff, CORS)', claims: (f) => file('response-headers.ts')(f) || file('cors.ts')(f) },
   { label: 'request logger (lazy child)', claims: (f) => file('request-logger.ts')(f) || f.url.includes('/node_modules/pino') },
   { label: 'garbage collection', claims: (f) => f.functionName === '(garbage collector)' },
   // The response's write(2) on loopback: the kernel's TCP work and waking the load generator when

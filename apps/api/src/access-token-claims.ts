@@ -95,5 +95,6 @@ export function principalFromClaims(claims: Record<string, unknown>, rules: Clai
     expiresAt: exp,
     tokenKind: profile === 'introspection' ? 'reference' : 'jwt',
     claims: Object.freeze(claims),
+    admittedBy: undefined,
   };
 }

@@ -13,10 +13,9 @@ import { problem, sendProblem } from './problem.ts';
 import { RefusalLog, type RefusalObserver } from './refusal-log.ts';
 import { apiLogging, type ApiLoggerOptions } from './logging.ts';
 import authentication from './plugins/authentication.ts';
-import cors from './plugins/cors.ts';
 import errors from './plugins/errors.ts';
 import openapi, { SWAGGER_PREFIX } from './plugins/openapi.ts';
-import securityHeaders from './plugins/security-headers.ts';
+import responseHeaders from './plugins/response-headers.ts';
 import { healthRoutes } from './routes/health.ts';
 import { notesRoutes } from './routes/notes.ts';
 import { noteSchema, problemSchema } from './routes/schemas.ts';
@@ -129,13 +128,14 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
 
   app.addSchema(problemSchema);
   app.addSchema(noteSchema);
-  app.register(securityHeaders);
-  app.register(cors, {
-    origins: config.API_CORS_ORIGINS,
-    methods: ['GET', 'POST', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type'],
-    exposedHeaders: ['WWW-Authenticate'],
-    maxAgeSeconds: CORS_MAX_AGE_SECONDS,
+  app.register(responseHeaders, {
+    cors: {
+      origins: config.API_CORS_ORIGINS,
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type'],
+      exposedHeaders: ['WWW-Authenticate'],
+      maxAgeSeconds: CORS_MAX_AGE_SECONDS,
+    },
   });
   app.register(authentication, { validator, policies, maxTokenLength: config.AUTH_MAX_TOKEN_LENGTH, refusals, publicPrefixes: [SWAGGER_PREFIX] });
   app.register(errors);

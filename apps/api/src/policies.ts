@@ -5,7 +5,10 @@
 import { forbidden, insufficientScope, type BearerError } from './problem.ts';
 import type { Principal } from './principal.ts';
 
-/** A requirement answers undefined when met, or the refusal to send. */
+/**
+ * A requirement answers undefined when met, or the refusal to send. Its verdict must depend on the
+ * principal alone: a policy remembers which principal it admitted last.
+ */
 export interface Requirement {
   check(principal: Principal): BearerError | undefined;
 }
@@ -49,16 +52,21 @@ export function requireClaim(name: string, values: readonly string[]): Requireme
 
 export function policy(name: string, ...requirements: Requirement[]): Policy {
   const reqs = [requireAuthenticatedUser(), ...requirements];
-  return {
+  const self: Policy = {
     name,
     evaluate(principal) {
+      // A cached principal is the same object on every request of its token: admitted once by
+      // this policy, admitted again, without reading its scopes and client out of memory.
+      if (principal.admittedBy === self) return undefined;
       for (const r of reqs) {
         const refusal = r.check(principal);
         if (refusal) return refusal;
       }
+      principal.admittedBy = self;
       return undefined;
     },
   };
+  return self;
 }
 
 export const DEFAULT_POLICY = 'default';

@@ -12,11 +12,20 @@ export interface Principal {
   readonly tokenKind: 'jwt' | 'reference';
   /** Every claim, for requirements on other claims. Frozen. */
   readonly claims: Readonly<Record<string, unknown>>;
+  /**
+   * The last policy this principal passed, remembered by the policy (policies.ts): a verdict
+   * depends on the principal alone, which never changes, and a cached principal comes back with
+   * every request of its token.
+   */
+  admittedBy?: object;
 }
 
 const NO_SCOPES: ReadonlySet<string> = new Set();
 
 export function parseScope(scope: string | undefined): ReadonlySet<string> {
   if (!scope) return NO_SCOPES;
-  return new Set(scope.split(' ').filter((s) => s.length > 0));
+  const scopes = new Set(scope.split(' '));
+  // Runs of spaces, or a leading or trailing one, leave empty strings: no scope.
+  scopes.delete('');
+  return scopes;
 }

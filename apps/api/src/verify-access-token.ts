@@ -43,6 +43,8 @@ function decodeJsonObject(segment: string): Record<string, unknown> {
 }
 
 interface ParsedHeader {
+  /** The encoded header, as it came. */
+  text: string;
   alg: Algorithm;
   kid: string | undefined;
   profile: TokenProfile;
@@ -63,6 +65,8 @@ export class AccessTokenVerifier {
   private readonly toleranceMs: number;
   private readonly now: () => number;
   private readonly headers = new Map<string, ParsedHeader>();
+  /** The header accepted last: an issuer signs with one key at a time, so usually the next one's. */
+  private lastHeader: ParsedHeader | undefined;
 
   constructor(settings: JwtSettings, authority: Authority, cache: VerifiedTokenCache) {
     this.s = settings;
@@ -86,29 +90,36 @@ export class AccessTokenVerifier {
     if (!COMPACT_JWS.test(token)) throw invalidToken('token_malformed');
     const firstDot = token.indexOf('.');
     const lastDot = token.lastIndexOf('.');
-    const header = this.parseHeader(token.slice(0, firstDot));
+    const header = this.parseHeader(token, firstDot);
 
     const jwks = this.authority.jwks;
     if (jwks === undefined || !jwks.loaded) throw authUnavailable('keys_unavailable');
     const key = jwks.lookup(header.kid, header.alg);
-    if (key !== undefined) return this.verifyWithKey(token, firstDot, lastDot, header, key);
+    if (key !== undefined) return this.verifyWithKey(token, firstDot, lastDot, header, key, nowMs);
     return jwks.refreshForUnknownKey(header.kid).then(() => {
       const refetched = jwks.lookup(header.kid, header.alg);
       if (refetched === undefined) throw invalidToken('key_unknown');
-      return this.verifyWithKey(token, firstDot, lastDot, header, refetched);
+      return this.verifyWithKey(token, firstDot, lastDot, header, refetched, this.now());
     });
   }
 
-  private parseHeader(segment: string): ParsedHeader {
-    const known = this.headers.get(segment);
-    if (known !== undefined) return known;
-    const header = this.checkHeader(decodeJsonObject(segment));
-    if (this.headers.size >= HEADER_CACHE_SIZE) this.headers.clear();
-    this.headers.set(segment, header);
+  /** The checked header of `token`, whose first dot is at `firstDot`. */
+  private parseHeader(token: string, firstDot: number): ParsedHeader {
+    const last = this.lastHeader;
+    // Compared in place: no slice of the token to hash and look up.
+    if (last !== undefined && last.text.length === firstDot && token.startsWith(last.text)) return last;
+    const segment = token.slice(0, firstDot);
+    let header = this.headers.get(segment);
+    if (header === undefined) {
+      header = this.checkHeader(segment, decodeJsonObject(segment));
+      if (this.headers.size >= HEADER_CACHE_SIZE) this.headers.clear();
+      this.headers.set(segment, header);
+    }
+    this.lastHeader = header;
     return header;
   }
 
-  private checkHeader(h: Record<string, unknown>): ParsedHeader {
+  private checkHeader(text: string, h: Record<string, unknown>): ParsedHeader {
     const alg = h.alg;
     if (typeof alg !== 'string' || !this.algorithms.has(alg)) throw invalidToken('alg_refused');
     const typ = h.typ;
@@ -118,10 +129,10 @@ export class AccessTokenVerifier {
     }
     const kid = h.kid;
     if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH)) throw invalidToken('kid_malformed');
-    return { alg: alg as Algorithm, kid: kid as string | undefined, profile: profileOfTyp(normalizeTyp(typ)) };
+    return { text, alg: alg as Algorithm, kid: kid as string | undefined, profile: profileOfTyp(normalizeTyp(typ)) };
   }
 
-  private verifyWithKey(token: string, firstDot: number, lastDot: number, header: ParsedHeader, key: SigningKey): Principal {
+  private verifyWithKey(token: string, firstDot: number, lastDot: number, header: ParsedHeader, key: SigningKey, nowMs: number): Principal {
     const params = key.params.get(header.alg)!;
     const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
     if (signature.length !== params.signatureLength) throw invalidToken('signature_invalid');
@@ -135,7 +146,7 @@ export class AccessTokenVerifier {
     if (!ok) throw invalidToken('signature_invalid');
 
     const claims = decodeJsonObject(token.slice(firstDot + 1, lastDot));
-    const principal = principalFromClaims(claims, this.s, header.profile, this.now());
+    const principal = principalFromClaims(claims, this.s, header.profile, nowMs);
     const nbf = claims.nbf as number | undefined;
     this.cache.set(token, principal, key, nbf === undefined ? 0 : nbf * 1000);
     return principal;

@@ -228,6 +228,19 @@ describe('signatures', () => {
     const otherSig = (await idp.sign()).split('.')[2];
     await expectInvalid(`${ah}.${ap}.${otherSig}`, 'signature_invalid', 'signature of another token');
   });
+
+  test('the signature of a token in the verified-token cache, under another payload or header', async () => {
+    const a = await idp.sign(idp.claims({ sub: 'alice' }));
+    const b = await idp.sign(idp.claims({ sub: 'mallory' }));
+    await expectValid(a, 'verified, then cached');
+    await expectValid(a, 'served from the cache');
+    const [ah, ap, as] = a.split('.');
+    const [bh, bp] = b.split('.');
+    // The cache finds an entry by the signature's end: only the whole text may make a hit.
+    await expectInvalid(`${ah}.${bp}.${as}`, 'signature_invalid', 'another payload under a cached signature');
+    await expectInvalid(`${bh}.${ap}x.${as}`, 'signature_invalid', 'payload one character longer under a cached signature');
+    await expectInvalid(`${b64u(header({ kid: 'rsa-2' }))}.${ap}.${as}`, 'key_unknown', 'another header under a cached signature');
+  });
 });
 
 describe('malformed compact serialisation', () => {

@@ -32,6 +32,24 @@ test('requirements compose: every one must pass, the first refusal is reported',
   assert.equal(p.evaluate(principal())?.code, 'insufficient_scope', 'the scope requirement comes first');
 });
 
+test('a principal one policy admitted (and remembers) is judged afresh by every other policy', () => {
+  const policies = buildPolicies({ requiredScope: 'auth0-user-api-spa', allowedClients: ['spa'] });
+  const anyToken = policies.get('default')!;
+  const userApi = policies.get(USER_API_POLICY)!;
+  const swaggerUser = principal({ clientId: 'swagger' });
+  // The same principal object comes back on every request of a cached token.
+  for (let i = 0; i < 2; i++) {
+    assert.equal(anyToken.evaluate(swaggerUser), undefined);
+    assert.equal(userApi.evaluate(swaggerUser)?.status, 403, 'the client is not allowed, whatever the default policy said');
+  }
+  const scoped = policy('admin', requireScope('admin'));
+  const admin = principal({ scopes: parseScope('admin') });
+  assert.equal(scoped.evaluate(admin), undefined);
+  assert.equal(scoped.evaluate(admin), undefined, 'admitted again');
+  assert.equal(policy('admin', requireScope('admin')).evaluate(principal())?.code, 'insufficient_scope', 'another policy of the same name judges on its own');
+  assert.equal(userApi.evaluate(admin)?.code, 'insufficient_scope');
+});
+
 test('a route naming an unknown policy fails at start-up, not at request time', async () => {
   const app = Fastify({ logger: false });
   await app.register(authentication, { validator: {} as TokenValidator, policies: buildPolicies({ requiredScope: 's', allowedClients: ['spa'] }), maxTokenLength: 4096, refusals: new RefusalLog({ linesPerReason: 0, windowMs: 1000, now: Date.now, log: app.log }), publicPrefixes: [] });

@@ -1,0 +1,22 @@
+// Headers every response carries, errors and Swagger UI included: `nosniff` (the API's answers
+// are data, never something a browser should guess a type for and render), and CORS for the
+// configured origins (cors.ts). One onRequest hook for both: Fastify runs its hooks through a
+// runner that costs every request a call per hook, and these two run on every request.
+import type { FastifyPluginCallback } from 'fastify';
+import fp from 'fastify-plugin';
+import { corsResponder, type CorsOptions } from './cors.ts';
+
+export interface ResponseHeadersOptions {
+  cors: CorsOptions;
+}
+
+const responseHeaders: FastifyPluginCallback<ResponseHeadersOptions> = (app, opts, done) => {
+  const cors = corsResponder(opts.cors);
+  app.addHook('onRequest', (req, reply, next) => {
+    reply.header('x-content-type-options', 'nosniff');
+    if (!cors(req, reply)) next();
+  });
+  done();
+};
+
+export default fp(responseHeaders, { name: 'response-headers', fastify: '5.x' });
