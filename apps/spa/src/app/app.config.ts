@@ -1,7 +1,8 @@
-import { DOCUMENT, inject, provideAppInitializer, provideBrowserGlobalErrorListeners, type ApplicationConfig, type EnvironmentProviders, type Provider } from '@angular/core';
+import { DOCUMENT, ErrorHandler, inject, provideAppInitializer, provideBrowserGlobalErrorListeners, type ApplicationConfig, type EnvironmentProviders, type Provider } from '@angular/core';
 import { provideRouter } from '@angular/router';
 import { pageApiCall, routes } from './app.routes';
 import { AuthSession } from './auth/auth-session';
+import { RENDER_WHILE_RESTORING } from './auth/render-while-restoring';
 import { provideCspNonce } from './core/csp-nonce';
 import { FirstPageData } from './core/first-page-data';
 
@@ -16,17 +17,23 @@ export function appConfig(authSession: (Provider | EnvironmentProviders)[]): App
       provideCspNonce(document),
       provideRouter(routes),
       ...authSession,
-      // Handles the login callback and restores the session before the first page renders. Awaited
-      // on purpose: the router's first navigation writes the URL it started from back into the
-      // address bar, so it must start after the library has removed the code from it.
-      provideAppInitializer(async () => {
+      // Handles the login callback and restores the session. Token mode awaits it before the first
+      // page renders, on purpose: the router's first navigation writes the URL it started from back
+      // into the address bar, so it must start after the library has removed the code from it. BFF
+      // mode renders meanwhile (RENDER_WHILE_RESTORING).
+      provideAppInitializer(() => {
         const session = inject(AuthSession);
         const firstPageData = inject(FirstPageData);
+        const errors = inject(ErrorHandler);
         const path = inject(DOCUMENT).location.pathname;
-        await session.initialize();
-        // The page's data needs the session only: asked for now, it arrives while the app renders.
-        const call = pageApiCall(path);
-        if (call) firstPageData.start(call);
+        const restored = session.initialize().then(() => {
+          // The page's data needs the session only: asked for now, it arrives while the app renders.
+          const call = pageApiCall(path);
+          if (call) firstPageData.start(call);
+        });
+        if (!inject(RENDER_WHILE_RESTORING, { optional: true })) return restored;
+        restored.catch((error: unknown) => errors.handleError(error));
+        return undefined;
       }),
     ],
   };

@@ -38,6 +38,28 @@ describe('FirstPageData', () => {
     await expect(data.take('/api/UserOne')).rejects.toThrow('403');
   });
 
+  it('hands over an answer that has arrived, once, and keeps one still on its way for take', async () => {
+    auth.signIn();
+    let answer!: (value: unknown) => void;
+    auth.api = () => new Promise((resolve) => (answer = resolve));
+    data.start('/api/UserOne');
+    expect(data.takeSettled('/api/UserOne')).toBeUndefined();
+    answer(['user one data']);
+    await vi.waitFor(() => expect(data.takeSettled('/api/UserOne')).toEqual({ ok: true, value: ['user one data'] }));
+    expect(data.takeSettled('/api/UserOne')).toBeUndefined();
+    expect(data.take('/api/UserOne')).toBeUndefined();
+  });
+
+  it('hands over a call that has failed as its error', async () => {
+    auth.signIn();
+    const error = new Error('403');
+    auth.api = async () => {
+      throw error;
+    };
+    data.start('/api/UserOne');
+    await vi.waitFor(() => expect(data.takeSettled('/api/UserOne')).toEqual({ ok: false, error }));
+  });
+
   it('forgets an answer nobody took', () => {
     auth.signIn();
     data.start('/api/UserOne');

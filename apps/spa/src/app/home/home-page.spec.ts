@@ -51,6 +51,17 @@ describe('HomePage', () => {
     expect(auth.calls).toEqual([{ path: '/api/UserOne' }, { path: '/api/UserOne' }]);
   });
 
+  it('shows an answer that arrived before the page opened in the page\'s first render', async () => {
+    auth.signIn();
+    auth.api = async () => ['user one data'];
+    TestBed.inject(FirstPageData).start('/api/UserOne');
+    await new Promise((resolve) => setTimeout(resolve));
+    const fixture = TestBed.createComponent(HomePage);
+    fixture.detectChanges();
+    expect((fixture.nativeElement as HTMLElement).querySelector('[data-testid="user-data"]')?.textContent).toContain('user one data');
+    expect(auth.calls).toEqual([{ path: '/api/UserOne' }]);
+  });
+
   it('tells a user without the API permission so (403)', async () => {
     auth.signIn({ name: 'Bob' });
     auth.api = async () => {

@@ -2,7 +2,7 @@ import { ChangeDetectionStrategy, Component, effect, inject, signal } from '@ang
 import { AuthSession } from '../auth/auth-session';
 import { ApiError, type Problem } from '../auth/problem';
 import { API_PATHS } from '../core/api-paths';
-import { FirstPageData } from '../core/first-page-data';
+import { FirstPageData, type PageDataOutcome } from '../core/first-page-data';
 import { ProblemMessage } from '../shared/problem-message';
 
 /** Whatever the API answers for the user, as lines of text. */
@@ -61,12 +61,21 @@ export class HomePage {
   protected async load(): Promise<void> {
     this.problem.set(null);
     this.lines.set(null);
+    // An answer already here (the start-up's call, on a return from the IdP) is set at once, so
+    // the render this effect runs in shows it.
+    const settled = this.firstPageData.takeSettled<unknown>(API_PATHS.userOne);
+    if (settled) return this.show(settled);
     try {
       const answer = this.firstPageData.take<unknown>(API_PATHS.userOne) ?? this.auth.callApi<unknown>({ path: API_PATHS.userOne });
-      this.lines.set(userDataLines(await answer));
+      this.show({ ok: true, value: await answer });
     } catch (error) {
-      this.problem.set(error instanceof ApiError ? error.problem : { kind: 'failed' });
+      this.show({ ok: false, error });
     }
+  }
+
+  private show(outcome: PageDataOutcome<unknown>): void {
+    if (outcome.ok) this.lines.set(userDataLines(outcome.value));
+    else this.problem.set(outcome.error instanceof ApiError ? outcome.error.problem : { kind: 'failed' });
   }
 
   protected logIn(): void {

@@ -3,6 +3,7 @@ import { computed, DestroyRef, DOCUMENT, inject, Injectable, signal, type Enviro
 import { firstValueFrom } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { AuthSession, type ApiRequest, type AuthStatus } from '../auth-session';
+import { RENDER_WHILE_RESTORING } from '../render-while-restoring';
 import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
 import { BFF_PATHS } from './bff-paths';
 import { parseBffUser, toAuthUser, toSessionDetails, type BffUser } from './bff-user';
@@ -149,6 +150,8 @@ function toProblem(error: unknown): Problem {
 export function provideBffAuthSession(early: EarlyBffRequests | null = null): (Provider | EnvironmentProviders)[] {
   return [
     { provide: EARLY_BFF_REQUESTS, useValue: early },
+    // Nothing in the URL to clean up first: the app renders while /bff/user is answered.
+    { provide: RENDER_WHILE_RESTORING, useValue: true },
     provideHttpClient(withFetch(), withInterceptors([earlyBffRequestInterceptor, csrfHeaderInterceptor])),
     BffAuthSession,
     { provide: AuthSession, useExisting: BffAuthSession },
