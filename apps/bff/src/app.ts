@@ -81,6 +81,7 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     redirectUri: config.redirectUri,
     scope: config.BFF_SCOPE,
     audience: config.BFF_AUDIENCE,
+    now,
     ...(options.idpFetch ? { fetch: options.idpFetch } : {}),
   });
   const sessions = new SessionManager({

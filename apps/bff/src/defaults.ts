@@ -108,6 +108,12 @@ export const ANSWER_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-p
 export const API_CONNECTIONS = 128;
 /** Largest request body forwarded (by its Content-Length; a chunked body meets the API's own limit). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/**
+ * `/bff/login` opens a connection to the IdP's token endpoint for the callback's code exchange
+ * (IdpClient.warmTokenEndpoint), at most once per this many ms: logins closer together find the
+ * connection open anyway.
+ */
+export const TOKEN_ENDPOINT_WARMUP_INTERVAL_MS = 1_000;
 /** Seconds to wait for the API's answer. */
 export const API_TIMEOUT_MS = 30_000;
 

@@ -60,6 +60,7 @@ export const loginRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { c
       expiresAt: ctx.now() + ctx.config.BFF_LOGIN_TTL * 1000,
     });
     setLoginCookie(reply, ctx.cookies, binding);
+    ctx.idp.warmTokenEndpoint();
     return reply.header('cache-control', 'no-store').redirect(url.href, 302);
   });
 
