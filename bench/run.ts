@@ -7,10 +7,11 @@ import { parseArgs } from 'node:util';
 import { freePort, killAll, killChildrenOnExit, type ServerProcess } from './lib/children.ts';
 import { benchClientsFile, startIdp } from './lib/idp.ts';
 import { markdown, writeResults } from './lib/report.ts';
-import type { BenchResults, MemoryResult } from './lib/results.ts';
-import { firstLine, undisturbedSample, type RoundSample, type Row } from './lib/rows.ts';
+import type { BenchResults } from './lib/results.ts';
+import { loadGeneratorAffinity, findOnPath, pinningPlan, pinningText } from './lib/pinning.ts';
+import { firstLine, rowProcesses, undisturbedSample, type RoundSample, type Row } from './lib/rows.ts';
 import { mean } from './lib/stats.ts';
-import { addApiRatios, apiVerdicts, idpVerdicts, noteSignatureBound, summarizeRow } from './lib/summarize.ts';
+import { addApiRatios, apiVerdicts, idpVerdicts, memoryResults, noteSignatureBound, noteProcessSpread, summarizeRow } from './lib/summarize.ts';
 import { setupApiSuite, type ApiSuite } from './suites/api.ts';
 import { APACHE_REDIRECT_PATH, setupApacheRow } from './suites/apache.ts';
 import { setupBareProxyRow, setupBffRow } from './suites/bff.ts';
@@ -27,15 +28,27 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     only: { type: 'string' },
     'browser-runs': { type: 'string' },
+    'api-processes': { type: 'string' },
+    // --no-pin: the API rows' servers and the load generator wherever the scheduler puts them.
+    pin: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 
 const quick = args.quick!;
+const apiProcesses = Number(args['api-processes'] ?? (quick ? 2 : 3));
+if (!Number.isInteger(apiProcesses) || apiProcesses < 1) throw new Error(`--api-processes must be a whole number ≥ 1, not ${args['api-processes']}`);
+const pinning = pinningPlan({ requested: args.pin!, cores: availableParallelism(), taskset: findOnPath('taskset') });
 const settings = {
-  rounds: Number(args.rounds ?? (quick ? 2 : 7)),
+  // A multiple of the processes per API row, so that each process serves as many rounds.
+  rounds: Number(args.rounds ?? (quick ? 2 : 9)),
   secondsPerRound: Number(args.seconds ?? (quick ? 1 : 2)),
   warmupSeconds: quick ? 1 : 2,
   connections: 10,
+  /** Processes of the same server per API row; round r measures each row's process r mod n. */
+  apiProcesses,
+  /** How the API rows' servers and the load generator are placed on the cores. */
+  pinning: pinningText(pinning),
   refreshClients: 10,
   loginClients: 4,
   distinctTokens: 1000,
@@ -72,10 +85,11 @@ watchdog.unref();
 
 const started = performance.now();
 const stops: (() => Promise<void>)[] = [];
-const memoryOf: ServerProcess[] = [];
+/** Every server whose RSS is reported, the processes of one row together. */
+const memoryOf: ServerProcess[][] = [];
 
 async function main(): Promise<BenchResults> {
-  log(`${quick ? 'quick' : 'full'} run: ${settings.rounds} round(s) × ${settings.secondsPerRound} s per row`);
+  log(`${quick ? 'quick' : 'full'} run: ${settings.rounds} round(s) × ${settings.secondsPerRound} s per row; ${apiProcesses} process(es) per API row; ${settings.pinning}`);
   // A full run measures the current SPA: rebuild a stale build now, before anything is timed.
   const spaBuildProblem = quick ? undefined : await buildSpaIfStale((line) => log(`SPA: ${line}`));
   if (spaBuildProblem) log(spaBuildProblem);
@@ -91,7 +105,12 @@ async function main(): Promise<BenchResults> {
   stops.push(() => rs256.stop(), () => es256.stop());
 
   log('minting tokens and starting the API servers');
-  const api: ApiSuite = await setupApiSuite({ jwtIdp: rs256, connections: settings.connections, distinctTokens: settings.distinctTokens });
+  // Rows left out by --only are not started; (b)'s API stays when a row in front of it is timed.
+  const behindB = ['proxy', 'h', 'i'].some(selected);
+  const api: ApiSuite = await setupApiSuite({
+    jwtIdp: rs256, connections: settings.connections, distinctTokens: settings.distinctTokens, processes: apiProcesses, pinning,
+    skip: (id) => !selected(id) && !(id === 'b' && behindB),
+  });
   stops.push(() => api.stop());
   log('starting the BFF and the bare proxy in front of the API');
   const bffOptions = { idp: rs256, bffPort, ourApi: api.ourApi, connections: settings.connections };
@@ -106,8 +125,12 @@ async function main(): Promise<BenchResults> {
   for (const row of rows) if (!selected(row.id) && !row.unavailable) row.unavailable = 'not selected (--only)';
   const runnable = rows.filter((r) => !r.unavailable);
 
+  const pinLoadGenerator = loadGeneratorAffinity(pinning);
   log('warm-up');
-  for (const row of runnable) await row.measure(settings.warmupSeconds);
+  for (const row of runnable) {
+    pinLoadGenerator(row.pinned === true);
+    for (const p of rowProcesses(row)) await p.measure(settings.warmupSeconds);
+  }
   const samples = new Map<string, RoundSample[]>(rows.map((r) => [r.id, []]));
   const errors = new Map<string, string>();
   for (let round = 0; round < settings.rounds; round++) {
@@ -116,19 +139,25 @@ async function main(): Promise<BenchResults> {
     const order = runnable.map((_, i) => runnable[(i + round) % runnable.length]!);
     for (const row of order) {
       try {
+        pinLoadGenerator(row.pinned === true);
         samples.get(row.id)!.push(await undisturbedSample(row, settings.secondsPerRound, round, settings, settings.retriesWhenDisturbed));
       } catch (err) {
         errors.set(row.id, firstLine(err));
       }
     }
   }
+  pinLoadGenerator(false);
   // How disturbed the samples that stand were (the ones measured again are not counted).
   const kept = [...samples.values()].flat();
   const foreignCpuShare = mean(kept.map((x) => x.foreignCpuShare));
   const stealShare = mean(kept.map((x) => x.stealShare));
   const maxStealShare = kept.some((x) => x.stealShare !== undefined) ? Math.max(...kept.map((x) => x.stealShare ?? 0)) : undefined;
-  for (const row of rows) if (row.server && !memoryOf.includes(row.server)) memoryOf.push(row.server);
-  if (api.opaqueIdp) memoryOf.push(api.opaqueIdp.server);
+  for (const row of rows) {
+    if (row.unavailable) continue;
+    const servers = rowProcesses(row).flatMap((p) => (p.server ? [p.server] : []));
+    if (servers.length && !memoryOf.some((group) => group.includes(servers[0]!))) memoryOf.push(servers);
+  }
+  if (api.opaqueIdp) memoryOf.push([api.opaqueIdp.server]);
 
   const results = rows.map((row) => {
     const result = summarizeRow(row, samples.get(row.id)!);
@@ -139,6 +168,7 @@ async function main(): Promise<BenchResults> {
   });
   const apiResults = results.filter((r) => r.group === 'api');
   addApiRatios(apiResults);
+  noteProcessSpread(apiResults);
   apiVerdicts(apiResults);
   const idpResults = results.filter((r) => r.group === 'idp');
   idpVerdicts(idpResults);
@@ -161,15 +191,12 @@ async function main(): Promise<BenchResults> {
     ...(stealShare !== undefined && maxStealShare !== undefined ? { steal: { meanShare: stealShare, maxShare: maxStealShare } } : {}),
     wallSeconds: (performance.now() - started) / 1000,
   });
-  const memory = () => memoryOf.map((s): MemoryResult => {
-    const rssBytes = s.rssBytes();
-    return { server: s.name, ...(rssBytes !== undefined ? { rssBytes } : {}) };
-  });
+  const memory = () => memoryResults(memoryOf);
   if (!selected('spa')) return { meta: meta(), api: apiResults, idp: idpResults, spa: [], primitives, memory: memory() };
   log('SPA rows');
   const spa = await spaResults({ browserRuns: settings.browserRuns, allowBuild: !quick, log });
   stops.push(spa.stop);
-  if (spa.spaServer) memoryOf.push(spa.spaServer);
+  if (spa.spaServer) memoryOf.push([spa.spaServer]);
   return { meta: meta(), api: apiResults, idp: idpResults, spa: spa.rows, primitives, memory: memory() };
 }
 

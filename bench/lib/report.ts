@@ -95,8 +95,12 @@ export function spaTable(rows: SpaResult[]): string {
 }
 
 export function memoryTable(results: BenchResults): string {
-  return table(['server (one process each)', 'RSS after its load, MiB'], results.memory.map((m) => [
-    m.server, m.rssBytes !== undefined ? (m.rssBytes / 2 ** 20).toFixed(0) : 'n/a',
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  return table(['server', 'RSS after its load, MiB (several processes: their median, min–max)'], results.memory.map((m) => [
+    m.processes ? `${m.server} (${m.processes} processes)` : m.server,
+    m.rssBytes === undefined ? 'n/a'
+      : m.rssRangeBytes && mib(m.rssRangeBytes.min) !== mib(m.rssRangeBytes.max) ? `${mib(m.rssBytes)} (${mib(m.rssRangeBytes.min)}–${mib(m.rssRangeBytes.max)})`
+      : mib(m.rssBytes),
   ]));
 }
 
@@ -125,6 +129,15 @@ export function disturbanceText(results: BenchResults): string {
   return parts.map((p) => ` ${p}`).join('');
 }
 
+/** The method line's account of the API rows' processes and of pinning. */
+export function apiProcessesText(s: BenchResults['meta']['settings']): string {
+  const n = s.apiProcesses ?? 1;
+  const processes = n > 1
+    ? `, ${n} processes of the same server per row (round r on process r mod ${n}, the row's figures medians over rounds and so over processes)`
+    : ', one process per row';
+  return processes + (s.pinning ? `, ${s.pinning}` : '');
+}
+
 export function markdown(results: BenchResults): string {
   const { meta } = results;
   const s = meta.settings;
@@ -135,7 +148,7 @@ export function markdown(results: BenchResults): string {
     `Machine: ${meta.machine.cpu}, ${meta.machine.cores} cores, ${meta.machine.memoryGiB} GiB, ${meta.machine.os}, Node ${meta.machine.node}. ` +
       `Load generator and servers share these cores, on loopback.`,
     `Method: ${s.rounds} interleaved round(s) of ${s.secondsPerRound} s per row after a ${s.warmupSeconds} s warm-up; ` +
-      `API rows: autocannon, ${s.connections} connections; refresh rows: ${s.refreshClients} rotating refresh-token chains; ` +
+      `API rows: autocannon, ${s.connections} connections${apiProcessesText(s)}; refresh rows: ${s.refreshClients} rotating refresh-token chains; ` +
       `login rows: ${s.loginClients} concurrent browserless users; ratios are medians of per-round ratios to (a). Run took ${Math.round(meta.wallSeconds)} s.` +
       disturbanceText(results),
     '',

@@ -6,19 +6,33 @@ import type { Sample } from './load.ts';
 
 export type Group = 'api' | 'idp';
 
-export interface Row {
+/** One process serving a row, and the load that measures it. */
+export interface RowProcess {
+  /** Its CPU time per round and its RSS at the end are reported. */
+  server?: ServerProcess;
+  measure(seconds: number): Promise<Sample>;
+}
+
+export interface Row extends RowProcess {
   id: string;
   group: Group;
   label: string;
-  /** The process under load: its CPU time per round and its RSS at the end are reported. */
-  server?: ServerProcess;
+  /**
+   * Several processes of the same server (the API rows): round r measures process r mod n, so
+   * that in every round each row is on its process of the same index (`processInRound`). Without
+   * it the row is its one `server` and `measure`.
+   */
+  processes?: RowProcess[];
+  /** The load generator runs on its own core while this row is measured (when the run pins). */
+  pinned?: boolean;
   /** Set when the row cannot run; the tables then say "n/a (reason)". */
   unavailable?: string;
-  measure(seconds: number): Promise<Sample>;
 }
 
 export interface RoundSample extends Sample {
   round: number;
+  /** Which of the row's processes served it (0 for a row of one process). */
+  process?: number;
   /** CPU seconds the server used during the sample, when known. */
   serverCpuSeconds?: number;
   /** Share of the machine's CPU that processes outside the bench used during the sample (0–1). */
@@ -43,17 +57,35 @@ export function unavailableRow(id: string, group: Group, label: string, reason: 
   return { id, group, label, unavailable: reason, measure: () => Promise.reject(new Error(reason)) };
 }
 
+/** The index of the process a row of `count` processes is measured on in `round`: the same for every row. */
+export function processIndex(round: number, count: number): number {
+  return count > 0 ? round % count : 0;
+}
+
+/** The process that serves `row` in `round`, and its index. */
+export function processInRound(row: Row, round: number): { index: number; process: RowProcess } {
+  if (!row.processes?.length) return { index: 0, process: row };
+  const index = processIndex(round, row.processes.length);
+  return { index, process: row.processes[index]! };
+}
+
+/** Every process of a row: the ones warmed up, checked and whose RSS is reported. */
+export function rowProcesses(row: Row): RowProcess[] {
+  return row.processes?.length ? row.processes : [row];
+}
+
 /** Runs `row` once for `seconds`, recording the server's CPU time and the machine's over the same window. */
 export async function sampleRow(row: Row, seconds: number, round: number): Promise<RoundSample> {
-  const cpuBefore = row.server?.cpuSeconds();
+  const { index, process: served } = processInRound(row, round);
+  const cpuBefore = served.server?.cpuSeconds();
   const machineBefore = readMachineCpu();
   const ownBefore = ownCpuSeconds();
   const started = performance.now();
-  const sample = await row.measure(seconds);
+  const sample = await served.measure(seconds);
   const wall = (performance.now() - started) / 1000;
   const machineAfter = readMachineCpu();
   const ownAfter = ownCpuSeconds();
-  const cpuAfter = row.server?.cpuSeconds();
+  const cpuAfter = served.server?.cpuSeconds();
   const serverCpuSeconds = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
   const foreignCpuShare = machineBefore && machineAfter
     ? Math.max(0, (machineAfter.busySeconds - machineBefore.busySeconds - (ownAfter - ownBefore)) / (wall * availableParallelism()))
@@ -61,6 +93,7 @@ export async function sampleRow(row: Row, seconds: number, round: number): Promi
   const steal = machineBefore && machineAfter ? stealShare(machineBefore, machineAfter) : undefined;
   return {
     ...sample, round,
+    ...(row.processes?.length ? { process: index } : {}),
     ...(serverCpuSeconds !== undefined ? { serverCpuSeconds } : {}),
     ...(foreignCpuShare !== undefined ? { foreignCpuShare } : {}),
     ...(steal !== undefined ? { stealShare: steal } : {}),

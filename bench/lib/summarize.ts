@@ -1,7 +1,8 @@
 // From rounds of samples to the figures the tables show, and the issue's targets checked on them.
 import { demoUserHashParams, meetsOwaspMinimum, OWASP_ARGON2ID_MINIMUM } from '../suites/idp.ts';
+import type { ServerProcess } from './children.ts';
 import type { RoundSample, Row } from './rows.ts';
-import type { RowResult, Verdict } from './results.ts';
+import type { MemoryResult, ProcessResult, RowResult, Verdict } from './results.ts';
 import { median, spread } from './stats.ts';
 
 /** The issue's targets that are not ratios between API rows. */
@@ -24,20 +25,44 @@ export function summarizeRow(row: Row, rounds: RoundSample[]): RowResult {
   };
   if (row.unavailable) return { ...base, status: 'n/a', reason: row.unavailable };
   if (rounds.length === 0) return { ...base, status: 'n/a', reason: 'no round completed' };
-  const perCpu = rounds.filter((r) => r.serverCpuSeconds !== undefined && r.serverCpuSeconds > 0).map((r) => r.ok / r.serverCpuSeconds!);
+  const perCpu = perServerCpuFigures(rounds);
+  const processes = processResults(rounds);
   return {
     ...base,
     rate: spread(rounds.map((r) => r.rate)),
     p50Ms: spread(rounds.map((r) => r.p50Ms)),
     p99Ms: spread(rounds.map((r) => r.p99Ms)),
+    // The median over every round, and so over the row's processes, each serving its share of rounds.
     ...(perCpu.length ? { perServerCpuSecond: median(perCpu) } : {}),
+    ...(processes ? { processes } : {}),
     failures: rounds.reduce((s, r) => s + r.failures, 0),
   };
 }
 
-/** Median over rounds of row/reference for the same round (drift between rounds cancels out). */
-export function roundRatio(row: RowResult, reference: RowResult, pick: (r: RoundSample) => number): number | undefined {
+/** Requests per server CPU-second of the samples that have a CPU reading. */
+function perServerCpuFigures(rounds: readonly RoundSample[]): number[] {
+  return rounds.filter((r) => r.serverCpuSeconds !== undefined && r.serverCpuSeconds > 0).map((r) => r.ok / r.serverCpuSeconds!);
+}
+
+/** Each process's rounds and median, for a row whose samples say which process served them. */
+export function processResults(rounds: readonly RoundSample[]): ProcessResult[] | undefined {
+  if (!rounds.some((r) => r.process !== undefined)) return undefined;
+  const indexes = [...new Set(rounds.map((r) => r.process ?? 0))].sort((x, y) => x - y);
+  return indexes.map((index) => {
+    const own = rounds.filter((r) => (r.process ?? 0) === index);
+    const perCpu = perServerCpuFigures(own);
+    return { index, rounds: own.map((r) => r.round), ...(perCpu.length ? { perServerCpuSecond: median(perCpu) } : {}) };
+  });
+}
+
+/**
+ * Median over rounds of row/reference for the same round (drift between rounds cancels out). In
+ * a round every API row is on its process of the same index, so each ratio compares processes of
+ * equal standing; `onlyRounds` restricts it to some rounds (one process's).
+ */
+export function roundRatio(row: RowResult, reference: RowResult, pick: (r: RoundSample) => number, onlyRounds?: readonly number[]): number | undefined {
   const ratios = row.rounds.flatMap((r) => {
+    if (onlyRounds && !onlyRounds.includes(r.round)) return [];
     const ref = reference.rounds.find((x) => x.round === r.round);
     return ref && pick(ref) > 0 ? [pick(r) / pick(ref)] : [];
   });
@@ -46,6 +71,47 @@ export function roundRatio(row: RowResult, reference: RowResult, pick: (r: Round
 
 /** Successful requests per CPU-second of the server in one sample (0 without a CPU reading). */
 const perServerCpu = (s: RoundSample) => (s.serverCpuSeconds ? s.ok / s.serverCpuSeconds : 0);
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/**
+ * For every API row served by several processes: each process's requests per server CPU-second
+ * and its ratio to (a)'s process of the same rounds, in the JSON and in a note, so that a reader
+ * sees whether the processes of one server disagree (the figure in the table is the median over all).
+ */
+export function noteProcessSpread(rows: RowResult[]): void {
+  const a = rows.find((r) => r.id === 'a' && r.status === 'ok');
+  for (const r of rows) {
+    if (r.status !== 'ok' || !r.processes || r.processes.length < 2) continue;
+    for (const p of r.processes) {
+      const toA = a && r !== a ? roundRatio(r, a, perServerCpu, p.rounds) : undefined;
+      if (toA !== undefined) p.perServerCpuSecondToA = toA;
+    }
+    const figures = r.processes.flatMap((p) => (p.perServerCpuSecond !== undefined ? [p.perServerCpuSecond] : []));
+    if (figures.length < 2) continue;
+    const ratios = r.processes.flatMap((p) => (p.perServerCpuSecondToA !== undefined ? [p.perServerCpuSecondToA.toFixed(2)] : []));
+    r.notes.push(`per server CPU-s, process by process (${r.processes.length}, round r on process r mod ${r.processes.length}): ${figures.map(int).join(' · ')}, ` +
+      `largest ÷ smallest ${(Math.max(...figures) / Math.min(...figures)).toFixed(2)}` +
+      (ratios.length === r.processes.length ? `; ÷ (a)'s process of the same rounds: ${ratios.join(' · ')}` : ''));
+  }
+}
+
+/** RSS after the load of each group of processes (a row's): the median over them, with min–max. */
+export function memoryResults(groups: readonly (readonly Pick<ServerProcess, 'name' | 'rssBytes'>[])[]): MemoryResult[] {
+  return groups.flatMap((group) => {
+    if (group.length === 0) return [];
+    const rss = group.flatMap((s) => {
+      const bytes = s.rssBytes();
+      return bytes !== undefined ? [bytes] : [];
+    });
+    const result: MemoryResult = { server: group[0]!.name, ...(rss.length ? { rssBytes: median(rss) } : {}) };
+    if (group.length > 1) {
+      result.processes = group.length;
+      if (rss.length) result.rssRangeBytes = { min: Math.min(...rss), max: Math.max(...rss) };
+    }
+    return [result];
+  });
+}
 
 export function addApiRatios(rows: RowResult[]): void {
   const a = rows.find((r) => r.id === 'a' && r.status === 'ok');

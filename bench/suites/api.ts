@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { freePort, makeTempDir, removeTempDir, startServer, type ServerProcess } from '../lib/children.ts';
 import { loginDemoUser, mintAccessTokens, startIdp, type Idp } from '../lib/idp.ts';
 import { runHttpLoad } from '../lib/load.ts';
-import { firstLine, unavailableRow, type Row } from '../lib/rows.ts';
+import { pinServer, type PinningPlan } from '../lib/pinning.ts';
+import { firstLine, unavailableRow, type Row, type RowProcess } from '../lib/rows.ts';
 import { USER_ONE_BODY, USER_ONE_PATH } from '../servers/route.ts';
 import { API_NODE_FLAGS } from '../../apps/api/src/node-flags.ts';
 
@@ -16,6 +17,7 @@ const SERVERS = join(import.meta.dirname, '..', 'servers');
 
 export const API_ROWS = {
   a: '(a) bare Fastify, same route, no auth',
+  control: '(a) again: bare Fastify, other processes of the same code (control: should read 1.00)',
   bound: "(a′) bare Fastify + one RS256 check and nothing else: (d)'s bound",
   b: '(b) our API, one JWT reused',
   c: '(c) our API, 1,000 distinct JWTs in rotation',
@@ -29,13 +31,19 @@ export type ApiRowId = keyof typeof API_ROWS;
 export interface ApiSuiteOptions {
   connections: number;
   distinctTokens: number;
+  /** Processes of the same server per row; round r measures each row's process r mod n. */
+  processes: number;
+  /** Each server is moved onto the servers' core once started, when the plan pins. */
+  pinning: PinningPlan;
   /** RS256 IdP issuing JWT access tokens. */
   jwtIdp: Idp;
+  /** Rows not started at all (`--only` leaves them out): reported n/a. */
+  skip?: (id: ApiRowId) => boolean;
 }
 
 export interface ApiSuite {
   rows: Row[];
-  /** Our API with one reused JWT: the browser row's API. */
+  /** Row (b)'s first process: the API behind the BFF rows and the browser rows. */
   ourApi?: ServerProcess;
   opaqueIdp?: Idp;
   stop(): Promise<void>;
@@ -96,6 +104,7 @@ const OUR_API_ROWS = {
 /** The peers and the baseline, each a file in bench/servers. */
 const BENCH_SERVERS = {
   a: { name: 'bare Fastify', file: 'bare-fastify.ts' },
+  control: { name: 'bare Fastify (control)', file: 'bare-fastify.ts' },
   f: { name: 'Express + express-oauth2-jwt-bearer', file: 'express-oauth2-jwt-bearer.ts' },
   g: { name: 'Fastify + @fastify/jwt', file: 'fastify-jwt.ts' },
   bound: { name: 'bare Fastify + one RS256 check', file: 'bare-fastify-signature.ts' },
@@ -135,7 +144,7 @@ export interface StartedApiRow {
 export async function startApiRow(id: ApiRowId, issuer: string, extraEnv: Record<string, string> = {}): Promise<StartedApiRow> {
   const dataDirs: string[] = [];
   let server: ServerProcess;
-  if (id === 'a' || id === 'f' || id === 'g' || id === 'bound') {
+  if (id === 'a' || id === 'control' || id === 'f' || id === 'g' || id === 'bound') {
     server = await startBenchServer(BENCH_SERVERS[id].name, BENCH_SERVERS[id].file, issuer, extraEnv);
   } else if (id === 'b' || id === 'c' || id === 'd') {
     server = await startOurApi(OUR_API_ROWS[id].name, issuer, { ...OUR_API_ROWS[id].env, ...extraEnv }, dataDirs);
@@ -153,7 +162,7 @@ export async function startApiRow(id: ApiRowId, issuer: string, extraEnv: Record
 }
 
 export async function setupApiSuite(opts: ApiSuiteOptions): Promise<ApiSuite> {
-  const { jwtIdp, connections } = opts;
+  const { jwtIdp, connections, pinning } = opts;
   const servers: ServerProcess[] = [];
   const dataDirs: string[] = [];
   let opaqueIdp: Idp | undefined;
@@ -167,23 +176,33 @@ export async function setupApiSuite(opts: ApiSuiteOptions): Promise<ApiSuite> {
   const one = tokens[0]!;
   const apiPresent = existsSync(API_ENTRY);
 
-  /** Starts and checks one row's server; a failure makes that row n/a instead of ending the bench. */
+  /**
+   * Starts the row's processes one after another (the rows start side by side), checks and primes
+   * every one of them before any is timed; one that fails makes the row n/a instead of ending the bench.
+   */
   const row = async (id: ApiRowId, start: () => Promise<ServerProcess>, token: string | undefined, authorizations: string[]): Promise<Row> => {
-    let server: ServerProcess;
-    try {
-      server = await start();
-    } catch (err) {
-      return unavailableRow(id, 'api', API_ROWS[id], `server did not start: ${firstLine(err)}`);
+    if (opts.skip?.(id)) return unavailableRow(id, 'api', API_ROWS[id], 'not selected (--only)');
+    const processes: RowProcess[] = [];
+    for (let i = 0; i < opts.processes; i++) {
+      let server: ServerProcess;
+      try {
+        server = await start();
+      } catch (err) {
+        return unavailableRow(id, 'api', API_ROWS[id], `server did not start: ${firstLine(err)}`);
+      }
+      servers.push(server);
+      try {
+        await checkServer(server, token);
+        await primeRow(server, id, tokens);
+        pinServer(pinning, server.pid);
+      } catch (err) {
+        return unavailableRow(id, 'api', API_ROWS[id], `failed its correctness check: ${firstLine(err)}`);
+      }
+      const url = server.url + USER_ONE_PATH;
+      processes.push({ server, measure: (seconds) => runHttpLoad({ url, connections, seconds, authorizations }) });
     }
-    servers.push(server);
-    try {
-      await checkServer(server, token);
-      await primeRow(server, id, tokens);
-    } catch (err) {
-      return unavailableRow(id, 'api', API_ROWS[id], `failed its correctness check: ${firstLine(err)}`);
-    }
-    const url = server.url + USER_ONE_PATH;
-    return { id, group: 'api', label: API_ROWS[id], server, measure: (seconds) => runHttpLoad({ url, connections, seconds, authorizations }) };
+    const [first] = processes;
+    return { id, group: 'api', label: API_ROWS[id], server: first!.server!, measure: first!.measure, processes, pinned: pinning.pinned };
   };
   const missingApi = (id: ApiRowId) => unavailableRow(id, 'api', API_ROWS[id], 'apps/api/src/server.ts is not there yet');
 
@@ -191,6 +210,7 @@ export async function setupApiSuite(opts: ApiSuiteOptions): Promise<ApiSuite> {
     if (!apiPresent) return (['b', 'c', 'd', 'e'] as const).map(missingApi);
     const iss = jwtIdp.issuer;
     const reference = async (): Promise<Row> => {
+      if (opts.skip?.('e')) return unavailableRow('e', 'api', API_ROWS.e, 'not selected (--only)');
       let opaque: string;
       try {
         opaqueIdp = await startIdp('IdP (opaque tokens)', { IDP_ACCESS_TOKEN_FORMAT: 'opaque', IDP_ACCESS_TOKEN_TTL: '3600' });
@@ -210,15 +230,17 @@ export async function setupApiSuite(opts: ApiSuiteOptions): Promise<ApiSuite> {
   };
 
   try {
-    const [a, bound, f, g, ours] = await Promise.all([
+    const [a, control, bound, f, g, ours] = await Promise.all([
       // The same request bytes as (b), token included and ignored: (a) differs from (b) by the auth work only.
       row('a', () => startBenchServer(BENCH_SERVERS.a.name, BENCH_SERVERS.a.file, jwtIdp.issuer), undefined, rowAuthorizations('a', tokens)),
+      // (a) again in processes of its own: how far two sets of processes of the same code differ in this run.
+      row('control', () => startBenchServer(BENCH_SERVERS.control.name, BENCH_SERVERS.control.file, jwtIdp.issuer), undefined, rowAuthorizations('control', tokens)),
       row('bound', () => startBenchServer(BENCH_SERVERS.bound.name, BENCH_SERVERS.bound.file, jwtIdp.issuer), one, rowAuthorizations('bound', tokens)),
       row('f', () => startBenchServer(BENCH_SERVERS.f.name, BENCH_SERVERS.f.file, jwtIdp.issuer), one, rowAuthorizations('f', tokens)),
       row('g', () => startBenchServer(BENCH_SERVERS.g.name, BENCH_SERVERS.g.file, jwtIdp.issuer), one, rowAuthorizations('g', tokens)),
       ourApiRows(),
     ]);
-    const rows = [a, bound, ...ours, f, g];
+    const rows = [a, control, bound, ...ours, f, g];
     const ourApi = rows.find((r) => r.id === 'b')?.server;
     return { rows, ...(ourApi ? { ourApi } : {}), ...(opaqueIdp ? { opaqueIdp } : {}), stop };
   } catch (err) {
