@@ -29,10 +29,11 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'browser-runs': { type: 'string' },
     'api-processes': { type: 'string' },
-    // --no-pin: the API rows' servers and the load generator wherever the scheduler puts them.
-    pin: { type: 'boolean', default: true },
+    warmup: { type: 'string' },
+    // --pin: each API row's server on one core, the load generator on the other (taskset). Off by
+    // default: quick runs here were no steadier with it (bench/README.md, decision 0025).
+    pin: { type: 'boolean', default: false },
   },
-  allowNegative: true,
 });
 
 const quick = args.quick!;
@@ -43,7 +44,9 @@ const settings = {
   // A multiple of the processes per API row, so that each process serves as many rounds.
   rounds: Number(args.rounds ?? (quick ? 2 : 9)),
   secondsPerRound: Number(args.seconds ?? (quick ? 1 : 2)),
-  warmupSeconds: quick ? 1 : 2,
+  // Per process. A server keeps getting cheaper per request for seconds after its first load: after
+  // 1 s of warm-up, quick runs' later rounds measured (a) 1.2–2.3 × cheaper than their first ones.
+  warmupSeconds: Number(args.warmup ?? (quick ? 1 : 3)),
   connections: 10,
   /** Processes of the same server per API row; round r measures each row's process r mod n. */
   apiProcesses,

@@ -9,10 +9,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort, startServer } from '../bench/lib/children.ts';
 import type { BenchResults, RowResult } from '../bench/lib/results.ts';
-import type { RoundSample, Row } from '../bench/lib/rows.ts';
+import type { ServerProcess } from '../bench/lib/children.ts';
+import { findOnPath, pinningPlan, pinningText } from '../bench/lib/pinning.ts';
+import { apiProcessesText } from '../bench/lib/report.ts';
+import { processInRound, rowProcesses, sampleRow, type RoundSample, type Row } from '../bench/lib/rows.ts';
 import { median, percentile, spread } from '../bench/lib/stats.ts';
 import { readProfile } from '../bench/lib/profile.ts';
-import { addApiRatios, apiVerdicts, summarizeRow } from '../bench/lib/summarize.ts';
+import { addApiRatios, apiVerdicts, memoryResults, noteProcessSpread, summarizeRow } from '../bench/lib/summarize.ts';
 import { API_ROWS, checkServer } from '../bench/suites/api.ts';
 import { APACHE_ROW } from '../bench/suites/apache.ts';
 import { BFF_ROWS } from '../bench/suites/bff.ts';
@@ -78,6 +81,104 @@ test('a row that could not run is n/a with its reason and meets no target', () =
   assert.equal(rows[1]!.status, 'n/a');
   assert.equal(rows[1]!.reason, 'server did not start');
   assert.deepEqual(rows[1]!.verdicts, [{ target: '≥ 0.90 × (a) per server CPU-s' }]);
+});
+
+/** A server whose CPU time advances by `cpuPerSample` at every reading after the first. */
+function fakeServer(name: string, cpuPerSample: number, rssMiB = 100): ServerProcess {
+  let cpu = 0;
+  return {
+    name, url: 'http://127.0.0.1:1', port: 1, pid: 1, tail: () => '', stop: async () => {},
+    rssBytes: () => rssMiB * 2 ** 20,
+    cpuSeconds: () => (cpu += cpuPerSample) - cpuPerSample,
+  };
+}
+
+test('round r measures every row on its process r mod n; a row of one process is itself', async () => {
+  const served: number[] = [];
+  const processes = [0, 1, 2].map((i) => ({
+    server: fakeServer(`p${i}`, (i + 1) / 10),
+    measure: async () => {
+      served.push(i);
+      return { rate: 100, p50Ms: 1, p99Ms: 2, ok: 100, failures: 0, seconds: 1 };
+    },
+  }));
+  const row: Row = { id: 'b', group: 'api', label: 'b', ...processes[0]!, processes };
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((r) => processInRound(row, r).index), [0, 1, 2, 0, 1, 2, 0]);
+  const single: Row = { id: 'h', group: 'api', label: 'h', measure: () => Promise.reject(new Error('not used')) };
+  assert.equal(processInRound(single, 5).process, single);
+  assert.deepEqual(rowProcesses(single), [single]);
+  assert.equal(rowProcesses(row).length, 3);
+  // Each sample is taken on the round's process, and its CPU time read from that process.
+  const samples = [];
+  for (let round = 0; round < 4; round++) samples.push(await sampleRow(row, 1, round));
+  assert.deepEqual(served, [0, 1, 2, 0]);
+  assert.deepEqual(samples.map((x) => x.process), [0, 1, 2, 0]);
+  assert.deepEqual(samples.map((x) => x.serverCpuSeconds!.toFixed(1)), ['0.1', '0.2', '0.3', '0.1']);
+  assert.equal((await sampleRow(single, 1, 0).catch((err: Error) => err.message)), 'not used');
+});
+
+/** A row whose samples came from process `round mod processes`, serving `perCpu[i]` requests per CPU-second in round i. */
+function rowOfProcesses(id: string, perCpu: number[], processes: number): RowResult {
+  const row: Row = { id, group: 'api', label: id, measure: () => Promise.reject(new Error('not used')) };
+  return summarizeRow(row, perCpu.map((ok, round) => ({ round, process: round % processes, rate: ok, p50Ms: 1, p99Ms: 2, ok, failures: 0, seconds: 1, serverCpuSeconds: 1 })));
+}
+
+test('a row of several processes: its figure is the median over rounds and processes, and each process is reported with its ratio to (a)\'s process of the same rounds', () => {
+  // (a)'s process 1 is a quarter faster than its others; (b)'s processes are alike.
+  const a = rowOfProcesses('a', [100, 125, 100, 100, 125, 100], 3);
+  const b = rowOfProcesses('b', [90, 90, 90, 90, 90, 90], 3);
+  assert.equal(a.perServerCpuSecond, 100);
+  assert.deepEqual(a.processes!.map((p) => [p.index, p.rounds, p.perServerCpuSecond]), [[0, [0, 3], 100], [1, [1, 4], 125], [2, [2, 5], 100]]);
+  const rows = [a, b];
+  addApiRatios(rows);
+  noteProcessSpread(rows);
+  // Two of three pairs say 0.90, one 0.72: the median of per-round ratios is 0.90.
+  assert.equal(b.ratioToA!.perServerCpuSecond!.toFixed(2), '0.90');
+  assert.deepEqual(b.processes!.map((p) => p.perServerCpuSecondToA!.toFixed(2)), ['0.90', '0.72', '0.90']);
+  assert.equal(a.processes![0]!.perServerCpuSecondToA, undefined, '(a) is not compared with itself');
+  assert.match(a.notes[0]!, /process by process \(3, round r on process r mod 3\): 100 · 125 · 100, largest ÷ smallest 1\.25$/);
+  assert.match(b.notes[0]!, /90 · 90 · 90, largest ÷ smallest 1\.00; ÷ \(a\)'s process of the same rounds: 0\.90 · 0\.72 · 0\.90$/);
+  // A row of one process has no per-process figures to report.
+  const single = fakeRow('c', [80, 80]);
+  assert.equal(single.processes, undefined);
+});
+
+test('RSS of a row of several processes: their median and min–max; a lone server as it is', () => {
+  const rows = memoryResults([
+    [fakeServer('our API', 0, 150), fakeServer('our API', 0, 170), fakeServer('our API', 0, 160)],
+    [fakeServer('IdP', 0, 250)],
+    [],
+  ]);
+  assert.deepEqual(rows, [
+    { server: 'our API', rssBytes: 160 * 2 ** 20, processes: 3, rssRangeBytes: { min: 150 * 2 ** 20, max: 170 * 2 ** 20 } },
+    { server: 'IdP', rssBytes: 250 * 2 ** 20 },
+  ]);
+});
+
+test('pinning: servers on the first core and the load generator on the second, or nothing pinned, with the reason, without taskset or a second core', () => {
+  assert.deepEqual(pinningPlan({ requested: true, cores: 2, taskset: '/usr/bin/taskset' }), { pinned: true, taskset: '/usr/bin/taskset', serverCpus: '0', loadCpus: '1', allCpus: '0-1' });
+  assert.deepEqual(pinningPlan({ requested: true, cores: 4, taskset: 'taskset' }), { pinned: true, taskset: 'taskset', serverCpus: '0', loadCpus: '1', allCpus: '0-3' });
+  const noTaskset = pinningPlan({ requested: true, cores: 2, taskset: undefined });
+  assert.deepEqual(noTaskset, { pinned: false, reason: 'not pinned: taskset (util-linux) is not installed' });
+  assert.match(pinningText(pinningPlan({ requested: true, cores: 1, taskset: '/usr/bin/taskset' })), /^not pinned: 1 core/);
+  assert.equal(pinningText(pinningPlan({ requested: false, cores: 2, taskset: '/usr/bin/taskset' })), 'servers and load generator not pinned to cores (--pin pins them)');
+  assert.match(pinningText(pinningPlan({ requested: true, cores: 2, taskset: 'taskset' })), /pinned to core 0 and the load generator to core 1/);
+  // The method line says what was done.
+  assert.match(apiProcessesText({ apiProcesses: 3, pinning: noTaskset.reason } as BenchResults['meta']['settings']), /^, 3 processes of the same server per row \(round r on process r mod 3.*, not pinned: taskset/);
+  assert.equal(apiProcessesText({} as BenchResults['meta']['settings']), ', one process per row');
+});
+
+test('taskset is looked up on PATH as `command -v` does: an executable file, not a plain one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-path-'));
+  try {
+    writeFileSync(join(dir, 'plain'), '');
+    writeFileSync(join(dir, 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.equal(findOnPath('tool', `/nonexistent:${dir}`), join(dir, 'tool'));
+    assert.equal(findOnPath('plain', dir), undefined);
+    assert.equal(findOnPath('tool', ''), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a CPU profile is shared out by category, the deepest claimed frame winning, between the first and last request', () => {
@@ -178,7 +279,17 @@ test('npm run bench -- --quick runs every row end to end and writes JSON, markdo
     }
     const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
     assert.equal(results.meta.mode, 'quick');
-    assert.deepEqual(results.api.map((r) => r.id), ['a', 'bound', 'b', 'c', 'd', 'e', 'f', 'g', 'proxy', 'h', 'i']);
+    assert.deepEqual(results.api.map((r) => r.id), ['a', 'control', 'bound', 'b', 'c', 'd', 'e', 'f', 'g', 'proxy', 'h', 'i']);
+    // Every API row of (a)–(g) ran on its own processes, each measured in its share of the rounds.
+    const n = results.meta.settings.apiProcesses!;
+    assert.ok(n >= 2, 'the quick run rotates over processes too');
+    for (const row of results.api.filter((r) => Object.keys(API_ROWS).includes(r.id))) {
+      assert.deepEqual(row.processes?.map((p) => p.index), [...Array(n).keys()], row.label);
+      for (const p of row.processes!) assert.ok(p.perServerCpuSecond! > 0, `${row.label}: process ${p.index}`);
+      assert.deepEqual(row.rounds.map((x) => x.process), row.rounds.map((x) => x.round % n), row.label);
+    }
+    assert.match(stdout, new RegExp(`${n} processes of the same server per row`));
+    assert.ok(results.memory.some((m) => m.server === 'our API' && m.processes === n));
     assert.deepEqual(results.idp.map((r) => r.id), ['refreshRs256', 'refreshEs256', 'loginRs256', 'loginEs256']);
     // (i) needs Debian packages the bench installs only as root: n/a is allowed, with its reason.
     const apache = results.api.find((r) => r.id === 'i')!;
