@@ -56,7 +56,8 @@ export function policy(name: string, ...requirements: Requirement[]): Policy {
     name,
     evaluate(principal) {
       // A cached principal is the same object on every request of its token: admitted once by
-      // this policy, admitted again, without reading its scopes and client out of memory.
+      // this policy, admitted again, without reading its scopes and client out of memory
+      // (decision 0026).
       if (principal.admittedBy === self) return undefined;
       for (const r of reqs) {
         const refusal = r.check(principal);
