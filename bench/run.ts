@@ -30,10 +30,11 @@ const { values: args } = parseArgs({
     'browser-runs': { type: 'string' },
     'api-processes': { type: 'string' },
     warmup: { type: 'string' },
-    // --pin: each API row's server on one core, the load generator on the other (taskset). Off by
-    // default: quick runs here were no steadier with it (bench/README.md, decision 0025).
-    pin: { type: 'boolean', default: false },
+    // Each API row's server on one core, the load generator on the other (taskset): with a long
+    // enough warm-up, rounds spread far less (bench/README.md, decision 0025). --no-pin: neither.
+    pin: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 
 const quick = args.quick!;
@@ -45,8 +46,9 @@ const settings = {
   rounds: Number(args.rounds ?? (quick ? 2 : 9)),
   secondsPerRound: Number(args.seconds ?? (quick ? 1 : 2)),
   // Per process. A server keeps getting cheaper per request for seconds after its first load: after
-  // 1 s of warm-up, quick runs' later rounds measured (a) 1.2–2.3 × cheaper than their first ones.
-  warmupSeconds: Number(args.warmup ?? (quick ? 1 : 3)),
+  // 1 s of warm-up, quick runs' later rounds measured (a) 1.2–2.3 × cheaper than their first ones
+  // (more so pinned, its whole process on one core); after 4 s, 0.8–1.2 × in three runs of four.
+  warmupSeconds: Number(args.warmup ?? (quick ? 1 : 4)),
   connections: 10,
   /** Processes of the same server per API row; round r measures each row's process r mod n. */
   apiProcesses,

@@ -161,7 +161,7 @@ test('pinning: servers on the first core and the load generator on the second, o
   const noTaskset = pinningPlan({ requested: true, cores: 2, taskset: undefined });
   assert.deepEqual(noTaskset, { pinned: false, reason: 'not pinned: taskset (util-linux) is not installed' });
   assert.match(pinningText(pinningPlan({ requested: true, cores: 1, taskset: '/usr/bin/taskset' })), /^not pinned: 1 core/);
-  assert.equal(pinningText(pinningPlan({ requested: false, cores: 2, taskset: '/usr/bin/taskset' })), 'servers and load generator not pinned to cores (--pin pins them)');
+  assert.equal(pinningText(pinningPlan({ requested: false, cores: 2, taskset: '/usr/bin/taskset' })), 'servers and load generator not pinned to cores (--no-pin)');
   assert.match(pinningText(pinningPlan({ requested: true, cores: 2, taskset: 'taskset' })), /pinned to core 0 and the load generator to core 1/);
   // The method line says what was done.
   assert.match(apiProcessesText({ apiProcesses: 3, pinning: noTaskset.reason } as BenchResults['meta']['settings']), /^, 3 processes of the same server per row \(round r on process r mod 3.*, not pinned: taskset/);

@@ -1,6 +1,6 @@
-// `--pin`: the API rows' servers on one core and the load generator on another with util-linux's
-// `taskset`, so that a server under load never shares its core with the load generator. Not the
-// default: on this machine it did not make quick runs steadier (decision 0025).
+// The API rows' servers on one core and the load generator on another with util-linux's
+// `taskset`, so that a server under load never shares its core with the load generator and a
+// sample's CPU per request does not depend on where the scheduler put both (decision 0025).
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -12,10 +12,10 @@ export type PinningPlan =
 
 /**
  * The plan for a machine: servers on the first core, the load generator on the second. Nothing
- * is pinned when it was not asked for (`--pin`), without `taskset`, or on one core (nothing to separate).
+ * is pinned when it was not asked for (`--no-pin`), without `taskset`, or on one core (nothing to separate).
  */
 export function pinningPlan(opts: { requested: boolean; cores: number; taskset: string | undefined }): PinningPlan {
-  if (!opts.requested) return { pinned: false, reason: 'servers and load generator not pinned to cores (--pin pins them)' };
+  if (!opts.requested) return { pinned: false, reason: 'servers and load generator not pinned to cores (--no-pin)' };
   if (!opts.taskset) return { pinned: false, reason: 'not pinned: taskset (util-linux) is not installed' };
   if (opts.cores < 2) return { pinned: false, reason: `not pinned: ${opts.cores} core, nothing to separate the load generator from` };
   return { pinned: true, taskset: opts.taskset, serverCpus: '0', loadCpus: '1', allCpus: `0-${opts.cores - 1}` };
