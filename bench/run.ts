@@ -47,7 +47,7 @@ const settings = {
   secondsPerRound: Number(args.seconds ?? (quick ? 1 : 2)),
   // Per process. A server keeps getting cheaper per request for seconds after its first load: after
   // 1 s of warm-up, quick runs' later rounds measured (a) 1.2–2.3 × cheaper than their first ones
-  // (more so pinned, its whole process on one core); after 4 s, 0.8–1.2 × in three runs of four.
+  // (more so pinned, its whole process on one core); after 4 s, pinned, 0.93–1.19 ×.
   warmupSeconds: Number(args.warmup ?? (quick ? 1 : 4)),
   connections: 10,
   /** Processes of the same server per API row; round r measures each row's process r mod n. */
