@@ -76,6 +76,8 @@ const BUDGET_MS = quick ? 300_000 : 20 * 60_000;
  */
 const only = args.only ? new Set(args.only.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
 const selected = (id: string) => !only || only.has(id);
+/** A full run, or one that names the browser rows, measures the current SPA: a stale build is rebuilt first. */
+const buildsSpa = !quick || only?.has('spa') === true;
 const outDir = resolve(args.out ?? join(import.meta.dirname, 'results'));
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -95,8 +97,8 @@ const memoryOf: ServerProcess[][] = [];
 
 async function main(): Promise<BenchResults> {
   log(`${quick ? 'quick' : 'full'} run: ${settings.rounds} round(s) × ${settings.secondsPerRound} s per row; ${apiProcesses} process(es) per API row; ${settings.pinning}`);
-  // A full run measures the current SPA: rebuild a stale build now, before anything is timed.
-  const spaBuildProblem = quick ? undefined : await buildSpaIfStale((line) => log(`SPA: ${line}`));
+  // Rebuild a stale SPA now, before anything is timed.
+  const spaBuildProblem = buildsSpa ? await buildSpaIfStale((line) => log(`SPA: ${line}`)) : undefined;
   if (spaBuildProblem) log(spaBuildProblem);
   const idpEnv = { IDP_ACCESS_TOKEN_TTL: '3600' };
   const bffPort = await freePort();
@@ -199,7 +201,7 @@ async function main(): Promise<BenchResults> {
   const memory = () => memoryResults(memoryOf);
   if (!selected('spa')) return { meta: meta(), api: apiResults, idp: idpResults, spa: [], primitives, memory: memory() };
   log('SPA rows');
-  const spa = await spaResults({ browserRuns: settings.browserRuns, allowBuild: !quick, log });
+  const spa = await spaResults({ browserRuns: settings.browserRuns, allowBuild: buildsSpa, log });
   stops.push(spa.stop);
   if (spa.spaServer) memoryOf.push([spa.spaServer]);
   return { meta: meta(), api: apiResults, idp: idpResults, spa: spa.rows, primitives, memory: memory() };
