@@ -1,6 +1,6 @@
 import { testRuntimeConfig } from '../../testing/runtime-config';
 import { BffAuthSession } from './bff/bff-auth-session';
-import { provideAuthSession, type StartContext } from './provide-auth-session';
+import { browserStart, provideAuthSession, type StartContext } from './provide-auth-session';
 import type { OidcRuntime } from './oidc/oidc-start';
 import { SignedOutAuthSession } from './oidc/signed-out-auth-session';
 import { SplitSecurityStorage, STORAGE_PREFIX } from './oidc/split-security-storage';
@@ -28,6 +28,28 @@ describe('provideAuthSession', () => {
     expect(loads).toBe(0);
     expect(sessionClasses(providers)).toContain(BffAuthSession);
     expect(sessionClasses(providers)).not.toContain(SignedOutAuthSession);
+  });
+
+  it('BFF mode leaves the browser\'s storage alone: the start context\'s storage is never read', async () => {
+    const unread = Object.defineProperty({ ...start }, 'storage', {
+      get: () => {
+        throw new Error('BFF mode read the storage');
+      },
+    });
+    expect(sessionClasses(await provideAuthSession({ mode: 'bff', apiUrl: 'http://localhost:4300' }, unread))).toContain(BffAuthSession);
+    await expect(provideAuthSession(testRuntimeConfig, unread)).rejects.toThrow('BFF mode read the storage');
+  });
+
+  it('the page\'s start context opens localStorage only when its storage is first read', () => {
+    const opened = vi.spyOn(globalThis, 'localStorage', 'get');
+    try {
+      const page = browserStart(undefined);
+      expect(opened).not.toHaveBeenCalled();
+      expect(page.storage).toBe(page.storage);
+      expect(opened).toHaveBeenCalledTimes(1);
+    } finally {
+      opened.mockRestore();
+    }
   });
 
   it('BFF mode asks for the session and the start-up page\'s data at once (X-CSRF); token mode sends neither', async () => {

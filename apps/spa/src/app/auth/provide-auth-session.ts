@@ -48,7 +48,19 @@ async function provideTokenModeAuthSession(config: TokenModeConfig, start: Start
   ];
 }
 
-/** The start context of this page; `pageApiCall`: the API path its page GETs as it opens. */
+/**
+ * The start context of this page; `pageApiCall`: the API path its page GETs as it opens. Its
+ * storage opens localStorage and sessionStorage when first read, which only token mode does.
+ */
 export function browserStart(pageApiCall: string | undefined): StartContext {
-  return { search: location.search, pageApiCall, storage: new SplitSecurityStorage(), loadOidcRuntime, fetch: (input, init) => fetch(input, init) };
+  let storage: SplitSecurityStorage | undefined;
+  return {
+    search: location.search,
+    pageApiCall,
+    get storage() {
+      return (storage ??= new SplitSecurityStorage());
+    },
+    loadOidcRuntime,
+    fetch: (input, init) => fetch(input, init),
+  };
 }
