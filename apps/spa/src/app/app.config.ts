@@ -1,10 +1,10 @@
 import { DOCUMENT, ErrorHandler, inject, provideAppInitializer, provideBrowserGlobalErrorListeners, type ApplicationConfig, type EnvironmentProviders, type Provider } from '@angular/core';
-import { provideRouter } from '@angular/router';
 import { pageApiCall, routes } from './app.routes';
 import { AuthSession } from './auth/auth-session';
 import { RENDER_WHILE_RESTORING } from './auth/render-while-restoring';
 import { provideCspNonce } from './core/csp-nonce';
 import { FirstPageData } from './core/first-page-data';
+import { PAGE_ROUTES } from './routing/page-router';
 
 /**
  * `authSession`: the providers of AuthSession and of the HttpClient it uses, for the mode the
@@ -15,12 +15,11 @@ export function appConfig(authSession: (Provider | EnvironmentProviders)[]): App
     providers: [
       provideBrowserGlobalErrorListeners(),
       provideCspNonce(document),
-      provideRouter(routes),
+      { provide: PAGE_ROUTES, useValue: routes },
       ...authSession,
       // Handles the login callback and restores the session. Token mode awaits it before the first
-      // page renders, on purpose: the router's first navigation writes the URL it started from back
-      // into the address bar, so it must start after the library has removed the code from it. BFF
-      // mode renders meanwhile (RENDER_WHILE_RESTORING).
+      // page renders (the library takes the code out of the URL and navigates first); BFF mode
+      // renders meanwhile (RENDER_WHILE_RESTORING).
       provideAppInitializer(() => {
         const session = inject(AuthSession);
         const firstPageData = inject(FirstPageData);

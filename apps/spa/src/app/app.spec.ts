@@ -1,10 +1,10 @@
-import { Component } from '@angular/core';
+import { ApplicationRef, Component } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { provideRouter, Router } from '@angular/router';
 import { FakeAuthSession } from '../testing/fake-auth-session';
 import { App } from './app';
 import { AuthSession } from './auth/auth-session';
 import { FirstPageData } from './core/first-page-data';
+import { PAGE_ROUTES, PageRouter, type PageRoute } from './routing/page-router';
 
 @Component({ template: '' })
 class Blank {}
@@ -12,13 +12,21 @@ class Blank {}
 describe('App shell', () => {
   let auth: FakeAuthSession;
 
-  beforeEach(() => {
-    auth = new FakeAuthSession();
+  function configure(routes: PageRoute[]): void {
+    TestBed.resetTestingModule();
     TestBed.configureTestingModule({
       imports: [App],
-      providers: [provideRouter([]), { provide: AuthSession, useValue: auth }],
+      providers: [{ provide: PAGE_ROUTES, useValue: routes }, { provide: AuthSession, useValue: auth }],
     });
+  }
+
+  beforeEach(() => {
+    history.replaceState(null, '', '/');
+    auth = new FakeAuthSession();
+    configure([]);
   });
+
+  afterEach(() => history.replaceState(null, '', '/'));
 
   async function render(): Promise<HTMLElement> {
     const fixture = TestBed.createComponent(App);
@@ -55,38 +63,41 @@ describe('App shell', () => {
   });
 
   it('marks the link of the current page, and only it, for sight and for screen readers', async () => {
-    TestBed.resetTestingModule();
-    TestBed.configureTestingModule({
-      imports: [App],
-      providers: [provideRouter([{ path: '', component: Blank }, { path: 'notes', component: Blank }, { path: 'session', component: Blank }]), { provide: AuthSession, useValue: auth }],
-    });
+    configure(['', 'notes', 'session'].map((path) => ({ path, title: path, component: Blank })));
     const fixture = TestBed.createComponent(App);
-    const router = TestBed.inject(Router);
+    const router = TestBed.inject(PageRouter);
     const current = () => [...(fixture.nativeElement as HTMLElement).querySelectorAll('nav a')]
       .filter((a) => a.classList.contains('active') || a.hasAttribute('aria-current'))
       .map((a) => `${a.textContent?.trim()} ${a.className} ${a.getAttribute('aria-current')}`);
     for (const [url, link] of [['/', 'Home'], ['/notes', 'Notes'], ['/session?x=1', 'Session'], ['/?x=1', null]] as const) {
-      await router.navigateByUrl(url);
+      router.navigate(url);
       await fixture.whenStable();
       expect(current(), url).toEqual(link ? [`${link} active page`] : []);
     }
   });
 
-  it('keeps the start-up page\'s data through the first navigation and drops it after the next one', async () => {
-    TestBed.resetTestingModule();
-    TestBed.configureTestingModule({
-      imports: [App],
-      providers: [provideRouter([{ path: '', component: Blank }, { path: 'notes', component: Blank }]), { provide: AuthSession, useValue: auth }],
-    });
+  it('keeps the start-up page\'s data through the first render and drops it after an in-app navigation', async () => {
+    configure(['', 'notes'].map((path) => ({ path, title: path, component: Blank })));
     auth.signIn();
     const data = TestBed.inject(FirstPageData);
     data.start('/api/UserOne');
     await render();
-    const router = TestBed.inject(Router);
-    await router.navigateByUrl('/');
     expect(data.take('/api/UserOne')).toBeDefined();
     data.start('/api/UserOne');
-    await router.navigateByUrl('/notes');
+    TestBed.inject(PageRouter).navigate('/notes');
+    await TestBed.inject(ApplicationRef).whenStable();
     expect(data.take('/api/UserOne')).toBeUndefined();
+  });
+
+  it('moves focus to the page after an in-app navigation, not at start-up', async () => {
+    configure(['', 'notes'].map((path) => ({ path, title: path, component: Blank })));
+    const fixture = TestBed.createComponent(App);
+    document.body.appendChild(fixture.nativeElement as HTMLElement);
+    await fixture.whenStable();
+    expect(document.activeElement?.id).not.toBe('main');
+    TestBed.inject(PageRouter).navigate('/notes');
+    await fixture.whenStable();
+    expect(document.activeElement?.id).toBe('main');
+    (fixture.nativeElement as HTMLElement).remove();
   });
 });

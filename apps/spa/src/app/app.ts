@@ -1,26 +1,25 @@
-import { afterNextRender, ChangeDetectionStrategy, Component, DOCUMENT, inject, Injector } from '@angular/core';
-import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { isActive, NavigationEnd, Router, RouterLink, RouterOutlet } from '@angular/router';
-import { filter, skip } from 'rxjs';
+import { afterNextRender, ChangeDetectionStrategy, Component, computed, DOCUMENT, effect, inject, Injector, untracked } from '@angular/core';
 import { AuthSession } from './auth/auth-session';
 import { FirstPageData } from './core/first-page-data';
+import { PageLink } from './routing/page-link';
+import { PageOutlet } from './routing/page-outlet';
+import { PageRouter } from './routing/page-router';
 import { ProblemMessage } from './shared/problem-message';
 
 @Component({
   selector: 'app-root',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [RouterOutlet, RouterLink, ProblemMessage],
+  imports: [PageOutlet, PageLink, ProblemMessage],
   templateUrl: './app.html',
   styleUrl: './app.css',
 })
 export class App {
   protected readonly auth = inject(AuthSession);
-  // Which link is the current page: signals of the router's state, not RouterLinkActive, whose
-  // subscriptions and queries ran on every start-up's first render for three links.
-  private readonly router = inject(Router);
-  protected readonly homeActive = isActive('/', this.router, { paths: 'exact', queryParams: 'exact' });
-  protected readonly notesActive = isActive('/notes', this.router);
-  protected readonly sessionActive = isActive('/session', this.router);
+  // Which link is the current page.
+  private readonly router = inject(PageRouter);
+  protected readonly homeActive = computed(() => this.router.isActive('/', true));
+  protected readonly notesActive = computed(() => this.router.isActive('/notes'));
+  protected readonly sessionActive = computed(() => this.router.isActive('/session'));
 
   constructor() {
     // After an in-app navigation, move focus to the new page so screen readers start there, and
@@ -28,16 +27,11 @@ export class App {
     const document = inject(DOCUMENT);
     const injector = inject(Injector);
     const firstPageData = inject(FirstPageData);
-    this.router.events
-      .pipe(
-        filter((event) => event instanceof NavigationEnd),
-        skip(1),
-        takeUntilDestroyed(),
-      )
-      .subscribe(() => {
-        firstPageData.forget();
-        afterNextRender(() => document.getElementById('main')?.focus(), { injector });
-      });
+    effect(() => {
+      if (this.router.navigations() === 0) return;
+      untracked(() => firstPageData.forget());
+      afterNextRender(() => document.getElementById('main')?.focus(), { injector });
+    });
   }
 
   protected logIn(): void {

@@ -1,13 +1,13 @@
 import { ChangeDetectionStrategy, Component } from '@angular/core';
-import { RouterLink } from '@angular/router';
+import { PageLink } from '../routing/page-link';
 
 @Component({
   selector: 'app-not-found-page',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [RouterLink],
+  imports: [PageLink],
   template: `
     <h1>Page not found</h1>
-    <p>There is no page at this address. <a routerLink="/">Go to the home page</a>.</p>
+    <p>There is no page at this address. <a appPageLink="/">Go to the home page</a>.</p>
   `,
 })
 export class NotFoundPage {}

@@ -1,0 +1,45 @@
+import { NgComponentOutlet } from '@angular/common';
+import { ChangeDetectionStrategy, Component, DOCUMENT, effect, ErrorHandler, inject, signal, untracked, type Type } from '@angular/core';
+import { PageRouter, type PageRoute } from './page-router';
+
+/**
+ * Shows the page of the current route, and names it in the document's title. A page in a chunk of
+ * its own is shown once loaded; the page before it stays until then.
+ */
+@Component({
+  selector: 'app-page-outlet',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [NgComponentOutlet],
+  template: `<ng-container *ngComponentOutlet="page()" />`,
+})
+export class PageOutlet {
+  protected readonly page = signal<Type<unknown> | null>(null);
+  private readonly document = inject(DOCUMENT);
+  private readonly errors = inject(ErrorHandler);
+  private shown: PageRoute | undefined;
+
+  constructor() {
+    const router = inject(PageRouter);
+    effect(() => {
+      const route = router.route();
+      untracked(() => this.show(route));
+    });
+  }
+
+  private show(route: PageRoute | undefined): void {
+    this.shown = route;
+    if (!route) return this.page.set(null);
+    if (route.component) return this.shownAs(route, route.component);
+    route.loadComponent?.().then(
+      (component) => {
+        if (this.shown === route) this.shownAs(route, component);
+      },
+      (error: unknown) => this.errors.handleError(error),
+    );
+  }
+
+  private shownAs(route: PageRoute, component: Type<unknown>): void {
+    this.page.set(component);
+    this.document.title = route.title;
+  }
+}
