@@ -12,7 +12,7 @@ class Host {}
 describe('PageLink', () => {
   beforeEach(() => {
     history.replaceState(null, '', '/');
-    TestBed.configureTestingModule({ providers: [{ provide: PAGE_ROUTES, useValue: [] }] });
+    TestBed.configureTestingModule({ providers: [{ provide: PAGE_ROUTES, useValue: [{ path: '', title: 'Home' }, { path: 'notes', title: 'Notes' }] }] });
   });
 
   afterEach(() => history.replaceState(null, '', '/'));

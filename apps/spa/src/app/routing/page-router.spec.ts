@@ -50,6 +50,15 @@ describe('PageRouter', () => {
     expect(router.navigations()).toBe(2);
   });
 
+  it('counts moves to another page only: the same page at another address is no navigation', () => {
+    const router = start('/?x=1');
+    router.navigate('/');
+    router.navigate('/nope');
+    router.navigate('/other');
+    expect(router.route()?.path).toBe('**');
+    expect(router.navigations()).toBe(1);
+  });
+
   it('says whether the address bar is at a path, exactly (no query) when asked', () => {
     const router = start('/notes?x=1');
     expect(router.isActive('/notes')).toBe(true);

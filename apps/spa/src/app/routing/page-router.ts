@@ -40,7 +40,7 @@ export class PageRouter {
 
   /** The route of the page the address bar names. */
   readonly route = computed(() => routeOf(this.routes, this.url().pathname));
-  /** In-app navigations since the page loaded (0: the page the app started on). */
+  /** In-app moves to another page since the page loaded (0: still on the page the app started on). */
   readonly navigations = this.navigationCount.asReadonly();
 
   constructor() {
@@ -62,8 +62,9 @@ export class PageRouter {
   }
 
   private moved(): void {
+    const from = this.route();
     this.url.set(this.currentUrl());
-    this.navigationCount.update((n) => n + 1);
+    if (this.route() !== from) this.navigationCount.update((n) => n + 1);
   }
 
   private currentUrl(): { pathname: string; search: string } {

@@ -1,6 +1,7 @@
 import type { EnvironmentProviders, Provider } from '@angular/core';
 import { AbstractSecurityStorage, provideAuth } from 'angular-auth-oidc-client';
 import type { TokenModeConfig } from '../../core/runtime-config';
+import { provideRouterForOidcLibrary } from '../../routing/library-router';
 import { AuthSession } from '../auth-session';
 import { ACCESS_TOKEN_SOURCE } from './access-token-source';
 import { buildOidcConfig } from './oidc-config';
@@ -14,6 +15,8 @@ import { SplitSecurityStorage } from './split-security-storage';
 export function provideOidcAuthSession(config: TokenModeConfig): (Provider | EnvironmentProviders)[] {
   return [
     provideAuth({ config: buildOidcConfig(config) }),
+    // The library injects Angular's Router; the app routes its pages without it.
+    provideRouterForOidcLibrary(),
     // Must come after provideAuth, which registers its own default storage.
     { provide: AbstractSecurityStorage, useExisting: SplitSecurityStorage },
     OidcAuthSession,
