@@ -52,10 +52,19 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
 
   it('alice logs in and sees the API\'s user one data', async () => {
     const page = await newPage();
+    // Every address the tab shows, same-document changes (history.replaceState) included.
+    const addresses: URL[] = [];
+    page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) addresses.push(new URL(frame.url())); });
     await logIn(page, system.spa, 'alice', 'demo-alice');
     await showsUserData(page);
     assert.equal(await page.getByTestId('user-name').textContent(), 'Alice Example');
     assert.equal(new URL(page.url()).search, '', 'the code and state are gone from the address bar');
+    // The app renders while the session is restored: once gone, the code never comes back.
+    const back = addresses.findIndex((url) => url.origin === system.spa && url.searchParams.has('code'));
+    assert.ok(back >= 0, 'the IdP sent the browser back with a code');
+    const after = addresses.slice(back + 1);
+    assert.ok(after.length > 0, 'the address was replaced after the return');
+    for (const url of after) assert.ok(!url.searchParams.has('code') && !url.searchParams.has('state'), `no code or state in ${url.pathname}${url.search}`);
     const authorize = log.requests.map((r) => new URL(r.url)).find((u) => u.origin === system.idp && u.searchParams.get('client_id') === 'spa' && u.searchParams.has('code_challenge'));
     assert.ok(authorize, 'an authorization request went to the IdP');
     assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');

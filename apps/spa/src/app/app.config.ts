@@ -17,9 +17,9 @@ export function appConfig(authSession: (Provider | EnvironmentProviders)[]): App
       provideCspNonce(document),
       { provide: PAGE_ROUTES, useValue: routes },
       ...authSession,
-      // Handles the login callback and restores the session. Token mode awaits it before the first
-      // page renders (the library takes the code out of the URL and navigates first); BFF mode
-      // renders meanwhile (RENDER_WHILE_RESTORING).
+      // Handles the login callback and restores the session. Both modes render meanwhile
+      // (RENDER_WHILE_RESTORING): token mode has taken the code and state out of the address bar
+      // at start-up (takeCallbackUrl). A mode without it would have the first page wait.
       provideAppInitializer(() => {
         const session = inject(AuthSession);
         const firstPageData = inject(FirstPageData);

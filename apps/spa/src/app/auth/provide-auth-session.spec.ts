@@ -1,6 +1,7 @@
 import { testRuntimeConfig } from '../../testing/runtime-config';
 import { BffAuthSession } from './bff/bff-auth-session';
 import { browserStart, provideAuthSession, type StartContext } from './provide-auth-session';
+import { RENDER_WHILE_RESTORING } from './render-while-restoring';
 import type { OidcRuntime } from './oidc/oidc-start';
 import { SignedOutAuthSession } from './oidc/signed-out-auth-session';
 import { SplitSecurityStorage, STORAGE_PREFIX } from './oidc/split-security-storage';
@@ -13,13 +14,19 @@ function sessionClasses(providers: unknown[]): unknown[] {
 describe('provideAuthSession', () => {
   let loads: number;
   let start: StartContext;
-  const oidcRuntime = { provideOidcAuthSession: () => [] } as unknown as OidcRuntime;
+  let addressBar: string[];
+  let callbackUrls: (string | null)[];
+  const oidcRuntime = { provideOidcAuthSession: (_config: unknown, callbackUrl: string | null) => (callbackUrls.push(callbackUrl), []) } as unknown as OidcRuntime;
 
   beforeEach(() => {
     localStorage.clear();
     sessionStorage.clear();
     loads = 0;
-    start = { search: '', pageApiCall: undefined, storage: new SplitSecurityStorage(), loadOidcRuntime: async () => (loads++, oidcRuntime), fetch: () => Promise.reject(new Error('no network in this test')) };
+    addressBar = [];
+    callbackUrls = [];
+    start = {
+      href: 'http://localhost:4200/', search: '', replaceAddress: (url) => addressBar.push(url), pageApiCall: undefined, storage: new SplitSecurityStorage(), loadOidcRuntime: async () => (loads++, oidcRuntime), fetch: () => Promise.reject(new Error('no network in this test')),
+    };
   });
 
   it('BFF mode never imports the OIDC chunk, not even on a URL that looks like a return from the IdP or beside a token-mode session', async () => {
@@ -70,5 +77,23 @@ describe('provideAuthSession', () => {
     expect(loads).toBe(0);
     await provideAuthSession(testRuntimeConfig, { ...start, search: '?code=abc&state=xyz' });
     expect(loads).toBe(1);
+  });
+
+  it('token mode takes the code and state out of the address bar before the OIDC chunk loads, and hands the callback\'s address to the session', async () => {
+    const href = 'http://localhost:4200/?code=abc&state=xyz&iss=http%3A%2F%2Flocalhost%3A4400';
+    const loadedAfter: string[][] = [];
+    const loadOidcRuntime = async () => (loadedAfter.push([...addressBar]), oidcRuntime);
+    const providers = await provideAuthSession(testRuntimeConfig, { ...start, href, search: new URL(href).search, loadOidcRuntime });
+    expect(loadedAfter).toEqual([['http://localhost:4200/']]);
+    expect(callbackUrls).toEqual([href]);
+    // The address bar is clean before the app bootstraps: the app renders while the session is restored.
+    expect(providers).toContainEqual({ provide: RENDER_WHILE_RESTORING, useValue: true });
+  });
+
+  it('token mode leaves the address bar alone on any other start, and gives the session no callback address', async () => {
+    localStorage.setItem(`${STORAGE_PREFIX}spa`, '{"authnResult":{},"authzData":"x"}');
+    await provideAuthSession(testRuntimeConfig, { ...start, href: 'http://localhost:4200/notes?tab=1', search: '?tab=1' });
+    expect(addressBar).toEqual([]);
+    expect(callbackUrls).toEqual([null]);
   });
 });

@@ -2,10 +2,11 @@ import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/
 import type { EnvironmentProviders, Provider } from '@angular/core';
 import { TOKEN_MODE_CONFIG, type RuntimeConfig, type TokenModeConfig } from '../core/runtime-config';
 import { provideBffAuthSession } from './bff/bff-auth-session';
+import { RENDER_WHILE_RESTORING } from './render-while-restoring';
 import { startEarlyBffRequests } from './bff/early-bff-requests';
 import { accessTokenInterceptor } from './oidc/access-token-interceptor';
 import { EARLY_IDP_REQUESTS, earlyIdpRequestInterceptor, startCodeExchange, startKeySetFetch } from './oidc/early-idp-requests';
-import { loadOidcRuntime, oidcNeededAtStart, type OidcRuntime } from './oidc/oidc-start';
+import { loadOidcRuntime, oidcNeededAtStart, takeCallbackUrl, type OidcRuntime } from './oidc/oidc-start';
 import { provideSignedOutAuthSession } from './oidc/signed-out-auth-session';
 import { SplitSecurityStorage } from './oidc/split-security-storage';
 
@@ -13,8 +14,11 @@ type Providers = (Provider | EnvironmentProviders)[];
 
 /** What the choice of session depends on at start-up besides the configuration (tests replace it). */
 export interface StartContext {
-  /** The page's query string (a return from the IdP carries `code`/`state`/`error`). */
+  /** The page's address and its query string (a return from the IdP carries `code`/`state`/`error`). */
+  readonly href: string;
   readonly search: string;
+  /** Replaces the address in the address bar, adding no history entry. */
+  readonly replaceAddress: (url: string) => void;
   /** The API path the start-up page GETs as it opens, if any (see FirstPageData). */
   readonly pageApiCall: string | undefined;
   readonly storage: SplitSecurityStorage;
@@ -39,12 +43,15 @@ async function provideTokenModeAuthSession(config: TokenModeConfig, start: Start
   // On a return from the IdP the code exchange and the key set leave now, while the OIDC chunk loads and the app boots.
   const exchange = needed ? startCodeExchange(config, start.search, start.storage, start.fetch) : null;
   const early = exchange ? [exchange, startKeySetFetch(start.storage, start.fetch)].filter((r) => r !== null) : [];
+  const callbackUrl = takeCallbackUrl(start.href, start.replaceAddress);
   const oidc = needed ? await start.loadOidcRuntime() : undefined;
   return [
     { provide: TOKEN_MODE_CONFIG, useValue: config },
+    // The code and state are out of the address bar already (takeCallbackUrl).
+    { provide: RENDER_WHILE_RESTORING, useValue: true },
     { provide: EARLY_IDP_REQUESTS, useValue: early },
     provideHttpClient(withFetch(), withInterceptors([earlyIdpRequestInterceptor, accessTokenInterceptor])),
-    ...(oidc ? oidc.provideOidcAuthSession(config) : provideSignedOutAuthSession()),
+    ...(oidc ? oidc.provideOidcAuthSession(config, callbackUrl) : provideSignedOutAuthSession()),
   ];
 }
 
@@ -55,7 +62,9 @@ async function provideTokenModeAuthSession(config: TokenModeConfig, start: Start
 export function browserStart(pageApiCall: string | undefined): StartContext {
   let storage: SplitSecurityStorage | undefined;
   return {
+    href: location.href,
     search: location.search,
+    replaceAddress: (url) => history.replaceState(history.state, '', url),
     pageApiCall,
     get storage() {
       return (storage ??= new SplitSecurityStorage());

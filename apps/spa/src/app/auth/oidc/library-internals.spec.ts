@@ -4,6 +4,7 @@
 import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
+import { Router } from '@angular/router';
 import { OidcSecurityService } from 'angular-auth-oidc-client';
 import { firstValueFrom } from 'rxjs';
 import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
@@ -152,5 +153,25 @@ describe('angular-auth-oidc-client internals this app relies on (real library)',
     expect(oidc.authenticated().isAuthenticated).toBe(false);
     expect(localStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
     expect(sessionStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
+  });
+
+  it('a return checked with the address it came back with neither writes the address bar nor navigates, whether it is accepted or refused (takeCallbackUrl cleaned it)', async () => {
+    const written = [vi.spyOn(history, 'replaceState'), vi.spyOn(history, 'pushState')];
+    const navigated = vi.spyOn(TestBed.inject(Router), 'navigateByUrl');
+    await startLogin();
+    await finishLogin();
+    // Refused: an ID token with another login's nonce.
+    await startLogin();
+    const { authStateControl: state } = stored(sessionStorage) as { authStateControl: string };
+    let refused: { isAuthenticated: boolean } | undefined;
+    void firstValueFrom(oidc.checkAuth(`${config.redirectUrl}/?code=the-code&state=${state}`)).then((r) => (refused = r), () => (refused = { isAuthenticated: false }));
+    const answer = await tokens('another-login', 'rt-2');
+    await vi.waitFor(() => {
+      for (const request of backend.match(discovery.token_endpoint)) request.flush(answer);
+      for (const request of backend.match(discovery.jwks_uri)) request.flush(key.jwks);
+      expect(refused).toEqual(expect.objectContaining({ isAuthenticated: false }));
+    });
+    for (const write of written) expect(write).not.toHaveBeenCalled();
+    expect(navigated).not.toHaveBeenCalled();
   });
 });

@@ -1,6 +1,6 @@
 import { provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
-import { signal } from '@angular/core';
+import { signal, type Provider } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult, type LoginResponse, type OidcClientNotification } from 'angular-auth-oidc-client';
 import { firstValueFrom, of, Subject, throwError, type Observable } from 'rxjs';
@@ -8,7 +8,7 @@ import { BrowserNavigation } from '../../core/browser-navigation';
 import { TOKEN_MODE_CONFIG, type TokenModeConfig } from '../../core/runtime-config';
 import { ApiError } from '../problem';
 import { testRuntimeConfig } from '../../../testing/runtime-config';
-import { OidcAuthSession } from './oidc-auth-session';
+import { OIDC_CALLBACK_URL, OidcAuthSession } from './oidc-auth-session';
 import { SplitSecurityStorage, STORAGE_PREFIX } from './split-security-storage';
 
 const config: TokenModeConfig = testRuntimeConfig;
@@ -46,8 +46,8 @@ class FakeOidc {
   getAccessToken(): Observable<string> {
     return of(this.authResult?.access_token ?? '');
   }
-  checkAuth(): Observable<Partial<LoginResponse>> {
-    this.log.push('checkAuth');
+  checkAuth(url?: string): Observable<Partial<LoginResponse>> {
+    this.log.push(url === undefined ? 'checkAuth' : `checkAuth:${url}`);
     if (this.checkAuthResult.isAuthenticated) this.signIn();
     return of(this.checkAuthResult);
   }
@@ -102,6 +102,12 @@ describe('OidcAuthSession', () => {
     oidc = new FakeOidc();
     events = new Subject();
     navigatedTo = [];
+    configure([]);
+  });
+
+  /** A session over the fake library, with `extra` providers. */
+  function configure(extra: Provider[]): void {
+    TestBed.resetTestingModule();
     TestBed.configureTestingModule({
       providers: [
         provideHttpClient(),
@@ -111,11 +117,12 @@ describe('OidcAuthSession', () => {
         { provide: OidcSecurityService, useValue: oidc },
         { provide: PublicEventsService, useValue: { registerForEvents: () => events.asObservable() } },
         { provide: BrowserNavigation, useValue: { assign: (url: string) => navigatedTo.push(url) } },
+        ...extra,
       ],
     });
     session = TestBed.inject(OidcAuthSession);
     backend = TestBed.inject(HttpTestingController);
-  });
+  }
 
   afterEach(() => backend.verify());
 
@@ -126,6 +133,17 @@ describe('OidcAuthSession', () => {
     expect(session.status()).toBe('anonymous');
     expect(session.user()).toBeNull();
     expect(oidc.log).toEqual(['checkAuth']);
+  });
+
+  it('checks a return from the IdP once, with the address it came back with (the address bar no longer has it)', async () => {
+    const callbackUrl = 'http://localhost:4200/?code=abc&state=xyz';
+    configure([{ provide: OIDC_CALLBACK_URL, useValue: callbackUrl }]);
+    oidc.refreshToken = '';
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    expect(session.status()).toBe('authenticated');
+    await session.initialize();
+    expect(oidc.log).toEqual([`checkAuth:${callbackUrl}`, 'checkAuth']);
   });
 
   it('uses the refresh token on start-up when there is one (reload after expiry)', async () => {

@@ -1,5 +1,5 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
-import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
+import { computed, DestroyRef, inject, Injectable, InjectionToken, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult } from 'angular-auth-oidc-client';
 import { filter, firstValueFrom, fromEvent, type Observable } from 'rxjs';
@@ -12,6 +12,12 @@ import type { AccessTokenSource } from './access-token-source';
 import { hasStoredTokens, logoffLocalLeavingNothing, refreshLockName, storedAccessTokenExpiry } from './library-internals';
 import { OIDC_CONFIG_ID } from './oidc-config';
 import { SplitSecurityStorage } from './split-security-storage';
+
+/**
+ * On a return from the IdP, the address it came back with: the address bar no longer holds it
+ * (takeCallbackUrl, at start-up), so the library is given it to check. Null on any other start.
+ */
+export const OIDC_CALLBACK_URL = new InjectionToken<string | null>('OIDC_CALLBACK_URL');
 
 interface TokenSnapshot {
   readonly idClaims: Record<string, unknown> | null;
@@ -29,6 +35,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   private readonly config = inject(TOKEN_MODE_CONFIG);
   private readonly storage = inject(SplitSecurityStorage);
   private readonly navigation = inject(BrowserNavigation);
+  private callbackUrl = inject(OIDC_CALLBACK_URL, { optional: true });
 
   private readonly ready = signal(false);
   private readonly tokens = signal<TokenSnapshot | null>(null);
@@ -86,8 +93,13 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
     let hasRefreshToken = false;
     try {
       hasRefreshToken = !!(await firstValueFrom(this.oidc.getRefreshToken()));
+      // A return from the IdP is checked once, with the address it came back with.
+      const callbackUrl = this.callbackUrl;
+      this.callbackUrl = null;
+      let result = callbackUrl ? await firstValueFrom(this.oidc.checkAuth(callbackUrl)) : undefined;
       // With an expired access token, checkAuth() alone reports signed-out; this one also refreshes.
-      const result = await firstValueFrom(hasRefreshToken ? this.oidc.checkAuthIncludingServer() : this.oidc.checkAuth());
+      if (hasRefreshToken && !result?.isAuthenticated) result = await firstValueFrom(this.oidc.checkAuthIncludingServer());
+      result ??= await firstValueFrom(this.oidc.checkAuth());
       if (!result.isAuthenticated && (result.errorMessage || hasRefreshToken)) {
         this.problemState.set(await this.diagnose(result.errorMessage ?? '', hasRefreshToken));
       }

@@ -37,8 +37,11 @@ export function buildOidcConfig(config: TokenModeConfig): OpenIdConfiguration {
     // The interceptor of this app attaches tokens by exact origin; the library's prefix match is off.
     secureRoutes: [],
     startCheckSession: false,
-    triggerAuthorizationResultEvent: false,
-    historyCleanupOff: false,
+    // The app takes the code and state out of the address bar at start-up and hands the callback's
+    // address to checkAuth (takeCallbackUrl), so the library neither rewrites the history after the
+    // callback (a replaceState) nor navigates to '/' (a second router navigation on the return page).
+    triggerAuthorizationResultEvent: true,
+    historyCleanupOff: true,
     logLevel: LogLevel.Warn,
   };
 }

@@ -1,4 +1,4 @@
-import { oidcNeededAtStart } from './oidc-start';
+import { oidcNeededAtStart, takeCallbackUrl } from './oidc-start';
 import { SplitSecurityStorage, STORAGE_PREFIX } from './split-security-storage';
 
 describe('oidcNeededAtStart', () => {
@@ -27,5 +27,24 @@ describe('oidcNeededAtStart', () => {
     localStorage.clear();
     sessionStorage.setItem(`${STORAGE_PREFIX}spa`, '{"codeVerifier":"v"}');
     expect(oidcNeededAtStart('', storage)).toBe(true);
+  });
+});
+
+describe('takeCallbackUrl', () => {
+  it('on a return from the IdP (a code or an error), replaces the address by the same one without query or fragment, and returns the full one', () => {
+    for (const href of ['http://localhost:4200/?code=abc&state=xyz', 'http://localhost:4200/app/?state=xyz&code=abc&iss=x#frag', 'http://localhost:4200/?error=access_denied&state=xyz']) {
+      const written: string[] = [];
+      expect(takeCallbackUrl(href, (url) => written.push(url)), href).toBe(href);
+      const expected = new URL(href);
+      expect(written, href).toEqual([expected.origin + expected.pathname]);
+    }
+  });
+
+  it('leaves any other address alone', () => {
+    const written: string[] = [];
+    for (const href of ['http://localhost:4200/', 'http://localhost:4200/notes?tab=1', 'http://localhost:4200/?codes=1', 'http://localhost:4200/#code=abc']) {
+      expect(takeCallbackUrl(href, (url) => written.push(url)), href).toBeNull();
+    }
+    expect(written).toEqual([]);
   });
 });

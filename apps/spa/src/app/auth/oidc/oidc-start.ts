@@ -23,6 +23,21 @@ export const OIDC_RUNTIME_LOADER = new InjectionToken<() => Promise<OidcRuntime>
 const CALLBACK_PARAMETERS = ['code', 'state', 'error'];
 
 /**
+ * On a return from the IdP: the address the IdP sent the browser back to, for the library to check
+ * (`OidcSecurityService.checkAuth(url)`), after replacing it in the address bar by the same address
+ * without its query and fragment. Done at start-up, before anything renders: the router's first
+ * navigation writes back the address it starts from, so with the code and state already gone the
+ * app can render while the library handles the callback, and they never come back whatever the
+ * callback's outcome. Null (and the address left alone) on any other start.
+ */
+export function takeCallbackUrl(href: string, replaceAddress: (url: string) => void): string | null {
+  const url = new URL(href);
+  if (!CALLBACK_PARAMETERS.some((name) => url.searchParams.has(name))) return null;
+  replaceAddress(url.origin + url.pathname);
+  return href;
+}
+
+/**
  * Whether the app starts with the OIDC session: on a return from the IdP, or when anything of a
  * session (or of a login in flight) is stored. Otherwise it starts signed out without it.
  */
