@@ -104,6 +104,19 @@ describe('SplitSecurityStorage', () => {
     expect(b.hasEntries('spa')).toBe(false);
   });
 
+  it('reads again whatever changed in either storage since its last read or write, whoever changed it', () => {
+    a.write('spa', JSON.stringify({ authnResult: { refresh_token: 'rt1' }, authNonce: 'n1' }));
+    expect(JSON.parse(a.read('spa')!)).toEqual({ authnResult: { refresh_token: 'rt1' }, authNonce: 'n1' });
+    shared.setItem(STORAGE_PREFIX + 'spa', JSON.stringify({ authnResult: { refresh_token: 'rt2' } }));
+    expect(JSON.parse(a.read('spa')!)).toEqual({ authnResult: { refresh_token: 'rt2' }, authNonce: 'n1' });
+    tabA.setItem(STORAGE_PREFIX + 'spa', JSON.stringify({ authNonce: 'n2' }));
+    expect(JSON.parse(a.read('spa')!)).toEqual({ authnResult: { refresh_token: 'rt2' }, authNonce: 'n2' });
+    shared.removeItem(STORAGE_PREFIX + 'spa');
+    tabA.removeItem(STORAGE_PREFIX + 'spa');
+    expect(a.read('spa')).toBeNull();
+    expect(a.read('other')).toBeNull();
+  });
+
   it('treats garbage in storage as empty', () => {
     shared.setItem(STORAGE_PREFIX + 'spa', '{not json');
     expect(a.read('spa')).toBeNull();

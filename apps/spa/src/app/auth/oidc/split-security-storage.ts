@@ -19,6 +19,12 @@ type Entries = Record<string, unknown>;
 export class SplitSecurityStorage implements AbstractSecurityStorage {
   private shared: Storage = localStorage;
   private perTab: Storage = sessionStorage;
+  /**
+   * What read() last returned and the stored texts it came from. The library reads its whole state
+   * for every entry it reads or writes (dozens of times while it handles a return from the IdP):
+   * while neither text has changed (this tab's writes, another tab's), the merge is not redone.
+   */
+  private last: { configId: string; shared: string | null; perTab: string | null; merged: string | null } | null = null;
 
   /** An instance over other storages (tests). */
   static over(shared: Storage, perTab: Storage): SplitSecurityStorage {
@@ -29,10 +35,11 @@ export class SplitSecurityStorage implements AbstractSecurityStorage {
   }
 
   read(configId: string): string | null {
-    const shared = parse(this.shared.getItem(STORAGE_PREFIX + configId));
-    const perTab = parse(this.perTab.getItem(STORAGE_PREFIX + configId));
-    if (!shared && !perTab) return null;
-    return JSON.stringify({ ...shared, ...perTab });
+    const stored = { configId, shared: this.shared.getItem(STORAGE_PREFIX + configId), perTab: this.perTab.getItem(STORAGE_PREFIX + configId) };
+    const last = this.last;
+    if (last?.configId === configId && last.shared === stored.shared && last.perTab === stored.perTab) return last.merged;
+    this.last = { ...stored, merged: merge(parse(stored.shared), parse(stored.perTab)) };
+    return this.last.merged;
   }
 
   write(configId: string, value: string): void {
@@ -46,17 +53,19 @@ export class SplitSecurityStorage implements AbstractSecurityStorage {
       if (entry === '') continue;
       (PER_TAB_ENTRIES.has(name) ? perTab : shared)[name] = entry;
     }
-    setIfChanged(this.shared, STORAGE_PREFIX + configId, shared);
-    setIfChanged(this.perTab, STORAGE_PREFIX + configId, perTab);
+    const stored = { configId, shared: setIfChanged(this.shared, STORAGE_PREFIX + configId, shared), perTab: setIfChanged(this.perTab, STORAGE_PREFIX + configId, perTab) };
+    this.last = { ...stored, merged: merge(stored.shared === null ? null : shared, stored.perTab === null ? null : perTab) };
   }
 
   remove(configId: string): void {
+    this.last = null;
     this.shared.removeItem(STORAGE_PREFIX + configId);
     this.perTab.removeItem(STORAGE_PREFIX + configId);
   }
 
   /** Removes our entries only: the rest of the origin's storage is not ours to wipe. */
   clear(): void {
+    this.last = null;
     for (const storage of [this.shared, this.perTab]) {
       for (const key of ownKeys(storage)) storage.removeItem(key);
     }
@@ -88,17 +97,24 @@ function parse(raw: string | null): Entries | null {
   }
 }
 
+/** The library's state object from its two parts (the tab's entries win), null when neither is stored. */
+function merge(shared: Entries | null, perTab: Entries | null): string | null {
+  return !shared && !perTab ? null : JSON.stringify({ ...shared, ...perTab });
+}
+
 /**
  * Every write of the library rewrites the whole object. Skipping unchanged parts keeps a tab
  * that only touched its own flags from writing back a shared part it read a moment earlier.
+ * Returns the text now stored (null: none).
  */
-function setIfChanged(storage: Storage, key: string, entries: Entries): void {
+function setIfChanged(storage: Storage, key: string, entries: Entries): string | null {
   if (Object.keys(entries).length === 0) {
     if (storage.getItem(key) !== null) storage.removeItem(key);
-    return;
+    return null;
   }
   const serialized = JSON.stringify(entries);
   if (storage.getItem(key) !== serialized) storage.setItem(key, serialized);
+  return serialized;
 }
 
 function ownKeys(storage: Storage): string[] {
