@@ -38,8 +38,8 @@ export function buildOidcConfig(config: TokenModeConfig): OpenIdConfiguration {
     secureRoutes: [],
     startCheckSession: false,
     // The app takes the code and state out of the address bar at start-up and hands the callback's
-    // address to checkAuth (takeCallbackUrl), so the library neither rewrites the history after the
-    // callback (a replaceState) nor navigates to '/' (a second router navigation on the return page).
+    // address to checkAuth (takeCallbackUrl, decision 0027), so the library neither rewrites the
+    // history after the callback nor navigates (the app is on the page the IdP returned to).
     triggerAuthorizationResultEvent: true,
     historyCleanupOff: true,
     logLevel: LogLevel.Warn,
