@@ -9,6 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { exportJWK } from 'jose';
 import { JWKS_NEW_KID_REFETCHES_PER_COOLDOWN } from '../src/defaults.ts';
 import { bearer, startApi, type TestApi } from './support/api.ts';
@@ -296,6 +297,23 @@ describe('verified-token cache', () => {
     assert.equal(res.statusCode, 401);
     assert.equal(res.headers['www-authenticate'], INVALID);
     assert.equal(api.tokenCache.size, 0);
+  });
+
+  test('a cached principal is the principal of its token, and carries no token text a log could show', async () => {
+    idp = await startTestIssuer();
+    api = await startApi(idp);
+    const token = await idp.sign(idp.claims({ sub: 'alice' }));
+    assert.equal((await get(token)).statusCode, 200);
+    const principal = api.tokenCache.get(token, Date.now(), 0);
+    assert.ok(principal, 'cached');
+    assert.equal(principal.subject, 'alice');
+    assert.equal(principal.tokenKind, 'jwt');
+    // A hit hands routes the cached principal (request.principal): the token text the cache keeps
+    // for its comparison must not be reachable from it the ways a handler or a logger reads an object.
+    const signature = token.split('.')[2]!;
+    for (const view of [JSON.stringify(principal), inspect(principal, { showHidden: true, depth: 4 }), Reflect.ownKeys(principal).join(' '), Object.values(principal).map(String).join(' ')]) {
+      assert.ok(!view.includes(signature), `token text visible: ${view.slice(0, 200)}`);
+    }
   });
 
   test('bounded: least recently used entries go first', async () => {
