@@ -12,6 +12,10 @@ class Notes {}
 @Component({ template: '<h1>Session</h1>' })
 class Session {}
 
+/** The outlet inserts the page after itself, as <router-outlet> does: inside its parent. */
+@Component({ imports: [PageOutlet], template: '<app-page-outlet />' })
+class Host {}
+
 describe('PageOutlet', () => {
   const loads = new Map<string, { resolve: (page: Type<unknown>) => void; reject: (error: unknown) => void }>();
   const lazy = (path: string): (() => Promise<Type<unknown>>) => () => new Promise((resolve, reject) => loads.set(path, { resolve, reject }));
@@ -35,9 +39,9 @@ describe('PageOutlet', () => {
   afterEach(() => history.replaceState(null, '', '/'));
 
   async function outlet() {
-    const fixture = TestBed.createComponent(PageOutlet);
+    const fixture = TestBed.createComponent(Host);
     await fixture.whenStable();
-    const heading = () => (fixture.nativeElement as HTMLElement).querySelector('h1')?.textContent ?? null;
+    const heading = () => [...(fixture.nativeElement as HTMLElement).querySelectorAll('h1')].map((h) => h.textContent).join() || null;
     return { fixture, heading, router: TestBed.inject(PageRouter) };
   }
 

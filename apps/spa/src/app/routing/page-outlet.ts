@@ -1,5 +1,4 @@
-import { NgComponentOutlet } from '@angular/common';
-import { ChangeDetectionStrategy, Component, DOCUMENT, effect, ErrorHandler, inject, signal, untracked, type Type } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DOCUMENT, effect, ErrorHandler, inject, untracked, ViewContainerRef, type Type } from '@angular/core';
 import { PageRouter, type PageRoute } from './page-router';
 
 /**
@@ -9,11 +8,10 @@ import { PageRouter, type PageRoute } from './page-router';
 @Component({
   selector: 'app-page-outlet',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [NgComponentOutlet],
-  template: `<ng-container *ngComponentOutlet="page()" />`,
+  template: '',
 })
 export class PageOutlet {
-  protected readonly page = signal<Type<unknown> | null>(null);
+  private readonly container = inject(ViewContainerRef);
   private readonly document = inject(DOCUMENT);
   private readonly errors = inject(ErrorHandler);
   private shown: PageRoute | undefined;
@@ -28,7 +26,7 @@ export class PageOutlet {
 
   private show(route: PageRoute | undefined): void {
     this.shown = route;
-    if (!route) return this.page.set(null);
+    if (!route) return this.container.clear();
     if (route.component) return this.shownAs(route, route.component);
     route.loadComponent?.().then(
       (component) => {
@@ -39,7 +37,8 @@ export class PageOutlet {
   }
 
   private shownAs(route: PageRoute, component: Type<unknown>): void {
-    this.page.set(component);
+    this.container.clear();
+    this.container.createComponent(component);
     this.document.title = route.title;
   }
 }
