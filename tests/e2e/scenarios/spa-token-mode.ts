@@ -59,7 +59,7 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await showsUserData(page);
     assert.equal(await page.getByTestId('user-name').textContent(), 'Alice Example');
     assert.equal(new URL(page.url()).search, '', 'the code and state are gone from the address bar');
-    // The app renders while the session is restored: once gone, the code never comes back.
+    // Taken out of the address bar at start-up (decision 0027), the code never comes back.
     const back = addresses.findIndex((url) => url.origin === system.spa && url.searchParams.has('code'));
     assert.ok(back >= 0, 'the IdP sent the browser back with a code');
     const after = addresses.slice(back + 1);

@@ -29,7 +29,7 @@ describe('appConfig: the session restored at start-up', () => {
     return TestBed.inject(ApplicationInitStatus);
   }
 
-  it('waits for the session before the app starts when the mode does not render while restoring, then asks for the page\'s data', async () => {
+  it('waits for the session before the app starts (token mode), then asks for the page\'s data', async () => {
     const status = start(false);
     expect(status.done).toBe(false);
     auth.finish();
@@ -37,7 +37,7 @@ describe('appConfig: the session restored at start-up', () => {
     expect(auth.calls).toEqual([{ path: '/api/UserOne' }]);
   });
 
-  it('starts the app while the session is restored when the mode allows it (both modes), and asks for the page\'s data once it is', async () => {
+  it('starts the app while the session is restored when the mode allows it (BFF mode), and asks for the page\'s data once it is', async () => {
     const status = start(true);
     await status.donePromise;
     expect(status.done).toBe(true);

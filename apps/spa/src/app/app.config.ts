@@ -17,9 +17,11 @@ export function appConfig(authSession: (Provider | EnvironmentProviders)[]): App
       provideCspNonce(document),
       { provide: PAGE_ROUTES, useValue: routes },
       ...authSession,
-      // Handles the login callback and restores the session. Both modes render meanwhile
-      // (RENDER_WHILE_RESTORING): token mode has taken the code and state out of the address bar
-      // at start-up (takeCallbackUrl). A mode without it would have the first page wait.
+      // Handles the login callback and restores the session. BFF mode renders meanwhile
+      // (RENDER_WHILE_RESTORING). Token mode waits: its callback is all main-thread work with the
+      // token response already in hand, so the first render after it shows the page's data (sent
+      // as soon as the session is there) instead of coming first and delaying that call
+      // (bench/README.md, "Token mode: the return page's callback").
       provideAppInitializer(() => {
         const session = inject(AuthSession);
         const firstPageData = inject(FirstPageData);

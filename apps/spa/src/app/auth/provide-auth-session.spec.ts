@@ -1,7 +1,6 @@
 import { testRuntimeConfig } from '../../testing/runtime-config';
 import { BffAuthSession } from './bff/bff-auth-session';
 import { browserStart, provideAuthSession, type StartContext } from './provide-auth-session';
-import { RENDER_WHILE_RESTORING } from './render-while-restoring';
 import type { OidcRuntime } from './oidc/oidc-start';
 import { SignedOutAuthSession } from './oidc/signed-out-auth-session';
 import { SplitSecurityStorage, STORAGE_PREFIX } from './oidc/split-security-storage';
@@ -83,11 +82,9 @@ describe('provideAuthSession', () => {
     const href = 'http://localhost:4200/?code=abc&state=xyz&iss=http%3A%2F%2Flocalhost%3A4400';
     const loadedAfter: string[][] = [];
     const loadOidcRuntime = async () => (loadedAfter.push([...addressBar]), oidcRuntime);
-    const providers = await provideAuthSession(testRuntimeConfig, { ...start, href, search: new URL(href).search, loadOidcRuntime });
+    await provideAuthSession(testRuntimeConfig, { ...start, href, search: new URL(href).search, loadOidcRuntime });
     expect(loadedAfter).toEqual([['http://localhost:4200/']]);
     expect(callbackUrls).toEqual([href]);
-    // The address bar is clean before the app bootstraps: the app renders while the session is restored.
-    expect(providers).toContainEqual({ provide: RENDER_WHILE_RESTORING, useValue: true });
   });
 
   it('token mode leaves the address bar alone on any other start, and gives the session no callback address', async () => {

@@ -2,7 +2,6 @@ import { provideHttpClient, withFetch, withInterceptors } from '@angular/common/
 import type { EnvironmentProviders, Provider } from '@angular/core';
 import { TOKEN_MODE_CONFIG, type RuntimeConfig, type TokenModeConfig } from '../core/runtime-config';
 import { provideBffAuthSession } from './bff/bff-auth-session';
-import { RENDER_WHILE_RESTORING } from './render-while-restoring';
 import { startEarlyBffRequests } from './bff/early-bff-requests';
 import { accessTokenInterceptor } from './oidc/access-token-interceptor';
 import { EARLY_IDP_REQUESTS, earlyIdpRequestInterceptor, startCodeExchange, startKeySetFetch } from './oidc/early-idp-requests';
@@ -47,8 +46,6 @@ async function provideTokenModeAuthSession(config: TokenModeConfig, start: Start
   const oidc = needed ? await start.loadOidcRuntime() : undefined;
   return [
     { provide: TOKEN_MODE_CONFIG, useValue: config },
-    // The code and state are out of the address bar already (takeCallbackUrl).
-    { provide: RENDER_WHILE_RESTORING, useValue: true },
     { provide: EARLY_IDP_REQUESTS, useValue: early },
     provideHttpClient(withFetch(), withInterceptors([earlyIdpRequestInterceptor, accessTokenInterceptor])),
     ...(oidc ? oidc.provideOidcAuthSession(config, callbackUrl) : provideSignedOutAuthSession()),

@@ -25,10 +25,10 @@ const CALLBACK_PARAMETERS = ['code', 'state', 'error'];
 /**
  * On a return from the IdP: the address the IdP sent the browser back to, for the library to check
  * (`OidcSecurityService.checkAuth(url)`), after replacing it in the address bar by the same address
- * without its query and fragment. Done at start-up, before anything renders: the router's first
- * navigation writes back the address it starts from, so with the code and state already gone the
- * app can render while the library handles the callback, and they never come back whatever the
- * callback's outcome. Null (and the address left alone) on any other start.
+ * without its query and fragment. Done at start-up, before any of the app's code that could show,
+ * log or navigate with them runs, so they never come back whatever the callback's outcome, and the
+ * library needs neither to rewrite the history nor to navigate after the callback (decision 0027).
+ * Null (and the address left alone) on any other start.
  */
 export function takeCallbackUrl(href: string, replaceAddress: (url: string) => void): string | null {
   const url = new URL(href);
