@@ -1,0 +1,63 @@
+// Traces the return page of the bench's login (our SPA in token and BFF mode, and the bound), one
+// login after another in fresh contexts as the browser rows do, the first of each discarded: from
+// Chromium's trace, on the return page's main thread, `main`'s compile, its evaluation (and the
+// task around it), the code cache Chromium produces for it and for the lazy chunks, and the time
+// in lazy function compiles. Tracing stretches every figure; compare builds back to back.
+// Usage: node bench/trace-spa-return.ts [logins per app, default 3] [apps: token,bff,bound]
+import { chromium } from 'playwright-core';
+import { DEMO_USER } from './lib/idp.ts';
+import { startLoginSystem } from './suites/login-system.ts';
+import { CHROMIUM, CHROMIUM_ARGS } from '../tests/support/chromium.ts';
+
+const logins = Number(process.argv[2] ?? 3);
+const system = await startLoginSystem({ allowBuild: false, log: (l) => console.error(l) });
+if (typeof system === 'string' || typeof system.spa === 'string' || typeof system.bff === 'string') throw new Error(JSON.stringify(system));
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+interface Ev { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: Record<string, any> }
+try {
+  const bound = typeof system.peers !== 'string' && typeof system.peers.oidcClientTsAngular === 'string' ? system.peers.oidcClientTsAngular : null;
+  const only = process.argv[3]?.split(',');
+  const apps = [['token', system.spa.url], ['bff', system.bff.url], ...(bound ? [['bound', bound]] : [])].filter(([m]) => !only || only.includes(m!));
+  for (const [mode, url] of apps as [string, string][]) {
+    for (let i = 0; i <= logins; i++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(url);
+      if (mode === 'bound') await page.locator('body[data-ready="true"]').waitFor();
+      await page.getByRole('button', { name: 'Log in', exact: true }).first().click();
+      await page.getByLabel('Username').fill(DEMO_USER.username);
+      await page.getByLabel('Password').fill(DEMO_USER.password);
+      await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline', 'v8', 'v8.execute', 'disabled-by-default-v8.compile'] });
+      const t0 = Date.now();
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('user one data').first().waitFor();
+      const wall = Date.now() - t0;
+      const buf = await browser.stopTracing();
+      await context.close();
+      if (i === 0) continue;
+      const events: Ev[] = JSON.parse(buf.toString()).traceEvents;
+      // The return page's main thread: where main-*.js is compiled last.
+      const mainEval = events.filter((e) => e.name === 'v8.evaluateModule' || e.name === 'v8.compileModule' || e.name === 'v8.produceModuleCache' || e.name === 'v8.produceCache');
+      const rows: string[] = [];
+      const lastMain = [...events].reverse().find((e) => e.name === 'v8.compileModule' && /main-/.test(JSON.stringify(e.args ?? {})));
+      const tid = lastMain?.tid, pid = lastMain?.pid;
+      const start = lastMain?.ts ?? 0;
+      const tasks = events.filter((e) => e.pid === pid && e.tid === tid && e.ph === 'X' && (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask'));
+      let compileFns = 0;
+      for (const e of events) {
+        if (e.pid !== pid || e.tid !== tid || e.ts < start) continue;
+        if (e.name === 'V8.CompileLazy' || e.name === 'V8.CompileCode') compileFns += (e.dur ?? 0) / 1000;
+      }
+      for (const e of mainEval) {
+        if (e.pid !== pid || e.tid !== tid || e.ts < start) continue;
+        const file = String(e.args?.data?.url ?? e.args?.fileName ?? e.args?.data?.fileName ?? '').split('/').pop();
+        const task = tasks.find((t) => t.ts <= e.ts && t.ts + (t.dur ?? 0) >= e.ts + (e.dur ?? 0));
+        rows.push(`${e.name}${file ? ' ' + file : ''} at ${((e.ts - start) / 1000).toFixed(0)} ${((e.dur ?? 0) / 1000).toFixed(1)} ms, its task ${task ? ((task.dur ?? 0) / 1000).toFixed(1) : '?'} ms`);
+      }
+      console.log(`${mode} #${i} wall ${wall} ms, lazy compiles after main ${compileFns.toFixed(1)} ms\n  ${rows.join('\n  ')}`);
+    }
+  }
+} finally {
+  await browser.close();
+  await system.stop();
+}
