@@ -45,13 +45,15 @@ export async function loadSigningKeys(store: Store, alg: SigningAlg, graceSecond
   }
   const activeNow = (keys: StoredSigningKey[]) => keys.find((k) => k.activatesAt <= t && (k.retiredAt === null || k.retiredAt > t));
   let keys = await store.listSigningKeys();
-  const signing = activeNow(keys);
-  if (!signing || signing.alg !== alg) {
-    await rotateSigningKey(store, alg, 0, clock);
+  let active = activeNow(keys);
+  if (!active || active.alg !== alg) {
+    // The new key signs from the moment it was made, which may be a second after `t`: it is the
+    // signing key whatever `t` says (looking it up by `t` found none when the second turned).
+    active = await rotateSigningKey(store, alg, 0, clock);
     keys = await store.listSigningKeys();
   }
-  const active = activeNow(keys)!;
-  const ordered = [active, ...keys.filter((k) => k !== active)];
+  const signingKid = active.kid;
+  const ordered = [active, ...keys.filter((k) => k.kid !== signingKid)];
   return ordered.map((k) => ({ ...k.jwk, kid: k.kid, alg: k.alg, use: 'sig' }) as JWK);
 }
 

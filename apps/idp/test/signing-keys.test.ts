@@ -42,6 +42,27 @@ test('switching the algorithm creates a key of the new kind that signs from then
   }
 });
 
+test('a first key made while the clock turns a second still signs (no start fails on the second boundary)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keys-test-'));
+  // Every reading of this clock is one second after the last: the key is made after the time
+  // loadSigningKeys started from.
+  let ms = Date.UTC(2026, 0, 1);
+  const ticking = { now: () => (ms += 1000), sleep: async () => {} };
+  const store = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
+  try {
+    const keys = await loadSigningKeys(store, 'ES256', 600, ticking);
+    assert.equal(keys.length, 1);
+    assert.equal(keys[0]!.kid, (await store.listSigningKeys())[0]!.kid);
+    const [es256] = keys;
+    const switched = await loadSigningKeys(store, 'RS256', 600, ticking);
+    assert.deepEqual(switched.map((k) => k.alg), ['RS256', 'ES256'], 'a change of algorithm likewise');
+    assert.equal(switched[1]!.kid, es256!.kid);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a rotated-in key is published at once, signs only from its activation, and the old one leaves after its grace', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keys-test-'));
   const clock = new ManualClock();
