@@ -30,7 +30,10 @@ const patterns = process.argv.length > 2
   : ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'tests/**/*.test.ts'];
 if (failures > 0) console.log(`\n${failures} step(s) before node:test FAILED (see above)`);
 console.log('\n=== node:test');
-const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=180000', ...patterns], {
+// --test-force-exit: a test file whose tests have all ended exits even if something it opened (a
+// server a failed set-up left listening) would keep it alive: a failure is reported, not a hang
+// until CI's time runs out.
+const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=180000', '--test-force-exit', ...patterns], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, NODE_ENV: 'test' },

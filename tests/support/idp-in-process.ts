@@ -40,7 +40,15 @@ export async function startIdpInProcess(idpEnv: IdpEnv = {}, opts: Omit<IdpOptio
   const open = async () => {
     current = await createIdp(config, { ...opts, env: { ...process.env, ...env }, logger: createLogger('info', (line) => logs.push(line)) });
   };
-  await open();
+  try {
+    await open();
+  } catch (err) {
+    // A listening server left behind would keep the test file's process alive after its failure.
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     issuer: config.issuer,
     dataDir,
