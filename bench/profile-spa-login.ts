@@ -15,8 +15,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../tests/support/chromium.ts';
-import { DEMO_USER } from './lib/idp.ts';
 import { median } from './lib/stats.ts';
+import { openFilledLoginForm } from './suites/browser-login.ts';
 import { startLoginSystem } from './suites/login-system.ts';
 
 const { values: args } = parseArgs({
@@ -49,10 +49,7 @@ async function profileLogins(logins: number): Promise<void> {
       await context.addInitScript(`new MutationObserver(() => { if (document.body?.textContent.includes(${JSON.stringify(ANSWER_TEXT)})) window.__answerShown(); })
         .observe(document, { childList: true, subtree: true, characterData: true });`);
       const page = await context.newPage();
-      await page.goto(system.spa.url);
-      await page.getByRole('button', { name: 'Log in', exact: true }).first().click();
-      await page.getByLabel('Username').fill(DEMO_USER.username);
-      await page.getByLabel('Password').fill(DEMO_USER.password);
+      await openFilledLoginForm(page, system.spa.url);
       const cdp = await context.newCDPSession(page);
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 100 });

@@ -5,7 +5,7 @@
 // in lazy function compiles. Tracing stretches every figure; compare builds back to back.
 // Usage: node bench/trace-spa-return.ts [logins per app, default 3] [apps: token,bff,bound]
 import { chromium } from 'playwright-core';
-import { DEMO_USER } from './lib/idp.ts';
+import { openFilledLoginForm } from './suites/browser-login.ts';
 import { startLoginSystem } from './suites/login-system.ts';
 import { CHROMIUM, CHROMIUM_ARGS } from '../tests/support/chromium.ts';
 
@@ -22,11 +22,7 @@ try {
     for (let i = 0; i <= logins; i++) {
       const context = await browser.newContext();
       const page = await context.newPage();
-      await page.goto(url);
-      if (mode === 'bound') await page.locator('body[data-ready="true"]').waitFor();
-      await page.getByRole('button', { name: 'Log in', exact: true }).first().click();
-      await page.getByLabel('Username').fill(DEMO_USER.username);
-      await page.getByLabel('Password').fill(DEMO_USER.password);
+      await openFilledLoginForm(page, url, mode === 'bound' ? 'body[data-ready="true"]' : undefined);
       await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline', 'v8', 'v8.execute', 'disabled-by-default-v8.compile'] });
       const t0 = Date.now();
       await page.getByRole('button', { name: 'Sign in' }).click();

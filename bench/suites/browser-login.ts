@@ -4,7 +4,7 @@
 // Timing and Long Animation Frame entries. The apps take turns, run after run, so load from
 // elsewhere on the machine falls on all of them alike.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chromium, type Browser, type Request } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { readCpuSeconds, type ServerProcess } from '../lib/children.ts';
 import { DEMO_USER } from '../lib/idp.ts';
 import { firstLine } from '../lib/rows.ts';
@@ -246,6 +246,18 @@ function readPageTimings(): PageTimings {
   return { document: nav ? { responseEnd: at(nav.responseEnd), domContentLoaded: at(nav.domContentLoadedEventEnd) } : null, resources, longFrames };
 }
 
+/**
+ * The bench's login up to "Sign in": opens the app at `url` (ready once `readySelector` matches, if
+ * given), follows its "Log in" to the IdP's form and fills in the demo user's credentials.
+ */
+export async function openFilledLoginForm(page: Page, url: string, readySelector?: string): Promise<void> {
+  await page.goto(url);
+  if (readySelector) await page.locator(readySelector).waitFor();
+  await page.getByRole('button', { name: 'Log in', exact: true }).first().click();
+  await page.getByLabel('Username').fill(DEMO_USER.username);
+  await page.getByLabel('Password').fill(DEMO_USER.password);
+}
+
 /** One login in a fresh browser context (no cookies, no storage, no cache). */
 async function oneLogin(browser: Browser, app: BrowserApp, servers: ServerProcess[]): Promise<{ totalMs: number; breakdown: Breakdown; timeline: string[] }> {
   const context = await browser.newContext();
@@ -260,11 +272,7 @@ async function oneLogin(browser: Browser, app: BrowserApp, servers: ServerProces
     await context.addInitScript(PAGE_PROBE);
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    await page.goto(app.url);
-    if (app.readySelector) await page.locator(app.readySelector).waitFor();
-    await page.getByRole('button', { name: 'Log in', exact: true }).first().click();
-    await page.getByLabel('Username').fill(DEMO_USER.username);
-    await page.getByLabel('Password').fill(DEMO_USER.password);
+    await openFilledLoginForm(page, app.url, app.readySelector);
     const responses: { at: number; url: string; method: string; document: boolean }[] = [];
     // When each response ended, on the browser's own clock (Playwright's request timing: wall-clock
     // start plus offsets), so the steps compare with the in-page marks without event-delivery lag.
