@@ -3,7 +3,7 @@ import { AuthSession } from '../auth/auth-session';
 
 /**
  * The API call of the page a start-up shows, sent as soon as the session is restored. Otherwise it
- * would wait for the rest of the start-up (bootstrap, the router's first navigation, the first
+ * would wait for the rest of the start-up (bootstrap, the outlet's first page, the first
  * render), none of which it needs: on a return from the IdP that is most of the time between the
  * session and the data on screen. The same request the page would send (`AuthSession.callApi`,
  * the same interceptors); the page takes the answer once, and only before the user navigates
