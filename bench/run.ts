@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     // Each API row's server on one core, the load generator on the other (taskset): with a long
     // enough warm-up, rounds spread far less (bench/README.md, decision 0025). --no-pin: neither.
     pin: { type: 'boolean', default: true },
+    // --no-install: never run apt-get for row (i) (npm test's run: a test must not wait for a mirror).
+    install: { type: 'boolean', default: true },
   },
   allowNegative: true,
 });
@@ -124,7 +126,7 @@ async function main(): Promise<BenchResults> {
   const [bff, bareProxy] = await Promise.all([setupBffRow(bffOptions), setupBareProxyRow(bffOptions)]);
   stops.push(() => bff.stop(), () => bareProxy.stop());
   log('starting Apache httpd + mod_auth_openidc in front of the API');
-  const apache = await setupApacheRow({ idp: rs256, port: apachePort, ourApi: api.ourApi, connections: settings.connections }, log);
+  const apache = await setupApacheRow({ idp: rs256, port: apachePort, ourApi: api.ourApi, connections: settings.connections, install: args.install! }, log);
   stops.push(() => apache.stop());
   log('preparing refresh-token chains');
   const idpRows = await setupIdpRows(rs256, es256, { refreshClients: settings.refreshClients, loginClients: settings.loginClients });

@@ -24,8 +24,9 @@ export const APACHE_ROW = '(i) Apache httpd + mod_auth_openidc + mod_proxy → o
 export const APACHE_REDIRECT_PATH = '/oidc/redirect_uri';
 
 /** Installs the packages when missing and running as root; answers why the row cannot run, if it cannot. */
-export function ensureApache(log: (line: string) => void): string | undefined {
+export function ensureApache(log: (line: string) => void, install = true): string | undefined {
   if (existsSync(APACHE) && existsSync(join(MODULES, 'mod_auth_openidc.so'))) return undefined;
+  if (!install) return `${PACKAGES.join(' and ')} are not installed and --no-install was given (apt-get install ${PACKAGES.join(' ')})`;
   if (process.getuid?.() !== 0) return `${PACKAGES.join(' and ')} are not installed and the bench is not running as root to install them (apt-get install ${PACKAGES.join(' ')})`;
   log(`installing ${PACKAGES.join(' ')} with apt-get`);
   // policy-rc.d in the image, or none: either way the service is not what the bench runs.
@@ -94,13 +95,15 @@ export interface ApacheRowOptions {
   port: number;
   ourApi: ServerProcess | undefined;
   connections: number;
+  /** Run apt-get when the packages are missing and the bench runs as root (false: the row is n/a). */
+  install?: boolean;
 }
 
 export async function setupApacheRow(opts: ApacheRowOptions, log: (line: string) => void): Promise<{ row: Row; stop(): Promise<void> }> {
   const none = async () => {};
   const unavailable = (reason: string) => ({ row: unavailableRow('i', 'api', APACHE_ROW, reason), stop: none });
   if (!opts.ourApi) return unavailable('row (b)\'s API did not run, so Apache has no upstream');
-  const missing = ensureApache(log);
+  const missing = ensureApache(log, opts.install);
   if (missing) return unavailable(missing);
   const dir = makeTempDir('bench-apache-');
   const conf = join(dir, 'httpd.conf');
