@@ -70,8 +70,12 @@ const settings = {
    */
   maxStealShare: 0.05,
 };
-/** Hard ceiling on the whole run: whatever hangs, the bench ends and takes its children with it. */
-const BUDGET_MS = quick ? 300_000 : 20 * 60_000;
+/**
+ * Hard ceiling on the whole run: whatever hangs, the bench ends and takes its children with it.
+ * A hang guard, not a speed check: a quick run takes about 2 minutes here and 3.5 with apt-get,
+ * and a machine 2.5 times slower (issue 12's) must still finish it, in `npm test` too.
+ */
+const BUDGET_MS = quick ? 10 * 60_000 : 20 * 60_000;
 /**
  * `--only a,b,h,spa`: time only these rows (ids as in the tables' labels; `spa` for the browser
  * rows), for working on one path; the others are reported n/a. Never for a published table.
