@@ -7,7 +7,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { EXIT_CODES, runServer, type HttpTimeouts, type RunServerOptions } from '../src/index.ts';
 
-const TIMEOUTS: HttpTimeouts = { requestTimeout: 400, headersTimeout: 200, keepAliveTimeout: 60_000 };
+/**
+ * The timeouts of every server here but the one that tests them. Node checks them on a timer from
+ * the moment it accepts a connection: a stall of the test process longer than the headers timeout
+ * between accepting a request and reading its headers (a loaded machine) answers it 408, so they
+ * are as long as in production.
+ */
+const TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 60_000 };
+/** Short, for the test of the request timeout itself (where a 408 is the expected answer). */
+const SHORT_TIMEOUTS: HttpTimeouts = { requestTimeout: 400, headersTimeout: 200, keepAliveTimeout: 60_000 };
 
 interface Harness {
   port: number;
@@ -67,7 +75,7 @@ test('a body trickling in slower than the request timeout gets 408 and the conne
     req.resume();
     req.on('end', () => res.end('read'));
   });
-  const h = await start(server);
+  const h = await start(server, { timeouts: SHORT_TIMEOUTS });
   const socket = connect(h.port, '127.0.0.1');
   socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n');
   // At 20 ms a byte the body would take 20 s; the server reads it all and answers 200 if nothing stops it.
