@@ -39,7 +39,9 @@ test('Swagger UI: renders under its CSP, signs in with code + PKCE, and calls th
   });
   const page = await context.newPage();
   await page.goto(`${base}/swagger`);
-  await page.getByText('/api/UserOne').first().waitFor({ timeout: 15_000 });
+  // Waits here are bounds on a hang, not on speed: Swagger UI renders its bundle and the spec, and
+  // its sign-in opens a window, which takes a slow or busy machine far longer than this one.
+  await page.getByText('/api/UserOne').first().waitFor({ timeout: 60_000 });
   assert.ok(await page.getByText('/api/notes').first().isVisible());
 
   await page.getByRole('button', { name: /Authorize/ }).first().click();
@@ -50,7 +52,7 @@ test('Swagger UI: renders under its CSP, signs in with code + PKCE, and calls th
   // The stand-in IdP answers the authorization request by redirecting straight back with a code;
   // the redirect page hands it to Swagger UI, which redeems it at the token endpoint.
   await oauthSection.locator('button.authorize').click();
-  await dialog.getByRole('button', { name: /Logout|Remove authorization/ }).first().waitFor({ timeout: 10_000 });
+  await dialog.getByRole('button', { name: /Logout|Remove authorization/ }).first().waitFor({ timeout: 60_000 });
   const authorize = idp.authorizeRequests.at(-1)!;
   assert.equal(authorize.get('client_id'), 'swagger');
   assert.equal(authorize.get('response_type'), 'code');
