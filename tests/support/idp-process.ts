@@ -2,6 +2,7 @@
 // directory, for black-box tests over HTTP (and for killing it with SIGKILL).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -51,6 +52,25 @@ export interface RestartableProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * Appends each complete line `stream` carries to `lines`. A read from a pipe returns whatever the
+ * pipe holds, which need not end at a line's end (a line longer than the pipe's atomic write size,
+ * or a reader that fell behind): the unfinished part waits for the rest instead of being a line.
+ */
+export function collectLines(stream: Readable, lines: string[]): void {
+  let unfinished = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (unfinished + chunk).split('\n');
+    unfinished = parts.pop()!;
+    lines.push(...parts.filter(Boolean));
+  });
+  stream.on('end', () => {
+    if (unfinished) lines.push(unfinished);
+    unfinished = '';
+  });
+}
+
 export function restartableProcess(script: string, env: Record<string, string>, healthUrl: string): RestartableProcess {
   const logs: string[] = [];
   let child: ChildProcess;
@@ -58,9 +78,8 @@ export function restartableProcess(script: string, env: Record<string, string>, 
     logs,
     async launch() {
       child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const collect = (buf: Buffer) => logs.push(...buf.toString('utf8').split('\n').filter(Boolean));
-      child.stdout!.on('data', collect);
-      child.stderr!.on('data', collect);
+      collectLines(child.stdout!, logs);
+      collectLines(child.stderr!, logs);
       try {
         await waitForHealthy(healthUrl, child);
       } catch (err) {
