@@ -225,8 +225,11 @@ test('the server process: ready once the issuer is loaded, stops gracefully on S
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   try {
+    // Bounded against a hang only: a loaded two-core machine takes several seconds to start a
+    // server (100 tries of 100 ms, as before, were 10 s).
+    const deadline = Date.now() + 60_000;
     let ready = false;
-    for (let i = 0; i < 100 && !ready; i++) {
+    while (!ready && child.exitCode === null && Date.now() < deadline) {
       await sleep(100);
       ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
     }
