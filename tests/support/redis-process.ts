@@ -45,7 +45,10 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisProcess>
   const start = async () => {
     const spawned = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], { stdio: 'ignore' });
     child = spawned;
-    for (let i = 0; i < 200 && !(await answersPing(port)); i++) {
+    // Bounded against a hang only (was 200 tries of 50 ms, 10 s): a restart replays the append-only
+    // file, and a loaded two-core machine starts any process slowly.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !(await answersPing(port))) {
       if (spawned.exitCode !== null) throw new Error(`redis-server exited with ${spawned.exitCode}`);
       await sleep(50);
     }
