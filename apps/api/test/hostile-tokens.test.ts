@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { CompactEncrypt, createLocalJWKSet, exportSPKI, generateKeyPair, jwtVerify, type JWTPayload } from 'jose';
 import type { RefusalReason } from '../src/refusal-reason.ts';
 import { bearer, startApi, type TestApi } from './support/api.ts';
@@ -26,6 +26,13 @@ let attackerHits = 0;
 let attackerUrl: string;
 /** Refusal reasons reported by the API since the last call() began. */
 const reasons: RefusalReason[] = [];
+/**
+ * The clock of the API and of the jose comparison: the real one, except in the tests of time,
+ * which stop it so that a token's times are judged at the instant they were written, however long
+ * signing and checking take on this machine.
+ */
+let stoppedAt: number | undefined;
+const clockMs = (): number => stoppedAt ?? Date.now();
 
 before(async () => {
   idp = await startTestIssuer();
@@ -42,7 +49,7 @@ before(async () => {
   await new Promise<void>((r) => attackerServer.listen(0, '127.0.0.1', r));
   attackerUrl = `http://127.0.0.1:${(attackerServer.address() as AddressInfo).port}`;
   // A long cooldown: no unknown kid below may cause a second JWKS fetch.
-  api = await startApi(idp, { AUTH_ALGORITHMS: 'RS256,ES256', AUTH_JWKS_COOLDOWN: '3600' }, { onRefusal: (reason) => reasons.push(reason) });
+  api = await startApi(idp, { AUTH_ALGORITHMS: 'RS256,ES256', AUTH_JWKS_COOLDOWN: '3600' }, { onRefusal: (reason) => reasons.push(reason), now: clockMs });
 });
 
 after(async () => {
@@ -119,6 +126,7 @@ async function expectJoseAgrees(token: string, apiAccepted: boolean, why: string
       clockTolerance: 5,
       // Without it jose lets an iat in the future pass (the API refuses it).
       maxTokenAge: '3650 days',
+      currentDate: new Date(clockMs()),
     });
     joseAccepted = true;
   } catch {
@@ -334,25 +342,31 @@ describe('token type', () => {
 });
 
 describe('time', () => {
-  const now = () => Math.floor(Date.now() / 1000);
+  // "Expired 2 s ago" within the 5 s tolerance, checked on a running clock, expired itself once
+  // checking took more than 2 s after the token was written (a stalled test process).
+  beforeEach(() => { stoppedAt = Date.now(); });
+  afterEach(() => { stoppedAt = undefined; });
+  const now = () => Math.floor(clockMs() / 1000);
+  // The issuer's own claims carry the real iat and exp: on the stopped clock, the test's.
+  const claims = (extra: JWTPayload = {}) => idp.claims({ iat: now(), exp: now() + 300, ...extra });
 
   test('expired, nbf and iat in the future, no exp', async () => {
-    await expectInvalid(await idp.sign(idp.claims({ exp: now() - 60 })), 'expired', 'expired');
-    await expectInvalid(await idp.sign(idp.claims({ exp: now() - 6 })), 'expired', 'expired beyond the 5 s tolerance');
-    await expectInvalid(await idp.sign(idp.claims({ nbf: now() + 60 })), 'not_yet_valid', 'nbf in the future');
-    await expectInvalid(await idp.sign(idp.claims({ iat: now() + 60 })), 'issued_in_future', 'iat in the future');
-    const { exp: _exp, ...noExp } = idp.claims();
+    await expectInvalid(await idp.sign(claims({ exp: now() - 60 })), 'expired', 'expired');
+    await expectInvalid(await idp.sign(claims({ exp: now() - 6 })), 'expired', 'expired beyond the 5 s tolerance');
+    await expectInvalid(await idp.sign(claims({ nbf: now() + 60 })), 'not_yet_valid', 'nbf in the future');
+    await expectInvalid(await idp.sign(claims({ iat: now() + 60 })), 'issued_in_future', 'iat in the future');
+    const { exp: _exp, ...noExp } = claims();
     await expectInvalid(await idp.sign(noExp), 'exp_missing', 'no exp');
     for (const exp of ['9999999999', null, true, [now() + 60], 1e400]) {
-      await expectInvalid(real(header(), { ...idp.claims(), exp }), 'claim_malformed', `exp ${JSON.stringify(exp)}`);
+      await expectInvalid(real(header(), { ...claims(), exp }), 'claim_malformed', `exp ${JSON.stringify(exp)}`);
     }
-    await expectInvalid(real(header(), { ...idp.claims(), nbf: 'now' }), 'claim_malformed', 'nbf string');
-    await expectInvalid(real(header(), { ...idp.claims(), iat: '0' }), 'claim_malformed', 'iat string');
+    await expectInvalid(real(header(), { ...claims(), nbf: 'now' }), 'claim_malformed', 'nbf string');
+    await expectInvalid(real(header(), { ...claims(), iat: '0' }), 'claim_malformed', 'iat string');
   });
 
   test('the documented clock tolerance (5 s) is honoured', async () => {
-    await expectValid(await idp.sign(idp.claims({ exp: now() - 2 })), 'expired 2 s ago');
-    await expectValid(await idp.sign(idp.claims({ nbf: now() + 2, iat: now() + 2 })), 'nbf/iat 2 s ahead');
+    await expectValid(await idp.sign(claims({ exp: now() - 2 })), 'expired 2 s ago');
+    await expectValid(await idp.sign(claims({ nbf: now() + 2, iat: now() + 2 })), 'nbf/iat 2 s ahead');
   });
 });
 
