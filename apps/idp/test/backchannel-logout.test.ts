@@ -3,7 +3,7 @@
 // oidc-provider's own fetch would refuse to reach.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,10 +25,14 @@ let bff: oidc.Configuration;
 let received: string[] = [];
 let answer = 200;
 
+/** The folder of the clients file written below: removed after the tests. */
+let clientsDir: string | undefined;
+
 /** The registered clients with the bff client's URIs moved to the receiver's port. */
 function clientsFor(origin: string): string {
   const doc = readFileSync(join(import.meta.dirname, '..', 'config', 'clients.json'), 'utf8');
-  const file = join(mkdtempSync(join(tmpdir(), 'idp-clients-')), 'clients.json');
+  clientsDir = mkdtempSync(join(tmpdir(), 'idp-clients-'));
+  const file = join(clientsDir, 'clients.json');
   writeFileSync(file, doc.replaceAll('http://localhost:4300', origin));
   return file;
 }
@@ -52,6 +56,7 @@ before(async () => {
 after(async () => {
   await idp.close();
   await new Promise((resolve) => receiver.close(resolve));
+  if (clientsDir) rmSync(clientsDir, { recursive: true, force: true });
 });
 beforeEach(() => {
   received = [];

@@ -1,7 +1,7 @@
 // Attacks on the authorization server, each asserting its outcome.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
@@ -18,11 +18,15 @@ let swagger: oidc.Configuration;
 
 let otherSpa: oidc.Configuration;
 
+/** The folder of the clients file written below: removed after the tests. */
+let clientsDir: string | undefined;
+
 /** The registered clients plus a second public SPA client that may use refresh tokens too. */
 function clientsWithSecondSpa(): string {
   const doc = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'config', 'clients.json'), 'utf8'));
   doc.clients.push({ ...doc.clients.find((c: { client_id: string }) => c.client_id === 'spa'), client_id: 'other-spa', redirect_uris: ['http://localhost:4300'], post_logout_redirect_uris: [] });
-  const file = join(mkdtempSync(join(tmpdir(), 'idp-clients-')), 'clients.json');
+  clientsDir = mkdtempSync(join(tmpdir(), 'idp-clients-'));
+  const file = join(clientsDir, 'clients.json');
   writeFileSync(file, JSON.stringify(doc));
   return file;
 }
@@ -34,7 +38,10 @@ before(async () => {
   api = await rpConfig(idp.issuer, 'api', DEV_API_SECRET);
   swagger = await rpConfig(idp.issuer, 'swagger');
 });
-after(async () => idp.close());
+after(async () => {
+  await idp.close();
+  if (clientsDir) rmSync(clientsDir, { recursive: true, force: true });
+});
 
 /** A code for alice, not yet redeemed, with the verifier that goes with it. */
 async function freshCode(extra: Record<string, string> = {}) {
