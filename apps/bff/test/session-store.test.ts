@@ -207,7 +207,7 @@ for (const backend of backends) {
         order.push(i);
         inside--;
         return i;
-      }, { ttlMs: 5000, waitMs: 5000 });
+      }, { ttlMs: 5000, waitMs: 30_000 }); // the wait bounds a hang only: ten holds in a row on a busy machine
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => holder(i % 2 ? second : store, i)));
       assert.deepEqual(results, Array.from({ length: 10 }, (_, i) => i));
       assert.equal(most, 1);
@@ -219,15 +219,20 @@ for (const backend of backends) {
 
     if (backend.name === 'Redis') {
       it('frees the lock of a dead holder after its time-to-live, and times out a waiter before that', async () => {
-        // The first instance takes the lock and never releases it (it "dies" holding it).
+        // The first instance takes the lock and never releases it (it "dies" holding it). Redis
+        // expires it on its own clock: the waiter below must try within the lock's time-to-live,
+        // so that is far longer than its 50 ms wait (with 300 ms, a stall of the test process of
+        // a quarter second let the waiter in and failed the test).
+        const DEAD_HOLDER_TTL_MS = 3000;
         let release!: () => void;
         const held = new Promise<void>((r) => { release = r; });
         let locked!: () => void;
         const isLocked = new Promise<void>((r) => { locked = r; });
-        const holding = store.withLock('refresh:dead', () => { locked(); return held; }, { ttlMs: 300, waitMs: 100 });
+        const holding = store.withLock('refresh:dead', () => { locked(); return held; }, { ttlMs: DEAD_HOLDER_TTL_MS, waitMs: 100 });
         await isLocked;
         await assert.rejects(second.withLock('refresh:dead', async () => 'x', { ttlMs: 300, waitMs: 50 }), LockTimeoutError);
-        assert.equal(await second.withLock('refresh:dead', async () => 'taken over', { ttlMs: 300, waitMs: 2000 }), 'taken over');
+        // Taken over once the time-to-live has passed; the wait only bounds a hang.
+        assert.equal(await second.withLock('refresh:dead', async () => 'taken over', { ttlMs: 300, waitMs: 30_000 }), 'taken over');
         release();
         await holding;
       });
