@@ -146,7 +146,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
 
   app.addHook('onClose', async () => {
     refusals.flush();
-    authority.stop();
+    await authority.stop();
     store.close();
   });
   void authority.start();

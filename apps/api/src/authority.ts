@@ -80,6 +80,8 @@ export class Authority {
   private timer: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
   private settle: (() => void) | undefined;
+  /** Copies of the issuer's keys being written: stop() waits for them, so none lands after it. */
+  private readonly keeping = new Set<Promise<void>>();
 
   constructor(opts: AuthorityOptions) {
     this.opts = opts;
@@ -173,9 +175,12 @@ export class Authority {
       },
       onFetched: (body) => {
         // Only a set fetched from the jwks_uri of a discovery document naming our issuer is kept.
-        if (this.metadata === undefined || !this.metadataFromIssuer) return;
-        this.opts.cache?.write(this.opts.issuer, this.discoveryDocument(this.metadata), body)
+        if (this.metadata === undefined || !this.metadataFromIssuer || this.stopped) return;
+        const write = this.opts.cache?.write(this.opts.issuer, this.discoveryDocument(this.metadata), body)
           .catch((err: Error) => this.opts.log?.('warn', `cannot keep the issuer keys: ${err.message}`));
+        if (!write) return;
+        this.keeping.add(write);
+        void write.finally(() => this.keeping.delete(write));
       },
     });
   }
@@ -184,9 +189,11 @@ export class Authority {
     return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined));
   }
 
-  stop(): void {
+  /** Stops loading; resolves once a copy of the keys being written has landed (or failed). */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.settle?.();
+    await Promise.all(this.keeping);
   }
 }

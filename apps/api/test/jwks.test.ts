@@ -210,7 +210,7 @@ describe('IdP outage', () => {
     assert.equal(wrong.ready, false);
     assert.equal(idp.discoveryFetches, 2);
     assert.equal(idp.jwksFetches, 0, 'the jwks_uri of a document naming another issuer is never fetched');
-    wrong.stop();
+    await wrong.stop();
     await loading;
   });
 });
