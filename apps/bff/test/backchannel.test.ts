@@ -2,6 +2,8 @@
 // the BFF session of the same IdP session (and only that one); forged tokens, signed with the
 // IdP's own key but wrong in one claim, and a replayed jti are refused with 400 and end nothing.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { generateKeyPair, SignJWT } from 'jose';
@@ -15,10 +17,12 @@ describe('back-channel logout', () => {
   let bff: BffUnderTest;
   let spa: oidc.Configuration;
   let signer: IdpSigner;
+  let clientsFile: string | undefined;
 
   before(async () => {
     const port = await freePort();
-    system = await startSystem({ IDP_CLIENTS_FILE: clientsWithBackchannelAt(`http://localhost:${port}`) });
+    clientsFile = clientsWithBackchannelAt(`http://localhost:${port}`);
+    system = await startSystem({ IDP_CLIENTS_FILE: clientsFile });
     bff = await startBff({ BFF_AUTHORITY: system.idp.issuer, BFF_API_URL: system.api.url });
     // The IdP reaches the BFF over the network; the browser stand-in keeps using inject().
     await bff.app.listen({ port, host: '127.0.0.1' });
@@ -28,6 +32,7 @@ describe('back-channel logout', () => {
   after(async () => {
     await bff?.dispose();
     await system?.dispose();
+    if (clientsFile) rmSync(dirname(clientsFile), { recursive: true, force: true });
   });
 
   const signedIn = async (browser: Browser) => (await browser.request('GET', '/bff/user')).statusCode === 200;

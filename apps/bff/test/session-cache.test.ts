@@ -7,7 +7,7 @@
 // memory too.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -143,9 +143,14 @@ describe('the session cache', () => {
 });
 
 describe('a session ended while the login that created it was being written', () => {
-  it('is not kept in memory: the next use finds it ended', async () => {
+  it('is not kept in memory: the next use finds it ended', async (t) => {
     const clock = new ManualClock();
-    const real = openSqliteSessionStore(mkdtempSync(join(tmpdir(), 'bff-create-')), clock.now);
+    const dir = mkdtempSync(join(tmpdir(), 'bff-create-'));
+    const real = openSqliteSessionStore(dir, clock.now);
+    t.after(async () => {
+      await real.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
     // A back-channel logout for the login's sid lands between the insert and the callback's
     // answer (same connection, so the store's data_version cannot tell the cache about it).
     const store: SessionStore = Object.assign(Object.create(real) as SessionStore, {
@@ -165,9 +170,14 @@ describe('a session ended while the login that created it was being written', ()
 });
 
 describe('a session in memory whose row is gone when its idle timeout is pushed forward', () => {
-  it('is refused, and the next use reads the store again', async () => {
+  it('is refused, and the next use reads the store again', async (t) => {
     const clock = new ManualClock();
-    const real = openSqliteSessionStore(mkdtempSync(join(tmpdir(), 'bff-touch-')), clock.now);
+    const dir = mkdtempSync(join(tmpdir(), 'bff-touch-'));
+    const real = openSqliteSessionStore(dir, clock.now);
+    t.after(async () => {
+      await real.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
     let rowGone = false;
     let reads = 0;
     // Between the currency check and the touch another process deleted the row: the touch finds nothing.
