@@ -1,9 +1,10 @@
-// `node bench/profile-spa-login.ts [--logins 4] [--out DIR] [--analyze]`: where the main thread of
-// token mode's return page goes. Each login is the bench's (a fresh browser context, "Log in", the
-// IdP's form; one discarded first), with a CDP CPU profile of the page (100 µs sampling) from
-// "Sign in" to the API's answer on screen, written as a .cpuprofile and summarised through the
-// build's source maps: build the SPA with `ng build --source-map` first, or the names are the
-// minifier's. `--analyze` summarises the profiles already in DIR. Run it under the measurement lock.
+// `node bench/profile-spa-login.ts [--logins 4] [--mode token|bff] [--out DIR] [--analyze]`: where
+// the main thread of the return page goes, token mode's (the default) or BFF mode's. Each login is
+// the bench's (a fresh browser context, "Log in", the IdP's form; one discarded first), with a CDP
+// CPU profile of the page (100 µs sampling) from "Sign in" to the API's answer on screen, written
+// as a .cpuprofile and summarised through the build's source maps: build the SPA with
+// `ng build --source-map` first, or the names are the minifier's. `--analyze` summarises the
+// profiles already in DIR. Run it under the measurement lock.
 //
 // "(program)" is the main thread's work outside JavaScript (compiling, Chromium's code caches,
 // style, layout, paint); "(idle)" is left out. On a busy machine a sample that found the thread
@@ -22,6 +23,7 @@ import { startLoginSystem } from './suites/login-system.ts';
 const { values: args } = parseArgs({
   options: {
     logins: { type: 'string', default: '4' },
+    mode: { type: 'string', default: 'token' },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'spa-profiles') },
     analyze: { type: 'boolean', default: false },
   },
@@ -38,6 +40,8 @@ async function profileLogins(logins: number): Promise<void> {
   const system = await startLoginSystem({ allowBuild: false, log: (line) => console.error(line) });
   if (typeof system === 'string') throw new Error(system);
   if (typeof system.spa === 'string') throw new Error(system.spa);
+  if (typeof system.bff === 'string') throw new Error(system.bff);
+  const url = args.mode === 'bff' ? system.bff.url : system.spa.url;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   try {
     for (let i = 0; i <= logins; i++) {
@@ -49,7 +53,7 @@ async function profileLogins(logins: number): Promise<void> {
       await context.addInitScript(`new MutationObserver(() => { if (document.body?.textContent.includes(${JSON.stringify(ANSWER_TEXT)})) window.__answerShown(); })
         .observe(document, { childList: true, subtree: true, characterData: true });`);
       const page = await context.newPage();
-      await openFilledLoginForm(page, system.spa.url);
+      await openFilledLoginForm(page, url);
       const cdp = await context.newCDPSession(page);
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
