@@ -1,10 +1,10 @@
-import { HttpRequest } from '@angular/common/http';
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
+import { FakeBffFetch, type FakeCall } from '../../../testing/fake-bff-fetch';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { AuthSession } from '../auth-session';
 import { ApiError } from '../problem';
 import { provideBffAuthSession } from './bff-auth-session';
+import { BFF_FETCH } from './bff-http';
 
 const now = Date.now();
 /** A /bff/user answer as the contract describes it. */
@@ -22,42 +22,43 @@ const alice = {
   lastRenewal: { at: now - 10_000, ok: true },
 };
 
-const unauthorized = { status: 401, statusText: 'Unauthorized' };
+const unauthorized = 401;
 
 describe('BffAuthSession', () => {
   let session: AuthSession;
-  let backend: HttpTestingController;
+  let backend: FakeBffFetch;
   let navigatedTo: string[];
 
   beforeEach(() => {
     navigatedTo = [];
+    backend = new FakeBffFetch();
     TestBed.configureTestingModule({
       providers: [
         ...provideBffAuthSession(),
-        provideHttpClientTesting(),
+        { provide: BFF_FETCH, useValue: backend.fetch },
         { provide: BrowserNavigation, useValue: { assign: (url: string) => navigatedTo.push(url) } },
       ],
     });
     session = TestBed.inject(AuthSession);
-    backend = TestBed.inject(HttpTestingController);
   });
 
-  afterEach(() => {
-    backend.verify();
+  afterEach(async () => {
+    await backend.expectNothingPending();
     vi.useRealTimers();
   });
 
   /** Answers the one request matching method and URL, and checks it carried the CSRF header. */
-  function answer(method: string, url: string, body: object | null, init?: { status: number; statusText: string }): HttpRequest<unknown> {
-    const call = backend.expectOne((r) => r.method === method && r.url === url, `${method} ${url}`);
-    expect(call.request.headers.get('X-CSRF'), `${method} ${url} carries X-CSRF`).toBe('1');
-    call.flush(body, init);
-    return call.request;
+  async function answer(method: string, url: string, body: object | null, status = 200): Promise<FakeCall> {
+    const call = await backend.expectOne(method, url);
+    expect(call.headers.get('X-CSRF'), `${method} ${url} carries X-CSRF`).toBe('1');
+    expect(call.credentials, `${method} ${url} sends this origin's cookie`).toBe('same-origin');
+    call.respond(body, status);
+    return call;
   }
 
   async function signedIn(user: object = alice): Promise<void> {
     const started = session.initialize();
-    answer('GET', '/bff/user', user);
+    await answer('GET', '/bff/user', user);
     await started;
   }
 
@@ -79,7 +80,7 @@ describe('BffAuthSession', () => {
 
   it('a 401 from /bff/user is simply signed out, with no problem shown', async () => {
     const started = session.initialize();
-    answer('GET', '/bff/user', { title: 'Not signed in' }, unauthorized);
+    await answer('GET', '/bff/user', { title: 'Not signed in' }, unauthorized);
     await started;
     expect(session.status()).toBe('anonymous');
     expect(session.user()).toBeNull();
@@ -89,13 +90,13 @@ describe('BffAuthSession', () => {
 
   it('a BFF that does not answer, or answers nonsense, is a problem, not a signed-in user', async () => {
     let started = session.initialize();
-    backend.expectOne('/bff/user').error(new ProgressEvent('error'), { status: 0 });
+    (await backend.expectOne('GET', '/bff/user')).fail();
     await started;
     expect(session.problem()).toEqual({ kind: 'api-unreachable' });
     expect(session.isAuthenticated()).toBe(false);
 
     started = session.initialize();
-    answer('GET', '/bff/user', { sub: 'auth0|alice' });
+    await answer('GET', '/bff/user', { sub: 'auth0|alice' });
     await started;
     expect(session.isAuthenticated()).toBe(false);
     expect(session.problem()?.kind).toBe('failed');
@@ -109,16 +110,17 @@ describe('BffAuthSession', () => {
   it('calls the API on its own origin with X-CSRF and no token of its own', async () => {
     await signedIn();
     const result = session.callApi<{ text: string }>({ method: 'POST', path: '/api/notes', body: { text: 'hello' } });
-    const request = answer('POST', '/api/notes', { id: '1', text: 'hello' });
+    const request = await answer('POST', '/api/notes', { id: '1', text: 'hello' });
     expect(await result).toEqual({ id: '1', text: 'hello' });
     expect(request.body).toEqual({ text: 'hello' });
+    expect(request.headers.get('Content-Type')).toBe('application/json');
     expect(request.headers.has('Authorization')).toBe(false);
   });
 
   it('a 401 from the API means the session is gone: signed out, "session ended" shown', async () => {
     await signedIn();
     const result = session.callApi({ path: '/api/UserOne' });
-    answer('GET', '/api/UserOne', { title: 'Unauthorized' }, unauthorized);
+    await answer('GET', '/api/UserOne', { title: 'Unauthorized' }, unauthorized);
     await expect(result).rejects.toMatchObject({ status: 401, problem: { kind: 'session-ended' } });
     expect(session.status()).toBe('anonymous');
     expect(session.user()).toBeNull();
@@ -128,7 +130,7 @@ describe('BffAuthSession', () => {
   it('a 403 from the API is "forbidden", and the session stays', async () => {
     await signedIn();
     const result = session.callApi({ path: '/api/UserOne' });
-    answer('GET', '/api/UserOne', { detail: 'insufficient_scope' }, { status: 403, statusText: 'Forbidden' });
+    await answer('GET', '/api/UserOne', { detail: 'insufficient_scope' }, 403);
     const error = await result.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).problem).toEqual({ kind: 'forbidden' });
@@ -139,13 +141,13 @@ describe('BffAuthSession', () => {
     await signedIn();
     let renewed = session.renew();
     const later = { ...alice, accessTokenIssuedAt: now, accessTokenExpiresAt: now + 300_000, renewsAt: now + 270_000, lastRenewal: { at: now, ok: true } };
-    answer('POST', '/bff/renew', later);
+    await answer('POST', '/bff/renew', later);
     await renewed;
     expect(session.details()?.accessTokenExpiresAt).toBe(later.accessTokenExpiresAt);
     expect(session.details()?.lastRenewal).toEqual({ at: now, ok: true });
 
     renewed = session.renew();
-    answer('POST', '/bff/renew', { title: 'Session ended' }, unauthorized);
+    await answer('POST', '/bff/renew', { title: 'Session ended' }, unauthorized);
     await renewed;
     expect(session.status()).toBe('anonymous');
     expect(session.problem()).toEqual({ kind: 'session-ended' });
@@ -154,17 +156,17 @@ describe('BffAuthSession', () => {
   it('renews by itself at the time the BFF names', async () => {
     vi.useFakeTimers({ now });
     await signedIn({ ...alice, renewsAt: now + 5_000 });
-    backend.expectNone('/bff/renew');
+    await backend.expectNothingPending();
     await vi.advanceTimersByTimeAsync(5_000);
-    answer('POST', '/bff/renew', { ...alice, renewsAt: null });
+    await answer('POST', '/bff/renew', { ...alice, renewsAt: null });
     await vi.advanceTimersByTimeAsync(600_000);
-    backend.expectNone('/bff/renew');
+    await backend.expectNothingPending();
   });
 
   it('logout posts /bff/logout with X-CSRF, then goes where the BFF says (the IdP\'s end-session URL)', async () => {
     await signedIn();
     const done = session.logout();
-    answer('POST', '/bff/logout', { redirectTo: 'http://localhost:4400/session/end?id_token_hint=x' });
+    await answer('POST', '/bff/logout', { redirectTo: 'http://localhost:4400/session/end?id_token_hint=x' });
     await done;
     expect(navigatedTo).toEqual(['http://localhost:4400/session/end?id_token_hint=x']);
     expect(session.status()).toBe('anonymous');
@@ -173,13 +175,13 @@ describe('BffAuthSession', () => {
   it('logout refuses a redirect that is not http(s), and stays put when the BFF fails', async () => {
     await signedIn();
     let done = session.logout();
-    answer('POST', '/bff/logout', { redirectTo: 'javascript:alert(1)' });
+    await answer('POST', '/bff/logout', { redirectTo: 'javascript:alert(1)' });
     await done;
     expect(navigatedTo).toEqual([]);
     expect(session.problem()?.kind).toBe('failed');
 
     done = session.logout();
-    answer('POST', '/bff/logout', null, { status: 502, statusText: 'Bad Gateway' });
+    await answer('POST', '/bff/logout', null, 502);
     await done;
     expect(navigatedTo).toEqual([]);
     expect(session.status()).toBe('authenticated');

@@ -1,23 +1,21 @@
-import { HttpClient, HttpErrorResponse, provideHttpClient, withFetch, withInterceptors } from '@angular/common/http';
 import { computed, DestroyRef, DOCUMENT, inject, Injectable, signal, type EnvironmentProviders, type Provider } from '@angular/core';
-import { firstValueFrom } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { AuthSession, type ApiRequest, type AuthStatus } from '../auth-session';
 import { RENDER_WHILE_RESTORING } from '../render-while-restoring';
 import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
+import { BffCallError, BffHttp } from './bff-http';
 import { BFF_PATHS } from './bff-paths';
 import { parseBffUser, toAuthUser, toSessionDetails, type BffUser } from './bff-user';
-import { csrfHeaderInterceptor } from './csrf-header-interceptor';
-import { dropEarlyPageData, EARLY_BFF_REQUESTS, earlyBffRequestInterceptor, type EarlyBffRequests } from './early-bff-requests';
+import { dropEarlyPageData, EARLY_BFF_REQUESTS, type EarlyBffRequests } from './early-bff-requests';
 
 /**
  * AuthSession behind a Backend-for-Frontend: the BFF holds the tokens and a session cookie names
  * the session, so no token ever reaches the browser and angular-auth-oidc-client is never loaded.
- * Every call carries `X-CSRF: 1` (csrfHeaderInterceptor); a 401 from the BFF means signed out.
+ * Every call carries `X-CSRF: 1` (BffHttp); a 401 from the BFF means signed out.
  */
 @Injectable()
 export class BffAuthSession extends AuthSession {
-  private readonly http = inject(HttpClient);
+  private readonly http = inject(BffHttp);
   private readonly navigation = inject(BrowserNavigation);
   private readonly document = inject(DOCUMENT);
   private readonly early = inject(EARLY_BFF_REQUESTS, { optional: true });
@@ -44,7 +42,7 @@ export class BffAuthSession extends AuthSession {
     inject(DestroyRef).onDestroy(() => clearTimeout(this.renewalTimer));
   }
 
-  /** Takes the `/bff/user` answer requested at start-up, if any (earlyBffRequestInterceptor). */
+  /** Takes the `/bff/user` answer requested at start-up, if any (BffHttp). */
   override async initialize(): Promise<void> {
     try {
       this.adopt(await this.fetchSession('GET', BFF_PATHS.user));
@@ -66,11 +64,11 @@ export class BffAuthSession extends AuthSession {
   override async logout(): Promise<void> {
     let redirectTo: string;
     try {
-      const answer = await firstValueFrom(this.http.post<{ redirectTo?: unknown }>(BFF_PATHS.logout, null));
+      const answer = await this.http.request<{ redirectTo?: unknown } | null>('POST', BFF_PATHS.logout);
       redirectTo = checkedRedirect(answer?.redirectTo, this.document.location.origin);
     } catch (error) {
       // Already signed out (401) is the state a logout wants; anything else is shown.
-      if (!(error instanceof HttpErrorResponse && error.status === 401)) {
+      if (!(error instanceof BffCallError && error.status === 401)) {
         this.problemState.set(toProblem(error));
         return;
       }
@@ -90,10 +88,10 @@ export class BffAuthSession extends AuthSession {
 
   override async callApi<T>(request: ApiRequest): Promise<T> {
     try {
-      return await firstValueFrom(this.http.request<T>(request.method ?? 'GET', request.path, { body: request.body, responseType: 'json' }));
+      return await this.http.request<T>(request.method ?? 'GET', request.path, request.body);
     } catch (error) {
-      if (error instanceof HttpErrorResponse && error.status === 401) this.endLocally({ kind: 'session-ended' });
-      throw error instanceof HttpErrorResponse ? new ApiError(problemForStatus(error.status, errorBodyDetail(error.error)), error.status) : new ApiError(toProblem(error), -1);
+      if (error instanceof BffCallError && error.status === 401) this.endLocally({ kind: 'session-ended' });
+      throw error instanceof BffCallError ? new ApiError(problemForStatus(error.status, errorBodyDetail(error.body)), error.status) : new ApiError(toProblem(error), -1);
     }
   }
 
@@ -102,7 +100,7 @@ export class BffAuthSession extends AuthSession {
   }
 
   private async fetchSession(method: 'GET' | 'POST', path: string): Promise<BffUser> {
-    return parseBffUser(await firstValueFrom(this.http.request<unknown>(method, path, { responseType: 'json' })));
+    return parseBffUser(await this.http.request<unknown>(method, path));
   }
 
   private adopt(user: BffUser): void {
@@ -113,7 +111,7 @@ export class BffAuthSession extends AuthSession {
 
   /** A 401 is "signed out" (with `ended` as the problem shown, if any); other failures keep the session. */
   private fail(error: unknown, ended: Problem | null): void {
-    if (error instanceof HttpErrorResponse && error.status === 401) this.endLocally(ended);
+    if (error instanceof BffCallError && error.status === 401) this.endLocally(ended);
     else this.problemState.set(toProblem(error));
   }
 
@@ -139,20 +137,21 @@ function checkedRedirect(value: unknown, base: string): string {
 }
 
 function toProblem(error: unknown): Problem {
-  if (error instanceof HttpErrorResponse) return error.status === 0 ? { kind: 'api-unreachable' } : { kind: 'failed', detail: `The server answered ${error.status}.` };
+  if (error instanceof BffCallError) return error.status === 0 ? { kind: 'api-unreachable' } : { kind: 'failed', detail: `The server answered ${error.status}.` };
   return { kind: 'failed', detail: error instanceof Error ? error.message : 'unknown error' };
 }
 
 /**
- * The providers of BFF mode: AuthSession and an HttpClient that sends `X-CSRF: 1`; `early`: the
- * requests sent at start-up (startEarlyBffRequests), handed to the app's own once each.
+ * The providers of BFF mode: AuthSession and its calls to the BFF (BffHttp, which sends
+ * `X-CSRF: 1`); `early`: the requests sent at start-up (startEarlyBffRequests), handed to the
+ * app's own once each. No HttpClient: nothing in BFF mode uses it.
  */
 export function provideBffAuthSession(early: EarlyBffRequests | null = null): (Provider | EnvironmentProviders)[] {
   return [
     { provide: EARLY_BFF_REQUESTS, useValue: early },
     // Nothing in the URL to clean up first: the app renders while /bff/user is answered.
     { provide: RENDER_WHILE_RESTORING, useValue: true },
-    provideHttpClient(withFetch(), withInterceptors([earlyBffRequestInterceptor, csrfHeaderInterceptor])),
+    BffHttp,
     BffAuthSession,
     { provide: AuthSession, useExisting: BffAuthSession },
   ];

@@ -1,9 +1,10 @@
-import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
+import { FakeBffFetch } from '../../../testing/fake-bff-fetch';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { FirstPageData } from '../../core/first-page-data';
 import { AuthSession } from '../auth-session';
 import { provideBffAuthSession } from './bff-auth-session';
+import { BFF_FETCH } from './bff-http';
 import { startEarlyBffRequests, type EarlyBffRequests } from './early-bff-requests';
 
 const USER_ONE = '/api/UserOne';
@@ -45,28 +46,28 @@ describe('the BFF requests sent at start-up', () => {
   describe('taken by the app', () => {
     let session: AuthSession;
     let firstPageData: FirstPageData;
-    let backend: HttpTestingController;
+    let backend: FakeBffFetch;
     let early: EarlyBffRequests;
 
     function setUp(user: Promise<Response>, page: Promise<Response>): void {
       answers.set('/bff/user', user);
       answers.set(USER_ONE, page);
       early = startEarlyBffRequests(USER_ONE, send);
+      backend = new FakeBffFetch();
       TestBed.configureTestingModule({
-        providers: [...provideBffAuthSession(early), provideHttpClientTesting(), { provide: BrowserNavigation, useValue: { assign: () => {} } }],
+        providers: [...provideBffAuthSession(early), { provide: BFF_FETCH, useValue: backend.fetch }, { provide: BrowserNavigation, useValue: { assign: () => {} } }],
       });
       session = TestBed.inject(AuthSession);
       firstPageData = TestBed.inject(FirstPageData);
-      backend = TestBed.inject(HttpTestingController);
     }
 
-    afterEach(() => backend.verify());
+    afterEach(() => backend.expectNothingPending());
 
-    /** Answers, through the testing backend, the one request the app sent itself, checking its X-CSRF. */
-    function answerFromBff(url: string, body: object, init?: { status: number; statusText: string }): void {
-      const call = backend.expectOne(url);
-      expect(call.request.headers.get('X-CSRF')).toBe('1');
-      call.flush(body, init);
+    /** Answers the one GET the app sent itself (not an early one), checking its X-CSRF. */
+    async function answerFromBff(url: string, body: object, status = 200): Promise<void> {
+      const call = await backend.expectOne('GET', url);
+      expect(call.headers.get('X-CSRF')).toBe('1');
+      call.respond(body, status);
     }
 
     it('the session and the page\'s data come from the early requests, once each: no second request', async () => {
@@ -75,12 +76,12 @@ describe('the BFF requests sent at start-up', () => {
       expect(session.status()).toBe('authenticated');
       firstPageData.start(USER_ONE);
       expect(await firstPageData.take(USER_ONE)).toEqual({ data: ['user one data'] });
-      backend.expectNone(() => true);
+      await backend.expectNothingPending();
       expect(sent.map((s) => s.url)).toEqual(['/bff/user', USER_ONE]);
 
       // Any later load asks the BFF itself.
       const again = session.callApi({ path: USER_ONE });
-      answerFromBff(USER_ONE, { data: ['fresh'] });
+      await answerFromBff(USER_ONE, { data: ['fresh'] });
       expect(await again).toEqual({ data: ['fresh'] });
     });
 
@@ -93,7 +94,7 @@ describe('the BFF requests sent at start-up', () => {
       firstPageData.start(USER_ONE);
       expect(firstPageData.take(USER_ONE)).toBeUndefined();
       const later = session.callApi({ path: USER_ONE });
-      answerFromBff(USER_ONE, { data: ['from the BFF'] });
+      await answerFromBff(USER_ONE, { data: ['from the BFF'] });
       expect(await later).toEqual({ data: ['from the BFF'] });
     });
 
@@ -104,7 +105,7 @@ describe('the BFF requests sent at start-up', () => {
       await expect(firstPageData.take(USER_ONE)).rejects.toMatchObject({ status: 401, problem: { kind: 'session-ended' } });
       expect(session.status()).toBe('anonymous');
       expect(session.problem()).toEqual({ kind: 'session-ended' });
-      backend.expectNone(() => true);
+      await backend.expectNothingPending();
     });
 
     it('a 403 for it is "forbidden", passed on as such, not asked again', async () => {
@@ -113,13 +114,13 @@ describe('the BFF requests sent at start-up', () => {
       firstPageData.start(USER_ONE);
       await expect(firstPageData.take(USER_ONE)).rejects.toMatchObject({ status: 403, problem: { kind: 'forbidden' } });
       expect(session.status()).toBe('authenticated');
-      backend.expectNone(() => true);
+      await backend.expectNothingPending();
     });
 
     it('an early GET that failed on the network is sent again by the app, with X-CSRF', async () => {
       setUp(Promise.reject(new TypeError('Failed to fetch')), Promise.resolve(json({ data: ['user one data'] })));
       const started = session.initialize();
-      await vi.waitFor(() => answerFromBff('/bff/user', alice));
+      await answerFromBff('/bff/user', alice);
       await started;
       expect(session.status()).toBe('authenticated');
     });

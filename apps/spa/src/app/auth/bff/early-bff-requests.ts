@@ -1,6 +1,5 @@
-import type { HttpInterceptorFn } from '@angular/common/http';
-import { inject, InjectionToken } from '@angular/core';
-import { earlyRequest, takeEarlyAnswer, type EarlyRequest } from '../early-request';
+import { InjectionToken } from '@angular/core';
+import { earlyRequest, type EarlyRequest } from '../early-request';
 import { BFF_PATHS } from './bff-paths';
 
 /**
@@ -8,7 +7,7 @@ import { BFF_PATHS } from './bff-paths';
  * and the page's API call leave as soon as the main bundle runs, side by side (the API call does
  * not wait for the session: without one the BFF answers 401, which nobody takes), instead of
  * after the bootstrap and, for the API call, after the session's answer.
- * `earlyBffRequestInterceptor` hands each answer, once, to the app's own identical GET
+ * `BffHttp` hands each answer, once, to the app's own identical GET
  * (`BffAuthSession.initialize`, then `FirstPageData`), so every answer goes through the same
  * code as a request of the app's own: a 401 from `/bff/user` is "signed out", one from the API
  * "the session has ended". Both carry `X-CSRF: 1`, like every call of the app.
@@ -34,14 +33,3 @@ export function startEarlyBffRequests(pageApiPath: string | undefined, send: typ
 export function dropEarlyPageData(early: EarlyBffRequests | null): void {
   if (early) early.pageData = null;
 }
-
-/**
- * Answers the app's GET of `/bff/user` and of the page's API path with the early request, once
- * each; every other request, and any later one, goes to the BFF. An early GET that got no answer
- * (network failure) is sent again; an HTTP error is the answer, as the app's own request would have had it.
- */
-export const earlyBffRequestInterceptor: HttpInterceptorFn = (request, next) => {
-  const early = inject(EARLY_BFF_REQUESTS, { optional: true });
-  const match = request.method === 'GET' && early ? [early.user, early.pageData].find((r) => r !== null && !r.taken && r.url === request.urlWithParams) : undefined;
-  return match ? takeEarlyAnswer(match, () => next(request), (answer) => answer.status === 0) : next(request);
-};
