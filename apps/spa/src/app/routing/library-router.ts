@@ -9,8 +9,8 @@ import { Router } from '@angular/router';
  * navigation replaces the current history entry (the library navigates away from a callback's
  * address, which should not stay in the history) and tells the app's PageRouter as the browser's
  * back and forward do, with a `popstate` event: importing PageRouter here would make the build
- * split `main` into two initial files. Import this file only from the OIDC chunk: its `Router`
- * import brings the router's code with it.
+ * split `main` into two initial files. The `Router` imported here is the build's stand-in for
+ * @angular/router (angular-router-stand-in.mjs, decision 0030): the token, none of the router's code.
  */
 export function provideRouterForOidcLibrary(): Provider {
   return {
