@@ -10,7 +10,8 @@ export interface EarlyAnswer {
 
 /**
  * A request sent with `fetch` at start-up, before Angular and the code that will ask for it have
- * loaded, waiting to be handed (once) to that code's identical HttpClient request by an interceptor.
+ * loaded, waiting to be handed (once) to that code's identical request: by an HttpClient interceptor
+ * in token mode (early-idp-requests.ts), by BffHttp in BFF mode.
  */
 export interface EarlyRequest {
   readonly method: 'GET' | 'POST';
@@ -21,8 +22,18 @@ export interface EarlyRequest {
   taken: boolean;
 }
 
+/** A fetch response as an answer: its status and its JSON body (null when the body is not JSON). */
+export async function readAnswer(res: Response): Promise<EarlyAnswer> {
+  return { status: res.status, statusText: res.statusText, body: await res.json().catch(() => null) };
+}
+
+/** The answer of a request that failed on the network (status 0, as HttpClient reports it). */
+export function networkFailure(error: unknown): EarlyAnswer {
+  return { status: 0, statusText: 'Unknown Error', body: error };
+}
+
 export function earlyRequest(method: 'GET' | 'POST', url: string, form: URLSearchParams | null, response: Promise<Response>): EarlyRequest {
-  const answer = response.then(async (res): Promise<EarlyAnswer> => ({ status: res.status, statusText: res.statusText, body: await res.json().catch(() => null) }));
+  const answer = response.then(readAnswer);
   // The taker's request sees a failure; an answer nobody takes is no unhandled rejection.
   answer.catch(() => {});
   return { method, url, form, answer, taken: false };
@@ -39,7 +50,7 @@ export function takeEarlyAnswer(early: EarlyRequest, send: () => Observable<Http
   const url = early.url;
   return new Observable<HttpEvent<unknown>>((subscriber) => {
     void early.answer
-      .catch((error: unknown): EarlyAnswer => ({ status: 0, statusText: 'Unknown Error', body: error }))
+      .catch(networkFailure)
       .then((answer) => {
         if (answer.status >= 200 && answer.status < 300) {
           subscriber.next(new HttpResponse({ status: answer.status, statusText: answer.statusText, body: answer.body, url }));

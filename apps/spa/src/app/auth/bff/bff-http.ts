@@ -1,5 +1,5 @@
 import { inject, Injectable, InjectionToken } from '@angular/core';
-import type { EarlyAnswer } from '../early-request';
+import { networkFailure, readAnswer, type EarlyAnswer } from '../early-request';
 import { EARLY_BFF_REQUESTS } from './early-bff-requests';
 
 /** A BFF call that did not succeed: the status (0: no answer, the request failed on the network) and the body. */
@@ -49,24 +49,23 @@ export class BffHttp {
     const early = this.early ? [this.early.user, this.early.pageData].find((r) => r !== null && !r.taken && r.url === url) : undefined;
     if (!early) return null;
     early.taken = true;
-    return early.answer.catch((error: unknown): EarlyAnswer => ({ status: 0, statusText: 'Unknown Error', body: error }));
+    return early.answer.catch(networkFailure);
   }
 
   private async fetchAnswer(method: string, url: string, body: unknown): Promise<EarlyAnswer> {
     const headers: Record<string, string> = { 'X-CSRF': '1', Accept: 'application/json, text/plain, */*' };
-    if (body !== undefined && body !== null) headers['Content-Type'] = 'application/json';
+    const init: RequestInit = { method, headers, credentials: 'same-origin' };
+    if (body !== undefined && body !== null) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
     let response: Response;
     try {
-      response = await this.send(url, {
-        method,
-        headers,
-        credentials: 'same-origin',
-        ...(body !== undefined && body !== null ? { body: JSON.stringify(body) } : {}),
-      });
+      response = await this.send(url, init);
     } catch (error) {
-      return { status: 0, statusText: 'Unknown Error', body: error };
+      return networkFailure(error);
     }
-    return { status: response.status, statusText: response.statusText, body: await response.json().catch(() => null) };
+    return readAnswer(response);
   }
 }
 
