@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { startIdp } from '../support/idp-process.ts';
+import { startIdp, waitForLine } from '../support/idp-process.ts';
 import { login, rpConfig, tokenRequest } from '../support/oidc-rp.ts';
 import { isReady, scale, until } from '../support/faults.ts';
 
@@ -74,7 +74,8 @@ test('disk full: clear readiness and 503s, no corruption, recovery when space re
     }
     assert.deepEqual([...new Set(statuses)].filter((s) => s !== 200 && s !== 503), [], `statuses while full: ${statuses.join(',')}`);
     assert.ok(unavailable > 0, `no write refused on a full volume: ${statuses.join(',')}`);
-    assert.ok(idp.logs.some((l) => l.includes('"store_unavailable"') && l.includes('disk full')), 'the log names the cause');
+    // The log names the cause (its line, on the IdP's stdout, may be read after the 503 answers).
+    await waitForLine(idp.logs, (l) => l.includes('"store_unavailable"') && l.includes('disk full'), 'store_unavailable line naming a full disk');
 
     rmSync(filler);
     await until('ready again once space returns', () => isReady(idp.base));

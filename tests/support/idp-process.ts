@@ -71,6 +71,23 @@ export function collectLines(stream: Readable, lines: string[]): void {
   });
 }
 
+/**
+ * Waits until one of `lines` (a child process's log, filled by collectLines) matches, and returns it.
+ * The line travels on the child's stdout pipe and an HTTP answer on a socket: a line the child
+ * wrote before answering may still be unread when the answer arrives, so it is waited for, not
+ * assumed. The bound is a hang guard only; for a line that must not appear, wait for a later line
+ * instead of for time.
+ */
+export async function waitForLine(lines: string[], match: (line: string) => boolean, what: string, boundMs = 30_000): Promise<string> {
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    const found = lines.find(match);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no ${what} in the log within ${boundMs} ms; its last lines:\n${lines.slice(-8).join('\n')}`);
+    await sleep(10);
+  }
+}
+
 export function restartableProcess(script: string, env: Record<string, string>, healthUrl: string): RestartableProcess {
   const logs: string[] = [];
   let child: ChildProcess;

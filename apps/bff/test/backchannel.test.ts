@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { generateKeyPair, SignJWT } from 'jose';
 import { endSessionAsSpa, login, rpConfig } from '../../../tests/support/oidc-rp.ts';
+import { waitForLine } from '../../../tests/support/idp-process.ts';
 import { freePort } from '../../../tests/support/ports.ts';
 import { clientsWithBackchannelAt, idpSigner, BACKCHANNEL_EVENT, type IdpSigner } from './support/idp-signer.ts';
 import { auditEvents, Browser, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
@@ -58,7 +59,9 @@ describe('back-channel logout', () => {
     const { tokens } = await login(spa, 'nobody', 'unused', browser.idp);
     const done = await endSessionAsSpa(browser.idp, spa, tokens.id_token!);
     assert.equal(done.status, 303);
-    // The IdP answers the end-session only after the BFF has answered its back-channel post.
+    // The IdP answers the end-session only after the BFF has answered its back-channel post; its
+    // log line comes on another channel (the IdP's stdout), so it may arrive after the answer.
+    await waitForLine(system.idp.logs, (l) => l.includes('"backchannel_logout_sent"') || l.includes('"backchannel_logout_failed"'), 'back-channel delivery line');
     assert.ok(system.idp.logs.some((l) => l.includes('"backchannel_logout_sent"')), system.idp.logs.filter((l) => l.includes('backchannel')).join('\n'));
     const res = await browser.request('GET', '/bff/user');
     assert.equal(res.statusCode, 401);

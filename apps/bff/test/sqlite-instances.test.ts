@@ -85,7 +85,12 @@ describe('two BFF processes on one SQLite data directory', { timeout: 180_000 },
       assert.ok(user.accessTokenExpiresAt > accessTokenExpiresAt);
       assert.equal(user.lastRenewal.ok, true);
     }
-    const renewedBy = one.logs.some((l) => l.includes('"audit":"refresh"')) ? two : one;
+    // Exactly one process refreshed; its audit line (on its stdout) may still be on its way.
+    const refreshed = (l: string) => l.includes('"audit":"refresh"');
+    for (const deadline = Date.now() + 30_000; ![one, two].some((p) => p.logs.some(refreshed)); await sleep(10)) {
+      assert.ok(Date.now() < deadline, 'neither process logged its refresh within 30 s');
+    }
+    const renewedBy = one.logs.some(refreshed) ? two : one;
     const renewal = await callBff(ua, renewedBy.base, '/bff/renew', 'POST');
     assert.equal(renewal.status, 200, renewal.body);
     assert.deepEqual(await callBff(ua, one.base, '/api/UserOne'), USER_ONE);

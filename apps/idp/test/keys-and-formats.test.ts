@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as oidc from 'openid-client';
-import { withIdp } from '../../../tests/support/idp-process.ts';
+import { waitForLine, withIdp } from '../../../tests/support/idp-process.ts';
 import { API_AUDIENCE, API_SCOPE, DEV_API_SECRET, decodeJwt, login, rpConfig } from '../../../tests/support/oidc-rp.ts';
 
 const jwksKids = async (base: string) => ((await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string; alg: string }> }).keys;
@@ -25,7 +25,8 @@ test('rotate-keys publishes a new key at once and signs with it only from its ac
     const pendingKid = rotate();
     for (let i = 0; i < 600 && !(await jwksKids(idp.base)).some((k) => k.kid === pendingKid); i++) await sleep(100);
     assert.deepEqual((await jwksKids(idp.base)).map((k) => k.kid), [oldKid, pendingKid], 'published, not yet signing');
-    assert.ok(idp.logs.some((l) => l.includes('"signing_keys_reloaded"')), 'picked up without a restart');
+    // Picked up without a restart. The line comes on the IdP's stdout, the JWKS on a socket: either may be read first.
+    await waitForLine(idp.logs, (l) => l.includes('"signing_keys_reloaded"'), 'signing_keys_reloaded line');
     const meanwhile = await oidc.refreshTokenGrant(spa, before.tokens.refresh_token!);
     assert.equal(decodeJwt(meanwhile.access_token).header['kid'], oldKid, 'the old key signs until the new one activates');
 
