@@ -35,6 +35,7 @@ export const idpSchema = {
   IDP_REFRESH_TOKEN_REUSE_INTERVAL: int({ doc: 'Seconds during which a retry with the previous refresh token gets a new one instead of revoking the login (0: off)', default: String(d.REFRESH_TOKEN_REUSE_INTERVAL_SECONDS), min: 0, max: 300 }),
   IDP_REDIS_DURABILITY_CHECK: bool({ doc: 'Check at start-up that Redis persists (appendonly yes, appendfsync everysec or always): refuse otherwise in production, warn in development. Turn off only where CONFIG is disabled and persistence is verified otherwise', default: 'true' }),
   IDP_DATA_DIR_MIN_FREE_MB: int({ doc: 'Free space (MiB) the SQLite data directory needs for /readyz to report ready', default: String(d.DATA_DIR_MIN_FREE_MB), min: 0, max: 1024 * 1024 }),
+  IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: int({ doc: 'Milliseconds a back-channel logout post to a client may take before it counts as failed', default: String(d.BACKCHANNEL_LOGOUT_TIMEOUT_MS), min: 100, max: 120_000 }),
   IDP_SQLITE_SYNCHRONOUS: oneOf(['NORMAL', 'FULL'] as const, { doc: 'SQLite durability: NORMAL survives process crashes, FULL also power loss', default: d.SQLITE_SYNCHRONOUS }),
   API_CLIENT_SECRET: str({ doc: 'Secret of the confidential `api` client (introspection); required in production', default: '', secret: true }),
   BFF_CLIENT_SECRET: str({ doc: 'Secret of the confidential `bff` client (the Backend-for-Frontend); required in production', default: '', secret: true }),

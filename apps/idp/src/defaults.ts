@@ -107,6 +107,13 @@ export function openerPolicy(path: string): 'unsafe-none' | 'same-origin' {
 /** SQLite durability: WAL + synchronous=NORMAL survives a process crash (SIGKILL); FULL also survives power loss. IDP_SQLITE_SYNCHRONOUS */
 export const SQLITE_SYNCHRONOUS = 'NORMAL' as const;
 
+/**
+ * How long a back-channel logout post may take before the IdP gives up on it (the end-session
+ * answer waits for it): oidc-provider's own fixed bound, made configurable so that a test on a
+ * slow machine can allow more. IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS
+ */
+export const BACKCHANNEL_LOGOUT_TIMEOUT_MS = 2500;
+
 /** How often each instance re-reads the signing keys, picking up a rotation made elsewhere. IDP_KEY_RELOAD_INTERVAL */
 export const KEY_RELOAD_INTERVAL_SECONDS = 30;
 

@@ -101,7 +101,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS] },
     // Back-channel logout tokens go to the registered URIs even on loopback or private hosts.
-    fetch: backchannelFetch(registeredBackchannelUris(registry.clients)),
+    fetch: backchannelFetch(registeredBackchannelUris(registry.clients), globalThis.fetch, { timeoutMs: config.IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS }),
     features: {
       devInteractions: { enabled: false },
       // LocalSigningKey in jwks; the ack pins the experiment's version (a new one stops the start).

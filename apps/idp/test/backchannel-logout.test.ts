@@ -49,7 +49,8 @@ before(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(port, '127.0.0.1', resolve));
-  idp = await startIdpInProcess({ IDP_CLIENTS_FILE: clientsFor(bffOrigin) });
+  // A hang bound for the receiver's answer (the 2.5 s default could pass on a slow machine).
+  idp = await startIdpInProcess({ IDP_CLIENTS_FILE: clientsFor(bffOrigin), IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: '60000' });
   spa = await rpConfig(idp.issuer, 'spa');
   bff = await rpConfig(idp.issuer, 'bff', DEV_BFF_SECRET);
 });
@@ -137,6 +138,19 @@ describe('the fetch that reaches back-channel URIs', () => {
     const fetcher = backchannelFetch(registered, send);
     await fetcher('http://localhost:4300/bff/backchannel', withGuard('POST'));
     assert.equal(calls[0]!.init.dispatcher, undefined);
+  });
+
+  test('bounds a back-channel post by its own configured time-out, not the provider\'s 2.5 s', async () => {
+    const { calls, send } = recordingFetch();
+    const providers = AbortSignal.timeout(2500);
+    const ours = new AbortController().signal;
+    const asked: number[] = [];
+    const fetcher = backchannelFetch(registered, send, { timeoutMs: 60_000, timeoutSignal: (ms) => (asked.push(ms), ours) });
+    await fetcher('http://localhost:4300/bff/backchannel', { ...withGuard('POST'), signal: providers });
+    await fetcher('https://client.example/jwks', { ...withGuard('GET'), signal: providers });
+    assert.deepEqual(asked, [60_000]);
+    assert.equal((calls[0]!.init as RequestInit).signal, ours);
+    assert.equal((calls[1]!.init as RequestInit).signal, providers, 'any other request keeps the provider\'s bound');
   });
 
   test('keeps the protection for any other URI or method', async () => {

@@ -61,6 +61,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     IDP_DATA_DIR: join(dataDir, 'idp'),
     IDP_CLIENTS_FILE: clientsFile,
     IDP_LOG_LEVEL: 'warn',
+    // The BFF's answer to a back-channel logout post: a hang bound (the 2.5 s default could pass on a slow machine).
+    IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: '60000',
     API_DATA_DIR: join(dataDir, 'api'),
     API_CORS_ORIGINS: spa,
     API_LOG_LEVEL: 'warn',

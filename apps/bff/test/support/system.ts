@@ -185,7 +185,9 @@ export interface System {
 }
 
 export async function startSystem(idpEnv: Record<string, string> = {}): Promise<System> {
-  const idp = await startIdp(idpEnv);
+  // Back-channel logout posts reach a BFF in the test process; the IdP's 2.5 s default could pass
+  // on a slow machine while it answers. A hang bound here, not part of what is tested.
+  const idp = await startIdp({ IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: '60000', ...idpEnv });
   const api = await startApi(idp.issuer);
   return {
     idp, api,
