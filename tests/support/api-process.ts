@@ -3,8 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restartableProcess } from './idp-process.ts';
-import { freePort } from './ports.ts';
+import { onFreshPort, restartableProcess } from './idp-process.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 export const API_SERVER = join(root, 'apps', 'api', 'src', 'server.ts');
@@ -24,12 +23,17 @@ export interface ApiProcess {
 
 /** The API against `issuer`, started and live (`/healthz`); readiness is the caller's to wait for. */
 export async function startApiProcess(issuer: string, env: Record<string, string> = {}): Promise<ApiProcess> {
-  const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'api-process-'));
-  const base = `http://127.0.0.1:${port}`;
-  const fullEnv = { API_PORT: String(port), API_HOST: '127.0.0.1', API_DATA_DIR: dataDir, AUTH_AUTHORITY: issuer, API_LOG_LEVEL: 'info', ...env };
-  const { logs, launch, stop } = restartableProcess(API_SERVER, fullEnv, `${base}/healthz`);
-  await launch();
+  const { port, base, logs, launch, stop } = await onFreshPort(async (port) => {
+    const base = `http://127.0.0.1:${port}`;
+    const fullEnv = { API_PORT: String(port), API_HOST: '127.0.0.1', API_DATA_DIR: dataDir, AUTH_AUTHORITY: issuer, API_LOG_LEVEL: 'info', ...env };
+    const { logs, launch, stop } = restartableProcess(API_SERVER, fullEnv, `${base}/healthz`);
+    await launch();
+    return { port, base, logs, launch, stop };
+  }).catch((err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     base, port, dataDir, logs,
     stop,

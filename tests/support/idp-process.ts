@@ -1,7 +1,7 @@
 // Runs the real identity provider as a child process on a free loopback port, with its own data
 // directory, for black-box tests over HTTP (and for killing it with SIGKILL).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,20 +27,75 @@ export interface IdpProcess {
   dispose(): Promise<void>;
 }
 
-/** Generous: on a loaded two-core machine an IdP takes several seconds to start. */
+/**
+ * Whether process `pid` holds the socket listening on TCP `port` (from /proc; undefined where it
+ * cannot be told). A port reserved with freePort is free only until someone binds it: another
+ * process may have, and may even answer the health check.
+ */
+export function listensOn(pid: number, port: number): boolean | undefined {
+  const inodes = new Set<string>();
+  try {
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const cols = row.trim().split(/\s+/);
+        // local_address is ADDRESS:PORT in hex; state 0A is LISTEN; the inode is column 10.
+        if (cols.length > 9 && cols[3] === '0A' && parseInt(cols[1]!.split(':')[1]!, 16) === port) inodes.add(cols[9]!);
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        return inodes.has(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? '');
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The port a child was to listen on was taken by another process before it bound it. */
+export class PortTakenError extends Error {}
+
+/**
+ * Waits until `url` answers 2xx, and (given `child`) until that is the child's own listening socket.
+ * Generous: on a loaded two-core machine an IdP takes several seconds to start.
+ */
 export async function waitForHealthy(url: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const port = Number(new URL(url).port);
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before becoming healthy`);
     try {
       const res = await fetch(url);
-      if (res.ok) return;
+      await res.body?.cancel();
+      if (res.ok && (!child || listensOn(child.pid!, port) !== false)) return;
     } catch {
       // not listening yet
     }
     await sleep(100);
   }
   throw new Error(`${url} not healthy after ${timeoutMs} ms`);
+}
+
+/**
+ * Runs `start` on a port from freePort, and again on a fresh one (a few times) when another
+ * process bound the port between its reservation and the child's listen.
+ */
+export async function onFreshPort<T>(start: (port: number) => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= attempts) throw err;
+      console.error(`${err.message}; retrying on another port`);
+    }
+  }
 }
 
 /** A server script run as a child process that can be stopped and launched again with the same environment. */
@@ -94,15 +149,20 @@ export function restartableProcess(script: string, env: Record<string, string>, 
   return {
     logs,
     async launch() {
+      const from = logs.length;
       child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       collectLines(child.stdout!, logs);
       collectLines(child.stderr!, logs);
       try {
         await waitForHealthy(healthUrl, child);
       } catch (err) {
         child.kill('SIGKILL');
+        await exited;
         // What the process said is the only clue to why it did not come up.
-        throw new Error(`${(err as Error).message}; its last output:\n${logs.slice(-8).join('\n')}`, { cause: err });
+        const message = `${(err as Error).message}; its last output:\n${logs.slice(-8).join('\n')}`;
+        const taken = logs.slice(from).some((l) => l.includes('EADDRINUSE'));
+        throw taken ? new PortTakenError(`${healthUrl}: port taken by another process. ${message}`, { cause: err }) : new Error(message, { cause: err });
       }
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
@@ -115,13 +175,18 @@ export function restartableProcess(script: string, env: Record<string, string>, 
 }
 
 export async function startIdp(env: Record<string, string> = {}): Promise<IdpProcess> {
-  const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'idp-test-'));
-  const base = `http://localhost:${port}`;
-  const issuer = env['IDP_ISSUER'] ?? base;
-  const fullEnv: Record<string, string> = { IDP_PORT: String(port), IDP_DATA_DIR: dataDir, IDP_LOG_LEVEL: 'info', ...env };
-  const { logs, launch, stop } = restartableProcess(IDP_SERVER, fullEnv, `${base}/healthz`);
-  await launch();
+  const { port, base, issuer, fullEnv, logs, stop, launch } = await onFreshPort(async (port) => {
+    const base = `http://localhost:${port}`;
+    const issuer = env['IDP_ISSUER'] ?? base;
+    const fullEnv: Record<string, string> = { IDP_PORT: String(port), IDP_DATA_DIR: dataDir, IDP_LOG_LEVEL: 'info', ...env };
+    const { logs, launch, stop } = restartableProcess(IDP_SERVER, fullEnv, `${base}/healthz`);
+    await launch();
+    return { port, base, issuer, fullEnv, logs, stop, launch };
+  }).catch((err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     issuer, base, port, dataDir, logs, env: fullEnv,
     stop,

@@ -21,12 +21,24 @@ describe('back-channel logout', () => {
   let clientsFile: string | undefined;
 
   before(async () => {
-    const port = await freePort();
-    clientsFile = clientsWithBackchannelAt(`http://localhost:${port}`);
-    system = await startSystem({ IDP_CLIENTS_FILE: clientsFile });
-    bff = await startBff({ BFF_AUTHORITY: system.idp.issuer, BFF_API_URL: system.api.url });
-    // The IdP reaches the BFF over the network; the browser stand-in keeps using inject().
-    await bff.app.listen({ port, host: '127.0.0.1' });
+    // The IdP must know the BFF's port before the BFF exists. Another process (or the API's own
+    // port-0 listen here) may bind the reserved port meanwhile: then all of it starts again on another.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      clientsFile = clientsWithBackchannelAt(`http://localhost:${port}`);
+      system = await startSystem({ IDP_CLIENTS_FILE: clientsFile });
+      bff = await startBff({ BFF_AUTHORITY: system.idp.issuer, BFF_API_URL: system.api.url });
+      try {
+        // The IdP reaches the BFF over the network; the browser stand-in keeps using inject().
+        await bff.app.listen({ port, host: '127.0.0.1' });
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 4) throw err;
+        await bff.dispose();
+        await system.dispose();
+        rmSync(dirname(clientsFile), { recursive: true, force: true });
+      }
+    }
     spa = await rpConfig(system.idp.issuer, 'spa');
     signer = await idpSigner(system.idp);
   });

@@ -5,6 +5,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -12,7 +13,6 @@ import * as oidc from 'openid-client';
 import { backchannelFetch } from '../src/backchannel-fetch.ts';
 import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { DEV_BFF_SECRET, endSessionAsSpa, login, rpConfig, type UserAgent } from '../../../tests/support/oidc-rp.ts';
-import { freePort } from '../../../tests/support/ports.ts';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -38,8 +38,6 @@ function clientsFor(origin: string): string {
 }
 
 before(async () => {
-  const port = await freePort();
-  bffOrigin = `http://localhost:${port}`;
   receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => { body += c.toString(); });
@@ -48,7 +46,9 @@ before(async () => {
       res.writeHead(answer).end();
     });
   });
-  await new Promise<void>((resolve) => receiver.listen(port, '127.0.0.1', resolve));
+  // Bound first on a port the OS picks, then registered at the IdP: no window in which the port is free.
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  bffOrigin = `http://localhost:${(receiver.address() as AddressInfo).port}`;
   // A hang bound for the receiver's answer (the 2.5 s default could pass on a slow machine).
   idp = await startIdpInProcess({ IDP_CLIENTS_FILE: clientsFor(bffOrigin), IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: '60000' });
   spa = await rpConfig(idp.issuer, 'spa');

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restartableProcess } from '../../../../tests/support/idp-process.ts';
+import { onFreshPort, restartableProcess } from '../../../../tests/support/idp-process.ts';
 import { followIdpRedirects, submitLogin, userAgent, type UserAgent } from '../../../../tests/support/oidc-rp.ts';
-import { freePort } from '../../../../tests/support/ports.ts';
 import { SESSION_COOKIE } from '../../src/defaults.ts';
 import { INDEX_HTML, PUBLIC_URL } from './system.ts';
 
@@ -23,17 +22,22 @@ export interface BffProcess {
 }
 
 export async function startBffProcess(env: Record<string, string>): Promise<BffProcess> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bff-process-'));
   // <app>/dist/spa/browser, like the real build; the stand-in app has no sources, so it is never stale.
   const distDir = join(dir, 'app', 'dist', 'spa', 'browser');
   mkdirSync(distDir, { recursive: true });
   writeFileSync(join(distDir, 'index.html'), INDEX_HTML);
-  const fullEnv = { BFF_PORT: String(port), BFF_DATA_DIR: join(dir, 'data'), BFF_SPA_DIST: distDir, BFF_LOG_LEVEL: 'info', ...env };
-  const bff = restartableProcess(SERVER, fullEnv, `http://localhost:${port}/readyz`);
+  const { port, bff } = await onFreshPort(async (port) => {
+    const fullEnv = { BFF_PORT: String(port), BFF_DATA_DIR: join(dir, 'data'), BFF_SPA_DIST: distDir, BFF_LOG_LEVEL: 'info', ...env };
+    const bff = restartableProcess(SERVER, fullEnv, `http://localhost:${port}/readyz`);
+    await bff.launch();
+    return { port, bff };
+  }).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   const start = () => bff.launch();
   const kill = (signal: NodeJS.Signals = 'SIGKILL') => bff.stop(signal);
-  await start();
   return {
     base: `http://localhost:${port}`, logs: bff.logs, kill, start,
     async dispose() {
