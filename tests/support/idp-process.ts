@@ -210,7 +210,8 @@ export async function runIdpExpectingFailure(env: Record<string, string>): Promi
     let output = '';
     child.stdout.on('data', (b: Buffer) => { output += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { output += b.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    // A hang bound: a refusal comes at start-up, but start-up on a busy machine is slow.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     clearTimeout(timer);
     return { code, output };

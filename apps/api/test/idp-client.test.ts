@@ -49,7 +49,7 @@ test('each failure is an IdpHttpError naming the URL and what was wrong', async 
   await assert.rejects(fetchIdpJson('http://127.0.0.1:9/x'), (err: Error) => err instanceof IdpHttpError && /unreachable$/.test(err.message));
 });
 
-test('a thread that ends fails its pending calls with an IdpHttpError, and the next call starts a new thread', { timeout: 20_000 }, async () => {
+test('a thread that ends fails its pending calls with an IdpHttpError, and the next call starts a new thread', { timeout: 60_000 }, async () => {
   let stalled = 0;
   const silent = createServer(() => { stalled++; });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

@@ -28,11 +28,12 @@ function readCache(dataDir: string): Record<string, unknown> | undefined {
 
 /** Polls until `ready` holds (a positive event), never asserting on the passing of time. */
 async function waitFor(ready: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await ready()) return;
+  // A hang bound only: 10 s was short for real work on a busy machine.
+  const deadline = Date.now() + 60_000;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error('condition not reached within 60 s');
     await new Promise((r) => setTimeout(r, 20));
   }
-  throw new Error('condition not reached');
 }
 
 /** A clock the test moves by hand (milliseconds). */

@@ -78,7 +78,8 @@ describe('JWT access tokens from the IdP', () => {
     const spa = await rpConfig(idp.issuer, 'spa');
     // The new key signs 2 s after the rotation, picked up at the next reload; log in until it does.
     let fresh = (await login(spa, 'alice', 'demo-alice')).tokens.access_token;
-    for (let i = 0; i < 50 && decodeJwt(fresh).header['kid'] === oldKid; i++) {
+    // A hang bound only (it was 50 tries, about 10 s): the IdP's reload timer and logins are real work.
+    for (const deadline = Date.now() + 60_000; decodeJwt(fresh).header['kid'] === oldKid && Date.now() < deadline;) {
       await sleep(200);
       fresh = (await login(spa, 'alice', 'demo-alice')).tokens.access_token;
     }

@@ -65,7 +65,7 @@ describe('the proxy\'s transport to the API', () => {
     return body;
   }
 
-  it('streams the answer: the browser gets the first part before the API sends the rest', { timeout: 20_000 }, async () => {
+  it('streams the answer: the browser gets the first part before the API sends the rest', { timeout: 60_000 }, async () => {
     let firstPartSeen!: () => void;
     const seen = new Promise<void>((resolve) => { firstPartSeen = resolve; });
     handle = (_req, res) => {
@@ -83,7 +83,7 @@ describe('the proxy\'s transport to the API', () => {
     assert.equal(await text(res), 'part two');
   });
 
-  it('streams the request body: the API gets the first part before the browser sends the rest', { timeout: 20_000 }, async () => {
+  it('streams the request body: the API gets the first part before the browser sends the rest', { timeout: 60_000 }, async () => {
     let apiGotFirstPart!: (chunk: string) => void;
     const apiGot = new Promise<string>((resolve) => { apiGotFirstPart = resolve; });
     handle = (req, res) => {

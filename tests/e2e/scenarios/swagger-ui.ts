@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { screenshot } from '../support/browser.ts';
+import { screenshot, withHangBounds } from '../support/browser.ts';
 import type { IdpEndpoints, RunningSystem } from '../support/system.ts';
 
 export function swaggerUiScenario(started: () => { system: RunningSystem; browser: Browser; endpoints: IdpEndpoints }): void {
@@ -16,7 +16,7 @@ export function swaggerUiScenario(started: () => { system: RunningSystem; browse
     before(() => ({ system, browser, endpoints } = started()));
 
     it('Authorize signs in through the IdP in a popup, then "Try it out" on /api/UserOne answers 200', async () => {
-      const context = await browser.newContext();
+      const context = withHangBounds(await browser.newContext());
       const violations: string[] = [];
       const requests: Array<{ url: URL; body: string | null }> = [];
       context.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(`${m.location().url}: ${m.text()}`); });

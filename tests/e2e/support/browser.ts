@@ -30,9 +30,21 @@ export interface BrowserLog {
   cspViolations: string[];
 }
 
+/**
+ * Playwright's own waits (an action, a locator's waitFor, a navigation) give up after 30 s; a busy
+ * two-core machine running the whole system can take longer. A hang bound, not a timing assertion.
+ */
+export const PAGE_WAIT_BOUND_MS = 60_000;
+
+export function withHangBounds(context: BrowserContext): BrowserContext {
+  context.setDefaultTimeout(PAGE_WAIT_BOUND_MS);
+  context.setDefaultNavigationTimeout(PAGE_WAIT_BOUND_MS);
+  return context;
+}
+
 /** A fresh browser profile (own storage and IdP cookies) that records every request. */
 export async function newProfile(browser: Browser, log: BrowserLog): Promise<BrowserContext> {
-  const context = await browser.newContext();
+  const context = withHangBounds(await browser.newContext());
   context.on('request', (request) => {
     log.requests.push({ url: request.url(), method: request.method(), authorization: request.headers()['authorization'], body: request.postData() });
   });
