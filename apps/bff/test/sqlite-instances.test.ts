@@ -1,6 +1,6 @@
 // Two BFF processes on one SQLite data directory (a rolling restart, blue/green on one host, a
 // second instance for capacity), the browser's requests spread over both, against an IdP whose
-// refresh tokens rotate with no reuse allowed and a short access-token lifetime: 20 parallel calls
+// refresh tokens rotate with no reuse allowed and access tokens due for renewal 10 s after issue: 20 parallel calls
 // when the access token is due for renewal cause exactly one refresh at the IdP (the lock row in
 // SQLite), and every call carries the renewed token (the process that did not refresh reads it
 // from the file, not from its copy in memory); a logout on one process ends the session on the
@@ -16,8 +16,12 @@ import { DEV_BFF_SECRET, tokenRequest } from '../../../tests/support/oidc-rp.ts'
 import { callBff, signInOverHttp, startBffProcess, type BffProcess } from './support/bff-process.ts';
 import { PUBLIC_URL, startSystem, type System } from './support/system.ts';
 
-const ACCESS_TOKEN_TTL_SECONDS = 10;
-const RENEW_BEFORE_EXPIRY_SECONDS = 4;
+// Renewal is due 10 s after a token is issued (the first test waits for that, on a real clock: these
+// are other processes), and the token expires 30 s later. No step of these tests outlives a token on
+// a slow machine, and no step but the first test's wait lasts until the next renewal is due (which
+// would add a refresh to the counts); it was 6 s to due, and 4 more to expiry.
+const ACCESS_TOKEN_TTL_SECONDS = 40;
+const RENEW_BEFORE_EXPIRY_SECONDS = 30;
 const USER_ONE = { status: 200, body: '["user one data"]' };
 
 describe('two BFF processes on one SQLite data directory', { timeout: 180_000 }, () => {
