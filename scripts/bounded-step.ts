@@ -57,7 +57,7 @@ export function descendants(root: number): number[] {
  * Signals `pid`, its process group and every descendant, plus `known` (descendants seen earlier,
  * which a parent's death has since moved out of the tree).
  */
-function signalTree(pid: number, signal: NodeJS.Signals, known: number[] = []): void {
+export function signalTree(pid: number, signal: NodeJS.Signals, known: number[] = []): void {
   // The process group catches descendants whose parent has already died; the walk catches those
   // that started a group of their own (Playwright starts Chromium so).
   const targets = new Set([...known, ...descendants(pid).reverse(), pid]);

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { signalTree } from '../scripts/bounded-step.ts';
 import { freePort, startServer } from '../bench/lib/children.ts';
 import type { BenchResults, RowResult } from '../bench/lib/results.ts';
 import type { ServerProcess } from '../bench/lib/children.ts';
@@ -259,12 +260,13 @@ test('a server that does not enforce the token is refused before it is benchmark
 
 function runBench(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bench', 'run.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // detached: its own process group, so that a hang kills the servers and browsers it started too.
+    const child = spawn(process.execPath, [join(root, 'bench', 'run.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => signalTree(child.pid!, 'SIGKILL'), timeoutMs);
     child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }
