@@ -55,7 +55,8 @@ export function listensOn(pid: number, port: number): boolean | undefined {
       }
     });
   } catch {
-    return undefined;
+    // Gone (a child that could not listen exits at once): it holds nothing.
+    return false;
   }
 }
 

@@ -7,7 +7,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './ports.ts';
+import { collectLines, listensOn, onFreshPort, PortTakenError } from './idp-process.ts';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
@@ -37,22 +37,32 @@ async function answersPing(port: number): Promise<boolean> {
 
 export async function startRedis(opts: RedisOptions = {}): Promise<RedisProcess> {
   if (!existsSync(REDIS_SERVER)) throw new Error(`${REDIS_SERVER} is missing: apt-get install redis-server (npm test installs it when run as root)`);
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
+  let port = 0;
   const persistence = opts.persistence === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec'];
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    const spawned = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], { stdio: 'ignore' });
+    const spawned = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = spawned;
+    const output: string[] = [];
+    collectLines(spawned.stdout!, output);
+    collectLines(spawned.stderr!, output);
+    // Ours once it answers and holds the listening socket itself: another process may have bound the
+    // reserved port first, and another Redis would answer the PING too.
+    const ours = async () => (await answersPing(port)) && listensOn(spawned.pid!, port) !== false;
     // Bounded against a hang only (was 200 tries of 50 ms, 10 s): a restart replays the append-only
     // file, and a loaded two-core machine starts any process slowly.
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && !(await answersPing(port))) {
-      if (spawned.exitCode !== null) throw new Error(`redis-server exited with ${spawned.exitCode}`);
+    while (Date.now() < deadline && !(await ours())) {
+      if (spawned.exitCode !== null) {
+        const said = output.slice(-4).join('\n');
+        if (/Address already in use/.test(said)) throw new PortTakenError(`redis-server: port ${port} taken: ${said}`);
+        throw new Error(`redis-server exited with ${spawned.exitCode}: ${said}`);
+      }
       await sleep(50);
     }
-    if (!(await answersPing(port))) throw new Error(`redis-server on port ${port} does not answer`);
+    if (!(await ours())) throw new Error(`redis-server on port ${port} does not answer`);
   };
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     const running = child;
@@ -61,7 +71,13 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisProcess>
     running.kill(signal);
     await exited;
   };
-  await start();
+  await onFreshPort(async (fresh) => {
+    port = fresh;
+    await start();
+  }).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     url: `redis://127.0.0.1:${port}/0`,
     port,
