@@ -1,12 +1,14 @@
 // Runs the real identity provider as a child process on a free loopback port, with its own data
 // directory, for black-box tests over HTTP (and for killing it with SIGKILL).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './ports.ts';
+import { freePort, listensOn } from './ports.ts';
+
+export { listensOn };
 
 const root = join(import.meta.dirname, '..', '..');
 export const IDP_SERVER = join(root, 'apps', 'idp', 'src', 'server.ts');
@@ -25,39 +27,6 @@ export interface IdpProcess {
   restart(signal?: NodeJS.Signals): Promise<void>;
   /** Stops and removes the data directory. */
   dispose(): Promise<void>;
-}
-
-/**
- * Whether process `pid` holds the socket listening on TCP `port` (from /proc; undefined where it
- * cannot be told). A port reserved with freePort is free only until someone binds it: another
- * process may have, and may even answer the health check.
- */
-export function listensOn(pid: number, port: number): boolean | undefined {
-  const inodes = new Set<string>();
-  try {
-    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-      for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
-        const cols = row.trim().split(/\s+/);
-        // local_address is ADDRESS:PORT in hex; state 0A is LISTEN; the inode is column 10.
-        if (cols.length > 9 && cols[3] === '0A' && parseInt(cols[1]!.split(':')[1]!, 16) === port) inodes.add(cols[9]!);
-      }
-    }
-  } catch {
-    return undefined;
-  }
-  try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-        return inodes.has(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? '');
-      } catch {
-        return false;
-      }
-    });
-  } catch {
-    // Gone (a child that could not listen exits at once): it holds nothing.
-    return false;
-  }
 }
 
 /** The port a child was to listen on was taken by another process before it bound it. */
