@@ -14,7 +14,7 @@ const TYPE_CHECK_BOUND_MS = 10 * MINUTE;
 /** About 16 s with a warm build cache, a build included; a clean clone has none. */
 const SPA_UNIT_TESTS_BOUND_MS = 10 * MINUTE;
 /**
- * About 10 minutes on a quiet machine, 22 at nice 19 beside two engineers' benches. Each test also
+ * About 10 minutes on a quiet machine, 22 at nice 19 on one busy with other benchmarks. Each test also
  * has node's own bound (--test-timeout below, or the test's own); this one catches a file that
  * hangs outside any test, and still ends before CI's 90 minutes.
  */
