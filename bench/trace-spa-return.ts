@@ -57,6 +57,15 @@ try {
         const task = tasks.find((t) => t.ts <= e.ts && t.ts + (t.dur ?? 0) >= e.ts + (e.dur ?? 0));
         rows.push(`${e.name}${file ? ' ' + file : ''} at ${((e.ts - start) / 1000).toFixed(0)} ${((e.dur ?? 0) / 1000).toFixed(1)} ms, its task ${task ? ((task.dur ?? 0) / 1000).toFixed(1) : '?'} ms`);
       }
+      // The return page's requests (sent, response finished), on the same clock.
+      const sent = events.filter((e) => e.name === 'ResourceSendRequest' && e.ts >= start);
+      const finished = new Map(events.filter((e) => e.name === 'ResourceFinish').map((e) => [e.args?.data?.requestId, e.ts]));
+      const at = (ts: number | undefined) => (ts === undefined ? '?' : ((ts - start) / 1000).toFixed(0));
+      const requests = sent.map((e) => {
+        const url = new URL(String(e.args?.data?.url));
+        return `${url.pathname.split('/').pop() || url.pathname} ${at(e.ts)}–${at(finished.get(e.args?.data?.requestId))}`;
+      });
+      rows.push(`requests (sent–finished): ${requests.join(', ')}`);
       console.log(`${mode} #${i} wall ${wall} ms, lazy compiles after main ${compileFns.toFixed(1)} ms\n  ${rows.join('\n  ')}`);
     }
   }
