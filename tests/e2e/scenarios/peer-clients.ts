@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { PeerPages } from '../../support/peers/server.ts';
+import { SECURITY_HEADERS } from '@suite/spa-hosting';
+import { PEER_CLIENT_IDS, type PeerPages } from '../../support/peers/server.ts';
 import { jwtClaims, newProfile, screenshot, type BrowserLog } from '../support/browser.ts';
 import type { IdpEndpoints, RunningSystem } from '../support/system.ts';
 
@@ -18,9 +19,19 @@ export interface PeerScenarioSystem {
 
 const ALICE_DATA = '200 ["user one data"]';
 
+/**
+ * Opens a peer page and checks it came with our SPA's security headers (decision 0034: the bench
+ * compares the libraries under one header policy); Auth0's SDK page alone keeps its popup's handle.
+ */
 async function openPage(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(url);
+  const headers = (await page.goto(url))?.headers() ?? {};
+  const popupOpener = url.endsWith(`/${PEER_CLIENT_IDS.auth0SpaJs}.html`);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    const expected = name === 'Cross-Origin-Opener-Policy' && popupOpener ? 'same-origin-allow-popups' : value;
+    assert.equal(headers[name.toLowerCase()], expected, `${url}: ${name}`);
+  }
+  assert.match(headers['content-security-policy'] ?? '', /^default-src 'none'; script-src 'self';/);
   await page.locator('body[data-ready="true"]').waitFor();
   return page;
 }
@@ -105,6 +116,7 @@ export function auth0SpaJsScenarios(started: () => PeerScenarioSystem): void {
       // The IdP session is over: the next login asks for the password again.
       await page.getByRole('button', { name: 'Log in', exact: true }).click();
       await page.getByLabel('Password').waitFor();
+      assert.deepEqual(log.cspViolations, [], 'our SPA\'s CSP, adapted, lets the SDK work (decision 0034)');
       await context.close();
     });
   });
@@ -146,6 +158,7 @@ export function oidcClientTsScenarios(started: () => PeerScenarioSystem): void {
       await page.getByRole('button', { name: 'Log in', exact: true }).click();
       await page.getByLabel('Password').waitFor();
       await screenshot(page, 'oidc-client-ts-signed-out');
+      assert.deepEqual(log.cspViolations, [], 'our SPA\'s CSP lets the library work (decision 0034)');
       await context.close();
     });
   });

@@ -4,11 +4,12 @@
 // Angular app (./angular, served from its production build once `buildAngularPeer` made it).
 // Register `peerClients(origin)` at the IdP and allow the origin at the API (CORS) and the client
 // ids in the API's policy.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ensureBuilt, isBuildStale, type AngularApp } from '@suite/spa-hosting';
+import { contentSecurityPolicy, ensureBuilt, isBuildStale, SECURITY_HEADERS, type AngularApp } from '@suite/spa-hosting';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const pagesDir = join(import.meta.dirname, 'pages');
@@ -87,9 +88,12 @@ export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise
     files.set(`/lib/${page.library}`, { type: js, body: readFileSync(page.file) });
   }
   const angular = serveAngularPeer(files);
+  const connectOrigins = [config.idpOrigin, new URL(config.api).origin];
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const file = files.get(path);
+    // Our SPA's security headers on every answer, as its own server sends them (decision 0034).
+    for (const [name, value] of Object.entries(peerSecurityHeaders(path, connectOrigins))) res.setHeader(name, value);
     if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404).end();
       return;
@@ -97,7 +101,7 @@ export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise
     // The libraries' files are versioned (cached for good, as from a CDN or a hashed bundle, and as
     // our SPA's hashed bundles are); the pages and their configuration are not.
     const cache = path.startsWith('/lib/') || path.startsWith(`/${ANGULAR_PATH}/`) ? 'public, max-age=31536000, immutable' : 'no-store';
-    res.writeHead(200, { 'content-type': file.type, 'cache-control': cache, 'content-security-policy': `default-src 'self'; worker-src 'self' blob:; connect-src 'self' ${config.idpOrigin} ${new URL(config.api).origin}; frame-ancestors 'none'` });
+    res.writeHead(200, { 'content-type': file.type, 'cache-control': cache });
     res.end(req.method === 'HEAD' ? undefined : file.body);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -121,4 +125,24 @@ function serveAngularPeer(files: Map<string, { type: string; body: Buffer | stri
     if (name.endsWith('.js')) files.set(`/${ANGULAR_PATH}/${name}`, { type: 'text/javascript; charset=utf-8', body: readFileSync(join(distDir, name)) });
   }
   return undefined;
+}
+
+/**
+ * The headers our SPA's pages and files send (`@suite/spa-hosting`: COOP, CORP, nosniff, referrer
+ * and permissions policies, framing refused, its CSP), so that the login round trip compares the
+ * libraries and the apps under one policy, as a production deployment of either would send it.
+ * Adapted only where a page needs it to work: the CSP's connect-src names the IdP and the API (as
+ * our SPA's in token mode); Auth0's SDK runs its token requests in a Worker made from a blob: URL
+ * (worker-src), and its page opens the IdP in a popup (`loginWithPopup`), whose handle COOP
+ * `same-origin` would sever (decision 0014), so that page alone sends `same-origin-allow-popups`,
+ * which switches browsing-context group on the return from the IdP as `same-origin` does.
+ */
+function peerSecurityHeaders(path: string, connectOrigins: readonly string[]): Record<string, string> {
+  const auth0 = path === `/${PEER_CLIENT_IDS.auth0SpaJs}.html`;
+  const csp = contentSecurityPolicy(randomBytes(16).toString('base64'), connectOrigins) + (auth0 ? "; worker-src 'self' blob:" : '');
+  return {
+    ...SECURITY_HEADERS,
+    ...(auth0 ? { 'Cross-Origin-Opener-Policy': 'same-origin-allow-popups' } : {}),
+    'Content-Security-Policy': csp,
+  };
 }

@@ -1,0 +1,57 @@
+// The peer pages (tests/support/peers: Auth0's SPA SDK, oidc-client-ts, and the bench's Angular
+// bound, same server) are served under our SPA's own security headers, read from
+// @suite/spa-hosting, so that the bench's login round trip compares libraries and apps under one
+// header policy (decision 0034). Fails when a page or file stops sending one of them, or sends a
+// CSP other than our SPA's but for what a page needs to work.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { contentSecurityPolicy, SECURITY_HEADERS } from '@suite/spa-hosting';
+import { startPeerPages, type PeerPages } from './support/peers/server.ts';
+
+const IDP = 'http://localhost:4400';
+const API = 'http://localhost:5001';
+
+let peers: PeerPages;
+before(async () => {
+  peers = await startPeerPages({ idpOrigin: IDP, issuer: `${IDP}/`, api: `${API}/`, audience: 'https://api', scope: 'openid' });
+});
+after(() => peers.close());
+
+async function headersOf(path: string): Promise<Headers> {
+  const res = await fetch(`${peers.origin}${path}`);
+  await res.arrayBuffer();
+  return res.headers;
+}
+
+/** The per-response nonce of a CSP (our SPA's policy carries one for Angular's style elements). */
+function nonceOf(csp: string): string {
+  const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+  assert.ok(nonce, `a nonce in ${csp}`);
+  return nonce;
+}
+
+test("the oidc-client-ts page and every file served beside it send our SPA's security headers and its CSP, connect-src naming the IdP and the API", async () => {
+  const paths = ['/oidc-client-ts.html', '/oidc-client-ts.js', '/lib/oidc-client-ts.min.js', '/shared.js', '/config.json', '/auth0-spa-js.js', '/lib/auth0-spa-js.production.js', '/no-such-file.js'];
+  for (const path of paths) {
+    const headers = await headersOf(path);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(headers.get(name), value, `${path}: ${name}`);
+    const csp = headers.get('content-security-policy') ?? '';
+    assert.equal(csp, contentSecurityPolicy(nonceOf(csp), [IDP, API]), `${path}: the CSP`);
+  }
+});
+
+test("Auth0's SDK page: the same, but for a blob: worker (its token requests) and an opener policy that keeps loginWithPopup's popup", async () => {
+  const headers = await headersOf('/auth0-spa-js.html');
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    if (name !== 'Cross-Origin-Opener-Policy') assert.equal(headers.get(name), value, name);
+  }
+  // Still a browsing-context group of its own on the return from the IdP, as our SPA's same-origin.
+  assert.equal(headers.get('cross-origin-opener-policy'), 'same-origin-allow-popups');
+  const csp = headers.get('content-security-policy') ?? '';
+  assert.equal(csp, `${contentSecurityPolicy(nonceOf(csp), [IDP, API])}; worker-src 'self' blob:`);
+});
+
+test('each response gets a nonce of its own', async () => {
+  const [a, b] = [await headersOf('/oidc-client-ts.html'), await headersOf('/oidc-client-ts.html')];
+  assert.notEqual(nonceOf(a.get('content-security-policy') ?? ''), nonceOf(b.get('content-security-policy') ?? ''));
+});
