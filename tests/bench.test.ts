@@ -3,6 +3,7 @@
 // measured (numbers > 0) or marked n/a with a reason, and that the outputs parse.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -255,6 +256,23 @@ test('a server that does not enforce the token is refused before it is benchmark
     await assert.rejects(checkServer(bare, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl'), /answered 200 without a token/);
   } finally {
     await bare.stop();
+  }
+});
+
+test("a server started on a port another process already serves is not taken for the bench's own", async () => {
+  const port = await freePort();
+  // Someone else's server on the reserved port, answering the health check as ours would.
+  const foreign = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => foreign.listen(port, '127.0.0.1', resolve));
+  try {
+    const started = startServer({ name: 'bare Fastify', entry: join(root, 'bench', 'servers', 'bare-fastify.ts'), port, healthPath: '/healthz', env: { BENCH_PORT: String(port) } });
+    await assert.rejects(
+      // Taken for ours (the defect): stopped, so that the failure is reported instead of a child left running.
+      started.then(async (server) => { await server.stop(); return server; }),
+      /bare Fastify exited .* before answering \/healthz/s,
+    );
+  } finally {
+    await new Promise((resolve) => foreign.close(resolve));
   }
 });
 

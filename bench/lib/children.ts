@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { listensOn } from '../../tests/support/ports.ts';
 import { CLOCK_TICKS } from './host-cpu.ts';
 
 export interface ServerProcess {
@@ -128,7 +129,9 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
     }
     try {
       const res = await fetch(url + opts.healthPath, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return server;
+      // A reserved port is free only until someone binds it: an answer from another process's
+      // server there must not be measured as ours. Ours, unable to bind, exits and is reported.
+      if (res.ok && listensOn(child.pid!, opts.port) !== false) return server;
     } catch {
       // not listening yet
     }
