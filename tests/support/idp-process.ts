@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, listensOn } from './ports.ts';
 
-export { listensOn };
-
 const root = join(import.meta.dirname, '..', '..');
 export const IDP_SERVER = join(root, 'apps', 'idp', 'src', 'server.ts');
 

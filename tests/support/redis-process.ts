@@ -7,7 +7,8 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collectLines, listensOn, onFreshPort, PortTakenError } from './idp-process.ts';
+import { collectLines, onFreshPort, PortTakenError } from './idp-process.ts';
+import { listensOn } from './ports.ts';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 

@@ -49,7 +49,7 @@ before(async () => {
   // Bound first on a port the OS picks, then registered at the IdP: no window in which the port is free.
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   bffOrigin = `http://localhost:${(receiver.address() as AddressInfo).port}`;
-  // A hang bound for the receiver's answer (the 2.5 s default could pass on a slow machine).
+  // A hang bound for the receiver's answer (the 2.5 s default can run out on a slow machine).
   idp = await startIdpInProcess({ IDP_CLIENTS_FILE: clientsFor(bffOrigin), IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: '60000' });
   spa = await rpConfig(idp.issuer, 'spa');
   bff = await rpConfig(idp.issuer, 'bff', DEV_BFF_SECRET);
