@@ -161,6 +161,30 @@ export function oidcClientTsScenarios(started: () => PeerScenarioSystem): void {
       assert.deepEqual(log.cspViolations, [], 'our SPA\'s CSP lets the library work (decision 0034)');
       await context.close();
     });
+
+    it('signinPopup signs in through the IdP in a popup under the page\'s COOP same-origin: the popup, its opener severed, hands the response back over a BroadcastChannel', async () => {
+      const context = await newProfile(s.browser, log);
+      const page = await openPage(context, s.peers.oidcClientTs);
+      const popupOpened = page.waitForEvent('popup');
+      await page.getByRole('button', { name: 'Log in (popup)' }).click();
+      const popup = await popupOpened;
+      const closed = popup.waitForEvent('close');
+      await signInOnIdp(popup, 'alice', 'demo-alice');
+      // The popup comes back to the page's own URL with the code, without an opener: COOP
+      // same-origin severed it when the popup went to the IdP (unsafe-none), and
+      // same-origin-allow-popups would sever it on the way back to a page of that policy (tried).
+      // So signinPopupCallback posts the response on a BroadcastChannel named after the request's
+      // state (oidc-client-ts 3.x), where the page waits; the page exchanges the code and closes
+      // the popup. Without that hand-over the popup closes itself and the page waits for good
+      // (seen with the channel stubbed out in the popup).
+      await closed;
+      await page.locator('#api:not(:empty)').waitFor();
+      assert.equal(await page.locator('#api').textContent(), ALICE_DATA);
+      assert.equal(await page.locator('#user').textContent(), 'Alice Example');
+      assert.equal(page.url(), s.peers.oidcClientTs, 'the page itself never left');
+      assert.deepEqual(log.cspViolations, []);
+      await context.close();
+    });
   });
 }
 

@@ -136,6 +136,9 @@ function serveAngularPeer(files: Map<string, { type: string; body: Buffer | stri
  * (worker-src), and its page opens the IdP in a popup (`loginWithPopup`), whose handle COOP
  * `same-origin` would sever (decision 0014), so that page alone sends `same-origin-allow-popups`,
  * which switches browsing-context group on the return from the IdP as `same-origin` does.
+ * oidc-client-ts's page needs no such change for its `signinPopup`: its popup returns to the page,
+ * which has lost its opener under either value, and the library hands the response back over a
+ * BroadcastChannel (an e2e scenario logs in through it).
  */
 function peerSecurityHeaders(path: string, connectOrigins: readonly string[]): Record<string, string> {
   const auth0 = path === `/${PEER_CLIENT_IDS.auth0SpaJs}.html`;
