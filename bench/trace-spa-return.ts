@@ -105,7 +105,7 @@ function answerWindow(events: Ev[]): string {
   const received = events.find((e) => e.name === 'ResourceReceiveResponse' && e.args?.data?.requestId === id);
   const finished = events.find((e) => e.name === 'ResourceFinish' && e.args?.data?.requestId === id);
   const arrived = typeof finished?.args?.data?.finishTime === 'number' ? finished.args.data.finishTime * 1e6 : undefined;
-  // Seen once in some twenty traced logins: the call's events incomplete in the trace.
+  // Seen twice in some thirty traced logins of token mode: the call's events incomplete in the trace.
   if (!sent || arrived === undefined) return `after the answer: the API call's ${sent ? 'completion (ResourceFinish with its finishTime)' : 'ResourceSendRequest'} is not in the trace`;
   const ms = (us: number) => (us / 1000).toFixed(1);
   const from = arrived, to = shown.ts;
