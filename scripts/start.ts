@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { listensOn } from '../tests/support/ports.ts';
 import { apps, appPort, type AppEntry } from './apps.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -27,14 +28,20 @@ function startApp(app: AppEntry): ChildProcess {
   return child;
 }
 
-async function waitHealthy(app: AppEntry, timeoutMs = 180_000): Promise<void> {
-  const url = `http://127.0.0.1:${appPort(app)}${app.healthPath}`;
+/**
+ * Waits until the app answers its health check from its own process: another program already
+ * listening on the port (the app then exits, unable to listen) may answer the same path.
+ */
+async function waitHealthy(app: AppEntry, child: ChildProcess, timeoutMs = 180_000): Promise<void> {
+  const port = appPort(app);
+  const url = `http://127.0.0.1:${port}${app.healthPath}`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (stopping) return;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
+      await res.body?.cancel();
+      if (res.ok && listensOn(child.pid!, port) !== false) return;
     } catch {
       // not listening yet
     }
@@ -62,7 +69,7 @@ process.on('SIGTERM', () => void stopAll(0));
 
 for (const app of present) children.set(app.name, startApp(app));
 try {
-  await Promise.all(present.map((a) => waitHealthy(a)));
+  await Promise.all(present.map((a) => waitHealthy(a, children.get(a.name)!)));
 } catch (err) {
   console.error(`[start] ${(err as Error).message}`);
   await stopAll(1);

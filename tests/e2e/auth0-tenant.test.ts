@@ -5,8 +5,7 @@
 // oidc-client-ts again inside a minimal Angular app, the bench's bound for the login round trip).
 import { after, before, describe } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { buildAngularPeer, PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages } from '../support/peers/server.ts';
-import { freePort } from '../support/ports.ts';
+import { buildAngularPeer, PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages, type PeerPagesConfig } from '../support/peers/server.ts';
 import { auth0SpaJsScenarios, oidcClientTsAngularScenarios, oidcClientTsScenarios } from './scenarios/peer-clients.ts';
 import { SPA_SCENARIO_ENV, spaTokenModeScenarios } from './scenarios/spa-token-mode.ts';
 import { launchChromium } from './support/browser.ts';
@@ -24,8 +23,15 @@ describe('the system configured like an Auth0 tenant', { timeout: 900_000 }, () 
   before(async () => {
     const buildProblem = buildAngularPeer((line) => console.log(`minimal Angular app: ${line}`));
     if (buildProblem) throw new Error(buildProblem);
-    const peersPort = await freePort();
-    const peersOrigin = `http://localhost:${peersPort}`;
+    // The peer pages listen first, on a port the OS picks as they bind it, so that the system's
+    // IdP registers their origin and its API allows it; they read the configuration naming the
+    // IdP and the API once the system is up (on ports of its own choosing, retried when taken).
+    let peersConfig: PeerPagesConfig | undefined;
+    peers = await startPeerPages(() => {
+      if (!peersConfig) throw new Error('the peer pages were asked for their configuration before the system was up');
+      return peersConfig;
+    });
+    const peersOrigin = peers.origin;
     system = await startSystem({
       env: ({ idp, spa }) => ({
         ...SPA_SCENARIO_ENV,
@@ -43,7 +49,7 @@ describe('the system configured like an Auth0 tenant', { timeout: 900_000 }, () 
       extraClients: peerClients(peersOrigin),
     });
     endpoints = await discoverEndpoints(system.idp);
-    peers = await startPeerPages({ idpOrigin: system.idp, issuer: endpoints.issuer, api: system.api, audience: AUDIENCE, scope: SCOPE }, peersPort);
+    peersConfig = { idpOrigin: system.idp, issuer: endpoints.issuer, api: system.api, audience: AUDIENCE, scope: SCOPE };
     browser = await launchChromium();
   });
 

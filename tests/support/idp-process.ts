@@ -52,18 +52,26 @@ export async function waitForHealthy(url: string, child?: ChildProcess, timeoutM
 }
 
 /**
- * Runs `start` on a port from freePort, and again on a fresh one (a few times) when another
- * process bound the port between its reservation and the child's listen.
+ * Runs `start` on `count` ports from `take` (freePort), and again on a fresh set (a few times) when
+ * it fails with PortTakenError: another process bound one of them between its reservation and the
+ * listen of the child it was for.
  */
-export async function onFreshPort<T>(start: (port: number) => Promise<T>, attempts = 4): Promise<T> {
+export async function onFreshPorts<T>(count: number, start: (ports: number[]) => Promise<T>, attempts = 4, take: () => Promise<number> = freePort): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) ports.push(await take());
     try {
-      return await start(await freePort());
+      return await start(ports);
     } catch (err) {
       if (!(err instanceof PortTakenError) || attempt >= attempts) throw err;
-      console.error(`${err.message}; retrying on another port`);
+      console.error(`${err.message}; retrying on ${count === 1 ? 'another port' : 'other ports'}`);
     }
   }
+}
+
+/** onFreshPorts for a single child. */
+export function onFreshPort<T>(start: (port: number) => Promise<T>, attempts = 4): Promise<T> {
+  return onFreshPorts(1, ([port]) => start(port!), attempts);
 }
 
 /** A server script run as a child process that can be stopped and launched again with the same environment. */

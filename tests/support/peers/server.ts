@@ -75,12 +75,21 @@ export function peerClients(origin: string): Array<{ client_id: string } & Recor
   }));
 }
 
-export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise<PeerPages> {
+/**
+ * Serves the pages on `port` (by default one the OS picks as the server binds it, so that no other
+ * process can take it first). `config` may be a function, read at each request: the pages' origin
+ * is then known (and can be registered at the IdP) before the IdP and the API it names start.
+ */
+export async function startPeerPages(config: PeerPagesConfig | (() => PeerPagesConfig), port = 0): Promise<PeerPages> {
+  const configNow = typeof config === 'function' ? config : () => config;
   const template = readFileSync(join(pagesDir, 'page.html'), 'utf8');
-  const files = new Map<string, { type: string; body: Buffer | string }>();
+  const files = new Map<string, { type: string; body: Buffer | string | ((config: PeerPagesConfig) => string) }>();
   const js = 'text/javascript; charset=utf-8';
   files.set('/shared.js', { type: js, body: readFileSync(join(pagesDir, 'shared.js')) });
-  files.set('/config.json', { type: 'application/json', body: JSON.stringify({ ...config, oidcClientTsLoadUserInfo: config.oidcClientTsLoadUserInfo ?? true, clientIds: PEER_CLIENT_IDS }) });
+  files.set('/config.json', {
+    type: 'application/json',
+    body: (current: PeerPagesConfig) => JSON.stringify({ ...current, oidcClientTsLoadUserInfo: current.oidcClientTsLoadUserInfo ?? true, clientIds: PEER_CLIENT_IDS }),
+  });
   for (const [name, page] of Object.entries(PAGES)) {
     const html = template.replaceAll('{{title}}', page.title).replaceAll('{{library}}', page.library).replaceAll('{{name}}', name);
     files.set(`/${name}.html`, { type: 'text/html; charset=utf-8', body: html });
@@ -88,12 +97,23 @@ export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise
     files.set(`/lib/${page.library}`, { type: js, body: readFileSync(page.file) });
   }
   const angular = serveAngularPeer(files);
-  const connectOrigins = [config.idpOrigin, new URL(config.api).origin];
+  let origins: { of: PeerPagesConfig; origins: string[] } | undefined;
+  const connectOrigins = (current: PeerPagesConfig) => {
+    if (origins?.of !== current) origins = { of: current, origins: [current.idpOrigin, new URL(current.api).origin] };
+    return origins.origins;
+  };
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const file = files.get(path);
+    let current: PeerPagesConfig;
+    try {
+      current = configNow();
+    } catch (err) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end((err as Error).message);
+      return;
+    }
     // Our SPA's security headers on every answer, as its own server sends them (decision 0034).
-    for (const [name, value] of Object.entries(peerSecurityHeaders(path, connectOrigins))) res.setHeader(name, value);
+    for (const [name, value] of Object.entries(peerSecurityHeaders(path, connectOrigins(current)))) res.setHeader(name, value);
     if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404).end();
       return;
@@ -102,7 +122,7 @@ export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise
     // our SPA's hashed bundles are); the pages and their configuration are not.
     const cache = path.startsWith('/lib/') || path.startsWith(`/${ANGULAR_PATH}/`) ? 'public, max-age=31536000, immutable' : 'no-store';
     res.writeHead(200, { 'content-type': file.type, 'cache-control': cache });
-    res.end(req.method === 'HEAD' ? undefined : file.body);
+    res.end(req.method === 'HEAD' ? undefined : typeof file.body === 'function' ? file.body(current) : file.body);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
@@ -116,7 +136,7 @@ export async function startPeerPages(config: PeerPagesConfig, port = 0): Promise
 }
 
 /** Adds the Angular build's page and files (hashed names, cached for good like the libraries); returns why not, if not. */
-function serveAngularPeer(files: Map<string, { type: string; body: Buffer | string }>): { unavailable: string } | undefined {
+function serveAngularPeer(files: Map<string, { type: string; body: Buffer | string | ((config: PeerPagesConfig) => string) }>): { unavailable: string } | undefined {
   const { distDir } = ANGULAR_PEER;
   if (!existsSync(join(distDir, 'index.html'))) return { unavailable: 'the minimal Angular app is not built (buildAngularPeer)' };
   if (isBuildStale(ANGULAR_PEER)) return { unavailable: 'the minimal Angular app\'s build is older than its sources' };
