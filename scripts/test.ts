@@ -30,7 +30,7 @@ async function step(name: string, cmd: string, args: string[], boundMs: number):
   }
 }
 
-if (!ensureSystemDeps()) failures++;
+if (!(await ensureSystemDeps())) failures++;
 await step('type check', process.execPath, [join(root, 'scripts', 'typecheck.ts')], TYPE_CHECK_BOUND_MS);
 const spaSrc = join(root, 'apps', 'spa', 'src');
 const spaHasSpecs = existsSync(spaSrc) && readdirSync(spaSrc, { recursive: true }).some((f) => String(f).endsWith('.spec.ts'));
