@@ -119,33 +119,66 @@ export async function waitForLine(lines: string[], match: (line: string) => bool
   }
 }
 
+/**
+ * Resolves once `child` has exited and its stdout and stderr are read to their end ('close'), so
+ * that its last lines are in whatever collects them. 'exit' alone can come first, with a line such
+ * as the EADDRINUSE that explains the exit still in the pipe. Call it right after spawning.
+ */
+export function closed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => child.once('close', () => resolve()));
+}
+
+/**
+ * Waits until every line the IdP child process wrote before this call is in `idp.logs`, so that a
+ * check that some line is absent cannot pass while the line is still in the pipe. The IdP writes
+ * all its log lines to stdout, in order: this asks it for something it refuses and logs (a token
+ * request with an unknown refresh token, a `token_error` line) and waits for that line. For lines
+ * written before the call only; nothing else may make the IdP log a `token_error` meanwhile.
+ */
+export async function idpLogsRead(idp: { issuer: string; logs: string[] }, boundMs = 30_000): Promise<void> {
+  const marker = (line: string) => line.includes('"event":"token_error"');
+  const before = idp.logs.filter(marker).length;
+  const res = await fetch(new URL('/oauth/token', idp.issuer), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'spa', refresh_token: 'no-such-refresh-token' }).toString(),
+  });
+  await res.arrayBuffer();
+  if (res.status !== 400) throw new Error(`idpLogsRead: the IdP answered ${res.status} to an unknown refresh token`);
+  const deadline = Date.now() + boundMs;
+  while (idp.logs.filter(marker).length === before) {
+    if (Date.now() > deadline) throw new Error(`idpLogsRead: no token_error line within ${boundMs} ms (does the IdP log at warn or below?)`);
+    await sleep(10);
+  }
+}
+
 export function restartableProcess(script: string, env: Record<string, string>, healthUrl: string): RestartableProcess {
   const logs: string[] = [];
   let child: ChildProcess;
+  let childClosed: Promise<void>;
   return {
     logs,
     async launch() {
       const from = logs.length;
       child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+      childClosed = closed(child);
       collectLines(child.stdout!, logs);
       collectLines(child.stderr!, logs);
       try {
         await waitForHealthy(healthUrl, child);
       } catch (err) {
         child.kill('SIGKILL');
-        await exited;
+        await childClosed;
         // What the process said is the only clue to why it did not come up.
         const message = `${(err as Error).message}; its last output:\n${logs.slice(-8).join('\n')}`;
         const taken = logs.slice(from).some((l) => l.includes('EADDRINUSE'));
         throw taken ? new PortTakenError(`${healthUrl}: port taken by another process. ${message}`, { cause: err }) : new Error(message, { cause: err });
       }
     },
+    /** Stops the process; once this resolves, `logs` holds every line it wrote. */
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill(signal);
-      await exited;
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await childClosed;
     },
   };
 }
@@ -183,12 +216,15 @@ export async function runIdpExpectingFailure(env: Record<string, string>): Promi
   const dataDir = mkdtempSync(join(tmpdir(), 'idp-test-'));
   try {
     const child = spawn(process.execPath, [IDP_SERVER], { env: { ...process.env, IDP_PORT: String(port), IDP_DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const childClosed = closed(child);
     let output = '';
     child.stdout.on('data', (b: Buffer) => { output += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { output += b.toString(); });
     // A hang bound: a refusal comes at start-up, but start-up on a busy machine is slow.
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // Its output read to the end: the refusal is its last line.
+    await childClosed;
+    const code = child.exitCode;
     clearTimeout(timer);
     return { code, output };
   } finally {

@@ -7,7 +7,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collectLines, onFreshPort, PortTakenError } from './idp-process.ts';
+import { closed, collectLines, onFreshPort, PortTakenError } from './idp-process.ts';
 import { listensOn } from './ports.ts';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -46,6 +46,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisProcess>
   const start = async () => {
     const spawned = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = spawned;
+    const spawnedClosed = closed(spawned);
     const output: string[] = [];
     collectLines(spawned.stdout!, output);
     collectLines(spawned.stderr!, output);
@@ -57,6 +58,8 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisProcess>
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !(await ours())) {
       if (spawned.exitCode !== null) {
+        // Its last lines (why it exited) read to the end.
+        await spawnedClosed;
         const said = output.slice(-4).join('\n');
         if (/Address already in use/.test(said)) throw new PortTakenError(`redis-server: port ${port} taken: ${said}`);
         throw new Error(`redis-server exited with ${spawned.exitCode}: ${said}`);

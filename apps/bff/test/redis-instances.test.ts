@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { idpLogsRead } from '../../../tests/support/idp-process.ts';
 import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
 import type { UserAgent } from '../../../tests/support/oidc-rp.ts';
 import { callBff, signInOverHttp, startBffProcess, type BffProcess } from './support/bff-process.ts';
@@ -68,6 +69,8 @@ describe('two BFF instances on one Redis', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? onB : onA).request('GET', '/api/UserOne')));
     assert.deepEqual(answers.map((r) => r.statusCode), Array(20).fill(200));
     assert.equal(refreshes() - before, 1, 'exactly one refresh at the IdP');
+    // Every line the IdP wrote so far read from its pipe, before saying one is not there.
+    await idpLogsRead(system.idp);
     assert.ok(!system.idp.logs.some((l) => l.includes('"replay_detected"')), 'the IdP saw no reuse of a refresh token');
     assert.ok(!system.idp.logs.some((l) => l.includes('"grant_revoked"')), 'no grant was revoked');
     const renewed = await b.sessions.load(onB.sessionId);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { DEV_BFF_SECRET, tokenRequest } from '../../../tests/support/oidc-rp.ts';
+import { idpLogsRead } from '../../../tests/support/idp-process.ts';
 import { callBff, signInOverHttp, startBffProcess, type BffProcess } from './support/bff-process.ts';
 import { PUBLIC_URL, startSystem, type System } from './support/system.ts';
 
@@ -49,17 +49,6 @@ describe('two BFF processes on one SQLite data directory', { timeout: 180_000 },
 
   const idpEvents = (event: string) => system.idp.logs.filter((l) => l.includes(`"event":"${event}"`)).length;
 
-  /**
-   * Waits until every line the IdP logged before now has been read: a token request that fails
-   * (an unknown refresh token) logs a line after them, on the same stream.
-   */
-  async function idpLogsRead(): Promise<void> {
-    const errors = idpEvents('token_error');
-    const res = await tokenRequest(system.idp.issuer, { grant_type: 'refresh_token', refresh_token: 'no-such-token' }, ['bff', DEV_BFF_SECRET]);
-    assert.equal(res.status, 400);
-    while (idpEvents('token_error') === errors) await sleep(10);
-  }
-
   it('20 parallel calls spread over both processes when the access token is due cause exactly one refresh, all with the renewed token, and no revoked grant', async () => {
     const ua = await signInOverHttp(one.base, system.idp.issuer);
     // Both processes hold the session in memory before the renewal.
@@ -68,13 +57,13 @@ describe('two BFF processes on one SQLite data directory', { timeout: 180_000 },
     const { renewsAt, accessTokenExpiresAt } = JSON.parse((await callBff(ua, two.base, '/bff/user')).body) as { renewsAt: number; accessTokenExpiresAt: number };
     // Waiting for the renewal to be due (a real clock: these are other processes).
     await sleep(Math.max(0, renewsAt - Date.now()) + 50);
-    await idpLogsRead();
+    await idpLogsRead(system.idp);
     const refreshesBefore = idpEvents('token_refreshed');
     const apiCallsBefore = system.api.received.length;
 
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => callBff(ua, i % 2 ? two.base : one.base, '/api/UserOne')));
     assert.deepEqual(answers, Array(20).fill(USER_ONE));
-    await idpLogsRead();
+    await idpLogsRead(system.idp);
     assert.equal(idpEvents('token_refreshed') - refreshesBefore, 1, 'exactly one refresh at the IdP');
     for (const event of ['replay_detected', 'grant_revoked', 'refresh_token_retried']) {
       assert.equal(idpEvents(event), 0, `the IdP logged ${event}`);
@@ -98,7 +87,7 @@ describe('two BFF processes on one SQLite data directory', { timeout: 180_000 },
     const renewal = await callBff(ua, renewedBy.base, '/bff/renew', 'POST');
     assert.equal(renewal.status, 200, renewal.body);
     assert.deepEqual(await callBff(ua, one.base, '/api/UserOne'), USER_ONE);
-    await idpLogsRead();
+    await idpLogsRead(system.idp);
     assert.equal(idpEvents('token_refreshed') - refreshesBefore, 2);
     assert.equal(idpEvents('replay_detected') + idpEvents('grant_revoked'), 0, 'the grant is alive');
   });
