@@ -129,6 +129,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
   app.addSchema(problemSchema);
   app.addSchema(noteSchema);
   app.register(responseHeaders, {
+    requestLogger: logging.requestLogger,
     cors: {
       origins: config.API_CORS_ORIGINS,
       methods: ['GET', 'POST', 'DELETE'],

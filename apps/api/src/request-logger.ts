@@ -3,7 +3,9 @@
 // single share of the API's per-request cost over a bare route (bench/README.md), although on the
 // hot path nothing logs (access logs are off unless debug). This stand-in holds the parent and
 // the bindings and builds the same child on the first log call, so a line that is logged is
-// exactly the line pino's child would write (request id, redaction, serializers included).
+// exactly the line pino's child would write (request id, redaction, serializers included). At
+// debug level Fastify builds it through its childLoggerFactory; below debug the API's first
+// onRequest hook installs it (logging.ts: a factory costs every request Fastify's check of it).
 import type { FastifyBaseLogger, FastifyLogFn as LogFn } from 'fastify';
 
 type Bindings = Parameters<FastifyBaseLogger['child']>[0];

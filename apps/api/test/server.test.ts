@@ -130,6 +130,32 @@ test('at the default level a server fault is logged with its request id and the 
   }
 });
 
+test("at the default level Fastify's own per-request lines carry the request id too (a reply sent twice)", async () => {
+  // Fastify writes some lines itself through reply.log (a route that sends twice, an error after the
+  // answer left); below debug it gets no logger of its own, so reply.log is the API's (logging.ts).
+  const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); cb(); } });
+  const config = readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir });
+  const api = buildApi(config, { logger: { ...loggerOptions('info'), stream } });
+  api.app.get('/twice', { config: { public: true } }, async (_req, reply) => {
+    await reply.send(['first']);
+    return ['second'];
+  });
+  try {
+    const res = await api.app.inject({ url: '/twice' });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.body, '["first"]');
+    const warning = lines.find((l) => l.level === 'warn' && (l.err as Record<string, unknown> | undefined)?.code === 'FST_ERR_REP_ALREADY_SENT');
+    assert.ok(warning, "Fastify's warning is logged");
+    assert.equal(warning.app, 'api');
+    assert.equal(typeof warning.reqId, 'string', 'with the request id');
+  } finally {
+    await api.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('anonymous refusals do not flood the log: a few lines per reason, then one count per window', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
   const lines: Array<Record<string, unknown>> = [];

@@ -1,21 +1,34 @@
 // Headers every response carries, errors and Swagger UI included: `nosniff` (the API's answers
 // are data, never something a browser should guess a type for and render), and CORS for the
 // configured origins (cors.ts). One onRequest hook for both: Fastify runs its hooks through a
-// runner that costs every request a call per hook, and these two run on every request.
-import type { FastifyPluginCallback } from 'fastify';
+// runner that costs every request a call per hook, and these two run on every request. The same
+// hook, registered before any other, gives the request its logger when Fastify has none to give
+// (logging.ts): every routed request and every 404 runs it before anything logs.
+import type { FastifyBaseLogger, FastifyPluginCallback, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { corsResponder, type CorsOptions } from './cors.ts';
 
 export interface ResponseHeadersOptions {
   cors: CorsOptions;
+  /** The logger of one request, installed as `request.log` and `reply.log` (logging.ts). */
+  requestLogger?: (req: FastifyRequest) => FastifyBaseLogger;
 }
 
 const responseHeaders: FastifyPluginCallback<ResponseHeadersOptions> = (app, opts, done) => {
   const cors = corsResponder(opts.cors);
-  app.addHook('onRequest', (req, reply, next) => {
-    reply.header('x-content-type-options', 'nosniff');
-    if (!cors(req, reply)) next();
-  });
+  const { requestLogger } = opts;
+  if (requestLogger === undefined) {
+    app.addHook('onRequest', (req, reply, next) => {
+      reply.header('x-content-type-options', 'nosniff');
+      if (!cors(req, reply)) next();
+    });
+  } else {
+    app.addHook('onRequest', (req, reply, next) => {
+      req.log = reply.log = requestLogger(req);
+      reply.header('x-content-type-options', 'nosniff');
+      if (!cors(req, reply)) next();
+    });
+  }
   done();
 };
 
