@@ -3,8 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { listensOn } from '../tests/support/ports.ts';
+import { untilServing } from './ports.ts';
 import { apps, appPort, type AppEntry } from './apps.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -33,21 +32,10 @@ function startApp(app: AppEntry): ChildProcess {
  * listening on the port (the app then exits, unable to listen) may answer the same path.
  */
 async function waitHealthy(app: AppEntry, child: ChildProcess, timeoutMs = 180_000): Promise<void> {
-  const port = appPort(app);
-  const url = `http://127.0.0.1:${port}${app.healthPath}`;
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (stopping) return;
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.body?.cancel();
-      if (res.ok && listensOn(child.pid!, port) !== false) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`${app.name} did not become healthy at ${url} within ${timeoutMs / 1000}s`);
+  const url = `http://127.0.0.1:${appPort(app)}${app.healthPath}`;
+  const outcome = await untilServing(url, child, Date.now() + timeoutMs, { intervalMs: 200, giveUp: () => stopping });
+  // An app that exited stops the others on its own ('exit' above).
+  if (outcome === 'timed out') throw new Error(`${app.name} did not become healthy at ${url} within ${timeoutMs / 1000}s`);
 }
 
 async function stopAll(code: number): Promise<never> {

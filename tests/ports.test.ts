@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { onFreshPort, PortTakenError, restartableProcess } from './support/idp-process.ts';
-import { distinctPorts, freePort } from './support/ports.ts';
+import { distinctPorts, freePort, onFreshPort, PortTakenError } from '../scripts/ports.ts';
+import { restartableProcess } from './support/idp-process.ts';
 
 describe('ports for test servers', () => {
   it('never hands out a port twice, even when the OS offers it again', async () => {

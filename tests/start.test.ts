@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { apps } from '../scripts/apps.ts';
 import { startAllApps, type AppPorts, type StartedApps } from './support/npm-start.ts';
-import { freePort } from './support/ports.ts';
+import { freePort } from '../scripts/ports.ts';
 
 const present = apps.filter((a) => existsSync(join(import.meta.dirname, '..', 'apps', a.name, a.entry)));
 

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { listensOn } from '../../tests/support/ports.ts';
+import { untilServing } from '../../scripts/ports.ts';
 import { CLOCK_TICKS } from './host-cpu.ts';
 
 export interface ServerProcess {
@@ -48,7 +48,7 @@ const TAIL_LINES = 40;
  */
 export const SERVER_START_TIMEOUT_MS = 90_000;
 
-export { freePort } from '../../tests/support/ports.ts';
+export { freePort } from '../../scripts/ports.ts';
 
 /** True when nothing listens on 127.0.0.1:port. */
 export async function portIsFree(port: number): Promise<boolean> {
@@ -122,21 +122,11 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
       clearTimeout(timer);
     },
   };
-  const deadline = Date.now() + (opts.timeoutMs ?? SERVER_START_TIMEOUT_MS);
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${opts.name} exited (${child.exitCode ?? child.signalCode}) before answering ${opts.healthPath}:\n${server.tail()}`);
-    }
-    try {
-      const res = await fetch(url + opts.healthPath, { signal: AbortSignal.timeout(1000) });
-      // A reserved port is free only until someone binds it: an answer from another process's
-      // server there must not be measured as ours. Ours, unable to bind, exits and is reported.
-      if (res.ok && listensOn(child.pid!, opts.port) !== false) return server;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
+  // Ours only: a reserved port is free only until someone binds it, and an answer from another
+  // process's server there must not be measured as ours. Ours, unable to bind, exits and is reported.
+  const outcome = await untilServing(url + opts.healthPath, child, Date.now() + (opts.timeoutMs ?? SERVER_START_TIMEOUT_MS));
+  if (outcome === 'serving') return server;
+  if (outcome === 'exited') throw new Error(`${opts.name} exited (${child.exitCode ?? child.signalCode}) before answering ${opts.healthPath}:\n${server.tail()}`);
   await server.stop();
   throw new Error(`${opts.name} did not answer ${opts.healthPath} within ${(opts.timeoutMs ?? SERVER_START_TIMEOUT_MS) / 1000} s:\n${server.tail()}`);
 }

@@ -12,7 +12,7 @@ import { SESSION_COOKIE } from '../../apps/bff/src/defaults.ts';
 import { sha256 } from '../../apps/bff/src/sessions/session-manager.ts';
 import { openSqliteSessionStore } from '../../apps/bff/src/sessions/sqlite-session-store.ts';
 import { parseTokenKeys, TokenCipher } from '../../apps/bff/src/token-cipher.ts';
-import { freePort } from '../support/ports.ts';
+import { freePort } from '../../scripts/ports.ts';
 import { DEV_BFF_SECRET, tokenRequest } from '../support/oidc-rp.ts';
 import { launchChromium, logIn, newProfile, screenshot, type BrowserLog } from './support/browser.ts';
 import { startSystem, type RunningSystem } from './support/system.ts';

@@ -3,7 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onFreshPort, restartableProcess } from './idp-process.ts';
+import { onFreshPort } from '../../scripts/ports.ts';
+import { restartableProcess } from './idp-process.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 export const API_SERVER = join(root, 'apps', 'api', 'src', 'server.ts');

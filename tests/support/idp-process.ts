@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, listensOn } from './ports.ts';
+import { freePort, onFreshPort, PortTakenError, untilServing } from '../../scripts/ports.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 export const IDP_SERVER = join(root, 'apps', 'idp', 'src', 'server.ts');
@@ -27,51 +27,14 @@ export interface IdpProcess {
   dispose(): Promise<void>;
 }
 
-/** The port a child was to listen on was taken by another process before it bound it. */
-export class PortTakenError extends Error {}
-
 /**
- * Waits until `url` answers 2xx, and (given `child`) until that is the child's own listening socket.
+ * Waits until `url` answers 2xx from `child`'s own listening socket (untilServing).
  * Generous: on a loaded two-core machine an IdP takes several seconds to start.
  */
-export async function waitForHealthy(url: string, child?: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const port = Number(new URL(url).port);
-  while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before becoming healthy`);
-    try {
-      const res = await fetch(url);
-      await res.body?.cancel();
-      if (res.ok && (!child || listensOn(child.pid!, port) !== false)) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${url} not healthy after ${timeoutMs} ms`);
-}
-
-/**
- * Runs `start` on `count` ports from `take` (freePort), and again on a fresh set (a few times) when
- * it fails with PortTakenError: another process bound one of them between its reservation and the
- * listen of the child it was for.
- */
-export async function onFreshPorts<T>(count: number, start: (ports: number[]) => Promise<T>, attempts = 4, take: () => Promise<number> = freePort): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) ports.push(await take());
-    try {
-      return await start(ports);
-    } catch (err) {
-      if (!(err instanceof PortTakenError) || attempt >= attempts) throw err;
-      console.error(`${err.message}; retrying on ${count === 1 ? 'another port' : 'other ports'}`);
-    }
-  }
-}
-
-/** onFreshPorts for a single child. */
-export function onFreshPort<T>(start: (port: number) => Promise<T>, attempts = 4): Promise<T> {
-  return onFreshPorts(1, ([port]) => start(port!), attempts);
+export async function waitForHealthy(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const outcome = await untilServing(url, child, Date.now() + timeoutMs);
+  if (outcome === 'exited') throw new Error(`process exited with ${child.exitCode ?? child.signalCode} before becoming healthy`);
+  if (outcome !== 'serving') throw new Error(`${url} not healthy after ${timeoutMs} ms`);
 }
 
 /** A server script run as a child process that can be stopped and launched again with the same environment. */

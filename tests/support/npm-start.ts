@@ -6,8 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apps } from '../../scripts/apps.ts';
-import { onFreshPorts, PortTakenError } from './idp-process.ts';
-import { freePort } from './ports.ts';
+import { freePort, onFreshPorts, PortTakenError } from '../../scripts/ports.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 

@@ -7,8 +7,8 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { closed, collectLines, onFreshPort, PortTakenError } from './idp-process.ts';
-import { listensOn } from './ports.ts';
+import { listensOn, onFreshPort, PortTakenError } from '../../scripts/ports.ts';
+import { closed, collectLines } from './idp-process.ts';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 

@@ -9,7 +9,7 @@ import * as oidc from 'openid-client';
 import { generateKeyPair, SignJWT } from 'jose';
 import { endSessionAsSpa, login, rpConfig } from '../../../tests/support/oidc-rp.ts';
 import { waitForLine } from '../../../tests/support/idp-process.ts';
-import { freePort } from '../../../tests/support/ports.ts';
+import { freePort } from '../../../scripts/ports.ts';
 import { clientsWithBackchannelAt, idpSigner, BACKCHANNEL_EVENT, type IdpSigner } from './support/idp-signer.ts';
 import { auditEvents, Browser, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
 

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '../../../tests/support/ports.ts';
+import { freePort } from '../../../scripts/ports.ts';
 import { PUBLIC_URL, startBff, type BffUnderTest } from './support/system.ts';
 
 describe('the BFF serving the SPA, with its IdP down', () => {
