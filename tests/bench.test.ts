@@ -285,7 +285,9 @@ function runBench(args: string[], timeoutMs: number): Promise<{ code: number | n
     child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
     const timer = setTimeout(() => signalTree(child.pid!, 'SIGKILL'), timeoutMs);
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    // 'close', not 'exit': at 'exit' the last of its output (the tables, the error) may still be
+    // in the pipes.
+    child.once('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }
 

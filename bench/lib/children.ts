@@ -47,6 +47,8 @@ const TAIL_LINES = 40;
  * tens of seconds, and a bench that gives up then reports the load, not the server.
  */
 export const SERVER_START_TIMEOUT_MS = 90_000;
+/** How long a server's output may stay unread after it exited (a hang bound only). */
+const OUTPUT_BOUND_MS = 10_000;
 
 export { freePort } from '../../scripts/ports.ts';
 
@@ -105,6 +107,10 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => { running.delete(child); resolve(); }));
+  // 'close': its output read to the end. At 'exit' its last lines (why it exited) may still be in
+  // the pipes. Bounded, for a grandchild that keeps a pipe open (a build the SPA server started).
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const outputRead = () => Promise.race([closed, sleep(OUTPUT_BOUND_MS, undefined, { ref: false })]);
   const url = `http://127.0.0.1:${opts.port}`;
   const server: ServerProcess = {
     name: opts.name,
@@ -120,13 +126,17 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
       const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(timer);
+      await outputRead();
     },
   };
   // Ours only: a reserved port is free only until someone binds it, and an answer from another
   // process's server there must not be measured as ours. Ours, unable to bind, exits and is reported.
   const outcome = await untilServing(url + opts.healthPath, child, Date.now() + (opts.timeoutMs ?? SERVER_START_TIMEOUT_MS));
   if (outcome === 'serving') return server;
-  if (outcome === 'exited') throw new Error(`${opts.name} exited (${child.exitCode ?? child.signalCode}) before answering ${opts.healthPath}:\n${server.tail()}`);
+  if (outcome === 'exited') {
+    await outputRead();
+    throw new Error(`${opts.name} exited (${child.exitCode ?? child.signalCode}) before answering ${opts.healthPath}:\n${server.tail()}`);
+  }
   await server.stop();
   throw new Error(`${opts.name} did not answer ${opts.healthPath} within ${(opts.timeoutMs ?? SERVER_START_TIMEOUT_MS) / 1000} s:\n${server.tail()}`);
 }

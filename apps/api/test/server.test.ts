@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { runServer } from '@suite/process-shell';
 import { buildApi, httpTimeouts, loggerOptions } from '../src/app.ts';
 import { readApiConfig } from '../src/config.ts';
@@ -232,7 +232,8 @@ test('bad configuration: the server refuses to start and names the variable', as
   const child = spawn(process.execPath, [SERVER], { env: { ...process.env, AUTH_ALGORITHMS: 'HS256', API_CORS_ORIGINS: 'http://x/path' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr.on('data', (d) => { out += d; });
-  const code = await new Promise((r) => child.once('exit', r));
+  // 'close', not 'exit': at 'exit' the lines naming the variables may still be in the pipe.
+  const [code] = await once(child, 'close');
   assert.equal(code, 2);
   assert.match(out, /AUTH_ALGORITHMS/);
   assert.match(out, /API_CORS_ORIGINS/);
@@ -248,6 +249,7 @@ test('the server process: ready once the issuer is loaded, stops gracefully on S
     env: { ...process.env, API_PORT: String(port), AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir, API_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const closed = once(child, 'close');
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   try {
@@ -263,7 +265,8 @@ test('the server process: ready once the issuer is loaded, stops gracefully on S
     const res = await fetch(`http://127.0.0.1:${port}/api/UserOne`, { headers: { authorization: `Bearer ${await idp.sign()}` } });
     assert.equal(res.status, 200);
     child.kill('SIGTERM');
-    const code = await new Promise((r) => child.once('exit', r));
+    // 'close', not 'exit': at 'exit' its last lines (`stopped`) may still be in the pipe.
+    const [code] = await closed;
     assert.equal(code, 0);
     assert.match(out, /"msg":"shutting_down"/);
     assert.match(out, /"msg":"stopped"/);
