@@ -4,7 +4,7 @@
 import { availableParallelism, cpus, release, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, killAll, killChildrenOnExit, type ServerProcess } from './lib/children.ts';
+import { candidatePorts, killAll, killChildrenOnExit, type ServerProcess } from './lib/children.ts';
 import { benchClientsFile, startIdp } from './lib/idp.ts';
 import { markdown, writeResults } from './lib/report.ts';
 import type { BenchResults } from './lib/results.ts';
@@ -107,9 +107,13 @@ async function main(): Promise<BenchResults> {
   const spaBuildProblem = buildsSpa ? await buildSpaIfStale((line) => log(`SPA: ${line}`)) : undefined;
   if (spaBuildProblem) log(spaBuildProblem);
   const idpEnv = { IDP_ACCESS_TOKEN_TTL: '3600' };
-  const bffPort = await freePort();
-  const apachePort = await freePort();
-  const clients = benchClientsFile({ bffRedirectUris: [`http://localhost:${bffPort}/bff/callback`, `http://localhost:${apachePort}${APACHE_REDIRECT_PATH}`] });
+  // Registered at the IdP before they start: a few ports each, of which each takes the first that
+  // no other process took first.
+  const bffPorts = await candidatePorts();
+  const apachePorts = await candidatePorts();
+  const clients = benchClientsFile({
+    bffRedirectUris: [...bffPorts.map((port) => `http://localhost:${port}/bff/callback`), ...apachePorts.map((port) => `http://localhost:${port}${APACHE_REDIRECT_PATH}`)],
+  });
   stops.push(async () => clients.dispose());
   const [rs256, es256] = await Promise.all([
     startIdp('IdP (RS256)', { ...idpEnv, IDP_SIGNING_ALG: 'RS256', IDP_CLIENTS_FILE: clients.path }),
@@ -126,11 +130,11 @@ async function main(): Promise<BenchResults> {
   });
   stops.push(() => api.stop());
   log('starting the BFF and the bare proxy in front of the API');
-  const bffOptions = { idp: rs256, bffPort, ourApi: api.ourApi, connections: settings.connections };
+  const bffOptions = { idp: rs256, bffPorts, ourApi: api.ourApi, connections: settings.connections };
   const [bff, bareProxy] = await Promise.all([setupBffRow(bffOptions), setupBareProxyRow(bffOptions)]);
   stops.push(() => bff.stop(), () => bareProxy.stop());
   log('starting Apache httpd + mod_auth_openidc in front of the API');
-  const apache = await setupApacheRow({ idp: rs256, port: apachePort, ourApi: api.ourApi, connections: settings.connections, install: args.install! }, log);
+  const apache = await setupApacheRow({ idp: rs256, ports: apachePorts, ourApi: api.ourApi, connections: settings.connections, install: args.install! }, log);
   stops.push(() => apache.stop());
   log('preparing refresh-token chains');
   const idpRows = await setupIdpRows(rs256, es256, { refreshClients: settings.refreshClients, loginClients: settings.loginClients });

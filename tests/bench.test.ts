@@ -4,12 +4,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { signalTree } from '../scripts/bounded-step.ts';
-import { freePort, startServer } from '../bench/lib/children.ts';
+import { freePort, startServer, startServerOnFreshPort } from '../bench/lib/children.ts';
+import { listensOn } from '../scripts/ports.ts';
 import type { BenchResults, RowResult } from '../bench/lib/results.ts';
 import type { ServerProcess } from '../bench/lib/children.ts';
 import { findOnPath, pinningPlan, pinningText } from '../bench/lib/pinning.ts';
@@ -271,6 +273,29 @@ test("a server started on a port another process already serves is not taken for
       started.then(async (server) => { await server.stop(); return server; }),
       /bare Fastify exited .* before answering \/healthz/s,
     );
+  } finally {
+    await new Promise((resolve) => foreign.close(resolve));
+  }
+});
+
+test('a server whose reserved port another process took first starts again on the next port (startServerOnFreshPort)', async () => {
+  // Someone else's server on the first port, answering the health check as ours would.
+  const foreign = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+  const ports = [(foreign.address() as AddressInfo).port, await freePort()];
+  const tried: number[] = [];
+  try {
+    const server = await startServerOnFreshPort((port) => {
+      tried.push(port);
+      return { name: 'bare Fastify', entry: join(root, 'bench', 'servers', 'bare-fastify.ts'), port, healthPath: '/healthz', env: { BENCH_PORT: String(port) } };
+    }, ports);
+    try {
+      assert.deepEqual(tried, ports);
+      assert.equal(server.port, ports[1]);
+      assert.equal(listensOn(server.pid, server.port), true);
+    } finally {
+      await server.stop();
+    }
   } finally {
     await new Promise((resolve) => foreign.close(resolve));
   }

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { untilServing } from '../../scripts/ports.ts';
+import { freePort, onFreshPort, onFreshPorts, PortTakenError, untilServing } from '../../scripts/ports.ts';
 import { CLOCK_TICKS } from './host-cpu.ts';
 
 export interface ServerProcess {
@@ -135,10 +135,37 @@ export async function startServer(opts: StartOptions): Promise<ServerProcess> {
   if (outcome === 'serving') return server;
   if (outcome === 'exited') {
     await outputRead();
-    throw new Error(`${opts.name} exited (${child.exitCode ?? child.signalCode}) before answering ${opts.healthPath}:\n${server.tail()}`);
+    const why = `${opts.name} exited (${child.exitCode ?? child.signalCode}) before answering ${opts.healthPath}:\n${server.tail()}`;
+    throw lines.some((l) => l.includes('EADDRINUSE')) ? new PortTakenError(`port ${opts.port} taken by another process: ${why}`) : new Error(why);
   }
   await server.stop();
   throw new Error(`${opts.name} did not answer ${opts.healthPath} within ${(opts.timeoutMs ?? SERVER_START_TIMEOUT_MS) / 1000} s:\n${server.tail()}`);
+}
+
+/**
+ * How many ports are reserved for a server whose port is registered elsewhere before it starts (a
+ * redirect URI at the IdP): it listens on the first one no other process took first.
+ */
+export const PORT_CANDIDATES = 3;
+
+/** `PORT_CANDIDATES` free ports, for startServerOnFreshPort's `ports`. */
+export async function candidatePorts(): Promise<number[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < PORT_CANDIDATES; i++) ports.push(await freePort());
+  return ports;
+}
+
+/**
+ * startServer on a port of its own: `opts` is called with a free port, and again with a fresh one
+ * when another process took it before the server listened (the server exits with EADDRINUSE).
+ * `ports`, when given, are the only ones tried, in turn (ports registered elsewhere in advance, such
+ * as a redirect URI at the IdP).
+ */
+export function startServerOnFreshPort(opts: (port: number) => StartOptions, ports?: readonly number[]): Promise<ServerProcess> {
+  if (!ports) return onFreshPort((port) => startServer(opts(port)));
+  if (ports.length === 0) return Promise.reject(new Error('no port to start on'));
+  const left = [...ports];
+  return onFreshPorts(1, ([port]) => startServer(opts(port!)), ports.length, async () => left.shift()!);
 }
 
 /** A fresh directory under the OS temp dir, removed when the bench ends however it ends. */

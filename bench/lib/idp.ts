@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as oidc from 'openid-client';
 import { login, rpConfig } from '../../tests/support/oidc-rp.ts';
-import { freePort, makeTempDir, removeTempDir, startServer, type ServerProcess } from './children.ts';
+import { makeTempDir, removeTempDir, startServerOnFreshPort, type ServerProcess } from './children.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 export const IDP_ENTRY = join(root, 'apps', 'idp', 'src', 'server.ts');
@@ -18,8 +18,8 @@ const CLIENTS_FILE = join(root, 'apps', 'idp', 'config', 'clients.json');
 interface ClientRegistration { client_id: string; redirect_uris?: string[]; post_logout_redirect_uris?: string[]; [field: string]: unknown }
 
 export interface BenchClients {
-  /** One more redirect (and post-logout) URI for the SPA client: the bench's SPA server runs on a free port. */
-  spaOrigin?: string;
+  /** More redirect (and post-logout) URIs for the SPA client: the bench's SPA server runs on one of these free ports. */
+  spaOrigins?: readonly string[];
   /** More redirect URIs for the confidential bff client (rows (h) and (i), on free ports too). */
   bffRedirectUris?: string[];
   /** Clients of their own (the login round trip's peers, tests/support/peers). */
@@ -31,13 +31,13 @@ export interface BenchClients {
  * developer's `npm start` on the usual ports does not stop a row). Written to a temporary file
  * for IDP_CLIENTS_FILE.
  */
-export function benchClientsFile({ spaOrigin, bffRedirectUris = [], extraClients = [] }: BenchClients = {}): { path: string; dispose(): void } {
+export function benchClientsFile({ spaOrigins = [], bffRedirectUris = [], extraClients = [] }: BenchClients = {}): { path: string; dispose(): void } {
   const registrations = JSON.parse(readFileSync(CLIENTS_FILE, 'utf8')) as { clients: ClientRegistration[] };
-  if (spaOrigin) {
+  if (spaOrigins.length > 0) {
     const spa = registrations.clients.find((c) => c.client_id === SPA_CLIENT_ID);
     if (!spa) throw new Error(`no ${SPA_CLIENT_ID} client in ${CLIENTS_FILE}`);
-    spa.redirect_uris = [...(spa.redirect_uris ?? []), spaOrigin];
-    spa.post_logout_redirect_uris = [...(spa.post_logout_redirect_uris ?? []), spaOrigin];
+    spa.redirect_uris = [...(spa.redirect_uris ?? []), ...spaOrigins];
+    spa.post_logout_redirect_uris = [...(spa.post_logout_redirect_uris ?? []), ...spaOrigins];
   }
   const bff = registrations.clients.find((c) => c.client_id === BFF_CLIENT_ID);
   if (bff) bff.redirect_uris = [...(bff.redirect_uris ?? []), ...bffRedirectUris];
@@ -62,22 +62,21 @@ export interface TokenPair {
 }
 
 export interface IdpOptions {
-  port?: number;
   /** Auth0's issuer form, ending with '/' (Auth0's SPA SDK accepts no other); same paths. */
   trailingSlashIssuer?: boolean;
 }
 
-export async function startIdp(name: string, env: Record<string, string>, { port, trailingSlashIssuer = false }: IdpOptions = {}): Promise<Idp> {
-  const chosen = port ?? await freePort();
+export async function startIdp(name: string, env: Record<string, string>, { trailingSlashIssuer = false }: IdpOptions = {}): Promise<Idp> {
   const dataDir = makeTempDir('bench-idp-');
-  const issuer = `http://localhost:${chosen}${trailingSlashIssuer ? '/' : ''}`;
-  const server = await startServer({
+  const issuerOn = (port: number) => `http://localhost:${port}${trailingSlashIssuer ? '/' : ''}`;
+  const server = await startServerOnFreshPort((port) => ({
     name,
     entry: IDP_ENTRY,
-    port: chosen,
+    port,
     healthPath: '/healthz',
-    env: { IDP_PORT: String(chosen), IDP_ISSUER: issuer, IDP_DATA_DIR: dataDir, IDP_LOG_LEVEL: 'warn', ...env },
-  });
+    env: { IDP_PORT: String(port), IDP_ISSUER: issuerOn(port), IDP_DATA_DIR: dataDir, IDP_LOG_LEVEL: 'warn', ...env },
+  }));
+  const issuer = issuerOn(server.port);
   const config = await rpConfig(issuer, SPA_CLIENT_ID);
   return {
     server,

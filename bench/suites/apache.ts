@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_USER, BFF_CLIENT_ID, type Idp } from '../lib/idp.ts';
 import { makeTempDir, readCpuSeconds, readRssBytes, removeTempDir, type ServerProcess } from '../lib/children.ts';
+import { listensOn, onFreshPorts, PortTakenError } from '../../scripts/ports.ts';
 import { runHttpLoad } from '../lib/load.ts';
 import { firstLine, unavailableRow, type Row } from '../lib/rows.ts';
 import { USER_ONE_BODY, USER_ONE_PATH } from '../servers/route.ts';
@@ -91,8 +92,11 @@ OIDCUnAuthAction 401 "%{REQUEST_URI} =~ m#^/api/#"
 
 export interface ApacheRowOptions {
   idp: Idp;
-  /** Registered at the IdP: http://localhost:port/oidc/redirect_uri for the bff client. */
-  port: number;
+  /**
+   * Registered at the IdP (http://localhost:port/oidc/redirect_uri for the bff client): Apache
+   * listens on the first one no other process took first.
+   */
+  ports: readonly number[];
   ourApi: ServerProcess | undefined;
   connections: number;
   /** Run apt-get when the packages are missing and the bench runs as root (false: the row is n/a). */
@@ -100,29 +104,57 @@ export interface ApacheRowOptions {
 }
 
 export async function setupApacheRow(opts: ApacheRowOptions, log: (line: string) => void): Promise<{ row: Row; stop(): Promise<void> }> {
-  const none = async () => {};
-  const unavailable = (reason: string) => ({ row: unavailableRow('i', 'api', APACHE_ROW, reason), stop: none });
+  const unavailable = (reason: string) => ({ row: unavailableRow('i', 'api', APACHE_ROW, reason), stop: async () => {} });
   if (!opts.ourApi) return unavailable('row (b)\'s API did not run, so Apache has no upstream');
+  const ourApi = opts.ourApi;
   const missing = ensureApache(log, opts.install);
   if (missing) return unavailable(missing);
+  // On the first of the ports registered at the IdP that no other process took first.
+  const left = [...opts.ports];
+  let started: { server: ServerProcess; stop(): Promise<void> };
+  try {
+    started = await onFreshPorts(1, ([port]) => startApache(port!, opts.idp.issuer, ourApi.port), opts.ports.length, async () => left.shift()!);
+  } catch (err) {
+    return unavailable(`did not start: ${firstLine(err)}`);
+  }
+  const { server, stop } = started;
+  try {
+    const cookie = await apacheLogin(server.url, opts.idp.issuer);
+    const url = `${server.url}${USER_ONE_PATH}`;
+    const ok = await fetch(url, { headers: { cookie } });
+    const body = await ok.text();
+    if (ok.status !== 200 || body !== JSON.stringify(USER_ONE_BODY)) throw new Error(`answered ${ok.status} ${body.slice(0, 120)} with a session`);
+    return { row: { id: 'i', group: 'api', label: APACHE_ROW, server, measure: (seconds) => runHttpLoad({ url, connections: opts.connections, seconds, headers: { cookie } }) }, stop };
+  } catch (err) {
+    await stop();
+    return unavailable(`failed its correctness check: ${firstLine(err)}`);
+  }
+}
+
+/**
+ * Apache on `port`, answering 401 there from its own process. PortTakenError when another process
+ * had taken the port (Apache exits, unable to bind it); an Error saying why it is not up otherwise.
+ */
+async function startApache(port: number, issuer: string, apiPort: number): Promise<{ server: ServerProcess; stop(): Promise<void> }> {
   const dir = makeTempDir('bench-apache-');
   const conf = join(dir, 'httpd.conf');
-  writeFileSync(conf, apacheConfig({ dir, port: opts.port, issuer: opts.idp.issuer, apiPort: opts.ourApi.port }));
+  writeFileSync(conf, apacheConfig({ dir, port, issuer, apiPort }));
   const check = spawnSync(APACHE, ['-t', '-f', conf], { encoding: 'utf8' });
   if (check.status !== 0) {
     removeTempDir(dir);
-    return unavailable(`its configuration was refused: ${firstLine(check.stderr)}`);
+    throw new Error(`its configuration was refused: ${firstLine(check.stderr)}`);
   }
   // Foreground, so that the bench owns the process (and its children) and kills it at the end.
   const child: ChildProcess = spawn(APACHE, ['-DFOREGROUND', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
   // What Apache says before its error log is open (a port already taken, a bad directive).
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-2000); });
-  const lastWords = () => {
-    const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
-    return firstLine(`${log}\n${stderr}`.trim().split('\n').at(-1)) || 'nothing in its error log';
-  };
-  const base = `http://localhost:${opts.port}`;
+  // Its stderr read to the end ('close', not 'exit'); bounded, as its worker processes share the pipe.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const outputRead = () => Promise.race([closed, sleep(10_000, undefined, { ref: false })]);
+  const errorLog = () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '');
+  const lastWords = () => firstLine(`${errorLog()}\n${stderr}`.trim().split('\n').at(-1)) || 'nothing in its error log';
+  const base = `http://localhost:${port}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -134,29 +166,31 @@ export async function setupApacheRow(opts: ApacheRowOptions, log: (line: string)
   };
   try {
     for (let i = 0; ; i++) {
-      if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${lastWords()}`);
-      if ((await fetch(`${base}${USER_ONE_PATH}`).catch(() => undefined))?.status === 401) break;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        await outputRead();
+        const why = `exited with ${child.exitCode ?? child.signalCode}: ${lastWords()}`;
+        throw /Address already in use/.test(`${errorLog()}\n${stderr}`) ? new PortTakenError(`Apache: port ${port} taken by another process: ${why}`) : new Error(why);
+      }
+      // Its own answer: another process's server on the port must not be taken for Apache.
+      const res = await fetch(`${base}${USER_ONE_PATH}`).catch(() => undefined);
+      await res?.body?.cancel();
+      if (res?.status === 401 && listensOn(child.pid!, port) !== false) break;
       if (i > 100) throw new Error('did not answer within 10 s');
       await sleep(100);
     }
-    const cookie = await apacheLogin(base, opts.idp.issuer);
-    const url = `${base}${USER_ONE_PATH}`;
-    const ok = await fetch(url, { headers: { cookie } });
-    const body = await ok.text();
-    if (ok.status !== 200 || body !== JSON.stringify(USER_ONE_BODY)) throw new Error(`answered ${ok.status} ${body.slice(0, 120)} with a session`);
-    const server: ServerProcess = {
-      name: 'Apache httpd + mod_auth_openidc', url: base, port: opts.port, pid: child.pid!,
-      // The parent and its worker processes: every process of the group counts.
-      rssBytes: () => processTree(child.pid!).reduce((s, pid) => s + (readRssBytes(pid) ?? 0), 0),
-      cpuSeconds: () => processTree(child.pid!).reduce((s, pid) => s + (readCpuSeconds(pid) ?? 0), 0),
-      tail: () => (existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : stderr).split('\n').slice(-20).join('\n'),
-      stop,
-    };
-    return { row: { id: 'i', group: 'api', label: APACHE_ROW, server, measure: (seconds) => runHttpLoad({ url, connections: opts.connections, seconds, headers: { cookie } }) }, stop };
   } catch (err) {
     await stop();
-    return unavailable(`failed its correctness check: ${firstLine(err)}`);
+    throw err;
   }
+  const server: ServerProcess = {
+    name: 'Apache httpd + mod_auth_openidc', url: base, port, pid: child.pid!,
+    // The parent and its worker processes: every process of the group counts.
+    rssBytes: () => processTree(child.pid!).reduce((s, pid) => s + (readRssBytes(pid) ?? 0), 0),
+    cpuSeconds: () => processTree(child.pid!).reduce((s, pid) => s + (readCpuSeconds(pid) ?? 0), 0),
+    tail: () => (errorLog() || stderr).split('\n').slice(-20).join('\n'),
+    stop,
+  };
+  return { server, stop };
 }
 
 /** The process and its children (Apache's worker processes), from /proc. */

@@ -3,7 +3,7 @@
 // real IdP issued and checked against its JWKS.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, makeTempDir, removeTempDir, startServer, type ServerProcess } from '../lib/children.ts';
+import { makeTempDir, removeTempDir, startServerOnFreshPort, type ServerProcess } from '../lib/children.ts';
 import { loginDemoUser, mintAccessTokens, startIdp, type Idp } from '../lib/idp.ts';
 import { runHttpLoad } from '../lib/load.ts';
 import { pinServer, type PinningPlan } from '../lib/pinning.ts';
@@ -76,23 +76,21 @@ export async function checkServer(server: ServerProcess, token: string | undefin
 }
 
 async function startBenchServer(name: string, file: string, issuer: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
-  const port = await freePort();
-  return startServer({ name, entry: join(SERVERS, file), port, healthPath: '/healthz', nodeFlags: NODE_FLAGS, env: { BENCH_PORT: String(port), BENCH_ISSUER: issuer, ...extraEnv } });
+  return startServerOnFreshPort((port) => ({ name, entry: join(SERVERS, file), port, healthPath: '/healthz', nodeFlags: NODE_FLAGS, env: { BENCH_PORT: String(port), BENCH_ISSUER: issuer, ...extraEnv } }));
 }
 
 export async function startOurApi(name: string, issuer: string, env: Record<string, string>, dataDirs: string[]): Promise<ServerProcess> {
-  const port = await freePort();
   const dataDir = makeTempDir('bench-api-');
   dataDirs.push(dataDir);
   // Readiness, not liveness: ready means the issuer's metadata and keys are loaded.
-  return startServer({
+  return startServerOnFreshPort((port) => ({
     name,
     entry: API_ENTRY,
     port,
     healthPath: '/readyz',
     nodeFlags: NODE_FLAGS,
     env: { API_PORT: String(port), API_HOST: '127.0.0.1', API_DATA_DIR: dataDir, AUTH_AUTHORITY: issuer, ...env },
-  });
+  }));
 }
 
 /** How our API is configured for rows (b), (c) and (d): the environment on top of the defaults. */

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_USER, loginDemoUser, type Idp } from '../lib/idp.ts';
-import { freePort, makeTempDir, removeTempDir, startServer, type ServerProcess } from '../lib/children.ts';
+import { makeTempDir, removeTempDir, startServerOnFreshPort, type ServerProcess } from '../lib/children.ts';
 import { runHttpLoad } from '../lib/load.ts';
 import { firstLine, unavailableRow, type Row } from '../lib/rows.ts';
 import { USER_ONE_BODY, USER_ONE_PATH } from '../servers/route.ts';
@@ -24,8 +24,11 @@ export const BFF_ROWS = {
 
 export interface BffRowOptions {
   idp: Idp;
-  /** Registered at the IdP as the bff client's redirect origin. */
-  bffPort: number;
+  /**
+   * Registered at the IdP as the bff client's redirect origins: the BFF listens on the first one no
+   * other process took first (a reserved port is free only until someone binds it).
+   */
+  bffPorts: readonly number[];
   /** Row (b)'s API process: the BFF's upstream. */
   ourApi: ServerProcess | undefined;
   connections: number;
@@ -68,14 +71,14 @@ export interface BffRow {
 export async function setupBareProxyRow(opts: BffRowOptions): Promise<{ row: Row; stop(): Promise<void> }> {
   const none = async () => {};
   if (!opts.ourApi) return { row: unavailableRow('proxy', 'api', BFF_ROWS.proxy, 'row (b)\'s API did not run, so the proxy has no upstream'), stop: none };
+  const upstream = `http://127.0.0.1:${opts.ourApi.port}`;
   let server: ServerProcess;
   try {
     const token = (await loginDemoUser(opts.idp)).accessToken;
-    const port = await freePort();
-    server = await startServer({
+    server = await startServerOnFreshPort((port) => ({
       name: 'bare proxy', entry: BARE_PROXY_ENTRY, port, healthPath: '/healthz',
-      env: { BENCH_PORT: String(port), BENCH_UPSTREAM: `http://127.0.0.1:${opts.ourApi.port}`, BENCH_TOKEN: token },
-    });
+      env: { BENCH_PORT: String(port), BENCH_UPSTREAM: upstream, BENCH_TOKEN: token },
+    }));
   } catch (err) {
     return { row: unavailableRow('proxy', 'api', BFF_ROWS.proxy, `did not start: ${firstLine(err)}`), stop: none };
   }
@@ -90,7 +93,7 @@ export async function setupBareProxyRow(opts: BffRowOptions): Promise<{ row: Row
 }
 
 export async function setupBffRow(opts: BffRowOptions): Promise<BffRow> {
-  const { idp, bffPort, ourApi } = opts;
+  const { idp, bffPorts, ourApi } = opts;
   const none = async () => {};
   if (!existsSync(BFF_ENTRY)) return { row: unavailableRow('h', 'api', BFF_ROWS.h, 'apps/bff/src/server.ts is not there yet'), stop: none };
   if (!ourApi) return { row: unavailableRow('h', 'api', BFF_ROWS.h, 'row (b)\'s API did not run, so the BFF has no upstream'), stop: none };
@@ -103,19 +106,19 @@ export async function setupBffRow(opts: BffRowOptions): Promise<BffRow> {
     mkdirSync(dist, { recursive: true });
     writeFileSync(join(dist, 'index.html'), '<!doctype html><title>bench</title>');
   }
-  const bffUrl = `http://localhost:${bffPort}`;
   let server: ServerProcess;
   try {
-    server = await startServer({
+    // On the first of the ports registered at the IdP that no other process took first.
+    server = await startServerOnFreshPort((port) => ({
       name: 'BFF',
       entry: BFF_ENTRY,
-      port: bffPort,
+      port,
       healthPath: '/readyz',
       env: {
-        BFF_PORT: String(bffPort), BFF_HOST: '127.0.0.1', BFF_PUBLIC_URL: bffUrl, BFF_AUTHORITY: idp.issuer,
+        BFF_PORT: String(port), BFF_HOST: '127.0.0.1', BFF_PUBLIC_URL: `http://localhost:${port}`, BFF_AUTHORITY: idp.issuer,
         BFF_API_URL: `http://localhost:${ourApi.port}`, BFF_DATA_DIR: join(dir, 'data'), BFF_SPA_DIST: dist, BFF_LOG_LEVEL: 'warn',
       },
-    });
+    }), bffPorts);
   } catch (err) {
     removeTempDir(dir);
     return { row: unavailableRow('h', 'api', BFF_ROWS.h, `the BFF did not start: ${firstLine(err)}`), stop: none };
@@ -124,6 +127,7 @@ export async function setupBffRow(opts: BffRowOptions): Promise<BffRow> {
     await server.stop();
     removeTempDir(dir);
   };
+  const bffUrl = `http://localhost:${server.port}`;
   const url = `${bffUrl}${USER_ONE_PATH}`;
   try {
     const cookie = `${BFF_SESSION_COOKIE}=${await bffLogin(bffUrl, idp.issuer)}`;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -12,7 +13,6 @@ import { SESSION_COOKIE } from '../../apps/bff/src/defaults.ts';
 import { sha256 } from '../../apps/bff/src/sessions/session-manager.ts';
 import { openSqliteSessionStore } from '../../apps/bff/src/sessions/sqlite-session-store.ts';
 import { parseTokenKeys, TokenCipher } from '../../apps/bff/src/token-cipher.ts';
-import { freePort } from '../../scripts/ports.ts';
 import { DEV_BFF_SECRET, tokenRequest } from '../support/oidc-rp.ts';
 import { launchChromium, logIn, newProfile, screenshot, type BrowserLog } from './support/browser.ts';
 import { startSystem, type RunningSystem } from './support/system.ts';
@@ -277,11 +277,11 @@ describe('SPA in BFF mode end to end in Chromium', { timeout: 600_000 }, () => {
     let attackerPage = '';
 
     before(async () => {
-      const port = await freePort();
-      // Same site as the BFF (localhost, another port): SameSite does not help, only the header check does.
-      evilOrigin = `http://localhost:${port}`;
       evil = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(attackerPage));
-      await new Promise<void>((resolve) => evil.listen(port, '127.0.0.1', resolve));
+      // On a port the OS picks as it binds it (no other process can take it first).
+      await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+      // Same site as the BFF (localhost, another port): SameSite does not help, only the header check does.
+      evilOrigin = `http://localhost:${(evil.address() as AddressInfo).port}`;
     });
     after(async () => {
       await new Promise((resolve) => evil.close(resolve));

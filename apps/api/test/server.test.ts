@@ -241,12 +241,10 @@ test('bad configuration: the server refuses to start and names the variable', as
 
 test('the server process: ready once the issuer is loaded, stops gracefully on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
-  const portProbe = buildApi(readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir }), { logger: false });
-  await portProbe.app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (portProbe.app.server.address() as { port: number }).port;
-  await portProbe.app.close();
+  // Port 0: the server binds a port the OS picks and names it in its `listening` line, so that no
+  // other process can take the port between its reservation and the server's listen.
   const child = spawn(process.execPath, [SERVER], {
-    env: { ...process.env, API_PORT: String(port), AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir, API_LOG_LEVEL: 'info' },
+    env: { ...process.env, API_PORT: '0', API_HOST: '127.0.0.1', AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir, API_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const closed = once(child, 'close');
@@ -256,10 +254,12 @@ test('the server process: ready once the issuer is loaded, stops gracefully on S
     // Bounded against a hang only: a loaded two-core machine takes several seconds to start a
     // server (100 tries of 100 ms, as before, were 10 s).
     const deadline = Date.now() + 60_000;
+    let port: number | undefined;
     let ready = false;
     while (!ready && child.exitCode === null && Date.now() < deadline) {
       await sleep(100);
-      ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      port ??= Number(/"msg":"listening"[^\n]*?"port":(\d+)|"port":(\d+)[^\n]*?"msg":"listening"/.exec(out)?.slice(1).find(Boolean)) || undefined;
+      if (port) ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
     }
     assert.ok(ready, `not ready: ${out}`);
     const res = await fetch(`http://127.0.0.1:${port}/api/UserOne`, { headers: { authorization: `Bearer ${await idp.sign()}` } });
