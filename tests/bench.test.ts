@@ -251,8 +251,7 @@ test('initial JavaScript: the scripts index.html loads and their static imports,
 });
 
 test('a server that does not enforce the token is refused before it is benchmarked as a protected row', async () => {
-  const port = await freePort();
-  const bare = await startServer({ name: 'bare Fastify', entry: join(root, 'bench', 'servers', 'bare-fastify.ts'), port, healthPath: '/healthz', env: { BENCH_PORT: String(port) } });
+  const bare = await startServerOnFreshPort((port) => ({ name: 'bare Fastify', entry: join(root, 'bench', 'servers', 'bare-fastify.ts'), port, healthPath: '/healthz', env: { BENCH_PORT: String(port) } }));
   try {
     await checkServer(bare, undefined); // fine as the unprotected baseline
     await assert.rejects(checkServer(bare, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl'), /answered 200 without a token/);
@@ -262,10 +261,10 @@ test('a server that does not enforce the token is refused before it is benchmark
 });
 
 test("a server started on a port another process already serves is not taken for the bench's own", async () => {
-  const port = await freePort();
   // Someone else's server on the reserved port, answering the health check as ours would.
   const foreign = createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((resolve) => foreign.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+  const port = (foreign.address() as AddressInfo).port;
   try {
     const started = startServer({ name: 'bare Fastify', entry: join(root, 'bench', 'servers', 'bare-fastify.ts'), port, healthPath: '/healthz', env: { BENCH_PORT: String(port) } });
     await assert.rejects(
