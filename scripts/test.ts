@@ -45,7 +45,8 @@ if (failures > 0) console.log(`\n${failures} step(s) before node:test FAILED (se
 console.log('\n=== node:test');
 // --test-force-exit: a test file whose tests have all ended exits even if something it opened (a
 // server a failed set-up left listening) would keep it alive: a failure is reported, not a hang
-// until CI's time runs out.
+// until CI's time runs out. Not there to hide leaks: run one by one without it, every file that
+// passes exits on its own; one that does not is a leak to fix (its after hooks).
 const run = await runBoundedStep('node:test', process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=180000', '--test-force-exit', ...patterns], {
   cwd: root,
   env: { ...process.env, NODE_ENV: 'test' },
