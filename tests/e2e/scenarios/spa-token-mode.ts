@@ -85,6 +85,62 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await page.context().close();
   });
 
+  it('a return whose ID token fails the library\'s checks: the early API call went out with its access token, but its answer is never shown, not even to a session signed in later', async () => {
+    const context = await newProfile(browser, log);
+    const page = await context.newPage();
+    const userOne = `${system.api}/api/UserOne`;
+    // The IdP's real token response to this tab's code exchange, its ID token's signature broken:
+    // the access token is genuine (the API accepts it), the ID token must be refused by the library.
+    let accessToken: string | undefined;
+    await page.route(endpoints.token, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as Record<string, unknown>;
+      assert.ok(typeof body['access_token'] === 'string' && typeof body['id_token'] === 'string', 'the IdP issued tokens');
+      accessToken = body['access_token'];
+      await route.fulfill({ response, json: { ...body, id_token: `${body['id_token'].slice(0, -8)}AAAAAAAA` } });
+    });
+    const apiCalls: { authorization: string | undefined; status: number }[] = [];
+    page.on('response', (response) => {
+      if (response.url() === userOne && response.request().method() === 'GET') apiCalls.push({ authorization: response.request().headers()['authorization'], status: response.status() });
+    });
+    const earlyCall = page.waitForResponse((response) => response.url() === userOne && response.request().method() === 'GET');
+    await page.goto(system.spa);
+    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).click();
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('demo-alice');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.origin === system.spa);
+    // The speculative call was made, with the refused response's access token, and answered:
+    // an answer the page had in hand when the library refused the tokens.
+    const early = await earlyCall;
+    assert.ok(accessToken, 'the token response was the tampered one');
+    assert.equal(early.request().headers()['authorization'], `Bearer ${accessToken}`);
+    assert.equal(early.status(), 200);
+    await page.getByRole('alert').getByText('Sign-in did not complete').waitFor();
+    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    assert.equal(await page.getByTestId('user-data').count(), 0, 'the answer is not on screen');
+    assert.equal(await page.getByTestId('user-name').count(), 0, 'not signed in');
+    assert.equal(await storedSession(page), null, 'no session stored');
+    assert.deepEqual(apiCalls, [{ authorization: `Bearer ${accessToken}`, status: 200 }], 'the app itself made no API call');
+
+    // Bob signs in in another tab of the same browser; this tab follows the shared session. Its
+    // API call carries bob's token, which is not the early call's: it goes to the API (403 for
+    // bob) and must not be answered with alice's data fetched with the refused response's token.
+    // (The IdP's session cookie goes first: with it, the IdP would sign alice in again unasked.)
+    await context.clearCookies();
+    const other = await context.newPage();
+    await logIn(other, system.spa, 'bob', 'demo-bob');
+    await page.getByTestId('user-name').getByText('Bob Example').waitFor();
+    const alert = page.getByRole('main').getByRole('alert');
+    await page.getByTestId('user-data').or(alert).waitFor();
+    assert.equal(await page.getByTestId('user-data').count(), 0, 'alice\'s early answer was not shown in bob\'s session');
+    assert.match(await alert.textContent() ?? '', /not allowed to use this API/);
+    assert.equal(apiCalls.length, 2);
+    assert.notEqual(apiCalls[1]?.authorization, `Bearer ${accessToken}`);
+    assert.equal(apiCalls[1]?.status, 403);
+    await context.close();
+  });
+
   it('notes: add, see after a reload, delete', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');

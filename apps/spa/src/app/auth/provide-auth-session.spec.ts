@@ -71,6 +71,25 @@ describe('provideAuthSession', () => {
     expect(asked).toEqual([]);
   });
 
+  it('token mode, on a return from the IdP: the page\'s API call leaves once the early token request is answered, with its access token', async () => {
+    const tokenEndpoint = 'http://localhost:4400/oauth/token';
+    localStorage.setItem(`${STORAGE_PREFIX}spa`, JSON.stringify({ authWellKnownEndPoints: { tokenEndpoint, jwksUri: 'http://localhost:4400/jwks' } }));
+    sessionStorage.setItem(`${STORAGE_PREFIX}spa`, JSON.stringify({ authStateControl: 'state-1', codeVerifier: 'verifier-1' }));
+    const asked: { method: string; url: string; authorization: string | null }[] = [];
+    const fetch = (async (url: string, init?: RequestInit) => {
+      asked.push({ method: init?.method ?? 'GET', url, authorization: new Headers(init?.headers).get('Authorization') });
+      return new Response(JSON.stringify(url === tokenEndpoint ? { access_token: 'at-1', id_token: 'it' } : {}), { status: 200 });
+    }) as typeof globalThis.fetch;
+    const href = 'http://localhost:4200/?code=code-1&state=state-1';
+    await provideAuthSession(testRuntimeConfig, { ...start, href, search: '?code=code-1&state=state-1', pageApiCall: '/api/UserOne', fetch });
+    await vi.waitFor(() => expect(asked).toHaveLength(3));
+    expect(asked).toEqual([
+      { method: 'POST', url: tokenEndpoint, authorization: null },
+      { method: 'GET', url: 'http://localhost:4400/jwks', authorization: null },
+      { method: 'GET', url: 'http://localhost:5001/api/UserOne', authorization: 'Bearer at-1' },
+    ]);
+  });
+
   it('token mode imports it on a return from the IdP, and starts signed out without it otherwise', async () => {
     expect(sessionClasses(await provideAuthSession(testRuntimeConfig, start))).toContain(SignedOutAuthSession);
     expect(loads).toBe(0);

@@ -4,6 +4,7 @@ import { TOKEN_MODE_CONFIG, type RuntimeConfig, type TokenModeConfig } from '../
 import { provideBffAuthSession } from './bff/bff-auth-session';
 import { startEarlyBffRequests } from './bff/early-bff-requests';
 import { accessTokenInterceptor } from './oidc/access-token-interceptor';
+import { EARLY_API_CALL, earlyApiCallInterceptor, startApiCallOnTokens } from './oidc/early-api-call';
 import { EARLY_IDP_REQUESTS, earlyIdpRequestInterceptor, startCodeExchange, startKeySetFetch } from './oidc/early-idp-requests';
 import { loadOidcRuntime, oidcNeededAtStart, takeCallbackUrl, type OidcRuntime } from './oidc/oidc-start';
 import { provideSignedOutAuthSession } from './oidc/signed-out-auth-session';
@@ -42,12 +43,17 @@ async function provideTokenModeAuthSession(config: TokenModeConfig, start: Start
   // On a return from the IdP the code exchange and the key set leave now, while the OIDC chunk loads and the app boots.
   const exchange = needed ? startCodeExchange(config, start.search, start.storage, start.fetch) : null;
   const early = exchange ? [exchange, startKeySetFetch(start.storage, start.fetch)].filter((r) => r !== null) : [];
+  // And the start-up page's API call as soon as the token response brings an access token; the
+  // app's own call takes its answer only with the token the library accepted (decision 0035).
+  const apiCall = exchange && start.pageApiCall ? startApiCallOnTokens(config, start.pageApiCall, exchange, start.href, start.fetch) : null;
   const callbackUrl = takeCallbackUrl(start.href, start.replaceAddress);
   const oidc = needed ? await start.loadOidcRuntime() : undefined;
   return [
     { provide: TOKEN_MODE_CONFIG, useValue: config },
     { provide: EARLY_IDP_REQUESTS, useValue: early },
-    provideHttpClient(withFetch(), withInterceptors([earlyIdpRequestInterceptor, accessTokenInterceptor])),
+    { provide: EARLY_API_CALL, useValue: apiCall },
+    // earlyApiCallInterceptor after accessTokenInterceptor: it compares the bearer that one adds.
+    provideHttpClient(withFetch(), withInterceptors([earlyIdpRequestInterceptor, accessTokenInterceptor, earlyApiCallInterceptor])),
     ...(oidc ? oidc.provideOidcAuthSession(config, callbackUrl) : provideSignedOutAuthSession()),
   ];
 }

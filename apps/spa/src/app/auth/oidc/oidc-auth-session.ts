@@ -3,6 +3,7 @@ import { computed, DestroyRef, inject, Injectable, InjectionToken, signal } from
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult } from 'angular-auth-oidc-client';
 import { filter, firstValueFrom, fromEvent, type Observable } from 'rxjs';
+import { apiRequestUrl } from '../../core/api-paths';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
 import { AuthSession, type ApiRequest, type AuthStatus, type AuthUser, type RenewalRecord, type SessionDetails } from '../auth-session';
@@ -182,7 +183,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   }
 
   private send<T>(request: ApiRequest): Promise<T> {
-    const url = this.config.apiUrl.replace(/\/$/, '') + request.path;
+    const url = apiRequestUrl(this.config.apiUrl, request.path);
     return firstValueFrom(this.http.request<T>(request.method ?? 'GET', url, { body: request.body, responseType: 'json' }));
   }
 
