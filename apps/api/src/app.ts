@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Authority } from './authority.ts';
 import type { ApiConfig } from './config.ts';
 import type { HttpTimeouts } from '@suite/process-shell';
-import { BODY_LIMIT_BYTES, CORS_MAX_AGE_SECONDS, HTTP_TIMEOUTS, JWKS_CACHE_FILE, REFUSAL_LOG_WINDOW_SECONDS } from './defaults.ts';
+import { BODY_LIMIT_BYTES, CORS_MAX_AGE_SECONDS, HTTP_TIMEOUTS, JWKS_CACHE_FILE, REFUSAL_LOG_WINDOW_SECONDS, ROUTER_MAX_PARAM_LENGTH } from './defaults.ts';
 import { Introspector } from './introspection.ts';
 import { IssuerKeyCache } from './issuer-key-cache.ts';
 import { NotesStore } from './notes-store.ts';
@@ -77,7 +77,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
       sendProblem(reply, problem(400, 'The request URL is malformed.'));
     },
     ...logging.fastify,
-    routerOptions: { caseSensitive: false },
+    routerOptions: { caseSensitive: false, maxParamLength: ROUTER_MAX_PARAM_LENGTH },
     bodyLimit: BODY_LIMIT_BYTES,
     // Strict schemas: no type coercion, unknown properties refused rather than silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },

@@ -101,6 +101,14 @@ export const CORS_MAX_AGE_SECONDS = 600;
 /** Public client Swagger UI signs in with (authorization code + PKCE). API_SWAGGER_CLIENT_ID */
 export const SWAGGER_CLIENT_ID = 'swagger';
 
+/**
+ * Longest path parameter the router matches. Fastify's default (100) makes the router answer a
+ * longer one (400) before any hook runs, so an anonymous caller could tell a parametric route
+ * from an unknown path; at this length (Node's whole header limit) the router never refuses, and
+ * each route's schema bounds its parameters after authentication (decision 0037).
+ */
+export const ROUTER_MAX_PARAM_LENGTH = 16 * 1024;
+
 /** Largest request body accepted (notes are at most 1000 characters). */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 /** Longest note text, in characters. */

@@ -77,6 +77,45 @@ describe('authentication and policies', () => {
     assert.match(String(known.headers['content-type']), /^application\/problem\+json/);
   });
 
+  test('without a token, nothing about a request but its token is judged: the answer does not reveal the route table', async () => {
+    const longId = 'a'.repeat(150);
+    const targets = [
+      ['POST', '/api/notes'], // a route
+      ['POST', '/api/UserOne'], // a path without that method
+      ['PUT', '/api/notes'],
+      ['POST', '/api/admin'], // no such path
+      ['DELETE', `/api/notes/${longId}`], // a parameter longer than the router's default limit
+      ['DELETE', `/api/admin/${longId}`],
+    ] as const;
+    const bodies = [
+      { payload: '{"text":', headers: { 'content-type': 'application/json' } },
+      { payload: '{"text":"x","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } },
+      { payload: JSON.stringify({ text: 'x'.repeat(20_000) }), headers: { 'content-type': 'application/json' } },
+      { payload: 'x', headers: { 'content-type': 'text/plain' } },
+      { payload: '', headers: {} },
+    ];
+    const expected = { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'An access token is required.' };
+    for (const [method, url] of targets) {
+      for (const b of bodies) {
+        const res = await inject({ method, url, ...b });
+        const what = `${method} ${url.slice(0, 20)} ${b.headers['content-type'] ?? ''} ${b.payload.slice(0, 12)}`;
+        assert.equal(res.statusCode, 401, what);
+        assert.equal(res.headers['www-authenticate'], 'Bearer', what);
+        assert.deepEqual(res.json(), expected, what);
+      }
+    }
+    // A public route handing over to the 404 handler (a file missing under Swagger UI's assets) too.
+    const missingAsset = await inject({ url: '/swagger/static/no-such-file.js' });
+    assert.equal(missingAsset.statusCode, 401);
+    assert.equal((await inject({ url: '/swagger/static/no-such-file.js', headers: bearer(alice) })).statusCode, 404);
+    // With a token, the route table is no secret: the body is judged, and an unknown path is 404.
+    const parsed = await inject({ method: 'POST', url: '/api/admin', headers: { ...bearer(alice), 'content-type': 'application/json' }, payload: '{"text":' });
+    assert.equal(parsed.statusCode, 400);
+    const long = await inject({ method: 'DELETE', url: `/api/notes/${longId}`, headers: bearer(alice) });
+    assert.equal(long.statusCode, 400);
+    assert.equal(long.json().detail, 'The request does not match the schema.');
+  });
+
   test('public routes: health, readiness, OpenAPI, Swagger UI', async () => {
     for (const url of ['/healthz', '/readyz', '/openapi.json', '/swagger', '/swagger/json', '/swagger/static/swagger-ui.css', '/swagger/oauth2-redirect.html']) {
       const res = await inject({ url });

@@ -1,7 +1,9 @@
 // Every error leaves as RFC 9457 problem details. Client mistakes (bad JSON, schema violations,
 // wrong media type, oversized body) keep their 4xx; only a genuine server fault is a 500, and its
-// details stay in the log. Unknown paths need a valid token too, then answer 404.
-import type { FastifyError, FastifyPluginCallback } from 'fastify';
+// details stay in the log. Unknown paths and methods need a valid token too, checked in onRequest
+// as on every route, before the body is read: an anonymous request is answered 401 whatever its
+// body, so how a body is judged (bad JSON, too large, `__proto__`) tells nothing of the routes.
+import type { FastifyError, FastifyPluginCallback, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { DEFAULT_POLICY } from '../policies.ts';
 import { problem, sendProblem } from '../problem.ts';
@@ -21,8 +23,21 @@ const errors: FastifyPluginCallback = (app, _opts, done) => {
     return sendProblem(reply, problem(status === 503 ? 503 : 500));
   });
 
-  app.setNotFoundHandler({ preHandler: app.authorize(DEFAULT_POLICY) }, (_req, reply) => {
-    sendProblem(reply, problem(404, 'No such resource.'));
+  // The 404 handler set in a context of its own runs that context's onRequest hooks (Fastify gives
+  // setNotFoundHandler only preValidation and preHandler, both after the body is parsed); the
+  // routes, outside it, are not touched. A route handing over to it (reply.callNotFound: a file
+  // missing under Swagger UI's static route) runs only its preHandler, which authenticates then.
+  app.register((notFound, _o, next) => {
+    const authenticate = app.authorize(DEFAULT_POLICY);
+    notFound.addHook('onRequest', authenticate);
+    const preHandler: preHandlerHookHandler = function (req, reply, hookDone) {
+      if (req.principal !== undefined) return hookDone();
+      authenticate.call(this, req, reply, hookDone);
+    };
+    notFound.setNotFoundHandler({ preHandler }, (_req, reply) => {
+      sendProblem(reply, problem(404, 'No such resource.'));
+    });
+    next();
   });
   done();
 };
