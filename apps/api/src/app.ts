@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Authority } from './authority.ts';
+import { answerClientError } from './client-error.ts';
 import type { ApiConfig } from './config.ts';
 import type { HttpTimeouts } from '@suite/process-shell';
 import { BODY_LIMIT_BYTES, CORS_MAX_AGE_SECONDS, HTTP_TIMEOUTS, JWKS_CACHE_FILE, REFUSAL_LOG_WINDOW_SECONDS, ROUTER_MAX_PARAM_LENGTH } from './defaults.ts';
@@ -76,6 +77,8 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
       reply.header('x-content-type-options', 'nosniff');
       sendProblem(reply, problem(400, 'The request URL is malformed.'));
     },
+    // What Node's HTTP parser refuses (431, 408, malformed requests) is answered in the same shape.
+    clientErrorHandler: answerClientError,
     ...logging.fastify,
     routerOptions: { caseSensitive: false, maxParamLength: ROUTER_MAX_PARAM_LENGTH },
     bodyLimit: BODY_LIMIT_BYTES,

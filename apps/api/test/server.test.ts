@@ -48,6 +48,35 @@ test('two Authorization headers: 400 invalid_request, even when both are valid',
   }
 });
 
+test('requests the HTTP parser refuses (malformed, headers too large) are problem details too, and the connection closes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
+  const api = buildApi(readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir }), { logger: false });
+  try {
+    await api.authority.start();
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (api.app.server.address() as { port: number }).port;
+    const cases = [
+      { status: 431, lines: ['GET /api/UserOne HTTP/1.1', 'Host: localhost', `X-Filler: ${'a'.repeat(20_000)}`] },
+      { status: 400, lines: ['GET /api/UserOne HTTP/1.1', 'Host: localhost', 'A header line without a colon'] },
+      { status: 400, lines: ['G@T /api/UserOne HTTP/1.1', 'Host: localhost'] },
+      { status: 400, lines: ['POST /api/notes HTTP/1.1', 'Host: localhost', 'Content-Length: 3', 'Transfer-Encoding: chunked', '', '0'] },
+    ];
+    for (const c of cases) {
+      const answer = await rawRequest(port, c.lines);
+      const [head, body] = answer.split('\r\n\r\n');
+      assert.match(head!, new RegExp(`^HTTP/1\\.1 ${c.status} `), c.lines[0]);
+      assert.match(head!, /\r\ncontent-type: application\/problem\+json; charset=utf-8\r\n/i, c.lines[0]);
+      assert.match(head!, /\r\nx-content-type-options: nosniff\r\n/i, c.lines[0]);
+      assert.match(head!, /\r\nconnection: close(\r\n|$)/i, c.lines[0]);
+      assert.deepEqual(Object.keys(JSON.parse(body!)), ['type', 'title', 'status', 'detail'], c.lines[0]);
+      assert.equal(JSON.parse(body!).status, c.status, c.lines[0]);
+    }
+  } finally {
+    await api.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('no token ever reaches a log line, even at debug level and from the query string', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
   const lines: string[] = [];
@@ -218,6 +247,7 @@ test('a body trickling in is dropped once the request timeout has passed (408, c
       socket.on('error', reject);
     });
     assert.match(answer.data, /^HTTP\/1\.1 408/, 'the server answered 408 Request Timeout');
+    assert.match(answer.data, /\r\ncontent-type: application\/problem\+json/i, 'in the shape of every other error');
     assert.ok(answer.bytesSent < 200, 'dropped before the body was complete');
   } finally {
     clearInterval(trickle.timer);
