@@ -124,6 +124,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
     cacheTtlSeconds: config.AUTH_INTROSPECTION_CACHE_TTL,
     clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE,
     now,
+    log: (level, msg) => log[level](msg),
   }, authority);
   const validator = new TokenValidator(config.AUTH_TOKEN_FORMAT, verifier, introspector);
   const store = new NotesStore(config.API_DATA_DIR);

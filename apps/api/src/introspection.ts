@@ -21,6 +21,11 @@ export interface IntrospectionSettings extends ClaimRules {
   /** Longest reuse of a positive result, in seconds; 0 disables caching. */
   cacheTtlSeconds: number;
   now?: () => number;
+  /**
+   * Told when the breaker opens (with the failure: the endpoint and what went wrong, never the
+   * token) and when it closes again, so an outage or a refused secret shows in the log.
+   */
+  log?: (level: 'info' | 'warn', msg: string) => void;
 }
 
 /** RFC 6750 b64token: what an opaque token may look like at all. */
@@ -98,11 +103,16 @@ export class Introspector {
         headers: { authorization: basicAuth(this.s.clientId, this.s.clientSecret), 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
       });
-    } catch {
+    } catch (err) {
+      // Once per outage: calls that were in flight as it opened, and the probes, add no line.
+      if (this.openUntil === -Infinity) {
+        this.s.log?.('warn', `introspection failed (${(err as Error).message}); uncached reference tokens are answered 503 until it answers again`);
+      }
       this.openUntil = this.now() + INTROSPECTION_BREAKER_OPEN_SECONDS * 1000;
       this.probing = false;
       throw authUnavailable('introspection_unavailable', INTROSPECTION_BREAKER_OPEN_SECONDS);
     }
+    if (this.openUntil > -Infinity) this.s.log?.('info', 'introspection answers again');
     this.openUntil = -Infinity;
     this.probing = false;
     let principal: Principal;

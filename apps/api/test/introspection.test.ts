@@ -2,6 +2,12 @@
 // and for our audience; results reused within a short bound; a refresh token is never a bearer.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { buildApi, loggerOptions } from '../src/app.ts';
+import { readApiConfig } from '../src/config.ts';
 import { INTROSPECTION_BREAKER_OPEN_SECONDS } from '../src/defaults.ts';
 import type { RefusalReason } from '../src/refusal-reason.ts';
 import { bearer, startApi, type TestApi } from './support/api.ts';
@@ -180,6 +186,39 @@ test('IdP down during introspection: 503 with Retry-After, not 401 and not 500; 
   assert.equal(api!.introspector.breakerOpen, false);
   idp!.references.set('opaque-5', active());
   assert.equal((await get('opaque-5')).statusCode, 200);
+});
+
+test('an introspection outage is logged once, with its cause and never a token, and so is its end', async () => {
+  let t = Date.now();
+  idp = await startTestIssuer();
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>); cb(); } });
+  const dataDir = mkdtempSync(join(tmpdir(), 'api-test-'));
+  const config = readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dataDir, API_CLIENT_ID: 'api', API_CLIENT_SECRET: idp.clientCredentials.secret, API_REFUSAL_LOG_LINES: '0' });
+  const built = buildApi(config, { logger: { ...(loggerOptions('info') as object), stream }, now: () => t });
+  api = { ...built, dataDir, dispose: async () => { await built.app.close(); rmSync(dataDir, { recursive: true, force: true }); } };
+  await api.app.ready();
+  await api.authority.start();
+  const outage = () => lines.filter((l) => String(l.msg).startsWith('introspection'));
+
+  // The IdP no longer accepts our secret (rotated there, not here): an outage caused by us.
+  idp.clientCredentials = { id: 'api', secret: 'rotated-at-the-idp' };
+  idp.references.set('opaque-ok', active());
+  assert.equal((await get('opaque-ok')).statusCode, 503);
+  assert.equal(outage().length, 1);
+  assert.equal(outage()[0]!.level, 'warn');
+  assert.match(String(outage()[0]!.msg), /introspection failed \(.*\/introspect: HTTP 401\)/);
+  await Promise.all(Array.from({ length: 20 }, (_, i) => get(`opaque-flood-${i}`)));
+  t += INTROSPECTION_BREAKER_OPEN_SECONDS * 1000;
+  assert.equal((await get('opaque-ok')).statusCode, 503, 'the probe fails too');
+  assert.equal(outage().length, 1, 'one line for the whole outage');
+
+  idp.clientCredentials = { id: 'api', secret: config.API_CLIENT_SECRET };
+  t += INTROSPECTION_BREAKER_OPEN_SECONDS * 1000;
+  assert.equal((await get('opaque-ok')).statusCode, 200);
+  assert.deepEqual(outage().slice(1).map((l) => [l.level, l.msg]), [['info', 'introspection answers again']]);
+  const all = JSON.stringify(lines);
+  for (const secret of ['opaque-ok', 'opaque-flood', 'rotated-at-the-idp', config.API_CLIENT_SECRET]) assert.ok(!all.includes(secret), `${secret} is in the log`);
 });
 
 test('the introspection cache is bounded, and keyed by a digest (tokens are not kept)', async () => {
