@@ -21,7 +21,8 @@ export function bearerToken(raw: IncomingMessage, maxTokenLength: number, queryH
   if (header === undefined) throw missingToken();
   if (header.length > maxTokenLength + 7) throw invalidToken('token_too_long');
   if (authorizationHeaderCount(raw) !== 1) throw invalidRequest('credentials_duplicated');
-  // The scheme is case-insensitive (RFC 9110 §11.1), followed by exactly one space.
+  // The scheme is case-insensitive (RFC 9110 §11.1), followed by one or more spaces (RFC 6750 §2.1:
+  // "Bearer" 1*SP b64token); a tab or nothing after it is malformed.
   if (header.length < 8 || !(header.startsWith('Bearer ') || (header.charCodeAt(6) === 32 && header.slice(0, 6).toLowerCase() === 'bearer'))) {
     // Another scheme (Basic, ...) is not a bearer token at all: answer as if none was sent.
     if (/^bearer(\s|$)/i.test(header)) throw invalidToken('credentials_malformed');
@@ -31,5 +32,9 @@ export function bearerToken(raw: IncomingMessage, maxTokenLength: number, queryH
   if (queryHasToken) throw invalidRequest('credentials_duplicated');
   // The token's syntax is checked by whichever validator reads it (compact JWS or RFC 6750
   // b64token), after the verified-token cache: a hit is an exact match of a token checked before.
-  return header.slice(7);
+  if (header.charCodeAt(7) !== 32) return header.slice(7);
+  let start = 8;
+  while (header.charCodeAt(start) === 32) start++;
+  if (start === header.length) throw invalidToken('credentials_malformed');
+  return header.slice(start);
 }

@@ -476,12 +476,14 @@ describe('where the token comes from', () => {
       assert.equal(res.headers['www-authenticate'], 'Bearer');
       expectReason('token_missing', value.slice(0, 12));
     }
-    for (const [value, reason] of [['Bearer', 'credentials_malformed'], ['Bearer ', 'credentials_malformed'], [`Bearer\t${token}`, 'credentials_malformed'], [`Bearer  ${token}`, 'token_malformed'], [`Bearer ${token} extra`, 'token_malformed']] as const) {
+    for (const [value, reason] of [['Bearer', 'credentials_malformed'], ['Bearer ', 'credentials_malformed'], [`Bearer\t${token}`, 'credentials_malformed'], ['Bearer    ', 'credentials_malformed'], [`Bearer  \t${token}`, 'token_malformed'], [`Bearer ${token} extra`, 'token_malformed']] as const) {
       const res = await call(undefined, { authorization: value });
       assert.equal(res.statusCode, 401, JSON.stringify(value.slice(0, 12)));
       assert.equal(res.headers['www-authenticate'], INVALID);
       expectReason(reason, JSON.stringify(value.slice(0, 12)));
     }
     assert.equal((await call(undefined, { authorization: `bearer ${token}` })).statusCode, 200, 'the scheme is case-insensitive');
+    // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token.
+    for (const spaces of ['  ', '   ']) assert.equal((await call(undefined, { authorization: `Bearer${spaces}${token}` })).statusCode, 200, `${spaces.length} spaces after the scheme`);
   });
 });
