@@ -16,7 +16,7 @@ export const idpSchema = {
   IDP_CLIENTS_FILE: str({ doc: 'JSON file of registered clients', default: join(appDir, 'config', 'clients.json') }),
   IDP_USERS_FILE: str({ doc: 'JSON file of users with Argon2id password hashes', default: join(appDir, 'config', 'demo-users.json') }),
   IDP_COOKIE_KEYS: str({ doc: 'Comma-separated secrets signing the IdP cookies, newest first; same on every instance and across restarts. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),
-  IDP_TRUST_PROXY: bool({ doc: 'Trust X-Forwarded-* (set behind a TLS-terminating proxy)', default: 'false' }),
+  IDP_TRUST_PROXY: bool({ doc: 'Trust the last X-Forwarded-For entry as the client address (login throttling): set behind a proxy that appends it. URLs and Secure cookies follow IDP_ISSUER either way', default: 'false' }),
   IDP_SIGNING_ALG: oneOf(d.SIGNING_ALGS, { doc: 'Algorithm of newly generated signing keys', default: d.SIGNING_ALG }),
   IDP_ACCESS_TOKEN_FORMAT: oneOf(['jwt', 'opaque'] as const, { doc: 'Access-token format for the API', default: d.ACCESS_TOKEN_FORMAT }),
   IDP_ACCESS_TOKEN_PROFILE: oneOf(d.ACCESS_TOKEN_PROFILES, { doc: "Shape of JWT access tokens: rfc9068 (typ at+jwt, client_id, jti) or auth0 (typ JWT, azp); a resource's token_profile in the clients file overrides it", default: d.ACCESS_TOKEN_PROFILE }),

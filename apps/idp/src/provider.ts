@@ -208,7 +208,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.IDP_TRUST_PROXY;
+  // Koa reads X-Forwarded-Host/-Proto (URLs, Secure cookies): request-host.ts always sets them to the
+  // issuer's, and drops X-Forwarded-For unless IDP_TRUST_PROXY says a proxy wrote it.
+  provider.proxy = true;
   // Every ID token carries the session id `sid` (oidc-provider adds it only for clients registered
   // for back-channel logout): logout hints are matched against the session with it.
   provider.Client.prototype.includeSid = () => true;

@@ -1,5 +1,7 @@
-// A client chooses its Host (and, through a trusted proxy, X-Forwarded-Host) header: none of it
-// may reach a URL the IdP writes, and a Host that is not a host at all is a client error.
+// A client chooses its Host (and, through a trusted proxy, X-Forwarded-Host and -Proto) header: none
+// of it may reach a URL the IdP writes, and a Host that is not a host at all is a client error. The
+// issuer's scheme is the only truth too: an https issuer behind a TLS-terminating proxy, trusted or
+// not, writes https URLs and sets Secure cookies although the request reached it over http.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -39,13 +41,17 @@ function urlsIn(doc: unknown): string[] {
   return [];
 }
 
-for (const trustProxy of [false, true]) {
-  describe(`Host headers (IDP_TRUST_PROXY=${trustProxy})`, () => {
+/** The login form's action in a login page. */
+const loginAction = (html: string) => /<form method="post" action="([^"]+\/login)"/.exec(html)?.[1];
+
+for (const [scheme, trustProxy] of [['http', false], ['http', true], ['https', false], ['https', true]] as const) {
+  describe(`Host headers (${scheme}:// issuer, IDP_TRUST_PROXY=${trustProxy})`, () => {
     let idp: InProcessIdp;
     let port: number;
-    const hostile = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' };
+    const hostile = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': scheme === 'https' ? 'http' : 'https' };
     before(async () => {
-      idp = await startIdpInProcess({ IDP_TRUST_PROXY: String(trustProxy) });
+      // The IdP itself listens on plain http on loopback, as behind a TLS-terminating proxy.
+      idp = await startIdpInProcess((p) => ({ IDP_TRUST_PROXY: String(trustProxy), IDP_ISSUER: `${scheme}://localhost:${p}` }));
       port = Number(new URL(idp.issuer).port);
     });
     after(async () => idp.close());
@@ -78,6 +84,48 @@ for (const trustProxy of [false, true]) {
       const action = /<form[^>]*action="([^"]+)"/.exec(res.body)?.[1];
       assert.ok(action?.startsWith(`${idp.issuer.replace(/\/$/, '')}/`), `form action ${action}`);
       assert.doesNotMatch(res.body, /evil/);
+    });
+
+    test(`a whole login writes only ${scheme}:// URLs of the issuer${scheme === 'https' ? ' and sets only Secure cookies' : ''}, whatever the headers say`, async () => {
+      const cookies = new Map<string, string>();
+      const setCookies: string[] = [];
+      const locations: string[] = [];
+      // Every request goes to the loopback port over http, with the hostile headers and the cookies so far.
+      const send = (path: string, init: { method?: string; body?: string } = {}) => new Promise<{ status: number; location?: string; body: string }>((resolve, reject) => {
+        const target = new URL(path, idp.issuer);
+        const headers: Record<string, string> = { ...hostile, cookie: [...cookies].map(([n, v]) => `${n}=${v}`).join('; ') };
+        if (init.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+        const req = request({ host: '127.0.0.1', port, path: target.pathname + target.search, method: init.method ?? 'GET', headers }, (res) => {
+          for (const line of res.headers['set-cookie'] ?? []) {
+            setCookies.push(line);
+            const [pair] = line.split(';');
+            cookies.set(pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1));
+          }
+          if (res.headers.location) locations.push(res.headers.location);
+          let body = '';
+          res.on('data', (chunk) => { body += chunk; });
+          res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, body }));
+        });
+        req.on('error', reject);
+        req.end(init.body);
+      });
+      const authorize = new URLSearchParams({
+        client_id: 'spa', response_type: 'code', redirect_uri: 'http://localhost:4200', scope: 'openid offline_access',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 's',
+      });
+      let res = await send(`/authorize?${authorize}`);
+      assert.equal(res.status, 303);
+      res = await send(res.location!);
+      const action = loginAction(res.body);
+      assert.ok(action, `login page expected, got ${res.status}`);
+      res = await send(action, { method: 'POST', body: 'username=alice&password=demo-alice' });
+      for (let hops = 0; hops < 5 && res.location && !res.location.startsWith('http://localhost:4200'); hops++) res = await send(res.location);
+      assert.ok(res.location?.startsWith('http://localhost:4200/?code='), `back at the client: ${res.status} ${res.location}`);
+      assert.ok(cookies.has('_session'), 'the login set the session cookie');
+      for (const location of locations.filter((l) => /^[a-z]+:/i.test(l) && !l.startsWith('http://localhost:4200'))) {
+        assert.ok(location.startsWith(`${idp.issuer}/`), `redirect to ${location}`);
+      }
+      for (const line of setCookies) assert.equal(/;\s*secure\b/i.test(line), scheme === 'https', line);
     });
   });
 }
