@@ -5,11 +5,24 @@ import * as d from './defaults.ts';
 
 const appDir = join(import.meta.dirname, '..');
 
+/**
+ * oidc-provider serves discovery and every endpoint at the root of the host, and builds their URLs
+ * from the issuer's origin: an issuer with a path would be discovered at <path>/.well-known/… (not
+ * served) and name endpoints outside its path. Anything but the origin as a URL parser writes it
+ * (lower-case host, no default port, no credentials), with or without the trailing slash, would
+ * make discovery's issuer and endpoints disagree.
+ */
+function issuerProblem(issuer: string): string | undefined {
+  const { origin } = new URL(issuer);
+  if (issuer === origin || issuer === `${origin}/`) return undefined;
+  return `the issuer must be an origin (${origin} or ${origin}/): no path, query, fragment or credentials, host in lower case, no default port`;
+}
+
 export const idpSchema = {
   IDP_PROFILE: oneOf(['development', 'production'] as const, { doc: 'development allows demo users and dev secrets; production refuses both', default: 'development' }),
   IDP_PORT: port({ doc: 'Port the IdP listens on', default: '4400' }),
   IDP_HOST: str({ doc: 'Interface the IdP listens on', default: '127.0.0.1' }),
-  IDP_ISSUER: url({ doc: 'Issuer identifier (defaults to http://localhost:IDP_PORT)', default: '' }),
+  IDP_ISSUER: url({ doc: "Issuer identifier: an origin, with or without Auth0's trailing slash, no path (defaults to http://localhost:IDP_PORT)", default: '', check: issuerProblem }),
   IDP_DATA_DIR: str({ doc: 'Directory of the SQLite database (sessions, grants, tokens, keys)', default: join(appDir, 'data') }),
   IDP_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where state lives: embedded SQLite, or Redis shared by several instances', default: 'sqlite' }),
   IDP_REDIS_URL: url({ doc: 'Redis URL when IDP_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', protocols: ['redis', 'rediss'] }),

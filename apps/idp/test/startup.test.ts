@@ -2,6 +2,8 @@
 // development conveniences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ConfigError } from '@suite/config';
+import { readIdpConfig } from '../src/config.ts';
 import { runIdpExpectingFailure } from '../../../tests/support/idp-process.ts';
 
 test('a bad value names the variable and what was expected', async () => {
@@ -29,4 +31,22 @@ test('a clients file that cannot be read is reported', async () => {
   const { code, output } = await runIdpExpectingFailure({ IDP_CLIENTS_FILE: '/nonexistent/clients.json' });
   assert.equal(code, 2);
   assert.match(output, /cannot read clients file/);
+});
+
+test('an issuer the IdP cannot serve at its own root is refused, naming IDP_ISSUER', () => {
+  // Discovery and every endpoint are served at the root: an issuer with a path would be discovered
+  // at <path>/.well-known/openid-configuration (404), and its endpoints would not be under it.
+  for (const issuer of [
+    'https://id.example.com/tenant', 'https://id.example.com/tenant/', 'https://id.example.com/?x=1', 'https://id.example.com/#f',
+    'https://user:pass@id.example.com', 'https://ID.example.com', 'https://id.example.com:443', 'http://localhost:4400//',
+  ]) {
+    assert.throws(() => readIdpConfig({ IDP_ISSUER: issuer }), (err: Error) => {
+      assert.ok(err instanceof ConfigError, issuer);
+      assert.match(err.message, /IDP_ISSUER=.* is invalid: .*origin/, issuer);
+      return true;
+    }, issuer);
+  }
+  for (const issuer of ['https://id.example.com', 'https://id.example.com/', 'http://localhost:4400', 'http://127.0.0.1:4400/']) {
+    assert.equal(readIdpConfig({ IDP_ISSUER: issuer }).issuer, issuer);
+  }
 });
