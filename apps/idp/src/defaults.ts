@@ -45,7 +45,8 @@ export const PASSWORD_HASH = { algorithm: 'argon2id', memoryKiB: 19 * 1024, pass
  * Login throttling (docs/decisions/0005-login-throttling.md). Hard limits count per username and
  * client address together and per address, so nobody elsewhere can lock a user out; per username
  * alone, attempts past `slowAfter` are only slowed down. Every attempt is counted before its
- * password is checked; a success gives it back.
+ * password is checked; a success gives it back. Addresses are counted in one spelling: IPv4-mapped
+ * IPv6 as IPv4, without a port, IPv6 by network (client-address.ts).
  */
 export const LOGIN_THROTTLE = {
   /** Fixed window in which attempts are counted. IDP_LOGIN_WINDOW */
@@ -60,6 +61,11 @@ export const LOGIN_THROTTLE = {
   baseDelayMs: 250,
   /** Longest delay of one attempt. IDP_LOGIN_MAX_DELAY_MS */
   maxDelayMs: 2000,
+  /**
+   * An IPv6 client is counted by its network of this many bits, what one customer or one cloud
+   * machine is given: its other 2^64 addresses are the same client (docs/decisions/0036).
+   */
+  ipv6PrefixBits: 64,
 } as const;
 
 /** Largest login form body read; anything bigger is refused with 413 before parsing. */

@@ -5,7 +5,9 @@
 // - username alone: no limit, only a growing delay, so an attacker elsewhere slows a user's
 //   attempts down but can never lock the user out of her own address.
 // A success gives the attempt back and clears the username's counts. Counts live in the store:
-// they survive restarts and are shared by instances.
+// they survive restarts and are shared by instances. The address counted is the client's in one
+// spelling, an IPv6 client's by its network (client-address.ts, decision 0036).
+import { countedAddress } from './client-address.ts';
 import type { Clock } from './clock.ts';
 import type { Store } from './storage/store.ts';
 
@@ -16,16 +18,17 @@ export interface ThrottleSettings {
   slowAfter: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /** IPv6 clients are counted by their network of this many leading bits. */
+  ipv6PrefixBits: number;
 }
 
 export type ThrottleDecision = { allowed: true; delayMs: number } | { allowed: false; retryAfterSeconds: number };
 
 const normalise = (username: string) => username.trim().toLowerCase();
-const keys = (username: string, ip: string) => ({
-  userAndIp: `user-ip:${normalise(username)}|${ip}`,
-  ip: `ip:${ip}`,
-  user: `user:${normalise(username)}`,
-});
+function keys(username: string, ip: string, ipv6PrefixBits: number) {
+  const address = countedAddress(ip, ipv6PrefixBits);
+  return { userAndIp: `user-ip:${normalise(username)}|${address}`, ip: `ip:${address}`, user: `user:${normalise(username)}` };
+}
 
 export class LoginThrottle {
   readonly #store: Store;
@@ -41,7 +44,7 @@ export class LoginThrottle {
   /** Counts this attempt as a failure until `succeeded` says otherwise; refuses it past a limit. */
   async reserve(username: string, ip: string): Promise<ThrottleDecision> {
     const s = this.#settings;
-    const k = keys(username, ip);
+    const k = keys(username, ip, this.#settings.ipv6PrefixBits);
     const reservation = await this.#store.reserveAttempt([
       { key: k.userAndIp, limit: s.maxFailuresPerUserAndIp },
       { key: k.ip, limit: s.maxFailuresPerIp },
@@ -58,7 +61,7 @@ export class LoginThrottle {
   }
 
   async succeeded(username: string, ip: string): Promise<void> {
-    const k = keys(username, ip);
+    const k = keys(username, ip, this.#settings.ipv6PrefixBits);
     await Promise.all([this.#store.clearAttempts(k.userAndIp), this.#store.clearAttempts(k.user), this.#store.releaseAttempt(k.ip)]);
   }
 }

@@ -168,6 +168,24 @@ for (const store of stores) {
       });
     });
 
+    test('one client counts as one address however it is written: its IPv6 /64, IPv4-mapped, with a port, in any case', async () => {
+      await withThrottledIdp({ IDP_LOGIN_MAX_FAILURES_PER_USER_AND_IP: '2' }, async (h) => {
+        const oneClient = [
+          ['2001:db8:1:2::1', '2001:db8:1:2:ffff:ffff:ffff:fffe', '[2001:DB8:1:2:0:0:0:9]:51234'],
+          ['192.0.2.40', '::ffff:192.0.2.40', '192.0.2.40:51234'],
+          ['[::ffff:c000:22a]:443', '::FFFF:192.0.2.42', '192.0.2.42'],
+        ];
+        for (const addresses of oneClient) {
+          const results: number[] = [];
+          for (const [i, ip] of addresses.entries()) results.push((await h.attempt('alice', `wrong-${i}`, ip)).status);
+          assert.deepEqual(results, [401, 401, 429], addresses.join(' '));
+        }
+        // Neighbours are other clients: the next /64, the next IPv4 address.
+        assert.equal((await h.attempt('alice', 'wrong', '2001:db8:1:3::1')).status, 401);
+        assert.equal((await h.attempt('alice', 'wrong', '192.0.2.41')).status, 401);
+      });
+    });
+
     test('the counts survive a restart', async () => {
       await withThrottledIdp({ IDP_LOGIN_MAX_FAILURES_PER_USER_AND_IP: '2' }, async (h) => {
         const ip = '192.0.2.30';
