@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LOGIN_COOKIE, SESSION_COOKIE } from '../src/defaults.ts';
+import { safeReturnTo } from '../src/routes/login.ts';
 import { auditEvents, Browser, useSystem } from './support/system.ts';
 
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
@@ -54,11 +55,26 @@ describe('login through the BFF', () => {
     for (const [returnTo, expected] of [
       ['https://evil.example', '/'], ['//evil.example', '/'], ['/\\evil.example', '/'], ['http:evil.example', '/'],
       ['javascript:alert(1)', '/'], ['/\r\nSet-Cookie:x', '/'], ['/%0d%0a', '/%0d%0a'], ['/bff/logout', '/'], ['/notes#top', '/notes#top'],
+      ['/.//evil.example', '/'],
     ] as const) {
       const browser = new Browser(env.bff);
       const res = await browser.login('alice', 'demo-alice', returnTo);
       assert.equal(res.headers.location, expected, returnTo);
     }
+  });
+
+  it('judges returnTo as the browser will read it: dot segments that resolve to //host, and /bff/ in any spelling, return to /', () => {
+    const origin = 'http://localhost:4300';
+    for (const returnTo of ['/.//evil.example', '/..//evil.example', '/%2e//evil.example', '/%2E%2E//evil.example/x?y=1',
+      '/x/..//evil.example', '/a/b/../..//evil.example', '/.///evil.example', '/./\\evil.example', '/%62ff/login', '/BFF/logout', '/bff', '/%zz']) {
+      assert.equal(safeReturnTo(returnTo, origin), '/', returnTo);
+    }
+    for (const returnTo of ['/notes?x=1#top', '/a/./b', '/a/../notes', '/%2F%2Fevil.example', '/%5Cevil.example', '/bffx']) {
+      const kept = safeReturnTo(returnTo, origin);
+      assert.equal(new URL(kept, origin).origin, origin, returnTo);
+      assert.ok(kept.startsWith('/') && !kept.startsWith('//'), `${returnTo} -> ${kept}`);
+    }
+    assert.equal(safeReturnTo('/a/../notes', origin), '/notes');
   });
 
   it('refuses a replayed callback: error page, no session', async () => {

@@ -15,12 +15,12 @@ const MAX_RETURN_TO_LENGTH = 2048;
 
 /**
  * `returnTo` if it is a path on this origin, else '/'. Refuses absolute and scheme-relative URLs
- * (`//evil.example`, `/\evil.example`, which browsers treat alike) and control characters.
+ * (`//evil.example`, `/\evil.example`, which browsers treat alike) and control characters, in
+ * what came in and in what goes out: the answer is the resolved path, and dot segments resolve
+ * `/.//evil.example` (or `/%2e//`, `/x/..//`) into `//evil.example`.
  */
 export function safeReturnTo(value: unknown, publicUrl: string): string {
-  if (typeof value !== 'string' || value.length > MAX_RETURN_TO_LENGTH) return '/';
-  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
-  if (/[\u0000-\u001f\u007f\\]/.test(value)) return '/';
+  if (typeof value !== 'string' || value.length > MAX_RETURN_TO_LENGTH || !isLocalPath(value)) return '/';
   let url: URL;
   try {
     url = new URL(value, publicUrl);
@@ -28,9 +28,27 @@ export function safeReturnTo(value: unknown, publicUrl: string): string {
     return '/';
   }
   if (url.origin !== publicUrl) return '/';
-  // Never back into the login machinery.
-  if (url.pathname.startsWith('/bff/')) return '/';
-  return url.pathname + url.search + url.hash;
+  const target = url.pathname + url.search + url.hash;
+  if (!isLocalPath(target)) return '/';
+  // Never back into the login machinery, in any spelling the router decodes (`/%62ff/login`).
+  if (isBffPath(url.pathname)) return '/';
+  return target;
+}
+
+/** A path of this origin: one leading slash, no backslash, no control character. */
+function isLocalPath(value: string): boolean {
+  return value.startsWith('/') && !value.startsWith('//') && !/[\u0000-\u001f\u007f\\]/.test(value);
+}
+
+/** `/bff` or below it once decoded, in any case; a path that cannot be decoded counts as one. */
+function isBffPath(pathname: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname).toLowerCase();
+  } catch {
+    return true;
+  }
+  return decoded === '/bff' || decoded.startsWith('/bff/');
 }
 
 function sameHash(a: string, b: string): boolean {
