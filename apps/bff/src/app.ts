@@ -68,6 +68,10 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     logController: new LogController({ disableRequestLogging: config.BFF_LOG_LEVEL !== 'debug' }),
     bodyLimit: d.BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    // A URL Fastify cannot decode (`/api/%zz`) is answered like every other refusal.
+    frameworkErrors: (_err, _req, reply) => {
+      sendProblem(reply.headers(d.ANSWER_HEADERS), 400, 'The request URL is malformed.');
+    },
   });
   const audit: AuditLog = (event, fields) => app.log.info({ audit: event, ...fields }, `audit ${event}`);
 
@@ -109,6 +113,14 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     done(null, payload);
   });
+  // Before the routes are registered: a plugin's routes keep the error handler their plugin saw
+  // when it was registered, so one set after them answers none of /bff/* and /api/*.
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode;
+    if (status !== undefined && status >= 400 && status < 500) return sendProblem(reply, status);
+    req.log.error({ err }, 'request failed');
+    return sendProblem(reply, 500);
+  });
   // Setting cookies only: each route reads the one cookie it needs (plugins/session-cookie.ts).
   await app.register(cookie, { hook: false });
   await app.register(csrf, { audit });
@@ -124,12 +136,6 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     if (path === '/bff' || path.startsWith('/bff/')) return sendProblem(reply, 404, 'No such endpoint.');
     reply.hijack();
     spa(req.raw, reply.raw);
-  });
-  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-    const status = err.statusCode;
-    if (status !== undefined && status >= 400 && status < 500) return sendProblem(reply, status);
-    req.log.error({ err }, 'request failed');
-    return sendProblem(reply, 500);
   });
 
   idp.start((err) => app.log.warn({ err: (err as Error).message }, 'identity provider discovery failed; retrying'));

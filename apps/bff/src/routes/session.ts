@@ -5,6 +5,7 @@ import { requireSession, signedOut, type BffContext } from '../context.ts';
 import { IdpUnavailableError } from '../idp-client.ts';
 import { clearSessionCookie, sessionCookieValue } from '../plugins/session-cookie.ts';
 import { sendProblem } from '../problem.ts';
+import { LockTimeoutError } from '../sessions/session-store.ts';
 import { SessionEndedError, sessionRef, sha256, type Session, type SessionManager } from '../sessions/session-manager.ts';
 
 /** The /bff/user body (the contract with the SPA's BFF mode). */
@@ -25,10 +26,14 @@ export function describeSession(sessions: SessionManager, s: Session): Record<st
   };
 }
 
-/** Maps a failed renewal to its answer: 401 when the session is over, 503 when the IdP is away. */
+/**
+ * Maps a failed renewal to its answer: 401 when the session is over, 503 when the IdP is away or
+ * another instance's renewal of the same session holds the lock past the wait.
+ */
 export function renewalFailed(ctx: BffContext, reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof SessionEndedError) return signedOut(ctx, reply);
   if (err instanceof IdpUnavailableError) return sendProblem(reply.header('retry-after', '5'), 503, 'The identity provider is not answering; try again shortly.');
+  if (err instanceof LockTimeoutError) return sendProblem(reply.header('retry-after', '1'), 503, 'The session is being renewed; try again shortly.');
   throw err;
 }
 
