@@ -96,6 +96,12 @@ export const FORWARDED_REQUEST_HEADERS = [
   'accept', 'accept-encoding', 'accept-language', 'content-type', 'content-length', 'if-match', 'if-none-match',
   'if-modified-since', 'if-unmodified-since', 'user-agent', 'traceparent', 'tracestate', 'x-request-id',
 ] as const;
+/**
+ * Methods forwarded to the API with the session's token; any other (TRACE, whose answer echoes the
+ * request and so the bearer token; QUERY) is answered 405 here. These are the methods a page's
+ * fetch can send and the API serves.
+ */
+export const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 /** Response headers of the API never passed to the browser (the BFF's origin keeps its own cookies and no CORS). */
 export const DROPPED_RESPONSE_HEADERS = ['set-cookie', 'access-control-allow-origin', 'access-control-allow-credentials',
   'access-control-expose-headers', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-max-age'] as const;

@@ -1,7 +1,7 @@
 // Every refusal and failure the BFF answers itself is RFC 9457 problem details with no framework
 // detail (Fastify's own error shape, its codes or an exception's message never reach the browser),
 // whichever route or stage refuses: a URL that cannot be decoded, a body that cannot be parsed,
-// a query that fails its schema. And a renewal that waits
+// a query that fails its schema, a method the proxy does not forward. And a renewal that waits
 // past its bound for another instance's lock on the same session is a 503, not a 500.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -48,7 +48,7 @@ describe('the BFF\'s own errors', () => {
     await system?.dispose();
   });
 
-  it('are problem details at every stage: URL, body, schema, media type', async () => {
+  it('are problem details at every stage: URL, body, schema, media type, method', async () => {
     system.api.received.length = 0;
     const cases: Array<[string, string, number, { headers?: Record<string, string>; body?: string }]> = [
       ['GET', '/%zz', 400, {}],
@@ -59,6 +59,8 @@ describe('the BFF\'s own errors', () => {
       ['POST', '/bff/logout', 415, { headers: { 'content-type': 'application/xml' }, body: '<a/>' }],
       ['POST', '/bff/renew', 413, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'x'.repeat(d.BODY_LIMIT_BYTES) }) }],
       ['GET', '/bff/login?returnTo=/a&returnTo=/b', 400, {}],
+      ['QUERY', '/api/notes', 405, { headers: { 'content-type': 'application/json' }, body: '{}' }],
+      ['TRACE', '/api/notes', 405, {}],
     ];
     for (const [method, url, status, init] of cases) {
       assertProblem(await browser.request(method, url, init), status, `${method} ${url}`);

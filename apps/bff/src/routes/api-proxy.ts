@@ -1,4 +1,5 @@
 // /api/* proxied to the API with the session's access token: only the configured upstream, only
+// the methods of PROXIED_METHODS (never TRACE, whose answer would echo the token), only
 // paths below /api/ (no dot segments, no encoded slash, backslash or dot, so nothing normalises
 // into another path upstream), request headers from an allowlist (the browser's Cookie, any
 // Authorization it sent, Origin and the CSRF header never leave), bodies and answers streamed,
@@ -8,10 +9,13 @@ import type { Readable } from 'node:stream';
 import { ApiUpstream } from '../api-upstream.ts';
 import { signedOut, type BffContext } from '../context.ts';
 import { sessionCookieValue } from '../plugins/session-cookie.ts';
-import { ANSWER_HEADERS, API_CONNECTIONS, API_TIMEOUT_MS, BODY_LIMIT_BYTES, FORWARDED_REQUEST_HEADERS } from '../defaults.ts';
+import { ANSWER_HEADERS, API_CONNECTIONS, API_TIMEOUT_MS, BODY_LIMIT_BYTES, FORWARDED_REQUEST_HEADERS, PROXIED_METHODS } from '../defaults.ts';
 import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from '../problem.ts';
 import type { Session } from '../sessions/session-manager.ts';
 import { renewalFailed } from './session.ts';
+
+const proxiedMethods = new Set<string>(PROXIED_METHODS);
+const ALLOW = PROXIED_METHODS.join(', ');
 
 const FORBIDDEN_IN_PATH = /%2e|%2f|%5c|%00|\\|\/\.{1,2}(?:\/|$)|\/\//i;
 
@@ -60,6 +64,10 @@ export const apiProxy: FastifyPluginAsync<{ ctx: BffContext }> = async (app, { c
   // A synchronous answer returns nothing (Fastify would send a returned reply again); one that
   // waits returns its promise, so that Fastify handles its failure.
   app.all('/api/*', (req, reply) => {
+    if (!proxiedMethods.has(req.method)) {
+      sendProblem(reply.header('allow', ALLOW), 405, `Only ${ALLOW} are forwarded to the API.`);
+      return;
+    }
     const path = upstreamPath(req.url);
     if (!path) {
       sendProblem(reply, 400, 'Only paths below /api/ are forwarded.');
