@@ -47,8 +47,7 @@ describe('login through the BFF', () => {
     assert.ok(Buffer.byteLength(session) < 200, `${Buffer.byteLength(session)} bytes`);
     const value = session.split(';', 1)[0]!.slice(SESSION_COOKIE.length + 1);
     assert.match(value, /^[A-Za-z0-9_-]{43}$/, 'a random 256-bit id, base64url');
-    const login = lines.find((l) => l.startsWith(`${LOGIN_COOKIE}=`));
-    assert.ok(login && /Expires=Thu, 01 Jan 1970|Max-Age=0/i.test(login), 'the login cookie is cleared');
+    assert.ok(!lines.some((l) => l.startsWith(`${LOGIN_COOKIE}=`)), 'the login cookie is left to its Max-Age (other tabs may have logins pending)');
   });
 
   it('sends back only local paths: anything else returns to /', async () => {
@@ -75,6 +74,37 @@ describe('login through the BFF', () => {
       assert.ok(kept.startsWith('/') && !kept.startsWith('//'), `${returnTo} -> ${kept}`);
     }
     assert.equal(safeReturnTo('/a/../notes', origin), '/notes');
+  });
+
+  it('binds the login with a Lax, HttpOnly, Secure __Host- cookie of 10 minutes, one per browser', async () => {
+    const browser = new Browser(env.bff);
+    const first = await browser.request('GET', '/bff/login', { csrf: false });
+    const line = ([] as string[]).concat(first.headers['set-cookie'] ?? []).find((l) => l.startsWith(`${LOGIN_COOKIE}=`));
+    assert.ok(line);
+    for (const attribute of [/; HttpOnly/i, /; Secure/i, /; Path=\/(;|$)/i, /; SameSite=Lax/i, /; Max-Age=600/i]) assert.match(line, attribute);
+    assert.doesNotMatch(line, /Domain=/i);
+    const binding = browser.cookies.get(LOGIN_COOKIE);
+    await browser.request('GET', '/bff/login', { csrf: false });
+    assert.equal(browser.cookies.get(LOGIN_COOKIE), binding, 'a second login keeps the browser\'s binding');
+    browser.cookies.set(LOGIN_COOKIE, 'not-one-of-ours');
+    await browser.request('GET', '/bff/login', { csrf: false });
+    assert.match(browser.cookies.get(LOGIN_COOKIE)!, /^[A-Za-z0-9_-]{43}$/, 'a value the BFF did not make is replaced');
+  });
+
+  it('finishes two logins pending in two tabs of one browser, whatever the order, and a forged callback between them cancels neither', async () => {
+    const browser = new Browser(env.bff);
+    const tab1 = await browser.startLogin('alice', 'demo-alice', '/tab-one');
+    const tab2 = await browser.startLogin('alice', 'demo-alice', '/tab-two');
+    const tab3 = await browser.startLogin('alice', 'demo-alice', '/tab-three');
+    assert.equal((await browser.request('GET', `/bff/callback?code=x&state=${'F'.repeat(43)}`, { csrf: false })).statusCode, 400);
+    for (const [location, returnTo] of [[tab2, '/tab-two'], [tab1, '/tab-one'], [tab3, '/tab-three']] as const) {
+      const previous = browser.sessionId;
+      const res = await browser.callback(location);
+      assert.equal(res.statusCode, 302, `${returnTo}: ${res.body}`);
+      assert.equal(res.headers.location, returnTo);
+      assert.notEqual(browser.sessionId, previous, 'a new session id at every login');
+    }
+    assert.equal((await browser.request('GET', '/bff/user')).statusCode, 200);
   });
 
   it('refuses a replayed callback: error page, no session', async () => {

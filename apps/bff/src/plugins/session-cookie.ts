@@ -50,11 +50,11 @@ export function loginCookieValue(req: FastifyRequest): string | undefined {
   return cookieValue(req.headers.cookie, LOGIN_COOKIE);
 }
 
-/** Lax: it must come back on the IdP's redirect to the callback, a cross-site navigation with a real IdP. */
+/**
+ * Lax: it must come back on the IdP's redirect to the callback, a cross-site navigation with a real
+ * IdP. Never cleared by a callback: it binds every login the browser has pending, and ends with its
+ * Max-Age (a binding without a pending login record is worth nothing).
+ */
 export function setLoginCookie(reply: FastifyReply, policy: CookiePolicy, value: string): void {
   reply.setCookie(LOGIN_COOKIE, value, { ...base, sameSite: 'lax', maxAge: policy.loginTtlSeconds });
-}
-
-export function clearLoginCookie(reply: FastifyReply): void {
-  reply.clearCookie(LOGIN_COOKIE, { ...base, sameSite: 'lax' });
 }

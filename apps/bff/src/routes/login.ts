@@ -1,17 +1,20 @@
 // The login: /bff/login starts it (state, nonce and PKCE verifier kept server-side under the
-// state, bound to this browser by a short-lived cookie), /bff/callback finishes it (the login
-// record is taken exactly once, the code exchanged with openid-client checking state, nonce and
-// PKCE) and creates a session under a new id. A replayed, forged or foreign callback ends on an
-// error page, never with a session.
+// state, bound to this browser by a short-lived cookie shared by all its pending logins, so two
+// tabs may sign in at once), /bff/callback finishes it (the login record is taken exactly once,
+// the code exchanged with openid-client checking state, nonce and PKCE) and creates a session
+// under a new id. A replayed, forged or foreign callback ends on an error page, never with a
+// session.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import * as oidc from 'openid-client';
 import type { BffContext } from '../context.ts';
-import { clearLoginCookie, loginCookieValue, sessionCookieValue, setLoginCookie, setSessionCookie } from '../plugins/session-cookie.ts';
+import { loginCookieValue, sessionCookieValue, setLoginCookie, setSessionCookie } from '../plugins/session-cookie.ts';
 import { randomId, sessionRef, sha256 } from '../sessions/session-manager.ts';
 import { errorPage } from './error-page.ts';
 
 const MAX_RETURN_TO_LENGTH = 2048;
+/** What randomId() makes: 256 bits, base64url. */
+const RANDOM_ID = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * `returnTo` if it is a path on this origin, else '/'. Refuses absolute and scheme-relative URLs
@@ -65,7 +68,10 @@ export const loginRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { c
     const state = randomId();
     const nonce = randomId();
     const codeVerifier = oidc.randomPKCECodeVerifier();
-    const binding = randomId();
+    // One binding per browser, not per login: a login started in a second tab keeps the first
+    // tab's pending login valid (a new value would replace the cookie the first callback needs).
+    const current = loginCookieValue(req);
+    const binding = current !== undefined && RANDOM_ID.test(current) ? current : randomId();
     let url: URL;
     try {
       url = await ctx.idp.authorizationUrl({ state, nonce, codeVerifier });
@@ -86,8 +92,9 @@ export const loginRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { c
     const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
     const params = new URLSearchParams(query);
     const state = params.get('state');
+    // The login cookie stays until its Max-Age: it binds every login this browser has pending
+    // (other tabs), and a forged navigation here must not cancel them.
     const binding = loginCookieValue(req);
-    clearLoginCookie(reply);
     const fail = (reason: string, title: string, text: string): FastifyReply => {
       ctx.audit('login_failure', { reason });
       return errorPage(reply, 400, title, text);
