@@ -9,9 +9,22 @@ import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { DROPPED_RESPONSE_HEADERS } from './defaults.ts';
 
-/** Connection-level headers of the API's answer: they describe its connection to the BFF, not the browser's. */
+/** Connection-level headers of the API's answer (and any its Connection header names): they describe its connection to the BFF, not the browser's. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate'];
 const dropped = new Set<string>([...DROPPED_RESPONSE_HEADERS, ...HOP_BY_HOP]);
+
+/**
+ * The header names a Connection header lists (RFC 9110 §7.6.1: they describe that one connection
+ * and go no further), or undefined when it lists only the usual keep-alive or close.
+ */
+export function connectionNamed(connection: string | string[] | undefined): Set<string> | undefined {
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return undefined;
+  const names = new Set<string>();
+  for (const value of Array.isArray(connection) ? connection : [connection]) {
+    for (const token of value.split(',')) names.add(token.trim().toLowerCase());
+  }
+  return names;
+}
 
 export interface UpstreamOptions {
   connections: number;
@@ -55,7 +68,8 @@ export class ApiUpstream {
         if (statusCode < 200) return;
         answered = true;
         const out: OutgoingHttpHeaders = {};
-        for (const name in headers) if (!dropped.has(name)) out[name] = headers[name];
+        const named = connectionNamed(headers['connection']);
+        for (const name in headers) if (!dropped.has(name) && !named?.has(name)) out[name] = headers[name];
         Object.assign(out, call.answerHeaders);
         out['cache-control'] ??= 'no-store';
         // An HTTP/1 connection whose request body was not read to its end cannot carry another request.

@@ -1,7 +1,7 @@
 // The proxy's transport against a stand-in API that shows what arrives and when: answers and
 // request bodies streamed (the next part is only sent once the other side has seen the first,
 // so a buffering proxy would never finish), the query string forwarded, the API's Set-Cookie,
-// CORS and connection headers dropped, the BFF's own answer headers added, and 502 when the API
+// CORS and connection headers dropped (and those a Connection header names, both ways), the BFF's own answer headers added, and 502 when the API
 // cannot be reached.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -125,6 +125,25 @@ describe('the proxy\'s transport to the API', () => {
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.equal(res.headers['x-frame-options'], 'DENY');
     assert.equal(res.headers['cache-control'], 'no-store');
+  });
+
+  it('drops the headers a Connection header names, both ways (they were for one hop only)', async () => {
+    let seen: IncomingHttpHeaders | undefined;
+    handle = (req, res) => {
+      seen = req.headers;
+      res.writeHead(200, { connection: 'keep-alive, X-Internal-Route, x-upstream-node', 'x-internal-route': 'pool-b', 'x-upstream-node': '10.0.0.7', 'x-api': 'kept', 'content-type': 'text/plain' });
+      res.end('ok');
+    };
+    const { req, response } = send('GET', '/api/echo', {
+      connection: 'keep-alive, X-Request-Id, traceparent', 'x-request-id': 'hop-only', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', accept: 'text/plain',
+    });
+    req.end();
+    const res = await response;
+    assert.equal(await text(res), 'ok');
+    for (const name of ['x-request-id', 'traceparent']) assert.equal(seen?.[name], undefined, `request ${name}`);
+    assert.equal(seen?.['accept'], 'text/plain', 'a header it does not name still goes');
+    for (const name of ['x-internal-route', 'x-upstream-node']) assert.equal(res.headers[name], undefined, `answer ${name}`);
+    assert.equal(res.headers['x-api'], 'kept');
   });
 
   it('keeps the API\'s own cache policy and status', async () => {

@@ -6,7 +6,7 @@
 // and the API's own status codes, 401 and 403 included, passed through.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { ApiUpstream } from '../api-upstream.ts';
+import { ApiUpstream, connectionNamed } from '../api-upstream.ts';
 import { signedOut, type BffContext } from '../context.ts';
 import { sessionCookieValue } from '../plugins/session-cookie.ts';
 import { ANSWER_HEADERS, API_CONNECTIONS, API_TIMEOUT_MS, BODY_LIMIT_BYTES, FORWARDED_REQUEST_HEADERS, PROXIED_METHODS } from '../defaults.ts';
@@ -106,6 +106,9 @@ export const apiProxy: FastifyPluginAsync<{ ctx: BffContext }> = async (app, { c
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
+    // Nor any header the browser's Connection header names: it was for the hop to the BFF only.
+    const named = connectionNamed(req.headers.connection);
+    if (named) for (const name of named) delete headers[name];
     headers['authorization'] = `Bearer ${session.tokens.accessToken}`;
     const query = req.url.indexOf('?');
     reply.hijack();
