@@ -94,6 +94,33 @@ describe('server-side sessions', () => {
     assert.equal((await browser.request('GET', '/bff/user')).statusCode, 401);
   });
 
+  it('goes on calling the API with a still valid access token while the IdP cannot renew it; 503 once it expired; renews when the IdP is back', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const old = (await env.bff.sessions.load(browser.sessionId))!.tokens.accessToken;
+    const before = (await browser.request('GET', '/bff/user')).json() as { accessTokenExpiresAt: number };
+    // Inside the renewal window, the token not yet expired.
+    clock.advance(before.accessTokenExpiresAt - clock.now() - 5000);
+    env.system.api.received.length = 0;
+    env.bff.faults.refresh = true;
+    try {
+      const answers = await Promise.all(Array.from({ length: 5 }, () => browser.request('GET', '/api/UserOne')));
+      assert.deepEqual(answers.map((a) => a.statusCode), Array(5).fill(200));
+      assert.deepEqual([...new Set(env.system.api.received.map((r) => r.headers['authorization']))], [`Bearer ${old}`]);
+      assert.equal(auditEvents(env.bff, 'refresh_failure').at(-1)?.['ended'], false);
+      assert.equal((await browser.request('POST', '/bff/renew')).statusCode, 503, 'an explicit renewal still says the IdP is away');
+      clock.advance(5000);
+      const expired = await browser.request('GET', '/api/UserOne');
+      assert.equal(expired.statusCode, 503, 'an expired token is never sent');
+      assert.equal(env.system.api.received.length, 5);
+    } finally {
+      env.bff.faults.refresh = false;
+    }
+    const renewed = await browser.request('GET', '/api/UserOne');
+    assert.equal(renewed.statusCode, 200);
+    assert.notEqual(env.system.api.received.at(-1)?.headers['authorization'], `Bearer ${old}`);
+  });
+
   it('ends an idle session, keeps a used one, and ends every session at its absolute lifetime', async () => {
     const idle = new Browser(env.bff);
     await idle.login();

@@ -9,7 +9,7 @@ import { RANDOM_ID_BYTES } from '../defaults.ts';
 import { GrantRevokedError, IdpUnavailableError, type IdpClient, type TokenSet } from '../idp-client.ts';
 import type { TokenCipher } from '../token-cipher.ts';
 import { SessionCache } from './session-cache.ts';
-import type { SessionRecord, SessionStore } from './session-store.ts';
+import { LockTimeoutError, type SessionRecord, type SessionStore } from './session-store.ts';
 
 export interface SessionTokens {
   accessToken: string;
@@ -185,10 +185,17 @@ export class SessionManager {
     return session.tokens.refreshToken ? session.accessTokenExpiresAt - this.#o.renewBeforeMs : null;
   }
 
-  /** The session with an access token that is not about to expire, renewing it if needed. */
+  /**
+   * The session with an access token that is not about to expire, renewing it if needed. A renewal
+   * that cannot be done now (the IdP away, another instance's renewal holding the lock) does not
+   * cost the call a token that is still valid: it goes with that one, and the next call tries again.
+   */
   withFreshAccessToken(session: Session): Session | Promise<Session> {
     if (!this.needsRenewal(session)) return session;
-    return this.#renewOnce(session.key, (current) => this.needsRenewal(current));
+    return this.#renewOnce(session.key, (current) => this.needsRenewal(current)).catch((err: unknown) => {
+      if ((err instanceof IdpUnavailableError || err instanceof LockTimeoutError) && this.#o.now() < session.accessTokenExpiresAt) return session;
+      throw err;
+    });
   }
 
   /** Renews now (unless a renewal of this session is already running or done since it was read). */

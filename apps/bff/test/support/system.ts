@@ -63,8 +63,8 @@ export interface BffUnderTest extends Bff {
   rawLogs: string[];
   /** Token-endpoint calls the BFF made, by grant type. */
   tokenCalls: string[];
-  /** Set to make the IdP's revocation endpoint unreachable for the BFF. */
-  faults: { revocation: boolean };
+  /** Set to make the IdP's revocation endpoint, or its refresh grant, unreachable for the BFF. */
+  faults: { revocation: boolean; refresh: boolean };
   dataDir: string;
   dispose(): Promise<void>;
   /** Builds another BFF on the same data directory (a restart). */
@@ -81,7 +81,7 @@ export async function startBff(env: Record<string, string>, clock?: ManualClock,
   const rawLogs: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const tokenCalls: string[] = [];
-  const faults = { revocation: false };
+  const faults = { revocation: false, refresh: false };
   const bff = await buildBff(config, {
     ...(clock ? { now: clock.now } : {}),
     logStream: {
@@ -95,6 +95,7 @@ export async function startBff(env: Record<string, string>, clock?: ManualClock,
       if (body?.has('grant_type')) tokenCalls.push(body.get('grant_type')!);
       // A revocation request is the only one with a token and no grant type.
       if (faults.revocation && body?.has('token') && !body.has('grant_type')) return Promise.reject(new TypeError('fetch failed'));
+      if (faults.refresh && body?.get('grant_type') === 'refresh_token') return Promise.reject(new TypeError('fetch failed'));
       return fetch(url, options as RequestInit);
     },
   });
