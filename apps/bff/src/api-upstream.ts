@@ -6,7 +6,7 @@
 // of the BFF's CPU per proxied call (docs/decisions/0016).
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
+import { errors, Pool, type Dispatcher } from 'undici';
 import { DROPPED_RESPONSE_HEADERS } from './defaults.ts';
 
 /** Connection-level headers of the API's answer (and any its Connection header names): they describe its connection to the BFF, not the browser's. */
@@ -26,6 +26,15 @@ export function connectionNamed(connection: string | string[] | undefined): Set<
   return names;
 }
 
+/**
+ * What the browser is told when the API gave no answer: 504 when it did not answer (or accept the
+ * connection) within the timeout, 502 when it could not be reached or broke off.
+ */
+export function upstreamFailure(err: Error): { status: 502 | 504; detail: string } {
+  if (err instanceof errors.HeadersTimeoutError || err instanceof errors.ConnectTimeoutError) return { status: 504, detail: 'The API did not answer in time.' };
+  return { status: 502, detail: 'The API could not be reached.' };
+}
+
 export interface UpstreamOptions {
   connections: number;
   /** Longest wait for the API's headers, and between two chunks of its body. */
@@ -40,7 +49,7 @@ export interface ForwardedCall {
   body: Readable | null;
   /** Headers the BFF sets on the answer over the API's own. */
   answerHeaders: Readonly<Record<string, string>>;
-  /** The API could not be reached, or failed before answering: nothing was sent to the browser yet. */
+  /** The API could not be reached, or failed or timed out before answering: nothing was sent to the browser yet (see upstreamFailure). */
   onUnreachable(err: Error): void;
 }
 
@@ -55,9 +64,12 @@ export class ApiUpstream {
   forward(req: IncomingMessage, res: ServerResponse, call: ForwardedCall): void {
     let controller: Dispatcher.DispatchController | undefined;
     let answered = false;
+    let browserGone = false;
     // The browser went away before the answer was complete: stop the API's side too.
     const onClose = () => {
-      if (!res.writableFinished) controller?.abort(new Error('the browser closed the connection'));
+      if (res.writableFinished) return;
+      browserGone = true;
+      controller?.abort(new Error('the browser closed the connection'));
     };
     res.once('close', onClose);
     const handler: Dispatcher.DispatchHandler = {
@@ -91,6 +103,8 @@ export class ApiUpstream {
       },
       onResponseError(_c, err) {
         res.off('close', onClose);
+        // Nobody is left to answer, and the API is not at fault.
+        if (browserGone) return;
         if (!answered) call.onUnreachable(err);
         else res.destroy(err);
       },

@@ -2,13 +2,15 @@
 // request bodies streamed (the next part is only sent once the other side has seen the first,
 // so a buffering proxy would never finish), the query string forwarded, the API's Set-Cookie,
 // CORS and connection headers dropped (and those a Connection header names, both ways), the BFF's own answer headers added, and 502 when the API
-// cannot be reached.
+// cannot be reached, 504 when it does not answer in time (the upstream alone, with a short
+// timeout), nothing when the browser left first.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { SESSION_COOKIE } from '../src/defaults.ts';
+import { ApiUpstream, upstreamFailure } from '../src/api-upstream.ts';
+import { ANSWER_HEADERS, SESSION_COOKIE } from '../src/defaults.ts';
 import { Browser, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -167,5 +169,88 @@ describe('the proxy\'s transport to the API', () => {
     assert.match(res.headers['content-type'] as string, /^application\/problem\+json/);
     assert.equal(res.json().status, 502);
     assert.equal(res.headers['cache-control'], 'no-store');
+  });
+});
+
+describe('the upstream when the API gives no answer', () => {
+  /** A front server handing each request to `upstream`, telling what onUnreachable got. */
+  async function front(upstream: ApiUpstream, failures: Error[]): Promise<{ server: Server; port: number }> {
+    const server = createServer((req, res) => upstream.forward(req, res, {
+      method: req.method!, path: req.url!, headers: {}, body: null, answerHeaders: ANSWER_HEADERS,
+      onUnreachable: (err) => {
+        failures.push(err);
+        res.writeHead(upstreamFailure(err).status).end();
+      },
+    }));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { server, port: (server.address() as AddressInfo).port };
+  }
+
+  function get(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path: '/api/x' }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      }).on('error', reject).end();
+    });
+  }
+
+  it('answers 504 when the API takes the request and never answers, 502 when nothing listens', async () => {
+    const silent = createServer(() => {});
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const closed = createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const closedPort = (closed.address() as AddressInfo).port;
+    closed.close();
+    const slow = new ApiUpstream(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`, { connections: 1, timeoutMs: 200 });
+    const away = new ApiUpstream(`http://127.0.0.1:${closedPort}`, { connections: 1, timeoutMs: 200 });
+    const failures: Error[] = [];
+    const one = await front(slow, failures);
+    const two = await front(away, failures);
+    try {
+      assert.equal(await get(one.port), 504);
+      assert.equal(await get(two.port), 502);
+      assert.deepEqual(failures.map((f) => upstreamFailure(f)), [
+        { status: 504, detail: 'The API did not answer in time.' },
+        { status: 502, detail: 'The API could not be reached.' },
+      ]);
+    } finally {
+      one.server.close();
+      two.server.close();
+      silent.closeAllConnections();
+      silent.close();
+      await slow.close();
+      await away.close();
+    }
+  });
+
+  it('tells no failure when the browser leaves before the API answers: the call is stopped, not the API\'s fault', async () => {
+    let apiRequest!: (req: IncomingMessage) => void;
+    const arrived = new Promise<IncomingMessage>((resolve) => { apiRequest = resolve; });
+    const api = createServer((req) => apiRequest(req));
+    api.listen(0, '127.0.0.1');
+    await once(api, 'listening');
+    const upstream = new ApiUpstream(`http://127.0.0.1:${(api.address() as AddressInfo).port}`, { connections: 1, timeoutMs: 60_000 });
+    const failures: Error[] = [];
+    const { server, port } = await front(upstream, failures);
+    try {
+      const browser = request({ host: '127.0.0.1', port, path: '/api/x' });
+      browser.on('error', () => {});
+      browser.end();
+      const atApi = await arrived;
+      browser.destroy();
+      // The BFF stops its call to the API: the API sees it go (as an aborted request).
+      atApi.on('error', () => {});
+      await new Promise((resolve) => atApi.once('close', resolve));
+      assert.deepEqual(failures, []);
+    } finally {
+      server.close();
+      api.closeAllConnections();
+      api.close();
+      await upstream.close();
+    }
   });
 });

@@ -6,7 +6,7 @@
 // and the API's own status codes, 401 and 403 included, passed through.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { ApiUpstream, connectionNamed } from '../api-upstream.ts';
+import { ApiUpstream, connectionNamed, upstreamFailure } from '../api-upstream.ts';
 import { signedOut, type BffContext } from '../context.ts';
 import { sessionCookieValue } from '../plugins/session-cookie.ts';
 import { ANSWER_HEADERS, API_CONNECTIONS, API_TIMEOUT_MS, BODY_LIMIT_BYTES, FORWARDED_REQUEST_HEADERS, PROXIED_METHODS } from '../defaults.ts';
@@ -119,9 +119,10 @@ export const apiProxy: FastifyPluginAsync<{ ctx: BffContext }> = async (app, { c
       body: isReadable(req.body) ? req.body : null,
       answerHeaders: ANSWER_HEADERS,
       onUnreachable: (err) => {
-        req.log.warn({ err: err.message }, 'API unreachable');
-        const body = JSON.stringify(problem(502, 'The API did not answer.'));
-        reply.raw.writeHead(502, { ...ANSWER_HEADERS, 'cache-control': 'no-store', 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+        const { status, detail } = upstreamFailure(err);
+        req.log.warn({ err: err.message, status }, 'API unreachable');
+        const body = JSON.stringify(problem(status, detail));
+        reply.raw.writeHead(status, { ...ANSWER_HEADERS, 'cache-control': 'no-store', 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
         reply.raw.end(body);
       },
     });
