@@ -2,9 +2,8 @@
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Authority } from './authority.ts';
-import { answerClientError } from './client-error.ts';
 import type { ApiConfig } from './config.ts';
-import type { HttpTimeouts } from '@suite/process-shell';
+import { answerClientError, type HttpTimeouts } from '@suite/process-shell';
 import { BODY_LIMIT_BYTES, CORS_MAX_AGE_SECONDS, HTTP_TIMEOUTS, JWKS_CACHE_FILE, REFUSAL_LOG_WINDOW_SECONDS, ROUTER_MAX_PARAM_LENGTH } from './defaults.ts';
 import { Introspector } from './introspection.ts';
 import { IssuerKeyCache } from './issuer-key-cache.ts';

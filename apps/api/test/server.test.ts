@@ -13,21 +13,12 @@ import { EventEmitter, once } from 'node:events';
 import { runServer } from '@suite/process-shell';
 import { buildApi, httpTimeouts, loggerOptions } from '../src/app.ts';
 import { readApiConfig } from '../src/config.ts';
+import { assertParserRefusalsAreProblems, rawRequest } from '../../../tests/support/parser-refusals.ts';
 import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
 
 let idp: TestIssuer;
 before(async () => { idp = await startTestIssuer(); });
 after(async () => { await idp.close(); });
-
-function rawRequest(port: number, lines: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(`${lines.join('\r\n')}\r\n\r\n`));
-    let data = '';
-    socket.on('data', (d) => { data += d.toString(); });
-    socket.on('end', () => resolve(data));
-    socket.on('error', reject);
-  });
-}
 
 test('two Authorization headers: 400 invalid_request, even when both are valid', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
@@ -54,23 +45,7 @@ test('requests the HTTP parser refuses (malformed, headers too large) are proble
   try {
     await api.authority.start();
     await api.app.listen({ port: 0, host: '127.0.0.1' });
-    const port = (api.app.server.address() as { port: number }).port;
-    const cases = [
-      { status: 431, lines: ['GET /api/UserOne HTTP/1.1', 'Host: localhost', `X-Filler: ${'a'.repeat(20_000)}`] },
-      { status: 400, lines: ['GET /api/UserOne HTTP/1.1', 'Host: localhost', 'A header line without a colon'] },
-      { status: 400, lines: ['G@T /api/UserOne HTTP/1.1', 'Host: localhost'] },
-      { status: 400, lines: ['POST /api/notes HTTP/1.1', 'Host: localhost', 'Content-Length: 3', 'Transfer-Encoding: chunked', '', '0'] },
-    ];
-    for (const c of cases) {
-      const answer = await rawRequest(port, c.lines);
-      const [head, body] = answer.split('\r\n\r\n');
-      assert.match(head!, new RegExp(`^HTTP/1\\.1 ${c.status} `), c.lines[0]);
-      assert.match(head!, /\r\ncontent-type: application\/problem\+json; charset=utf-8\r\n/i, c.lines[0]);
-      assert.match(head!, /\r\nx-content-type-options: nosniff\r\n/i, c.lines[0]);
-      assert.match(head!, /\r\nconnection: close(\r\n|$)/i, c.lines[0]);
-      assert.deepEqual(Object.keys(JSON.parse(body!)), ['type', 'title', 'status', 'detail'], c.lines[0]);
-      assert.equal(JSON.parse(body!).status, c.status, c.lines[0]);
-    }
+    await assertParserRefusalsAreProblems((api.app.server.address() as { port: number }).port, '/api/UserOne', '/api/notes');
   } finally {
     await api.app.close();
     rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 // The browser gets the SPA and an HttpOnly session cookie; tokens stay in the server-side session.
 import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { answerClientError } from '@suite/process-shell';
 import { createSpaHandler } from '@suite/spa-hosting';
 import type { BffConfig } from './config.ts';
 import type { BffContext } from './context.ts';
@@ -72,6 +73,8 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     frameworkErrors: (_err, _req, reply) => {
       sendProblem(reply.headers(d.ANSWER_HEADERS), 400, 'The request URL is malformed.');
     },
+    // What Node's HTTP parser refuses (431, 408, malformed requests) is answered in the same shape.
+    clientErrorHandler: answerClientError,
   });
   const audit: AuditLog = (event, fields) => app.log.info({ audit: event, ...fields }, `audit ${event}`);
 

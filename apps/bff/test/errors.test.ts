@@ -1,7 +1,8 @@
 // Every refusal and failure the BFF answers itself is RFC 9457 problem details with no framework
 // detail (Fastify's own error shape, its codes or an exception's message never reach the browser),
 // whichever route or stage refuses: a URL that cannot be decoded, a body that cannot be parsed,
-// a query that fails its schema, a method the proxy does not forward. And a renewal that waits
+// a query that fails its schema, a method the proxy does not forward, a request Node's HTTP parser
+// refuses. And a renewal that waits
 // past its bound for another instance's lock on the same session is a 503, not a 500.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import * as d from '../src/defaults.ts';
 import { sha256 } from '../src/sessions/session-manager.ts';
 import { LOCK_POLL_MS } from '../src/sessions/session-store.ts';
+import { assertParserRefusalsAreProblems } from '../../../tests/support/parser-refusals.ts';
 import { Browser, ManualClock, sameBrowserOn, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
 
 function assertProblem(res: { statusCode: number; headers: Record<string, unknown>; body: string }, status: number, what: string): void {
@@ -67,6 +69,11 @@ describe('the BFF\'s own errors', () => {
     }
     assert.equal(system.api.received.length, 0, 'nothing reached the API');
     assert.equal((await browser.request('GET', '/bff/user')).statusCode, 200, 'the session lives on');
+  });
+
+  it('answers what Node\'s HTTP parser refuses (malformed, headers too large) as problem details, and closes the connection', async () => {
+    await b.app.listen({ port: 0, host: '127.0.0.1' });
+    await assertParserRefusalsAreProblems((b.app.server.address() as { port: number }).port, '/api/notes', '/bff/logout');
   });
 
   it('answers 503 when another instance holds the session\'s refresh lock past the wait, and renews once it is free', async () => {

@@ -3,6 +3,8 @@
 // are each app's own, named in its defaults.ts.
 import type { Server } from 'node:http';
 
+export { answerClientError } from './client-error.ts';
+
 /** Exit codes of every server process. */
 export const EXIT_CODES = {
   /** Stopped by a signal: every in-flight request finished and resources were released. */
