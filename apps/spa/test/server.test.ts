@@ -2,7 +2,7 @@
 // environment, deep links, compressed and cached static files, and a build output that needs no
 // inline script.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -87,6 +87,14 @@ describe('SPA server', () => {
     writeFileSync(join(root, 'favicon.ico'), 'icon');
     mkdirSync(join(root, 'sub'));
     writeFileSync(join(root, '..', 'secret-outside.txt'), 'secret');
+    // What a build folder may also hold but is not the app's: hidden files and folders, links.
+    writeFileSync(join(root, '.env'), 'secret');
+    mkdirSync(join(root, '.git'));
+    writeFileSync(join(root, '.git', 'config'), 'secret');
+    writeFileSync(join(root, 'sub', '.hidden.js'), 'secret');
+    symlinkSync(join(outer, 'secret-outside.txt'), join(root, 'link.txt'));
+    symlinkSync(outer, join(root, 'linked'));
+    writeFileSync(join(root, 'removed-later.js'), 'soon gone');
     precompress(root);
     server = createServer(createSpaHandler(readSpaConfig(env), root));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -226,6 +234,32 @@ describe('SPA server', () => {
       const response = await fetch(base + path);
       assert.notEqual(await response.text(), 'secret', path);
     }
+  });
+
+  it('serves only the regular files of the build folder: no hidden file or folder, no link, no copy by its own name', async () => {
+    // A path with an extension is a missing file; one without is a deep link, answered with the app.
+    const answers: [string, RegExp][] = [
+      ['/.env', /<app-root/], ['/.git/config', /<app-root/], ['/%2eenv', /<app-root/], ['/sub/.hidden.js', /^Not Found$/],
+      ['/link.txt', /^Not Found$/], ['/linked/secret-outside.txt', /^Not Found$/], ['/linked/dist/favicon.ico', /^Not Found$/],
+    ];
+    for (const [path, expected] of answers) {
+      const response = await rawRequest(base + path);
+      assert.match(response.body.toString(), expected, path);
+      assert.equal(response.status, expected.source === '<app-root' ? 200 : 404, path);
+      assertSecurityHeaders(response);
+    }
+    for (const path of ['/main-ABCDEFGH.js.br', '/main-ABCDEFGH.js.gz']) {
+      assert.equal((await rawRequest(base + path)).status, 404, path);
+    }
+    assert.equal((await rawRequest(`${base}/favicon.ico`)).body.toString(), 'icon');
+  });
+
+  it('answers a file removed since the start as missing, and keeps serving', async () => {
+    rmSync(join(root, 'removed-later.js'));
+    const response = await rawRequest(`${base}/removed-later.js`);
+    assert.equal(response.status, 404);
+    assertSecurityHeaders(response);
+    assert.equal((await rawRequest(`${base}/main-ABCDEFGH.js`)).status, 200);
   });
 
   it('serves the runtime configuration from the environment, uncached', async () => {

@@ -2,11 +2,12 @@
 // served as /config.json, /healthz, and a fallback to index.html for deep links. Every response
 // carries the security headers and a CSP with a fresh nonce for Angular's run-time style elements.
 // Static files go out brotli- or gzip-compressed when the browser accepts it, from copies made
-// once per build. Used by the SPA's own server (token mode) and by the BFF (BFF mode).
+// once per build. Only the build folder's own regular files are served, looked up by name in a list
+// made at start. Used by the SPA's own server (token mode) and by the BFF (BFF mode).
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { basename, extname, join, normalize, relative, sep } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { contentSecurityPolicy, HASHED_ASSET_MAX_AGE_SECONDS, SECURITY_HEADERS } from './security-headers.ts';
 import { compressedCopies, ENCODINGS, negotiateEncoding } from './precompress.ts';
 
@@ -49,6 +50,7 @@ export function createSpaHandler({ distDir, runtimeConfig, connectOrigins }: Spa
   const configJson = JSON.stringify(runtimeConfig);
   const indexTemplate = readFileSync(join(distDir, 'index.html'), 'utf8').replaceAll(CONFIG_PLACEHOLDER, escapeAttribute(configJson));
   const copies = compressedCopies(distDir);
+  const files = servedFiles(distDir);
 
   return (req, res) => {
     const nonce = randomBytes(16).toString('base64');
@@ -75,18 +77,23 @@ export function createSpaHandler({ distDir, runtimeConfig, connectOrigins }: Spa
       return send(req, res, 200, 'application/json; charset=utf-8', configJson);
     }
 
-    const file = resolveInside(distDir, path);
-    if (file && path !== '/' && path !== '/index.html') {
-      const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
+    const name = path.slice(1);
+    const file = files.get(name);
+    if (file) {
+      const available = copies.get(name);
+      const coding = available && negotiateEncoding(req.headers['accept-encoding'], available);
+      let body: Buffer;
+      try {
+        body = readFileSync(coding ? file + ENCODINGS.find((e) => e.coding === coding)!.suffix : file);
+      } catch {
+        // Gone since the server started (a new build replaced it): missing, not a crash.
+        return send(req, res, 404, 'text/plain; charset=utf-8', 'Not Found');
+      }
       res.setHeader('Cache-Control', HASHED_NAME.test(basename(file)) ? `public, max-age=${HASHED_ASSET_MAX_AGE_SECONDS}, immutable` : 'no-cache');
-      const available = copies.get(relative(distDir, file).split(sep).join('/'));
-      if (!available) return send(req, res, 200, type, readFileSync(file));
       // The answer depends on Accept-Encoding, whichever coding this one gets.
-      res.setHeader('Vary', 'Accept-Encoding');
-      const coding = negotiateEncoding(req.headers['accept-encoding'], available);
-      if (!coding) return send(req, res, 200, type, readFileSync(file));
-      res.setHeader('Content-Encoding', coding);
-      return send(req, res, 200, type, readFileSync(file + ENCODINGS.find((e) => e.coding === coding)!.suffix));
+      if (available) res.setHeader('Vary', 'Accept-Encoding');
+      if (coding) res.setHeader('Content-Encoding', coding);
+      return send(req, res, 200, CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', body);
     }
     // A path with a file extension that does not exist is a missing asset, not a page.
     if (extname(path) !== '' && path !== '/index.html') {
@@ -102,16 +109,29 @@ function escapeAttribute(text: string): string {
   return text.replace(/[&"'<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The regular file `urlPath` names inside `root`, or undefined (missing, a folder, or outside). */
-function resolveInside(root: string, urlPath: string): string | undefined {
-  if (urlPath.includes('\0')) return undefined;
-  const full = normalize(join(root, urlPath));
-  if (full !== root && !full.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
-  try {
-    return statSync(full).isFile() ? full : undefined;
-  } catch {
-    return undefined;
+/**
+ * The files a request may name, read once at start (like index.html and the compressed copies): each
+ * regular file of the build folder by its '/'-separated name, and nothing else. A request is looked
+ * up by name, never turned into a file-system path, so no spelling of `..` can leave the folder;
+ * symbolic links are not followed (one may point anywhere); hidden files and folders (`.env`,
+ * `.git/`) are not the app's; index.html is the page (with its nonce), never sent as it is; the
+ * brotli/gzip copies go out only as the Content-Encoding of the file they copy.
+ */
+function servedFiles(root: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const visit = (dir: string, prefix: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      if (entry.isDirectory()) visit(join(dir, entry.name), `${prefix}${entry.name}/`);
+      else if (entry.isFile()) files.set(prefix + entry.name, join(dir, entry.name));
+    }
+  };
+  visit(root, '');
+  files.delete('index.html');
+  for (const name of [...files.keys()]) {
+    if (ENCODINGS.some(({ suffix }) => name.endsWith(suffix) && files.has(name.slice(0, -suffix.length)))) files.delete(name);
   }
+  return files;
 }
 
 function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | Buffer): void {
