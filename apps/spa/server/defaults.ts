@@ -1,5 +1,8 @@
 // Every security-relevant default of the SPA and its server, in one place. Each can be overridden
 // by the environment variable named beside it (see config.ts).
+// The browser app's own fixed bounds, which no environment variable changes, live beside the code
+// that uses them: src/app/auth/oidc/oidc-config.ts (token checks, renewal timeout, logout's wait
+// for the revocation, decision 0015).
 
 import type { HttpTimeouts } from '@suite/process-shell';
 

@@ -291,6 +291,25 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await page.context().close();
   });
 
+  it('logout completes when the IdP never answers the revocation, and nothing is stored meanwhile', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    let revocationSeen!: () => void;
+    const revocationSent = new Promise<void>((resolve) => (revocationSeen = resolve));
+    // Held for good: the request gets no answer while the page stays.
+    await page.route(`${endpoints.revocation}`, () => revocationSeen());
+    const leftForEndSession = page.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith(endpoints.endSession));
+    await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
+    await revocationSent;
+    assert.equal(await storedSession(page), null, 'the tokens left storage before the revocation was sent');
+    // The page shows "Log in" from here on; the logout itself goes on once its wait is over.
+    await leftForEndSession;
+    await page.waitForURL((url) => url.origin === system.spa);
+    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    assert.deepEqual(await storageKeys(page), [], 'nothing left in localStorage or sessionStorage');
+    await page.context().close();
+  });
+
   it('an unreachable API and an unreachable IdP each get their own message', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');

@@ -7,9 +7,11 @@ import { TestBed } from '@angular/core/testing';
 import { Router } from '@angular/router';
 import { OidcSecurityService } from 'angular-auth-oidc-client';
 import { firstValueFrom } from 'rxjs';
+import { BrowserNavigation } from '../../core/browser-navigation';
 import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
 import { testRuntimeConfig } from '../../../testing/runtime-config';
 import { hasStoredTokens, logoffLocalLeavingNothing, PER_TAB_ENTRIES, refreshLockName, storedAccessTokenExpiry, storedJwksUri } from './library-internals';
+import { LOGOUT_REVOCATION_DEADLINE, OidcAuthSession } from './oidc-auth-session';
 import { OIDC_CONFIG_ID } from './oidc-config-id';
 import { provideOidcAuthSession } from './provide-oidc-auth-session';
 import { SplitSecurityStorage, STORAGE_PREFIX } from './split-security-storage';
@@ -49,6 +51,8 @@ describe('angular-auth-oidc-client internals this app relies on (real library)',
   let oidc: OidcSecurityService;
   let backend: HttpTestingController;
   let key: Awaited<ReturnType<typeof signingKey>>;
+  let navigatedTo: string[];
+  let logoutDeadline: AbortController;
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
@@ -58,8 +62,14 @@ describe('angular-auth-oidc-client internals this app relies on (real library)',
   beforeEach(() => {
     localStorage.clear();
     sessionStorage.clear();
+    navigatedTo = [];
+    logoutDeadline = new AbortController();
     TestBed.configureTestingModule({
-      providers: [provideHttpClient(), provideHttpClientTesting(), { provide: TOKEN_MODE_CONFIG, useValue: config }, ...provideOidcAuthSession(config)],
+      providers: [
+        provideHttpClient(), provideHttpClientTesting(), { provide: TOKEN_MODE_CONFIG, useValue: config }, ...provideOidcAuthSession(config),
+        { provide: BrowserNavigation, useValue: { assign: (url: string) => navigatedTo.push(url) } },
+        { provide: LOGOUT_REVOCATION_DEADLINE, useValue: () => logoutDeadline.signal },
+      ],
     });
     oidc = TestBed.inject(OidcSecurityService);
     backend = TestBed.inject(HttpTestingController);
@@ -151,6 +161,27 @@ describe('angular-auth-oidc-client internals this app relies on (real library)',
     localStorage.removeItem(STORAGE_PREFIX + OIDC_CONFIG_ID);
     logoffLocalLeavingNothing(oidc, storage, OIDC_CONFIG_ID);
     expect(oidc.authenticated().isAuthenticated).toBe(false);
+    expect(localStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
+    expect(sessionStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
+  });
+
+  it('logout (OidcAuthSession): no token is stored any more when the revocation leaves, it still finds the revocation endpoint and carries the refresh token, the end-session URL carries the ID token, and an unanswered revocation ends at the bound', async () => {
+    await startLogin();
+    await finishLogin();
+    const { id_token: idToken } = (stored(localStorage) as { authnResult: { id_token: string } }).authnResult;
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const logout = TestBed.inject(OidcAuthSession).logout();
+    const revocation = await vi.waitFor(() => backend.expectOne(discovery.revocation_endpoint));
+    expect(new URLSearchParams(revocation.request.body as string).get('token')).toBe('rt-1');
+    // The refresh token is 'rt-1' and the access token 'opaque-rt-1': neither is stored any more.
+    for (const storage of [localStorage, sessionStorage]) expect(JSON.stringify({ ...storage })).not.toContain('rt-1');
+    expect(oidc.authenticated().isAuthenticated).toBe(false);
+    logoutDeadline.abort();
+    await logout;
+    expect(navigatedTo).toHaveLength(1);
+    const endSession = new URL(navigatedTo[0]!);
+    expect(endSession.origin + endSession.pathname).toBe(discovery.end_session_endpoint);
+    expect(endSession.searchParams.get('id_token_hint')).toBe(idToken);
     expect(localStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
     expect(sessionStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
   });

@@ -3,12 +3,14 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { signal, type Provider } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult, type LoginResponse, type OidcClientNotification } from 'angular-auth-oidc-client';
-import { firstValueFrom, of, Subject, throwError, type Observable } from 'rxjs';
+import { firstValueFrom, NEVER, of, Subject, throwError, type Observable } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { TOKEN_MODE_CONFIG, type TokenModeConfig } from '../../core/runtime-config';
 import { ApiError } from '../problem';
 import { testRuntimeConfig } from '../../../testing/runtime-config';
-import { OIDC_CALLBACK_URL, OidcAuthSession } from './oidc-auth-session';
+import { LOGOUT_REVOCATION_DEADLINE, OIDC_CALLBACK_URL, OidcAuthSession } from './oidc-auth-session';
+import { refreshLockName } from './library-internals';
+import { OIDC_CONFIG_ID } from './oidc-config-id';
 import { SplitSecurityStorage, STORAGE_PREFIX } from './split-security-storage';
 
 const config: TokenModeConfig = testRuntimeConfig;
@@ -30,6 +32,7 @@ class FakeOidc {
   authResult: AuthResult | null = null;
   checkAuthResult: Partial<LoginResponse> = { isAuthenticated: false };
   revokeFails = false;
+  revokeUnanswered = false;
   wellKnownFails = false;
   refreshResult: Partial<LoginResponse> = { isAuthenticated: true };
 
@@ -65,6 +68,7 @@ class FakeOidc {
   }
   revokeRefreshToken(token: string): Observable<unknown> {
     this.log.push(`revoke:${token}`);
+    if (this.revokeUnanswered) return NEVER;
     return this.revokeFails ? throwError(() => new Error('revocation failed')) : of({});
   }
   logoff(_configId: string, options: { urlHandler(url: string): void }): Observable<unknown> {
@@ -95,8 +99,11 @@ describe('OidcAuthSession', () => {
   let navigatedTo: string[];
   let session: OidcAuthSession;
   let backend: HttpTestingController;
+  /** Ends a logout's wait for the refresh lock and the revocation (the bound's time is up). */
+  let logoutDeadline: AbortController;
 
   beforeEach(() => {
+    logoutDeadline = new AbortController();
     localStorage.clear();
     sessionStorage.clear();
     oidc = new FakeOidc();
@@ -117,6 +124,7 @@ describe('OidcAuthSession', () => {
         { provide: OidcSecurityService, useValue: oidc },
         { provide: PublicEventsService, useValue: { registerForEvents: () => events.asObservable() } },
         { provide: BrowserNavigation, useValue: { assign: (url: string) => navigatedTo.push(url) } },
+        { provide: LOGOUT_REVOCATION_DEADLINE, useValue: () => logoutDeadline.signal },
         ...extra,
       ],
     });
@@ -124,7 +132,10 @@ describe('OidcAuthSession', () => {
     backend = TestBed.inject(HttpTestingController);
   }
 
-  afterEach(() => backend.verify());
+  afterEach(() => {
+    backend.verify();
+    Reflect.deleteProperty(navigator, 'locks');
+  });
 
   it('is initializing until initialize() has run, then anonymous without tokens', async () => {
     expect(session.status()).toBe('initializing');
@@ -223,7 +234,8 @@ describe('OidcAuthSession', () => {
     sessionStorage.setItem(`${STORAGE_PREFIX}spa`, '{"codeVerifier":"v"}');
     localStorage.setItem('not-ours', 'stays');
     await session.logout();
-    expect(oidc.log.slice(-2)).toEqual(['revoke:rt-1', 'logoff']);
+    // Signed out here first (the library removes its tokens from storage), then the revocation.
+    expect(oidc.log.slice(-3)).toEqual(['logoff', 'logoffLocal', 'revoke:rt-1']);
     expect(navigatedTo).toEqual([expect.stringMatching(/^http:\/\/localhost:4400\/session\/end\?/)]);
     expect(localStorage.getItem(`${STORAGE_PREFIX}spa`)).toBeNull();
     expect(sessionStorage.getItem(`${STORAGE_PREFIX}spa`)).toBeNull();
@@ -237,11 +249,57 @@ describe('OidcAuthSession', () => {
     oidc.revokeFails = true;
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     await session.logout();
-    expect(oidc.log.slice(-2)).toEqual(['revoke:rt-1', 'logoff']);
+    expect(oidc.log.slice(-3)).toEqual(['logoff', 'logoffLocal', 'revoke:rt-1']);
     expect(navigatedTo).toHaveLength(1);
     expect(warn).toHaveBeenCalled();
     expect(JSON.stringify(warn.mock.calls)).not.toContain('rt-1');
     warn.mockRestore();
+  });
+
+  describe('logout does not wait for ever', () => {
+    beforeEach(async () => {
+      oidc.checkAuthResult = { isAuthenticated: true };
+      await session.initialize();
+      localStorage.setItem(`${STORAGE_PREFIX}spa`, '{"authnResult":{}}');
+      vi.spyOn(console, 'warn').mockImplementation(() => {});
+    });
+
+    afterEach(() => vi.restoreAllMocks());
+
+    function expectLoggedOut(): void {
+      expect(navigatedTo).toEqual([expect.stringMatching(/^http:\/\/localhost:4400\/session\/end\?/)]);
+      expect(localStorage.getItem(`${STORAGE_PREFIX}spa`)).toBeNull();
+      expect(session.isAuthenticated()).toBe(false);
+    }
+
+    it('an IdP that never answers the revocation: the logout ends when the bound is up', async () => {
+      oidc.revokeUnanswered = true;
+      const logout = session.logout();
+      await vi.waitFor(() => expect(oidc.log).toContain('revoke:rt-1'));
+      logoutDeadline.abort();
+      await logout;
+      expectLoggedOut();
+    });
+
+    it('another tab holding the refresh lock for ever: the logout ends when the bound is up, without revoking', async () => {
+      const requested: string[] = [];
+      Object.defineProperty(navigator, 'locks', {
+        configurable: true,
+        // A lock held elsewhere: never granted; the request is dropped when its signal aborts.
+        value: {
+          request: (name: string, options: { signal?: AbortSignal }) => {
+            requested.push(name);
+            return new Promise((_, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason)));
+          },
+        },
+      });
+      const logout = session.logout();
+      await vi.waitFor(() => expect(requested).toEqual([refreshLockName(OIDC_CONFIG_ID)]));
+      logoutDeadline.abort();
+      await logout;
+      expectLoggedOut();
+      expect(oidc.log.filter((entry) => entry.startsWith('revoke:'))).toEqual([]);
+    });
   });
 
   it('renew records the outcome, and a refused renewal ends the session', async () => {

@@ -11,7 +11,7 @@ import { claimTime, decodeJwtPayload } from '../jwt-claims';
 import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
 import type { AccessTokenSource } from './access-token-source';
 import { hasStoredTokens, logoffLocalLeavingNothing, refreshLockName, storedAccessTokenExpiry } from './library-internals';
-import { OIDC_CONFIG_ID } from './oidc-config';
+import { LOGOUT_REVOCATION_WAIT_MS, OIDC_CONFIG_ID } from './oidc-config';
 import { SplitSecurityStorage } from './split-security-storage';
 
 /**
@@ -19,6 +19,15 @@ import { SplitSecurityStorage } from './split-security-storage';
  * (takeCallbackUrl, at start-up), so the library is given it to check. Null on any other start.
  */
 export const OIDC_CALLBACK_URL = new InjectionToken<string | null>('OIDC_CALLBACK_URL');
+
+/**
+ * When a logout stops waiting for the refresh lock and the revocation's answer: a signal that
+ * aborts LOGOUT_REVOCATION_WAIT_MS after the logout starts (tests abort it themselves).
+ */
+export const LOGOUT_REVOCATION_DEADLINE = new InjectionToken<() => AbortSignal>('LOGOUT_REVOCATION_DEADLINE', {
+  providedIn: 'root',
+  factory: () => () => AbortSignal.timeout(LOGOUT_REVOCATION_WAIT_MS),
+});
 
 interface TokenSnapshot {
   readonly idClaims: Record<string, unknown> | null;
@@ -37,6 +46,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   private readonly storage = inject(SplitSecurityStorage);
   private readonly navigation = inject(BrowserNavigation);
   private callbackUrl = inject(OIDC_CALLBACK_URL, { optional: true });
+  private readonly logoutDeadline = inject(LOGOUT_REVOCATION_DEADLINE);
 
   private readonly ready = signal(false);
   private readonly tokens = signal<TokenSnapshot | null>(null);
@@ -122,23 +132,40 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
     this.oidc.authorize();
   }
 
+  /**
+   * Ends the session in this browser first, then asks the IdP: the tokens leave storage before any
+   * request (a tab closed meanwhile keeps nothing), the refresh token is revoked under the refresh
+   * lock (no other tab rotates it in between), then RP-initiated logout. Waiting for the lock and
+   * the revocation is bounded (LOGOUT_REVOCATION_WAIT_MS): an IdP that never answers, or another
+   * tab's refresh that never ends, cannot keep the user signed in. A revocation that fails or is
+   * not answered in time is logged and the logout goes on (the end-session request revokes the
+   * grant too, and JWT access tokens cannot be revoked anyway).
+   */
   override async logout(): Promise<void> {
-    // Revoke under the refresh lock so no other tab rotates the token in between. A failed
-    // revocation must not keep the user signed in: log it and go on to end the session.
-    await this.withRefreshLock(async () => {
-      try {
-        const refreshToken = await firstValueFrom(this.oidc.getRefreshToken());
-        if (refreshToken) await firstValueFrom(this.oidc.revokeRefreshToken(refreshToken));
-      } catch (error) {
-        console.warn('[auth] refresh-token revocation failed; logging out anyway:', errorText(error));
-      }
-    });
+    const deadline = this.logoutDeadline();
     let endSessionUrl: string | null = null;
+    let endedHere = false;
+    const endHere = async () => {
+      if (endedHere) return;
+      endedHere = true;
+      try {
+        await firstValueFrom(this.oidc.logoff(OIDC_CONFIG_ID, { urlHandler: (url) => (endSessionUrl = url) }), { defaultValue: null });
+      } catch (error) {
+        console.warn('[auth] building the end-session request failed:', errorText(error));
+      }
+      // logoff() leaves the tokens stored when it has no end-session URL to build.
+      this.oidc.logoffLocal(OIDC_CONFIG_ID);
+    };
     try {
-      await firstValueFrom(this.oidc.logoff(OIDC_CONFIG_ID, { urlHandler: (url) => (endSessionUrl = url) }), { defaultValue: null });
+      await this.withRefreshLock(async () => {
+        const refreshToken = await firstValueFrom(this.oidc.getRefreshToken());
+        await endHere();
+        if (refreshToken) await untilAborted(firstValueFrom(this.oidc.revokeRefreshToken(refreshToken)), deadline);
+      }, deadline);
     } catch (error) {
-      console.warn('[auth] building the end-session request failed:', errorText(error));
+      console.warn('[auth] refresh-token revocation failed or was not answered in time; logging out anyway:', errorText(error));
     }
+    await endHere();
     this.storage.clear();
     this.tokens.set(null);
     this.navigation.assign(endSessionUrl ?? this.config.redirectUrl);
@@ -227,10 +254,11 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
     await this.readTokens();
   }
 
-  private async withRefreshLock(work: () => Promise<void>): Promise<void> {
+  /** Runs `work` holding the library's refresh lock; gives up waiting for it when `signal` aborts. */
+  private async withRefreshLock(work: () => Promise<void>, signal: AbortSignal): Promise<void> {
     const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
     if (!locks) return work();
-    await locks.request(refreshLockName(OIDC_CONFIG_ID), work);
+    await locks.request(refreshLockName(OIDC_CONFIG_ID), { signal }, work);
   }
 
   /**
@@ -249,6 +277,16 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
     }
     return { kind: 'idp-unreachable' };
   }
+}
+
+/** `work`'s outcome, or the signal's reason once it aborts (the work itself is left to finish or not). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    if (signal.aborted) return stop();
+    signal.addEventListener('abort', stop, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }
 
 function errorText(error: unknown): string {

@@ -4,6 +4,12 @@ import { OIDC_CONFIG_ID } from './oidc-config-id';
 
 export { OIDC_CONFIG_ID };
 
+/**
+ * Longest a logout waits for the refresh lock and the IdP's answer to the refresh-token revocation
+ * before it ends the session anyway (the tokens have already left storage; decision 0015).
+ */
+export const LOGOUT_REVOCATION_WAIT_MS = 5_000;
+
 /** How often each tab checks whether the token needs renewing (seconds). */
 const TOKEN_CHECK_INTERVAL_SECONDS = 2;
 
