@@ -229,6 +229,19 @@ describe('SPA server', () => {
     }
   });
 
+  it('never lets an error be stored by a cache: missing files, bad paths, other methods', async () => {
+    const errors: [string, string, number][] = [
+      ['GET', '/chunk-NEWBUILD.js', 404], ['GET', '/.hidden.js', 404], ['HEAD', '/missing.css', 404],
+      ['GET', '/%', 400], ['POST', '/', 405], ['OPTIONS', '/main-ABCDEFGH.js', 405], ['DELETE', '/config.json', 405],
+    ];
+    for (const [method, path, status] of errors) {
+      const response = await rawRequest(base + path, {}, method);
+      assert.equal(response.status, status, `${method} ${path}`);
+      assert.equal(response.headers.get('cache-control'), 'no-store', `${method} ${path}`);
+      assertSecurityHeaders(response);
+    }
+  });
+
   it('never serves a file outside the build folder', async () => {
     for (const path of ['/../secret-outside.txt', '/%2e%2e/secret-outside.txt', '/sub/..%2f..%2fsecret-outside.txt', '/%00']) {
       const response = await fetch(base + path);

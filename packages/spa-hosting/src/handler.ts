@@ -135,6 +135,10 @@ function servedFiles(root: string): Map<string, string> {
 }
 
 function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | Buffer): void {
+  // Every answer says how it may be cached. An error is never stored: a cache (a CDN, whose
+  // defaults keep 404s) holding the 404 of a bundle name a new build has just introduced would
+  // keep serving it long after the file is there.
+  if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', 'no-store');
   res.statusCode = status;
   res.setHeader('Content-Type', type);
   res.setHeader('Content-Length', Buffer.byteLength(body));
