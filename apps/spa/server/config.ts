@@ -11,7 +11,7 @@ export const spaSchema = {
   SPA_CLIENT_ID: str({ doc: 'Client id of the SPA at the IdP', default: d.CLIENT_ID }),
   SPA_AUDIENCE: str({ doc: 'API identifier requested as Auth0 `audience`', default: d.AUDIENCE }),
   SPA_SCOPE: str({ doc: 'Scopes requested at login and on every refresh', default: d.SCOPE }),
-  SPA_API_URL: url({ doc: 'Base URL of the API; only its exact origin receives the access token', default: d.API_URL }),
+  SPA_API_URL: url({ doc: 'Base URL of the API; only URLs at or below it (its exact origin, and its path if it has one) receive the access token', default: d.API_URL }),
   SPA_RENEW_BEFORE_EXPIRY: int({ doc: 'Seconds before access-token expiry at which the SPA renews it', default: String(d.RENEW_BEFORE_EXPIRY_SECONDS), min: 1, max: 3600 }),
 };
 

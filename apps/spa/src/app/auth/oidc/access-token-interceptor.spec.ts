@@ -3,33 +3,54 @@ import { HttpTestingController, provideHttpClientTesting } from '@angular/common
 import { TestBed } from '@angular/core/testing';
 import { of } from 'rxjs';
 import { TOKEN_MODE_CONFIG, type TokenModeConfig } from '../../core/runtime-config';
-import { accessTokenInterceptor, isApiOrigin } from './access-token-interceptor';
+import { accessTokenInterceptor, isApiUrl } from './access-token-interceptor';
 import { ACCESS_TOKEN_SOURCE } from './access-token-source';
 
 const API = 'http://localhost:5001';
 
-describe('isApiOrigin', () => {
+describe('isApiUrl', () => {
   const base = 'http://localhost:4200/';
-  it('matches the exact origin, with any path', () => {
-    expect(isApiOrigin('http://localhost:5001/api/UserOne', API, base)).toBe(true);
-    expect(isApiOrigin('http://LOCALHOST:5001/api', API, base)).toBe(true);
-    expect(isApiOrigin('http://localhost:5001', `${API}/some/base/`, base)).toBe(true);
+  it('matches the exact origin, with any path when the API has none', () => {
+    expect(isApiUrl('http://localhost:5001/api/UserOne', API, base)).toBe(true);
+    expect(isApiUrl('http://LOCALHOST:5001/api', API, base)).toBe(true);
+    expect(isApiUrl('http://localhost:5001', `${API}/`, base)).toBe(true);
+  });
+
+  it('with an API below a path of an origin it shares (the IdP\'s), matches only that path, segment by segment', () => {
+    const api = 'https://tenant.example.auth0.com/api/v2';
+    for (const url of [api, `${api}/`, `${api}/users?q=1`, `${api}/users/a%2Fb`, 'https://TENANT.example.auth0.com/api/v2/users']) {
+      expect(isApiUrl(url, api, base), url).toBe(true);
+      expect(isApiUrl(url, `${api}/`, base), url).toBe(true);
+    }
+    for (const url of [
+      'https://tenant.example.auth0.com/oauth/token',
+      'https://tenant.example.auth0.com/.well-known/openid-configuration',
+      'https://tenant.example.auth0.com/',
+      'https://tenant.example.auth0.com/api',
+      'https://tenant.example.auth0.com/api/v2x',
+      'https://tenant.example.auth0.com/API/v2/users',
+      'https://tenant.example.auth0.com/api/v2/../../oauth/token',
+      'https://tenant.example.auth0.com/api/v2/%2e%2e/%2E%2E/oauth/revoke',
+      'https://tenant.example.auth0.com/api%2Fv2/users',
+    ]) {
+      expect(isApiUrl(url, api, base), url).toBe(false);
+    }
   });
 
   it('refuses origins a string-prefix match would accept', () => {
-    expect(isApiOrigin('http://localhost:500/api', API, base)).toBe(false);
-    expect(isApiOrigin('http://localhost:50011/api', API, base)).toBe(false);
-    expect(isApiOrigin('http://localhost:5001.evil.example/api', API, base)).toBe(false);
-    expect(isApiOrigin('http://localhost:5001@evil.example/api', API, base)).toBe(false);
+    expect(isApiUrl('http://localhost:500/api', API, base)).toBe(false);
+    expect(isApiUrl('http://localhost:50011/api', API, base)).toBe(false);
+    expect(isApiUrl('http://localhost:5001.evil.example/api', API, base)).toBe(false);
+    expect(isApiUrl('http://localhost:5001@evil.example/api', API, base)).toBe(false);
   });
 
   it('refuses another scheme, host or port, relative URLs and garbage', () => {
-    expect(isApiOrigin('https://localhost:5001/api', API, base)).toBe(false);
-    expect(isApiOrigin('http://127.0.0.1:5001/api', API, base)).toBe(false);
-    expect(isApiOrigin('http://localhost:4400/token', API, base)).toBe(false);
-    expect(isApiOrigin('/api/UserOne', API, base)).toBe(false);
-    expect(isApiOrigin('//evil.example/api', API, base)).toBe(false);
-    expect(isApiOrigin('http://[::1', API, base)).toBe(false);
+    expect(isApiUrl('https://localhost:5001/api', API, base)).toBe(false);
+    expect(isApiUrl('http://127.0.0.1:5001/api', API, base)).toBe(false);
+    expect(isApiUrl('http://localhost:4400/token', API, base)).toBe(false);
+    expect(isApiUrl('/api/UserOne', API, base)).toBe(false);
+    expect(isApiUrl('//evil.example/api', API, base)).toBe(false);
+    expect(isApiUrl('http://[::1', API, base)).toBe(false);
   });
 });
 
@@ -37,14 +58,16 @@ describe('accessTokenInterceptor', () => {
   let http: HttpClient;
   let backend: HttpTestingController;
   let token: string;
+  let apiConfig: { apiUrl: string };
 
   beforeEach(() => {
     token = 'the-access-token';
+    apiConfig = { apiUrl: API };
     TestBed.configureTestingModule({
       providers: [
         provideHttpClient(withInterceptors([accessTokenInterceptor])),
         provideHttpClientTesting(),
-        { provide: TOKEN_MODE_CONFIG, useValue: { apiUrl: API } as TokenModeConfig },
+        { provide: TOKEN_MODE_CONFIG, useValue: apiConfig as TokenModeConfig },
         { provide: ACCESS_TOKEN_SOURCE, useValue: { accessToken: () => of(token) } },
       ],
     });
@@ -75,6 +98,14 @@ describe('accessTokenInterceptor', () => {
       'http://example.com/',
       '/config.json',
     ]) {
+      expect(authorizationOf(url), url).toBeNull();
+    }
+  });
+
+  it('with the API below a path of the IdP\'s origin, sends it to that path only, never to the IdP\'s endpoints', () => {
+    apiConfig.apiUrl = 'http://localhost:4400/api/v2';
+    expect(authorizationOf('http://localhost:4400/api/v2/users')).toBe('Bearer the-access-token');
+    for (const url of ['http://localhost:4400/token', 'http://localhost:4400/token/revocation', 'http://localhost:4400/jwks', 'http://localhost:4400/.well-known/openid-configuration']) {
       expect(authorizationOf(url), url).toBeNull();
     }
   });

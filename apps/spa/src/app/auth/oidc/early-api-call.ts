@@ -3,7 +3,7 @@ import { inject, InjectionToken } from '@angular/core';
 import { apiRequestUrl } from '../../core/api-paths';
 import type { TokenModeConfig } from '../../core/runtime-config';
 import { earlyRequest, type EarlyAnswer, type EarlyRequest, takeEarlyAnswer } from '../early-request';
-import { isApiOrigin } from './access-token-interceptor';
+import { isApiUrl } from './access-token-interceptor';
 
 /** The start-up page's API GET, sent with the access token of the early token response. */
 export interface EarlyApiCall extends EarlyRequest {
@@ -23,7 +23,7 @@ export const EARLY_API_CALL = new InjectionToken<EarlyApiCallSlot | null>('EARLY
  * would leave only once the OIDC chunk has run and the library has checked the tokens: most of the
  * time between the token response and the data on screen. It needs only the access token, so it
  * leaves as soon as the early token request (startCodeExchange) is answered with one: a 2xx
- * holding an `access_token`, sent as a bearer to the API's origin only (`isApiOrigin`, the
+ * holding an `access_token`, sent as a bearer to the API only (`isApiUrl`, the
  * access-token interceptor's rule), never anywhere else.
  *
  * Its answer is taken only by the app's own identical request (`earlyApiCallInterceptor`: same
@@ -34,7 +34,7 @@ export const EARLY_API_CALL = new InjectionToken<EarlyApiCallSlot | null>('EARLY
  */
 export function startApiCallOnTokens(config: TokenModeConfig, path: string, exchange: EarlyRequest, base: string, send: typeof fetch = fetch): EarlyApiCallSlot | null {
   const url = apiRequestUrl(config.apiUrl, path);
-  if (!isApiOrigin(url, config.apiUrl, base)) return null;
+  if (!isApiUrl(url, config.apiUrl, base)) return null;
   const slot: EarlyApiCallSlot = { call: null };
   exchange.answer.then(
     (answer) => {

@@ -40,7 +40,7 @@ export function buildOidcConfig(config: TokenModeConfig): OpenIdConfiguration {
     // Claims come from the ID token: no userinfo request at start-up or after a refresh.
     autoUserInfo: false,
     renewUserInfoAfterTokenRenew: false,
-    // The interceptor of this app attaches tokens by exact origin; the library's prefix match is off.
+    // The interceptor of this app attaches tokens by exact origin and path (isApiUrl); the library's prefix match is off.
     secureRoutes: [],
     startCheckSession: false,
     // The app takes the code and state out of the address bar at start-up and hands the callback's
