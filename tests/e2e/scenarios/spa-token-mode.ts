@@ -242,6 +242,11 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await first.context().close();
   });
 
+  /** Resolves when `page` leaves for the IdP's end-session endpoint (the logout's last step). */
+  function endSessionNavigation(page: Page): Promise<unknown> {
+    return page.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith(endpoints.endSession));
+  }
+
   it('logout revokes the refresh token, ends the IdP session and clears storage, even across tabs', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');
@@ -257,7 +262,11 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     assert.ok(captured);
     assert.notEqual(captured.refreshToken, beforeRenewal?.refreshToken);
 
+    // The page shows "Log in" as soon as the session has ended in the browser, before the
+    // revocation's answer; the logout is over once the page has been to the end-session endpoint.
+    const leftForEndSession = endSessionNavigation(page);
     await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
+    await leftForEndSession;
     await page.waitForURL((url) => url.origin === system.spa);
     await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
     await screenshot(page, 'logged-out');
@@ -284,25 +293,26 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');
     await page.route(`${endpoints.revocation}`, (route) => route.abort('connectionrefused'));
+    const leftForEndSession = endSessionNavigation(page);
     await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
+    await leftForEndSession;
     await page.waitForURL((url) => url.origin === system.spa);
     await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
     assert.deepEqual(await storageKeys(page), [], 'nothing left in localStorage or sessionStorage');
     await page.context().close();
   });
 
-  it('logout completes when the IdP never answers the revocation, and nothing is stored meanwhile', async () => {
+  it('logout completes when the IdP never answers the revocation, and no token is stored while it waits', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');
     let revocationSeen!: () => void;
     const revocationSent = new Promise<void>((resolve) => (revocationSeen = resolve));
     // Held for good: the request gets no answer while the page stays.
     await page.route(`${endpoints.revocation}`, () => revocationSeen());
-    const leftForEndSession = page.waitForRequest((request) => request.isNavigationRequest() && request.url().startsWith(endpoints.endSession));
+    const leftForEndSession = endSessionNavigation(page);
     await page.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
     await revocationSent;
-    assert.equal(await storedSession(page), null, 'the tokens left storage before the revocation was sent');
-    // The page shows "Log in" from here on; the logout itself goes on once its wait is over.
+    await waitUntil('no token stored while the revocation waits for its answer', async () => (await storedSession(page)) === null);
     await leftForEndSession;
     await page.waitForURL((url) => url.origin === system.spa);
     await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();

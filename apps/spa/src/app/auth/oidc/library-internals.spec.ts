@@ -165,7 +165,7 @@ describe('angular-auth-oidc-client internals this app relies on (real library)',
     expect(sessionStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
   });
 
-  it('logout (OidcAuthSession): no token is stored any more when the revocation leaves, it still finds the revocation endpoint and carries the refresh token, the end-session URL carries the ID token, and an unanswered revocation ends at the bound', async () => {
+  it('logout (OidcAuthSession): the revocation finds its endpoint and carries the refresh token, no token is stored while it waits for its answer, the end-session URL carries the ID token, and an unanswered revocation ends at the bound', async () => {
     await startLogin();
     await finishLogin();
     const { id_token: idToken } = (stored(localStorage) as { authnResult: { id_token: string } }).authnResult;
@@ -173,9 +173,9 @@ describe('angular-auth-oidc-client internals this app relies on (real library)',
     const logout = TestBed.inject(OidcAuthSession).logout();
     const revocation = await vi.waitFor(() => backend.expectOne(discovery.revocation_endpoint));
     expect(new URLSearchParams(revocation.request.body as string).get('token')).toBe('rt-1');
-    // The refresh token is 'rt-1' and the access token 'opaque-rt-1': neither is stored any more.
+    // The refresh token is 'rt-1' and the access token 'opaque-rt-1': while the revocation waits, neither is stored.
+    await vi.waitFor(() => expect(oidc.authenticated().isAuthenticated).toBe(false));
     for (const storage of [localStorage, sessionStorage]) expect(JSON.stringify({ ...storage })).not.toContain('rt-1');
-    expect(oidc.authenticated().isAuthenticated).toBe(false);
     logoutDeadline.abort();
     await logout;
     expect(navigatedTo).toHaveLength(1);

@@ -133,13 +133,13 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   }
 
   /**
-   * Ends the session in this browser first, then asks the IdP: the tokens leave storage before any
-   * request (a tab closed meanwhile keeps nothing), the refresh token is revoked under the refresh
-   * lock (no other tab rotates it in between), then RP-initiated logout. Waiting for the lock and
-   * the revocation is bounded (LOGOUT_REVOCATION_WAIT_MS): an IdP that never answers, or another
-   * tab's refresh that never ends, cannot keep the user signed in. A revocation that fails or is
-   * not answered in time is logged and the logout goes on (the end-session request revokes the
-   * grant too, and JWT access tokens cannot be revoked anyway).
+   * Under the refresh lock (no other tab rotates the refresh token in between): the revocation
+   * leaves, then the session ends in this browser before its answer (the tokens leave storage: a
+   * tab closed meanwhile keeps nothing, other tabs sign out at once), then RP-initiated logout.
+   * Waiting for the lock and the revocation is bounded (LOGOUT_REVOCATION_WAIT_MS): an IdP that
+   * never answers, or another tab's refresh that never ends, cannot keep the user signed in. A
+   * revocation that fails or is not answered in time is logged and the logout goes on (the
+   * end-session request revokes the grant too, and JWT access tokens cannot be revoked anyway).
    */
   override async logout(): Promise<void> {
     const deadline = this.logoutDeadline();
@@ -159,8 +159,11 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
     try {
       await this.withRefreshLock(async () => {
         const refreshToken = await firstValueFrom(this.oidc.getRefreshToken());
+        // Sent before the local logoff changes the storage it reads its endpoint from.
+        const revoked = refreshToken ? firstValueFrom(this.oidc.revokeRefreshToken(refreshToken)) : Promise.resolve();
+        revoked.catch(() => {});
         await endHere();
-        if (refreshToken) await untilAborted(firstValueFrom(this.oidc.revokeRefreshToken(refreshToken)), deadline);
+        await untilAborted(revoked, deadline);
       }, deadline);
     } catch (error) {
       console.warn('[auth] refresh-token revocation failed or was not answered in time; logging out anyway:', errorText(error));
