@@ -1,9 +1,8 @@
 // Starts the SPA server: validated configuration, a fresh build, then the shared process shell
 // (timeouts, listen, graceful stop).
-import { createServer } from 'node:http';
 import { ConfigError } from '@suite/config';
 import { EXIT_CODES, jsonLog, runServer } from '@suite/process-shell';
-import { createSpaHandler } from './app.ts';
+import { createSpaServer } from './app.ts';
 import { distDir, ensureBuilt } from './build.ts';
 import { readSpaConfig, type SpaConfig } from './config.ts';
 import { HTTP_TIMEOUTS, SHUTDOWN_GRACE_MS } from './defaults.ts';
@@ -30,7 +29,7 @@ try {
 
 await runServer({
   app: 'spa',
-  server: createServer(createSpaHandler(config, distDir)),
+  server: createSpaServer(config, distDir),
   port: config.port,
   host: config.host,
   timeouts: HTTP_TIMEOUTS,

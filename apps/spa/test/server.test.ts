@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { ConfigError } from '@suite/config';
-import { CONFIG_PLACEHOLDER, createSpaHandler, NONCE_PLACEHOLDER } from '../server/app.ts';
+import { assertParserRefusalsAreProblems } from '../../../tests/support/parser-refusals.ts';
+import { CONFIG_PLACEHOLDER, createSpaHandler, createSpaServer, NONCE_PLACEHOLDER } from '../server/app.ts';
 import { distDir, ensureBuilt } from '../server/build.ts';
 import { compressedCopies, negotiateEncoding, precompress, type Coding } from '../server/precompress.ts';
 import { readSpaConfig } from '../server/config.ts';
@@ -96,7 +97,7 @@ describe('SPA server', () => {
     symlinkSync(outer, join(root, 'linked'));
     writeFileSync(join(root, 'removed-later.js'), 'soon gone');
     precompress(root);
-    server = createServer(createSpaHandler(readSpaConfig(env), root));
+    server = createSpaServer(readSpaConfig(env), root);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -227,6 +228,10 @@ describe('SPA server', () => {
     for (const path of ['/config.json', '/healthz']) {
       assert.equal((await rawRequest(base + path)).headers.get('cache-control'), 'no-store', path);
     }
+  });
+
+  it('answers what the HTTP parser refuses as problem details, nosniff, not stored, then closes', async () => {
+    await assertParserRefusalsAreProblems((server.address() as AddressInfo).port, '/', '/');
   });
 
   it('never lets an error be stored by a cache: missing files, bad paths, other methods', async () => {
