@@ -23,7 +23,7 @@ const ROTATE_KEYS = join(import.meta.dirname, '..', '..', 'apps', 'idp', 'src', 
 
 test(`${ROTATIONS} key rotation(s), two IdP instances on Redis, API under load: no 401`, { timeout: 300_000 }, async () => {
   const redis = await startRedis();
-  const shared = { IDP_STORE: 'redis', IDP_REDIS_URL: redis.url, IDP_COOKIE_KEYS: 'fault-test-cookie-key', IDP_KEY_RELOAD_INTERVAL: '2', IDP_KEY_ACTIVATION_DELAY: '4' };
+  const shared = { IDP_STORE: 'redis', IDP_REDIS_URL: redis.url, IDP_COOKIE_KEYS: 'fault-test-cookie-key-of-32-characters', IDP_KEY_RELOAD_INTERVAL: '2', IDP_KEY_ACTIVATION_DELAY: '4' };
   const a = await startIdp(shared);
   const b = await startIdp({ ...shared, IDP_ISSUER: a.issuer });
   const dir = mkdtempSync(join(tmpdir(), 'fault-api-'));

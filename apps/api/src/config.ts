@@ -56,8 +56,11 @@ export const apiSchema = {
 
 export type ApiConfig = ConfigOf<typeof apiSchema>;
 
+/** Variables of the API's own prefixes; any other API_ or AUTH_ variable is refused as a mistyped name. */
+export const API_PREFIXES = ['API_', 'AUTH_'] as const;
+
 export function readApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
-  const raw = loadConfig(apiSchema, env);
+  const raw = loadConfig(apiSchema, env, { prefixes: API_PREFIXES });
   return { ...raw, AUTH_ALLOWED_CLIENTS: allowedClients(raw) };
 }
 

@@ -1,6 +1,6 @@
 // The BFF's environment, validated at start-up against one schema (see @suite/config).
 import { join } from 'node:path';
-import { int, loadConfig, oneOf, port, str, url, type ConfigOf } from '@suite/config';
+import { int, loadConfig, localUrlOfPort, oneOf, port, redisUrl, str, url, type ConfigOf } from '@suite/config';
 import * as d from './defaults.ts';
 
 const appDir = join(import.meta.dirname, '..');
@@ -10,7 +10,7 @@ export const bffSchema = {
   BFF_PROFILE: oneOf(['development', 'production'] as const, { doc: 'development allows the development client secret and a generated token key; production refuses both and needs an https:// public URL', default: 'development' }),
   BFF_PORT: port({ doc: 'Port the BFF listens on', default: String(d.PORT) }),
   BFF_HOST: str({ doc: 'Interface the BFF listens on', default: '127.0.0.1' }),
-  BFF_PUBLIC_URL: url({ doc: 'Origin the browser uses for the BFF; the redirect URI is this + /bff/callback, the post-logout URI this + / (defaults to http://localhost:BFF_PORT)', default: '' }),
+  BFF_PUBLIC_URL: url({ doc: 'Origin the browser uses for the BFF; the redirect URI is this + /bff/callback, the post-logout URI this + / (defaults to http://localhost:BFF_PORT)', default: '', origin: true }),
   BFF_AUTHORITY: url({ doc: 'OpenID Provider issuer, exactly as in its discovery document (Auth0: https://TENANT.auth0.com/); every endpoint comes from discovery', default: d.AUTHORITY }),
   BFF_CLIENT_ID: str({ doc: 'Client id of the BFF at the IdP (a confidential client)', default: d.CLIENT_ID }),
   BFF_CLIENT_SECRET: str({ doc: 'Secret of that client (client_secret_basic); the default is the embedded IdP\'s development secret', default: d.DEV_CLIENT_SECRET, secret: true }),
@@ -19,7 +19,7 @@ export const bffSchema = {
   BFF_API_URL: url({ doc: 'The API /api/* is proxied to (only its /api/ paths)', default: d.API_URL }),
   BFF_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where sessions live: embedded SQLite (processes on one host may share its data dir), or Redis shared by instances on several hosts', default: 'sqlite' }),
   BFF_DATA_DIR: str({ doc: 'Directory of the SQLite session database and the generated development token key', default: join(appDir, 'data') }),
-  BFF_REDIS_URL: url({ doc: 'Redis URL when BFF_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', protocols: ['redis', 'rediss'] }),
+  BFF_REDIS_URL: redisUrl({ doc: 'Redis URL when BFF_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0' }),
   BFF_TOKEN_KEYS: str({ doc: 'Comma-separated base64 256-bit keys encrypting tokens at rest, newest first (older ones only decrypt); the same on every instance. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),
   BFF_SESSION_COOKIE_SAMESITE: oneOf(['strict', 'lax'] as const, { doc: 'SameSite of the session cookie', default: d.SESSION_COOKIE_SAMESITE }),
   BFF_SESSION_IDLE_TTL: int({ doc: 'Seconds a session may go unused before it ends (sliding)', default: String(d.SESSION_IDLE_TTL_SECONDS), min: 60, max: 30 * 24 * 3600 }),
@@ -42,8 +42,11 @@ export interface BffConfig extends BffEnv {
   postLogoutRedirectUri: string;
 }
 
+/** Variables of the BFF's own prefix; any other BFF_ variable is refused as a mistyped name. */
+export const BFF_PREFIXES = ['BFF_'] as const;
+
 export function readBffConfig(env: Record<string, string | undefined> = process.env): BffConfig {
-  const raw = loadConfig(bffSchema, env);
-  const publicUrl = new URL(raw.BFF_PUBLIC_URL || `http://localhost:${raw.BFF_PORT}`).origin;
+  const raw = loadConfig(bffSchema, env, { prefixes: BFF_PREFIXES });
+  const publicUrl = new URL(raw.BFF_PUBLIC_URL || localUrlOfPort(raw.BFF_PORT, 'BFF_PORT', 'BFF_PUBLIC_URL')).origin;
   return { ...raw, publicUrl, redirectUri: publicUrl + d.CALLBACK_PATH, postLogoutRedirectUri: publicUrl + '/' };
 }

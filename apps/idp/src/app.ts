@@ -75,7 +75,7 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   const openedStore = await openStore(config, { logger, clock });
   const store = opts.wrapStore ? opts.wrapStore(openedStore) : openedStore;
   const cookieKeys = config.IDP_COOKIE_KEYS
-    ? config.IDP_COOKIE_KEYS.split(',').map((k) => k.trim()).filter(Boolean)
+    ? config.IDP_COOKIE_KEYS
     : [await store.getOrSetSetting('cookie-key', randomBytes(32).toString('base64url'))];
   const alg = config.IDP_SIGNING_ALG as SigningAlg;
   const grace = retiredKeyGraceSeconds(config.IDP_ACCESS_TOKEN_TTL, config.IDP_ID_TOKEN_TTL);

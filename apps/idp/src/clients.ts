@@ -37,6 +37,21 @@ interface ClientEntry extends ClientMetadata {
   dev_client_secret?: string;
 }
 
+/**
+ * The variables a clients file names in `client_secret_env`, read before the configuration is
+ * validated so that they count as the IdP's own; none when the file cannot be read (loadClients
+ * reports that).
+ */
+export function secretVariableNames(file: string): string[] {
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { clients?: unknown };
+    if (!Array.isArray(doc.clients)) return [];
+    return doc.clients.map((c: ClientEntry) => c?.client_secret_env).filter((n): n is string => typeof n === 'string');
+  } catch {
+    return [];
+  }
+}
+
 export function loadClients(file: string, env: Record<string, string | undefined>, production: boolean): ClientRegistry {
   let doc: { clients?: ClientEntry[]; resources?: ResourceDefinition[] };
   try {

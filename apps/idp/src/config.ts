@@ -1,6 +1,7 @@
 // The IdP's environment, validated at start-up against one schema (see @suite/config).
 import { join } from 'node:path';
-import { bool, int, loadConfig, oneOf, port, str, url, type ConfigOf } from '@suite/config';
+import { bool, int, list, loadConfig, localUrlOfPort, oneOf, port, redisUrl, secretItem, str, url, type ConfigOf } from '@suite/config';
+import { secretVariableNames } from './clients.ts';
 import * as d from './defaults.ts';
 
 const appDir = join(import.meta.dirname, '..');
@@ -25,10 +26,10 @@ export const idpSchema = {
   IDP_ISSUER: url({ doc: "Issuer identifier: an origin, with or without Auth0's trailing slash, no path (defaults to http://localhost:IDP_PORT)", default: '', check: issuerProblem }),
   IDP_DATA_DIR: str({ doc: 'Directory of the SQLite database (sessions, grants, tokens, keys)', default: join(appDir, 'data') }),
   IDP_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where state lives: embedded SQLite, or Redis shared by several instances', default: 'sqlite' }),
-  IDP_REDIS_URL: url({ doc: 'Redis URL when IDP_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', protocols: ['redis', 'rediss'] }),
+  IDP_REDIS_URL: redisUrl({ doc: 'Redis URL when IDP_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0' }),
   IDP_CLIENTS_FILE: str({ doc: 'JSON file of registered clients', default: join(appDir, 'config', 'clients.json') }),
   IDP_USERS_FILE: str({ doc: 'JSON file of users with Argon2id password hashes', default: join(appDir, 'config', 'demo-users.json') }),
-  IDP_COOKIE_KEYS: str({ doc: 'Comma-separated secrets signing the IdP cookies, newest first; same on every instance and across restarts. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),
+  IDP_COOKIE_KEYS: list(secretItem(d.COOKIE_KEY_MIN_LENGTH), { what: `secrets of at least ${d.COOKIE_KEY_MIN_LENGTH} characters`, doc: 'Comma-separated secrets signing the IdP cookies, newest first; same on every instance and across restarts. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),
   IDP_TRUST_PROXY: bool({ doc: 'Trust the last X-Forwarded-For entry as the client address (login throttling): set behind a proxy that appends it. URLs and Secure cookies follow IDP_ISSUER either way', default: 'false' }),
   IDP_SIGNING_ALG: oneOf(d.SIGNING_ALGS, { doc: 'Algorithm of newly generated signing keys', default: d.SIGNING_ALG }),
   IDP_ACCESS_TOKEN_FORMAT: oneOf(['jwt', 'opaque'] as const, { doc: 'Access-token format for the API', default: d.ACCESS_TOKEN_FORMAT }),
@@ -57,8 +58,13 @@ export const idpSchema = {
 
 export type IdpConfig = ConfigOf<typeof idpSchema> & { issuer: string };
 
+/** Variables of the IdP's own prefix; any other IDP_ variable is refused as a mistyped name. */
+export const IDP_PREFIXES = ['IDP_'] as const;
+
 export function readIdpConfig(env: Record<string, string | undefined> = process.env): IdpConfig {
-  const raw = loadConfig(idpSchema, env);
-  const issuer = raw.IDP_ISSUER || `http://localhost:${raw.IDP_PORT}`;
+  // The clients file may name further variables holding client secrets (client_secret_env).
+  const clientsFile = env['IDP_CLIENTS_FILE'] || idpSchema.IDP_CLIENTS_FILE.default!;
+  const raw = loadConfig(idpSchema, env, { prefixes: IDP_PREFIXES, alsoKnown: secretVariableNames(clientsFile) });
+  const issuer = raw.IDP_ISSUER || localUrlOfPort(raw.IDP_PORT, 'IDP_PORT', 'IDP_ISSUER');
   return { ...raw, issuer };
 }

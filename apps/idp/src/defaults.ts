@@ -76,6 +76,13 @@ export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTime
 /** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */
 export const SHUTDOWN_GRACE_MS = 10_000;
 
+/**
+ * Shortest IDP_COOKIE_KEYS item accepted: each key signs the session and interaction cookies, so a
+ * short one could be guessed offline from one signed cookie (decision 0039). The key generated
+ * when the variable is unset (development) is 32 random bytes.
+ */
+export const COOKIE_KEY_MIN_LENGTH = 32;
+
 /** Cookies of the IdP: HttpOnly, SameSite=Lax (the login form posts back to us; the code redirect is top-level), signed. */
 export const COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', signed: true } as const;
 

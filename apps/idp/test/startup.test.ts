@@ -50,3 +50,21 @@ test('an issuer the IdP cannot serve at its own root is refused, naming IDP_ISSU
     assert.equal(readIdpConfig({ IDP_ISSUER: issuer }).issuer, issuer);
   }
 });
+
+test('a mistyped variable stops the start instead of leaving its setting at the default, naming the one it resembles', async () => {
+  // IDP_PROFLE=production would otherwise run the development profile: demo users, development secrets.
+  const { code, output } = await runIdpExpectingFailure({ IDP_PROFLE: 'production' });
+  assert.equal(code, 2);
+  assert.match(output, /IDP_PROFLE is not a setting of this app \(did you mean IDP_PROFILE\?\)/);
+  assert.doesNotMatch(output, /"listening"|\n\s+at /);
+});
+
+test('every cookie key must be long enough, and none may be empty; no key is shown', async () => {
+  const production = { IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', API_CLIENT_SECRET: 's'.repeat(32), BFF_CLIENT_SECRET: 'b'.repeat(32) };
+  const short = await runIdpExpectingFailure({ ...production, IDP_COOKIE_KEYS: `${'k'.repeat(32)},short-cookie-key` });
+  assert.equal(short.code, 2);
+  assert.match(short.output, /IDP_COOKIE_KEYS=\(hidden\) is invalid: item 2 is not valid \(shorter than 32 characters\)/);
+  const empty = await runIdpExpectingFailure({ ...production, IDP_COOKIE_KEYS: `${'k'.repeat(32)},` });
+  assert.match(empty.output, /IDP_COOKIE_KEYS=\(hidden\) is invalid: item 2 is empty/);
+  assert.doesNotMatch(short.output + empty.output, /kkkk|short-cookie-key/);
+});

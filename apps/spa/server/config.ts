@@ -1,12 +1,12 @@
 // The SPA server's environment, validated at start-up. Everything the browser app needs at run
 // time is served from here as /config.json, so pointing the SPA at another IdP needs no rebuild.
-import { int, loadConfig, port, str, url, type ConfigOf } from '@suite/config';
+import { int, loadConfig, localUrlOfPort, port, str, url, type ConfigOf } from '@suite/config';
 import * as d from './defaults.ts';
 
 export const spaSchema = {
   SPA_PORT: port({ doc: 'Port the SPA server listens on', default: '4200' }),
   SPA_HOST: str({ doc: 'Interface the SPA server listens on', default: '127.0.0.1' }),
-  SPA_PUBLIC_URL: url({ doc: 'Origin the browser uses for the SPA, also the redirect and post-logout URI (defaults to http://localhost:SPA_PORT)', default: '' }),
+  SPA_PUBLIC_URL: url({ doc: 'Origin the browser uses for the SPA, also the redirect and post-logout URI (defaults to http://localhost:SPA_PORT)', default: '', origin: true }),
   SPA_AUTHORITY: url({ doc: 'OpenID Provider (issuer) URL: the embedded IdP or an Auth0 tenant', default: d.AUTHORITY }),
   SPA_CLIENT_ID: str({ doc: 'Client id of the SPA at the IdP', default: d.CLIENT_ID }),
   SPA_AUDIENCE: str({ doc: 'API identifier requested as Auth0 `audience`', default: d.AUDIENCE }),
@@ -38,9 +38,12 @@ export interface SpaConfig {
   connectOrigins: string[];
 }
 
+/** Variables of the SPA server's own prefix; any other SPA_ variable is refused as a mistyped name. */
+export const SPA_PREFIXES = ['SPA_'] as const;
+
 export function readSpaConfig(env: Record<string, string | undefined> = process.env): SpaConfig {
-  const raw = loadConfig(spaSchema, env);
-  const redirectUrl = (raw.SPA_PUBLIC_URL || `http://localhost:${raw.SPA_PORT}`).replace(/\/$/, '');
+  const raw = loadConfig(spaSchema, env, { prefixes: SPA_PREFIXES });
+  const redirectUrl = (raw.SPA_PUBLIC_URL || localUrlOfPort(raw.SPA_PORT, 'SPA_PORT', 'SPA_PUBLIC_URL')).replace(/\/$/, '');
   const authority = raw.SPA_AUTHORITY.replace(/\/$/, '');
   const apiUrl = raw.SPA_API_URL.replace(/\/$/, '');
   return {

@@ -90,46 +90,104 @@ export function oneOf<const T extends string>(values: readonly T[], opts: Option
   }, opts);
 }
 
-/** An absolute URL (http or https unless `protocols` says otherwise), returned as written. */
-export function url(opts: Options<string> & { protocols?: string[] }): Field<string> {
-  const protocols = opts.protocols ?? ['http', 'https'];
-  return field(`an absolute ${protocols.map((p) => `${p}://`).join(' or ')} URL`, (raw) => {
-    let parsed: URL;
-    try {
-      parsed = new URL(raw.trim());
-    } catch {
-      throw new InvalidValue('not a URL');
-    }
-    if (!protocols.includes(parsed.protocol.slice(0, -1))) throw new InvalidValue(`not ${protocols.join(' or ')}`);
-    return raw.trim();
+/**
+ * An absolute http:// or https:// URL, returned as written. Never with credentials (they would be
+ * logged with the URL and fetch refuses them), a query or a fragment (an issuer has neither, and a
+ * base URL has paths appended to it); with `origin`, not with a path either.
+ */
+export function url(opts: Options<string> & { origin?: boolean }): Field<string> {
+  const what = opts.origin ? 'an http:// or https:// origin (scheme://host[:port], no path)' : 'an absolute http:// or https:// URL without credentials, query or fragment';
+  return field(what, (raw) => {
+    const parsed = parseUrl(raw, ['http', 'https']);
+    if (parsed.username || parsed.password) throw new InvalidValue('has credentials');
+    if (parsed.search || raw.includes('?')) throw new InvalidValue('has a query');
+    if (parsed.hash || raw.includes('#')) throw new InvalidValue('has a fragment');
+    if (opts.origin && parsed.pathname !== '/') throw new InvalidValue('has a path');
+    return raw;
   }, opts);
+}
+
+/** A redis:// or rediss:// URL: optional credentials, a database number as its only path, no fragment. */
+export function redisUrl(opts: Options<string>): Field<string> {
+  return field('an absolute redis:// or rediss:// URL (redis://[:password@]host:port/db)', (raw) => {
+    const parsed = parseUrl(raw, ['redis', 'rediss']);
+    if (!parsed.hostname) throw new InvalidValue('has no host');
+    if (!/^(\/\d*)?$/.test(parsed.pathname)) throw new InvalidValue('its path is not a database number');
+    if (parsed.hash || raw.includes('#')) throw new InvalidValue('has a fragment');
+    return raw;
+  }, opts);
+}
+
+function parseUrl(raw: string, protocols: string[]): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new InvalidValue('not a URL');
+  }
+  if (!protocols.includes(parsed.protocol.slice(0, -1))) throw new InvalidValue(`not ${protocols.join(' or ')}`);
+  return parsed;
 }
 
 /** A web origin (scheme://host[:port]) with no path, query or fragment. */
 export function origin(raw: string): string {
   const parsed = new URL(raw);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InvalidValue('not http(s)');
-  if (parsed.origin !== raw.replace(/\/$/, '')) throw new InvalidValue(`"${raw}" is not a bare origin`);
+  if (parsed.origin !== raw.replace(/\/$/, '')) throw new InvalidValue('not a bare origin: it has a path, query, fragment or credentials');
   return parsed.origin;
 }
 
-/** A comma-separated list, each item parsed by `item`. */
+/**
+ * A comma-separated list, each item parsed by `item` (spaces around commas allowed). An empty item
+ * (`a,,b`, a trailing comma) or one listed twice is refused: it is a lost or mistyped value.
+ * Items of a secret list are never quoted in messages, only numbered.
+ */
 export function list<T>(item: (raw: string) => T, opts: Options<T[]> & { what: string; minItems?: number }): Field<T[]> {
   const minItems = opts.minItems ?? 1;
   return field(`a comma-separated list of ${opts.what}`, (raw) => {
-    const parts = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const parts = raw.split(',').map((s) => s.trim());
+    const name = (i: number) => (opts.secret ? `item ${i + 1}` : JSON.stringify(redactUrlPassword(parts[i]!)));
+    const empty = parts.findIndex((p) => p.length === 0);
+    if (empty >= 0) throw new InvalidValue(`item ${empty + 1} is empty`);
     if (parts.length < minItems) throw new InvalidValue(`expected at least ${minItems} item(s)`);
-    return parts.map((p) => {
+    const seen = new Map<string, number>();
+    return parts.map((p, i) => {
+      let value: T;
       try {
-        return item(p);
-      } catch {
-        throw new InvalidValue(`"${p}" is not ${opts.what.replace(/s$/, '')}`);
+        value = item(p);
+      } catch (err) {
+        const why = err instanceof InvalidValue ? ` (${err.message})` : '';
+        throw new InvalidValue(`${name(i)} is not valid${why}`);
       }
+      const key = JSON.stringify(value);
+      const first = seen.get(key);
+      if (first !== undefined) throw new InvalidValue(`${name(i)} repeats ${name(first)}`);
+      seen.set(key, i);
+      return value;
     });
   }, opts);
 }
 
-export function loadConfig<S extends Schema>(schema: S, env: Record<string, string | undefined> = process.env): ConfigOf<S> {
+/** An item of a secret list (cookie keys): at least `minLength` characters. */
+export function secretItem(minLength: number): (raw: string) => string {
+  return (raw) => {
+    if (raw.length < minLength) throw new InvalidValue(`shorter than ${minLength} characters`);
+    return raw;
+  };
+}
+
+export interface LoadOptions {
+  /**
+   * The app's own variable prefixes (`IDP_`…): a variable with one of them that the schema does
+   * not name is refused, so that a mistyped name (IDP_PROFLE=production) cannot leave its
+   * setting at the default unnoticed.
+   */
+  prefixes?: readonly string[];
+  /** Further names with those prefixes that the app reads (variables named in a clients file). */
+  alsoKnown?: readonly string[];
+}
+
+export function loadConfig<S extends Schema>(schema: S, env: Record<string, string | undefined> = process.env, options: LoadOptions = {}): ConfigOf<S> {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(schema)) {
@@ -144,16 +202,90 @@ export function loadConfig<S extends Schema>(schema: S, env: Record<string, stri
       out[name] = '';
       continue;
     }
+    const shown = f.secret ? '(hidden)' : JSON.stringify(redactUrlPassword(raw));
+    const malformed = malformedText(raw);
+    if (malformed) {
+      problems.push(`${name}=${shown} is invalid: ${malformed}; expected ${f.expected}`);
+      continue;
+    }
     try {
       out[name] = f.parse(raw);
     } catch (err) {
-      const shown = f.secret ? '(hidden)' : JSON.stringify(raw);
       const why = err instanceof InvalidValue ? `: ${err.message}` : '';
       problems.push(`${name}=${shown} is invalid${why}; expected ${f.expected}`);
     }
   }
+  problems.push(...unknownVariables(schema, env, options));
   if (problems.length > 0) throw new ConfigError(problems);
   return out as ConfigOf<S>;
+}
+
+/**
+ * What is wrong with a value as text, whatever its type: spaces or line breaks around it (a
+ * secret read from a file keeps its trailing newline), or a control character anywhere. Such a
+ * value is refused rather than trimmed, since whoever else holds it (the IdP for a client secret)
+ * would not trim it the same way.
+ */
+function malformedText(raw: string): string | undefined {
+  if (raw.trim() !== raw) return raw.trim() === '' ? 'only white space' : 'white space or a line break around it';
+  if (/[\x00-\x1f\x7f]/.test(raw)) return 'a control character (a line break, a tab) in it';
+  return undefined;
+}
+
+/** A URL's password replaced by *** (a Redis URL shown in an error message). */
+function redactUrlPassword(raw: string): string {
+  if (!URL.canParse(raw)) return raw;
+  const parsed = new URL(raw);
+  if (!parsed.password) return raw;
+  parsed.password = '***';
+  return parsed.href;
+}
+
+function unknownVariables(schema: Schema, env: Record<string, string | undefined>, options: LoadOptions): string[] {
+  const prefixes = options.prefixes ?? [];
+  const known = new Set([...Object.keys(schema), ...(options.alsoKnown ?? [])]);
+  const problems: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (known.has(name) || !prefixes.some((p) => name.startsWith(p))) continue;
+    const near = nearest(name, [...known]);
+    problems.push(`${name} is not a setting of this app${near ? ` (did you mean ${near}?)` : ''}: correct or remove it`);
+  }
+  return problems;
+}
+
+/** The known name closest to `name`, if close enough to be what was meant. */
+function nearest(name: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1;
+  for (const candidate of known) {
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * The default browser-facing URL of an app, http://localhost:PORT. Port 0 (any free port) gives
+ * no such URL: the explicit variable is then required.
+ */
+export function localUrlOfPort(port: number, portName: string, urlName: string): string {
+  if (port === 0) throw new ConfigError([`${portName}=0 (any free port) needs ${urlName}: its default, http://localhost:${portName}, cannot name a port chosen at start-up`]);
+  return `http://localhost:${port}`;
 }
 
 /** For a server's entry point: the configuration, or a clear message naming each bad variable and exit code 2. */

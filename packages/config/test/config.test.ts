@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, bool, int, list, loadConfig, oneOf, origin, port, str, url } from '../src/index.ts';
+import { ConfigError, bool, int, list, loadConfig, localUrlOfPort, oneOf, origin, port, redisUrl, secretItem, str, url } from '../src/index.ts';
 
 const schema = {
   PORT: port({ doc: 'port', default: '4400' }),
@@ -38,4 +38,77 @@ test('every bad value is reported at once, naming the variable and what was expe
   assert.match(text, /SECRET=\(hidden\) is invalid/);
   assert.doesNotMatch(text, /short/);
   assert.equal(err.problems.length, 7);
+});
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('a value with white space around it, only white space, or a control character is refused whatever its type, a secret unquoted', () => {
+  const given = { ISSUER: 'http://localhost:4400', PORT: ' 4400', MODE: 'dev\n', FLAG: '\ttrue', TTL: '   ', ORIGINS: 'http://a.test\r\n', SECRET: 'dev-secret-value\n' };
+  const text = problemsOf(() => loadConfig(schema, given)).join('\n');
+  assert.match(text, /PORT=" 4400" is invalid: white space or a line break around it; expected an integer/);
+  assert.match(text, /MODE="dev\\n" is invalid: white space/);
+  assert.match(text, /FLAG="\\ttrue" is invalid: white space/);
+  assert.match(text, /TTL="   " is invalid: only white space/);
+  assert.match(text, /ORIGINS=.* is invalid: white space/);
+  assert.match(text, /SECRET=\(hidden\) is invalid: white space or a line break around it/);
+  assert.doesNotMatch(text, /dev-secret-value/);
+  const inside = problemsOf(() => loadConfig({ NAME: str({ doc: 'name' }) }, { NAME: 'a\u0000b' })).join('\n');
+  assert.match(inside, /NAME=.* is invalid: a control character/);
+  assert.deepEqual(loadConfig({ NAME: str({ doc: 'name' }) }, { NAME: 'inner spaces are fine' }), { NAME: 'inner spaces are fine' });
+});
+
+test('http URLs refuse credentials, a query and a fragment; an origin also refuses a path', () => {
+  const s = { BASE: url({ doc: 'base' }), ORIGIN: url({ doc: 'origin', origin: true }) };
+  for (const [value, why] of [['http://user:pw@a.test', 'has credentials'], ['http://a.test/?x=1', 'has a query'], ['http://a.test/?', 'has a query'], ['http://a.test/#top', 'has a fragment'], ['ftp://a.test', 'not http or https']]) {
+    assert.match(problemsOf(() => loadConfig(s, { BASE: value, ORIGIN: 'http://a.test' })).join(), new RegExp(`BASE=.* is invalid: ${why}`), value);
+    assert.match(problemsOf(() => loadConfig(s, { BASE: 'http://a.test', ORIGIN: value })).join(), new RegExp(`ORIGIN=.* is invalid: ${why}`), value);
+  }
+  assert.match(problemsOf(() => loadConfig(s, { BASE: 'http://a.test', ORIGIN: 'https://a.test/app' })).join(), /ORIGIN=.* is invalid: has a path; expected an http:\/\/ or https:\/\/ origin/);
+  assert.deepEqual(loadConfig(s, { BASE: 'https://a.test/tenant/', ORIGIN: 'https://a.test/' }), { BASE: 'https://a.test/tenant/', ORIGIN: 'https://a.test/' });
+});
+
+test('a Redis URL takes a password and a database number only, and its password is never shown', () => {
+  const s = { REDIS: redisUrl({ doc: 'redis' }) };
+  assert.deepEqual(loadConfig(s, { REDIS: 'rediss://:pw@redis.test:6380/2' }), { REDIS: 'rediss://:pw@redis.test:6380/2' });
+  for (const [value, why] of [['redis://:s3cret-pw@redis.test:6379/db0', 'its path is not a database number'], ['redis://:s3cret-pw@redis.test/0#x', 'has a fragment'], ['http://:s3cret-pw@redis.test/0', 'not redis or rediss']]) {
+    const text = problemsOf(() => loadConfig(s, { REDIS: value })).join();
+    assert.match(text, new RegExp(`REDIS=.* is invalid: ${why}`), value);
+    assert.match(text, /:\*\*\*@redis\.test/);
+    assert.doesNotMatch(text, /s3cret-pw/);
+  }
+});
+
+test('a list refuses an empty item and an item given twice; a secret list numbers its items instead of quoting them', () => {
+  for (const [value, why] of [['http://a.test,,http://b.test', 'item 2 is empty'], ['http://a.test,', 'item 2 is empty'], [',http://a.test', 'item 1 is empty'], ['http://a.test,http://a.test/', '"http://a.test/" repeats "http://a.test"']]) {
+    assert.match(problemsOf(() => loadConfig(schema, { ISSUER: 'http://a.test', ORIGINS: value })).join(), new RegExp(`ORIGINS=.* is invalid: ${why.replace(/[/.]/g, '\\$&')}`), value);
+  }
+  const keys = { KEYS: list(secretItem(8), { doc: 'keys', what: 'keys', secret: true }) };
+  assert.deepEqual(loadConfig(keys, { KEYS: 'long-key-1, long-key-2' }), { KEYS: ['long-key-1', 'long-key-2'] });
+  const text = problemsOf(() => loadConfig(keys, { KEYS: 'long-key-1,tiny' })).join() + problemsOf(() => loadConfig(keys, { KEYS: 'long-key-1,long-key-1' })).join();
+  assert.match(text, /KEYS=\(hidden\) is invalid: item 2 is not valid \(shorter than 8 characters\)/);
+  assert.match(text, /KEYS=\(hidden\) is invalid: item 2 repeats item 1/);
+  assert.doesNotMatch(text, /tiny|long-key/);
+});
+
+test('a variable with the app\'s prefix that the schema does not name is refused, with the name it resembles', () => {
+  const s = { APP_PROFILE: oneOf(['dev', 'prod'] as const, { doc: 'profile', default: 'dev' }), APP_TTL: int({ doc: 'ttl', default: '5' }) };
+  const options = { prefixes: ['APP_', 'X_'], alsoKnown: ['APP_EXTRA_SECRET'] };
+  const text = problemsOf(() => loadConfig(s, { APP_PROFLE: 'prod', X_UNRELATED: '1', APP_EXTRA_SECRET: 'kept', OTHER_PROFLE: 'x' }, options)).join('\n');
+  assert.match(text, /APP_PROFLE is not a setting of this app \(did you mean APP_PROFILE\?\)/);
+  assert.match(text, /X_UNRELATED is not a setting of this app: correct or remove it/);
+  assert.doesNotMatch(text, /APP_EXTRA_SECRET|OTHER_PROFLE/);
+  assert.deepEqual(loadConfig(s, { OTHER_PROFLE: 'x' }, options), { APP_PROFILE: 'dev', APP_TTL: 5 });
+});
+
+test('a URL defaulting to http://localhost:PORT is required when the port is 0', () => {
+  assert.equal(localUrlOfPort(4400, 'APP_PORT', 'APP_URL'), 'http://localhost:4400');
+  assert.match(problemsOf(() => localUrlOfPort(0, 'APP_PORT', 'APP_URL')).join(), /APP_PORT=0 \(any free port\) needs APP_URL/);
 });

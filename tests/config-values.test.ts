@@ -1,0 +1,76 @@
+// Every variable of every app, through the app's own reader: the value classes that @suite/config
+// refuses are refused for each of them, and a mistyped name with the app's prefix stops the app.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, type Schema } from '@suite/config';
+import { apiSchema, readApiConfig, API_PREFIXES } from '../apps/api/src/config.ts';
+import { bffSchema, readBffConfig, BFF_PREFIXES } from '../apps/bff/src/config.ts';
+import { idpSchema, readIdpConfig, IDP_PREFIXES } from '../apps/idp/src/config.ts';
+import { readSpaConfig, spaSchema, SPA_PREFIXES } from '../apps/spa/server/config.ts';
+
+type Reader = (env: Record<string, string | undefined>) => unknown;
+const apps: Array<{ app: string; schema: Schema; read: Reader; prefixes: readonly string[] }> = [
+  { app: 'idp', schema: idpSchema, read: readIdpConfig, prefixes: IDP_PREFIXES },
+  { app: 'api', schema: apiSchema, read: readApiConfig, prefixes: API_PREFIXES },
+  { app: 'bff', schema: bffSchema, read: readBffConfig, prefixes: BFF_PREFIXES },
+  { app: 'spa', schema: spaSchema, read: readSpaConfig, prefixes: SPA_PREFIXES },
+];
+
+function problems(read: Reader, env: Record<string, string>): string {
+  try {
+    read(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.join('\n');
+    throw err;
+  }
+  return '';
+}
+
+test('every variable refuses a value with a trailing line break or only white space, and never shows a secret', () => {
+  for (const { schema, read } of apps) {
+    for (const [name, f] of Object.entries(schema)) {
+      const text = `${problems(read, { [name]: 'Value-of-the-variable-1234\n' })}\n${problems(read, { [name]: '  ' })}`;
+      assert.match(text, new RegExp(`^${name}=.* is invalid: white space or a line break around it`, 'm'), name);
+      assert.match(text, new RegExp(`^${name}=.* is invalid: only white space`, 'm'), name);
+      if (f.secret) assert.doesNotMatch(text, /Value-of-the-variable/, name);
+    }
+  }
+});
+
+test('every URL variable refuses credentials, a query and a fragment', () => {
+  let urls = 0;
+  for (const { schema, read } of apps) {
+    for (const [name, f] of Object.entries(schema)) {
+      if (!f.expected.includes('http://')) continue;
+      urls++;
+      for (const [value, why] of [['http://user:pw@localhost:4400', 'has credentials'], ['http://localhost:4400/?tenant=a', 'has a query'], ['http://localhost:4400/#a', 'has a fragment']]) {
+        const text = problems(read, { [name]: value! });
+        assert.match(text, new RegExp(`^${name}=.* is invalid: ${why}`, 'm'), `${name}=${value}`);
+        assert.doesNotMatch(text, /user:pw/);
+      }
+    }
+  }
+  assert.equal(urls, 8);
+});
+
+test('a mistyped name with the app\'s prefix stops every app, naming the variable it resembles', () => {
+  for (const { app, schema, read, prefixes } of apps) {
+    const own = Object.keys(schema).filter((name) => prefixes.some((p) => name.startsWith(p)));
+    assert.ok(own.length > 5, app);
+    for (const name of own) {
+      // The last letter but one dropped: IDP_PROFILE -> IDP_PROFIE.
+      const typo = name.slice(0, -2) + name.slice(-1);
+      assert.match(problems(read, { [typo]: '1' }), new RegExp(`^${typo} is not a setting of this app \\(did you mean ${name}\\?\\)`, 'm'), `${app}: ${typo}`);
+    }
+    // Another app's variables are not this app's business (npm start gives every app one environment).
+    const others = apps.filter((a) => a.app !== app).flatMap((a) => Object.keys(a.schema)).filter((n) => !prefixes.some((p) => n.startsWith(p)));
+    assert.equal(problems(read, Object.fromEntries(others.map((n) => [n, 'anything']))), '', app);
+  }
+});
+
+test('port 0 needs the URL that would otherwise be built from the port', () => {
+  assert.match(problems(readIdpConfig, { IDP_PORT: '0' }), /IDP_PORT=0 \(any free port\) needs IDP_ISSUER/);
+  assert.match(problems(readBffConfig, { BFF_PORT: '0' }), /BFF_PORT=0 \(any free port\) needs BFF_PUBLIC_URL/);
+  assert.match(problems(readSpaConfig, { SPA_PORT: '0' }), /SPA_PORT=0 \(any free port\) needs SPA_PUBLIC_URL/);
+  assert.equal(problems(readIdpConfig, { IDP_PORT: '0', IDP_ISSUER: 'http://localhost:4400' }), '');
+});
