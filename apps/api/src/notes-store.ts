@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { openInDataDir } from '@suite/process-shell';
 
 export interface Note {
   id: string;
@@ -24,22 +25,9 @@ export class NotesStore {
   private readonly insertStmt: StatementSync;
   private readonly deleteStmt: StatementSync;
 
-  /** Opens (creating if needed) `notes.sqlite` in `dataDir`. */
+  /** Opens (creating if needed) `notes.sqlite` in `dataDir`; a DataDirError names the variable and the cause. */
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new DatabaseSync(join(dataDir, 'notes.sqlite'));
-    this.db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
-      PRAGMA busy_timeout = 5000;
-      CREATE TABLE IF NOT EXISTS notes (
-        id TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        text TEXT NOT NULL,
-        created_at TEXT NOT NULL
-      ) STRICT;
-      CREATE INDEX IF NOT EXISTS notes_by_owner ON notes (owner, created_at);
-    `);
+    this.db = openInDataDir('the notes database', 'API_DATA_DIR', dataDir, () => openNotesDatabase(dataDir));
     this.listStmt = this.db.prepare('SELECT id, text, created_at FROM notes WHERE owner = ? ORDER BY created_at, id');
     this.countStmt = this.db.prepare('SELECT count(*) AS n FROM notes WHERE owner = ?');
     this.insertStmt = this.db.prepare('INSERT INTO notes (id, owner, text, created_at) VALUES (?, ?, ?, ?)');
@@ -68,4 +56,27 @@ export class NotesStore {
   close(): void {
     if (this.db.isOpen) this.db.close();
   }
+}
+
+function openNotesDatabase(dataDir: string): DatabaseSync {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new DatabaseSync(join(dataDir, 'notes.sqlite'));
+  try {
+    db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = NORMAL;
+      PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS notes (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX IF NOT EXISTS notes_by_owner ON notes (owner, created_at);
+    `);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
 }

@@ -1,14 +1,22 @@
 // Starts the resource API: validated configuration, then the shared process shell (timeouts,
 // listen, and a graceful stop on SIGTERM/SIGINT: in-flight requests finish, then the database closes).
 import { readConfigOrExit } from '@suite/config';
-import { runServer } from '@suite/process-shell';
-import { buildApi, httpTimeouts } from './app.ts';
+import { EXIT_CODES, runServer } from '@suite/process-shell';
+import { buildApi, httpTimeouts, type Api } from './app.ts';
 import { readApiConfig } from './config.ts';
 import { SHUTDOWN_GRACE_MS } from './defaults.ts';
 
 const config = readConfigOrExit('api', () => readApiConfig());
 
-const { app, log } = buildApi(config);
+let api: Api;
+try {
+  api = buildApi(config);
+} catch (err) {
+  // A data directory that cannot be opened (a file, read-only, not a database): its cause, no stack.
+  console.error(`[api] cannot start: ${(err as Error).message}`);
+  process.exit(EXIT_CODES.badStart);
+}
+const { app, log } = api;
 await runServer({
   app: 'api',
   server: app.server,

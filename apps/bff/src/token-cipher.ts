@@ -5,6 +5,7 @@
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openInDataDir } from '@suite/process-shell';
 import { TOKEN_CIPHER, TOKEN_KEY_BYTES } from './defaults.ts';
 
 const IV_BYTES = 12;
@@ -85,6 +86,12 @@ export function loadTokenKeys(configured: string, dataDir: string, production: b
   if (production) throw new TokenKeyError('the production profile needs BFF_TOKEN_KEYS (the same on every instance)');
   const file = join(dataDir, DEV_KEY_FILE);
   if (existsSync(file)) return { keys: parseTokenKeys(readFileSync(file, 'utf8')), generated: false };
+  const generated = openInDataDir('the development token key', 'BFF_DATA_DIR', dataDir, () => generateKeyFile(dataDir, file));
+  return { keys: parseTokenKeys(readFileSync(file, 'utf8')), generated };
+}
+
+/** Whether this process wrote the key file (another one may have won the race). */
+function generateKeyFile(dataDir: string, file: string): boolean {
   mkdirSync(dataDir, { recursive: true });
   // Written whole under another name, then linked into place: of processes starting at once on
   // this directory one key wins, and the others read it, never a file still being written.
@@ -100,5 +107,5 @@ export function loadTokenKeys(configured: string, dataDir: string, production: b
   } finally {
     unlinkSync(draft);
   }
-  return { keys: parseTokenKeys(readFileSync(file, 'utf8')), generated };
+  return generated;
 }

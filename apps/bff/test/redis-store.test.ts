@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { freePort } from '../../../scripts/ports.ts';
+import { openRedisSessionStore } from '../src/sessions/redis-session-store.ts';
 import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
 import { Browser, ManualClock, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
 
@@ -45,4 +47,15 @@ describe('the BFF with BFF_STORE=redis', () => {
     assert.equal((await browser.request('POST', '/bff/logout')).statusCode, 200);
     assert.equal((await browser.request('GET', '/bff/user')).statusCode, 401);
   });
+});
+
+it('a Redis that cannot be reached at start-up is named with its password hidden, the cause said once, no stack', async (t) => {
+  const port = await freePort();
+  const printed = t.mock.method(console, 'error', () => {});
+  await assert.rejects(openRedisSessionStore(`redis://:redis-secret-pw@127.0.0.1:${port}/0`), (err: Error) => {
+    assert.match(err.message, new RegExp(`^cannot reach Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0 \\(BFF_REDIS_URL\\): connect ECONNREFUSED`));
+    assert.doesNotMatch(err.message, /redis-secret-pw/);
+    return true;
+  });
+  assert.equal(printed.mock.callCount(), 0, 'no unhandled error event printed');
 });

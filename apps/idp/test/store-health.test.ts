@@ -50,7 +50,7 @@ describe('SQLite store', () => {
     try {
       const { code, output } = await runIdpExpectingFailure({ IDP_DATA_DIR: join(file, 'data') });
       assert.equal(code, 2);
-      assert.match(output, new RegExp(`cannot open the SQLite store: ${join(file, 'data')}: not a directory`));
+      assert.match(output, new RegExp(`cannot open the SQLite store in IDP_DATA_DIR: ${join(file, 'data')}: not a directory`));
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }
@@ -70,7 +70,7 @@ test('a read-only data directory stops the start with its path and the cause', a
   try {
     const { code, output } = await runIdpExpectingFailure({ IDP_DATA_DIR: join(dir, 'data') });
     assert.equal(code, 2);
-    assert.match(output, new RegExp(`cannot open the SQLite store: ${join(dir, 'data')}: ${asRoot ? 'read-only file system' : 'permission denied'}`));
+    assert.match(output, new RegExp(`cannot open the SQLite store in IDP_DATA_DIR: ${join(dir, 'data')}: ${asRoot ? 'read-only file system' : 'permission denied'}`));
   } finally {
     if (asRoot) spawnSync('umount', [dir]);
     rmSync(dir, { recursive: true, force: true });

@@ -233,7 +233,7 @@ function malformedText(raw: string): string | undefined {
 }
 
 /** A URL's password replaced by *** (a Redis URL shown in an error message). */
-function redactUrlPassword(raw: string): string {
+export function redactUrlPassword(raw: string): string {
   if (!URL.canParse(raw)) return raw;
   const parsed = new URL(raw);
   if (!parsed.password) return raw;

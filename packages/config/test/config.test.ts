@@ -88,7 +88,7 @@ test('a Redis URL takes a password and a database number only, and its password 
 
 test('a list refuses an empty item and an item given twice; a secret list numbers its items instead of quoting them', () => {
   for (const [value, why] of [['http://a.test,,http://b.test', 'item 2 is empty'], ['http://a.test,', 'item 2 is empty'], [',http://a.test', 'item 1 is empty'], ['http://a.test,http://a.test/', '"http://a.test/" repeats "http://a.test"']]) {
-    assert.match(problemsOf(() => loadConfig(schema, { ISSUER: 'http://a.test', ORIGINS: value })).join(), new RegExp(`ORIGINS=.* is invalid: ${why.replace(/[/.]/g, '\\$&')}`), value);
+    assert.match(problemsOf(() => loadConfig(schema, { ISSUER: 'http://a.test', ORIGINS: value })).join(), new RegExp(`ORIGINS=.* is invalid: ${why!.replace(/[/.]/g, '\\$&')}`), value);
   }
   const keys = { KEYS: list(secretItem(8), { doc: 'keys', what: 'keys', secret: true }) };
   assert.deepEqual(loadConfig(keys, { KEYS: 'long-key-1, long-key-2' }), { KEYS: ['long-key-1', 'long-key-2'] });

@@ -156,3 +156,4 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 function close(server: Server): Promise<void> {
   return new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
 }
+export { DataDirError, describeDataDirError, openInDataDir, SQLITE_UNAVAILABLE } from './data-dir.ts';

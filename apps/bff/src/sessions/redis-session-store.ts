@@ -3,6 +3,7 @@
 // is taken with GETDEL, so a replayed callback finds nothing; the refresh lock is SET NX PX with a
 // random token, released only by its holder (a crashed holder's lock expires).
 import { Redis } from 'ioredis';
+import { redactUrlPassword } from '@suite/config';
 import { SharedLocks, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const PREFIX = 'bff:';
@@ -47,7 +48,19 @@ const expiryOf = (s: SessionRecord) => Math.min(s.idleExpiresAt, s.absoluteExpir
 
 export async function openRedisSessionStore(url: string): Promise<SessionStore> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
-  await redis.connect();
+  // A Redis that cannot be reached at start-up stops the start with where and why (its password
+  // hidden), not ioredis's "Connection is closed" after an unhandled error event with a stack.
+  let cause: Error | undefined;
+  const onError = (err: Error) => { cause ??= err; };
+  redis.on('error', onError);
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    throw new Error(`cannot reach Redis at ${redactUrlPassword(url)} (BFF_REDIS_URL): ${(cause ?? (err as Error)).message}`, { cause: err });
+  } finally {
+    redis.off('error', onError);
+  }
   // Expiry by Redis's own clock (PX); the wait is bounded by this process's.
   const locks = new SharedLocks({
     take: async (name, token, ttlMs) => (await redis.set(k.lock(name), token, 'PX', ttlMs, 'NX')) === 'OK',

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { openInDataDir } from '@suite/process-shell';
 import { SharedLocks, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const SCHEMA = `
@@ -66,10 +67,18 @@ function toSession(row: Record<string, unknown> | undefined): SessionRecord | un
 }
 
 export function openSqliteSessionStore(dataDir: string, now: () => number = Date.now): SessionStore {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new DatabaseSync(join(dataDir, SQLITE_FILE), { timeout: BUSY_TIMEOUT_MS });
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-  db.exec(SCHEMA);
+  const db = openInDataDir('the session database', 'BFF_DATA_DIR', dataDir, () => {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const opened = new DatabaseSync(join(dataDir, SQLITE_FILE), { timeout: BUSY_TIMEOUT_MS });
+    try {
+      opened.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      opened.exec(SCHEMA);
+    } catch (err) {
+      opened.close();
+      throw err;
+    }
+    return opened;
+  });
   const q = {
     insert: db.prepare(`INSERT INTO session (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     get: db.prepare(`SELECT ${COLUMNS} FROM session WHERE key = ? AND idle_expires_at > ? AND absolute_expires_at > ?`),

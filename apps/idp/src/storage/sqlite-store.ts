@@ -2,9 +2,10 @@
 // a SIGKILL loses nothing that was committed; every statement here is a single atomic write.
 // Housekeeping: the WAL is checkpointed and truncated at a small size, expired rows are swept at
 // start-up and periodically.
-import { accessSync, constants, existsSync, mkdirSync, statfsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { describeDataDirError, SQLITE_UNAVAILABLE } from '@suite/process-shell';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import { SQLITE_EXPIRED_ROW_GRACE_SECONDS, SQLITE_SWEEP_INTERVAL_SECONDS, SQLITE_WAL_LIMIT_BYTES } from '../defaults.ts';
 import { GRANT_MEMBERS, StoreUnavailableError, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
@@ -37,50 +38,10 @@ CREATE TABLE IF NOT EXISTS setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failure (key TEXT PRIMARY KEY, count INTEGER NOT NULL, window_start INTEGER NOT NULL);
 `;
 
-/** SQLite result codes that mean "cannot serve now" rather than a bug (busy, locked, read-only, I/O, full, cannot open). */
-const UNAVAILABLE = new Map([[5, 'database busy'], [6, 'database locked'], [8, 'read-only'], [10, 'I/O error'], [13, 'disk full'], [14, 'cannot open the database file']]);
-
-/** The real cause of a failure to open or write the data directory, with its path. */
-export function describeStorageError(path: string, err: unknown): string {
-  const e = err as NodeJS.ErrnoException & { errcode?: number; errstr?: string };
-  if (e.code === 'ERR_SQLITE_ERROR' && e.errcode !== undefined) {
-    const base = UNAVAILABLE.get(e.errcode & 0xff);
-    // SQLite says "unable to open" or "I/O error" where the file system said why: ask it.
-    const fsCause = base && (e.errcode & 0xff) !== 13 ? fileSystemCause(path) : undefined;
-    return `${path}: ${fsCause ?? base ?? e.errstr ?? e.message}`;
-  }
-  const byErrno: Record<string, string> = { EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'permission denied', ENOSPC: 'disk full', ENOENT: 'no such directory', ENOTDIR: 'not a directory' };
-  // A recursive mkdir on a read-only volume reports ENOENT: the nearest existing parent says why.
-  const parentCause = e.code === 'ENOENT' ? fileSystemCause(nearestExisting(path)) : undefined;
-  return `${path}: ${parentCause ?? (e.code && byErrno[e.code]) ?? e.message}`;
-}
-
-function nearestExisting(path: string): string {
-  let dir = path;
-  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
 /** Why a failed statement means the store is unavailable (full, read-only…), or undefined for any other error. */
 export function sqliteUnavailableReason(dataDir: string, err: unknown): string | undefined {
   const e = err as { code?: string; errcode?: number };
-  return e.code === 'ERR_SQLITE_ERROR' && e.errcode !== undefined && UNAVAILABLE.has(e.errcode & 0xff) ? describeStorageError(dataDir, err) : undefined;
-}
-
-function fileSystemCause(path: string): string | undefined {
-  try {
-    accessSync(path, constants.W_OK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code === 'EROFS' ? 'read-only file system' : code === 'ENOENT' ? 'no such directory' : 'not writable (permission denied)';
-  }
-  try {
-    const fs = statfsSync(path);
-    if (fs.bavail * fs.bsize < 64 * 1024) return 'disk full';
-  } catch {
-    // statfs unavailable: nothing more to say
-  }
-  return undefined;
+  return e.code === 'ERR_SQLITE_ERROR' && e.errcode !== undefined && SQLITE_UNAVAILABLE.has(e.errcode & 0xff) ? describeDataDirError(dataDir, err) : undefined;
 }
 
 export interface SqliteStoreOptions {
@@ -108,7 +69,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     const keyColumns = db.prepare("SELECT name FROM pragma_table_info('signing_key')").all().map((r) => r['name']);
     if (!keyColumns.includes('activates_at')) db.exec('ALTER TABLE signing_key ADD COLUMN activates_at INTEGER');
   } catch (err) {
-    throw new StoreUnavailableError(`cannot open the SQLite store: ${describeStorageError(opts.dataDir, err)}`, { cause: err });
+    throw new StoreUnavailableError(`cannot open the SQLite store in IDP_DATA_DIR: ${describeDataDirError(opts.dataDir, err)}`, { cause: err });
   }
 
   const q = {
@@ -297,7 +258,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
         q.probe.run(String(now()));
         return { ok: true };
       } catch (err) {
-        return { ok: false, reason: describeStorageError(opts.dataDir, err) };
+        return { ok: false, reason: describeDataDirError(opts.dataDir, err) };
       }
     },
     async close() {
