@@ -163,6 +163,18 @@ describe('BffAuthSession', () => {
     await backend.expectNothingPending();
   });
 
+  it('waits for a renewal time beyond what one timer can hold (a 30-day access token) instead of renewing at once', async () => {
+    vi.useFakeTimers({ now });
+    const day = 86_400_000;
+    await signedIn({ ...alice, accessTokenExpiresAt: now + 30 * day, renewsAt: now + 30 * day - 30_000 });
+    await vi.advanceTimersByTimeAsync(60_000);
+    await backend.expectNothingPending();
+    await vi.advanceTimersByTimeAsync(30 * day - 30_000 - 60_000 - 1);
+    await backend.expectNothingPending();
+    await vi.advanceTimersByTimeAsync(1);
+    await answer('POST', '/bff/renew', { ...alice, renewsAt: null });
+  });
+
   it('logout posts /bff/logout with X-CSRF, then goes where the BFF says (the IdP\'s end-session URL)', async () => {
     await signedIn();
     const done = session.logout();

@@ -121,13 +121,23 @@ export class BffAuthSession extends AuthSession {
     this.problemState.set(problem);
   }
 
-  /** Renews at the time the BFF names, like token mode, so the timeline moves while the page is open. */
+  /**
+   * Renews at the time the BFF names, like token mode, so the timeline moves while the page is open.
+   * A wait longer than a timer can hold (an access token living 25 days or more) is taken in steps:
+   * browsers fire such a timer at once, which would renew again after every renewal.
+   */
   private scheduleRenewal(renewsAt: number | null): void {
     clearTimeout(this.renewalTimer);
     if (renewsAt === null) return;
-    this.renewalTimer = setTimeout(() => void this.renew(), Math.max(0, renewsAt - Date.now()));
+    const wait = renewsAt - Date.now();
+    this.renewalTimer = wait > MAX_TIMER_DELAY_MS
+      ? setTimeout(() => this.scheduleRenewal(renewsAt), MAX_TIMER_DELAY_MS)
+      : setTimeout(() => void this.renew(), Math.max(0, wait));
   }
 }
+
+/** The longest delay a timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 /** The BFF's answer for where logout goes: an http(s) URL (the IdP's end-session URL or our own page). */
 function checkedRedirect(value: unknown, base: string): string {
