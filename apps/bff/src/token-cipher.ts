@@ -64,14 +64,24 @@ export class TokenCipher {
   }
 }
 
-/** Keys from BFF_TOKEN_KEYS (comma-separated base64 or base64url, newest first). */
+/**
+ * Keys from BFF_TOKEN_KEYS (comma-separated base64 or base64url, newest first). An empty item
+ * (`k1,,k2`, a trailing comma) or a key given twice is refused, like every list of the
+ * configuration: it is a lost or mistyped key.
+ */
 export function parseTokenKeys(raw: string): Buffer[] {
-  return raw.split(',').map((s) => s.trim()).filter(Boolean).map((s, i) => {
+  const keys = raw.trim().split(',').map((s) => s.trim()).map((s, i) => {
+    if (!s) throw new TokenKeyError(`BFF_TOKEN_KEYS item ${i + 1} is empty`);
     if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(s)) throw new TokenKeyError(`BFF_TOKEN_KEYS item ${i + 1} is not base64`);
     const key = Buffer.from(s, s.includes('-') || s.includes('_') ? 'base64url' : 'base64');
     if (key.length !== TOKEN_KEY_BYTES) throw new TokenKeyError(`BFF_TOKEN_KEYS item ${i + 1} has ${key.length} bytes, expected ${TOKEN_KEY_BYTES}`);
     return key;
   });
+  keys.forEach((key, i) => {
+    const first = keys.findIndex((k) => k.equals(key));
+    if (first < i) throw new TokenKeyError(`BFF_TOKEN_KEYS item ${i + 1} repeats item ${first + 1}`);
+  });
+  return keys;
 }
 
 export const DEV_KEY_FILE = 'token-key';

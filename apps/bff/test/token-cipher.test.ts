@@ -58,6 +58,10 @@ describe('token encryption at rest', () => {
     assert.deepEqual(parseTokenKeys(`${k1.toString('base64')}, ${k2.toString('base64url')}`), [k1, k2]);
     assert.throws(() => parseTokenKeys(randomBytes(16).toString('base64')), /16 bytes/);
     assert.throws(() => parseTokenKeys('not base64!'), /not base64/);
+    assert.throws(() => parseTokenKeys(`${k1.toString('base64')},`), /item 2 is empty/);
+    assert.throws(() => parseTokenKeys(`${k1.toString('base64')},,${k2.toString('base64')}`), /item 2 is empty/);
+    // The same key in base64 and in base64url is still the same key.
+    assert.throws(() => parseTokenKeys(`${k1.toString('base64')},${k2.toString('base64')},${k1.toString('base64url')}`), /item 3 repeats item 1/);
   });
 
   it('generates a development key once, readable by its owner only, and refuses that in production', () => {
