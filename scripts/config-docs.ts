@@ -35,11 +35,14 @@ async function loadSchemas(): Promise<Array<{ app: string; title: string; schema
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
+/** What a valid value is, and the mode outside which setting it is refused. */
+const expected = (f: Field<unknown>) => (f.appliesWhen ? `${f.expected}; only with ${f.appliesWhen[0]}=${f.appliesWhen[1]}` : f.expected);
+
 function markdownTable(schema: Schema): string {
   const rows = Object.entries(schema).map(([name, f]) => {
     const def = shownDefault(f);
     const shown = def === undefined ? '*(required)*' : def === '' ? '*(unset)*' : f.secret ? '*(development value)*' : `\`${def}\``;
-    return `| \`${name}\` | ${shown} | ${cell(f.doc)} | ${cell(f.expected)} |`;
+    return `| \`${name}\` | ${shown} | ${cell(f.doc)} | ${cell(expected(f))} |`;
   });
   return ['| Variable | Default | Meaning | Expected |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
@@ -49,7 +52,7 @@ function envExample(all: Array<{ title: string; schema: Schema }>): string {
     const lines = Object.entries(schema).map(([name, f]) => {
       const def = shownDefault(f);
       const value = f.secret || def === undefined ? '' : def;
-      return `# ${f.doc}\n# Expected: ${f.expected}${def === undefined ? ' (required)' : ''}\n# ${name}=${value}`;
+      return `# ${f.doc}\n# Expected: ${expected(f)}${def === undefined ? ' (required)' : ''}\n# ${name}=${value}`;
     });
     return `# ---- ${title.replace(/`/g, '')} ----\n\n${lines.join('\n\n')}`;
   });

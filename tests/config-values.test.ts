@@ -74,3 +74,21 @@ test('port 0 needs the URL that would otherwise be built from the port', () => {
   assert.match(problems(readSpaConfig, { SPA_PORT: '0' }), /SPA_PORT=0 \(any free port\) needs SPA_PUBLIC_URL/);
   assert.equal(problems(readIdpConfig, { IDP_PORT: '0', IDP_ISSUER: 'http://localhost:4400' }), '');
 });
+
+test('a variable of a mode not chosen (a store\'s settings) is refused when set, and accepted with its mode', () => {
+  let rules = 0;
+  for (const { schema, read } of apps) {
+    for (const [name, f] of Object.entries(schema)) {
+      if (!f.appliesWhen) continue;
+      rules++;
+      const [variable, value] = f.appliesWhen;
+      const other = (schema[variable]!.expected.match(/^one of (.*)$/)![1]!.split(', ')).find((v) => v !== value)!;
+      const given = f.default!;
+      assert.match(problems(read, { [variable]: other, [name]: given }), new RegExp(`^${name} is set, but applies only with ${variable}=${value} \\(${variable} is ${other}\\)`, 'm'), name);
+      assert.doesNotMatch(problems(read, { [variable]: value, [name]: given }), new RegExp(name), name);
+      assert.doesNotMatch(problems(read, { [variable]: other }), new RegExp(name), `${name} left unset`);
+    }
+  }
+  // IDP_REDIS_URL, IDP_REDIS_DURABILITY_CHECK, IDP_DATA_DIR_MIN_FREE_MB, IDP_SQLITE_SYNCHRONOUS, BFF_REDIS_URL.
+  assert.equal(rules, 5);
+});

@@ -19,7 +19,7 @@ export const bffSchema = {
   BFF_API_URL: url({ doc: 'The API /api/* is proxied to (only its /api/ paths)', default: d.API_URL }),
   BFF_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where sessions live: embedded SQLite (processes on one host may share its data dir), or Redis shared by instances on several hosts', default: 'sqlite' }),
   BFF_DATA_DIR: str({ doc: 'Directory of the SQLite session database and the generated development token key', default: join(appDir, 'data') }),
-  BFF_REDIS_URL: redisUrl({ doc: 'Redis URL when BFF_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0' }),
+  BFF_REDIS_URL: redisUrl({ doc: 'Redis URL when BFF_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', appliesWhen: ['BFF_STORE', 'redis'] }),
   BFF_TOKEN_KEYS: str({ doc: 'Comma-separated base64 256-bit keys encrypting tokens at rest, newest first (older ones only decrypt); the same on every instance. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),
   BFF_SESSION_COOKIE_SAMESITE: oneOf(['strict', 'lax'] as const, { doc: 'SameSite of the session cookie', default: d.SESSION_COOKIE_SAMESITE }),
   BFF_SESSION_IDLE_TTL: int({ doc: 'Seconds a session may go unused before it ends (sliding)', default: String(d.SESSION_IDLE_TTL_SECONDS), min: 60, max: 30 * 24 * 3600 }),

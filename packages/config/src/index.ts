@@ -12,6 +12,8 @@ export interface Field<T> {
   readonly expected: string;
   /** Marks values never to be echoed back (secrets). */
   readonly secret?: boolean;
+  /** Only meaningful when another variable has this value (a store's URL with that store chosen). */
+  readonly appliesWhen?: readonly [variable: string, value: string] | undefined;
   parse(raw: string): T;
 }
 
@@ -33,6 +35,7 @@ interface Options<T> {
   doc: string;
   default?: string | undefined;
   secret?: boolean;
+  appliesWhen?: readonly [variable: string, value: string];
   check?: (value: T) => string | undefined;
 }
 
@@ -42,6 +45,7 @@ function field<T>(expected: string, parse: (raw: string) => T, opts: Options<T>)
     default: opts.default,
     expected,
     secret: opts.secret ?? false,
+    appliesWhen: opts.appliesWhen,
     parse(raw) {
       const value = parse(raw);
       const problem = opts.check?.(value);
@@ -215,6 +219,7 @@ export function loadConfig<S extends Schema>(schema: S, env: Record<string, stri
       problems.push(`${name}=${shown} is invalid${why}; expected ${f.expected}`);
     }
   }
+  problems.push(...inapplicableVariables(schema, env, out));
   problems.push(...unknownVariables(schema, env, options));
   if (problems.length > 0) throw new ConfigError(problems);
   return out as ConfigOf<S>;
@@ -239,6 +244,22 @@ export function redactUrlPassword(raw: string): string {
   if (!parsed.password) return raw;
   parsed.password = '***';
   return parsed.href;
+}
+
+/**
+ * Variables set although the mode they belong to is not chosen (IDP_REDIS_URL with IDP_STORE left
+ * at sqlite): whoever set them meant that mode, and running in the other one would split the
+ * state of several instances without a word.
+ */
+function inapplicableVariables(schema: Schema, env: Record<string, string | undefined>, parsed: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const [name, f] of Object.entries(schema)) {
+    if (!f.appliesWhen || env[name] === undefined || env[name] === '') continue;
+    const [variable, value] = f.appliesWhen;
+    if (!(variable in parsed) || String(parsed[variable]) === value) continue;
+    problems.push(`${name} is set, but applies only with ${variable}=${value} (${variable} is ${String(parsed[variable])}): set ${variable}=${value}, or remove ${name}`);
+  }
+  return problems;
 }
 
 function unknownVariables(schema: Schema, env: Record<string, string | undefined>, options: LoadOptions): string[] {
