@@ -92,3 +92,16 @@ test('a variable of a mode not chosen (a store\'s settings) is refused when set,
   // IDP_REDIS_URL, IDP_REDIS_DURABILITY_CHECK, IDP_DATA_DIR_MIN_FREE_MB, IDP_SQLITE_SYNCHRONOUS, BFF_REDIS_URL.
   assert.equal(rules, 5);
 });
+
+test('every origin variable refuses a path and takes a trailing slash; the IdP\'s issuer is one (it serves at its root)', () => {
+  let origins = 0;
+  for (const { schema, read } of apps) {
+    for (const [name, f] of Object.entries(schema)) {
+      if (!f.expected.includes('origin (')) continue;
+      origins++;
+      assert.match(problems(read, { [name]: 'https://example.com/tenant' }), new RegExp(`^${name}=.* is invalid: has a path`, 'm'), name);
+      assert.equal(problems(read, { [name]: 'https://example.com/' }), '', name);
+    }
+  }
+  assert.equal(origins, 3);
+});

@@ -23,7 +23,7 @@ export const idpSchema = {
   IDP_PROFILE: oneOf(['development', 'production'] as const, { doc: 'development allows demo users and dev secrets; production refuses both', default: 'development' }),
   IDP_PORT: port({ doc: 'Port the IdP listens on', default: '4400' }),
   IDP_HOST: str({ doc: 'Interface the IdP listens on', default: '127.0.0.1' }),
-  IDP_ISSUER: url({ doc: "Issuer identifier: an origin, with or without Auth0's trailing slash, no path (defaults to http://localhost:IDP_PORT)", default: '', check: issuerProblem }),
+  IDP_ISSUER: url({ doc: "Issuer identifier: an origin, with or without Auth0's trailing slash, no path (defaults to http://localhost:IDP_PORT)", default: '', origin: true, check: issuerProblem }),
   IDP_DATA_DIR: str({ doc: 'Directory of the SQLite database (sessions, grants, tokens, keys)', default: join(appDir, 'data') }),
   IDP_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where state lives: embedded SQLite, or Redis shared by several instances', default: 'sqlite' }),
   IDP_REDIS_URL: redisUrl({ doc: 'Redis URL when IDP_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', appliesWhen: ['IDP_STORE', 'redis'] }),

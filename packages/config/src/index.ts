@@ -100,7 +100,7 @@ export function oneOf<const T extends string>(values: readonly T[], opts: Option
  * base URL has paths appended to it); with `origin`, not with a path either.
  */
 export function url(opts: Options<string> & { origin?: boolean }): Field<string> {
-  const what = opts.origin ? 'an http:// or https:// origin (scheme://host[:port], no path)' : 'an absolute http:// or https:// URL without credentials, query or fragment';
+  const what = opts.origin ? 'an http:// or https:// origin (scheme://host[:port], no path but an optional trailing /)' : 'an absolute http:// or https:// URL without credentials, query or fragment';
   return field(what, (raw) => {
     const parsed = parseUrl(raw, ['http', 'https']);
     if (parsed.username || parsed.password) throw new InvalidValue('has credentials');
