@@ -222,3 +222,23 @@ describe('server-side sessions', () => {
     assert.doesNotMatch(log, /[?&]code=/);
   });
 });
+
+describe('a renewal margin as long as the access token lives', () => {
+  const clock = new ManualClock();
+  // The IdP's access tokens live 300 s; the BFF is told to renew 3600 s before expiry.
+  const env = useSystem({ BFF_RENEW_BEFORE_EXPIRY: '3600' }, clock);
+
+  it('renews once a quarter of the token\'s life has passed, not on every request', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    env.bff.tokenCalls.length = 0;
+    const user = (await browser.request('GET', '/bff/user')).json() as { accessTokenIssuedAt: number; accessTokenExpiresAt: number; renewsAt: number };
+    assert.equal(user.renewsAt, user.accessTokenIssuedAt + (user.accessTokenExpiresAt - user.accessTokenIssuedAt) / 4);
+    for (let i = 0; i < 3; i++) assert.equal((await browser.request('GET', '/api/UserOne')).statusCode, 200);
+    assert.equal((await browser.request('GET', '/bff/user')).statusCode, 200);
+    assert.deepEqual(env.bff.tokenCalls, [], 'no refresh before a quarter of the token\'s life');
+    clock.advance(user.renewsAt - clock.now());
+    assert.equal((await browser.request('GET', '/api/UserOne')).statusCode, 200);
+    assert.deepEqual(env.bff.tokenCalls, ['refresh_token'], 'one refresh once it has passed');
+  });
+});

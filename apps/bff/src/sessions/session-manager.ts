@@ -40,6 +40,9 @@ interface Payload extends Omit<Session, 'key' | 'sub' | 'sid' | 'createdAt' | 'i
   tokens: string;
 }
 
+/** The largest share of an access token's life that renewal may come before its expiry. */
+const MAX_RENEW_BEFORE_SHARE = 3 / 4;
+
 /** The session is over (signed out, expired, or its grant revoked at the IdP): answer 401. */
 export class SessionEndedError extends Error {
   constructor(reason: string) {
@@ -177,12 +180,22 @@ export class SessionManager {
   }
 
   needsRenewal(session: Session): boolean {
-    return this.#o.now() >= session.accessTokenExpiresAt - this.#o.renewBeforeMs;
+    return this.#o.now() >= this.#renewalTime(session);
   }
 
   /** When the BFF will renew the access token, or null when it cannot (no refresh token). */
   renewsAt(session: Session): number | null {
-    return session.tokens.refreshToken ? session.accessTokenExpiresAt - this.#o.renewBeforeMs : null;
+    return session.tokens.refreshToken ? this.#renewalTime(session) : null;
+  }
+
+  /**
+   * BFF_RENEW_BEFORE_EXPIRY before expiry, but never before a quarter of the token's life has
+   * passed: a margin as long as the lifetime the IdP gives (a 60 s token, renewing 90 s before)
+   * would renew on every request and every /bff/user, each a refresh at the IdP.
+   */
+  #renewalTime(session: Session): number {
+    const lifetime = session.accessTokenExpiresAt - session.accessTokenIssuedAt;
+    return session.accessTokenExpiresAt - Math.min(this.#o.renewBeforeMs, lifetime * MAX_RENEW_BEFORE_SHARE);
   }
 
   /**
