@@ -105,3 +105,9 @@ test('every origin variable refuses a path and takes a trailing slash; the IdP\'
   }
   assert.equal(origins, 3);
 });
+
+test('a signing-key activation delay shorter than the key reload interval stops the IdP', () => {
+  assert.match(problems(readIdpConfig, { IDP_KEY_RELOAD_INTERVAL: '60' }), /IDP_KEY_ACTIVATION_DELAY=45 is shorter than IDP_KEY_RELOAD_INTERVAL=60/);
+  assert.match(problems(readIdpConfig, { IDP_KEY_RELOAD_INTERVAL: '10', IDP_KEY_ACTIVATION_DELAY: '9' }), /IDP_KEY_ACTIVATION_DELAY=9 is shorter/);
+  assert.equal(problems(readIdpConfig, { IDP_KEY_RELOAD_INTERVAL: '10', IDP_KEY_ACTIVATION_DELAY: '10' }), '');
+});

@@ -1,6 +1,6 @@
 // The IdP's environment, validated at start-up against one schema (see @suite/config).
 import { join } from 'node:path';
-import { bool, int, list, loadConfig, localUrlOfPort, oneOf, port, redisUrl, secretItem, str, url, type ConfigOf } from '@suite/config';
+import { bool, ConfigError, int, list, loadConfig, localUrlOfPort, oneOf, port, redisUrl, secretItem, str, url, type ConfigOf } from '@suite/config';
 import { secretVariableNames } from './clients.ts';
 import * as d from './defaults.ts';
 
@@ -45,7 +45,7 @@ export const idpSchema = {
   IDP_LOGIN_SLOW_AFTER: int({ doc: 'Failed logins for a username, from any address, after which each further attempt is delayed (never refused)', default: String(d.LOGIN_THROTTLE.slowAfter), min: 0, max: 10_000 }),
   IDP_LOGIN_MAX_DELAY_MS: int({ doc: 'Longest delay of a slowed login attempt, in milliseconds', default: String(d.LOGIN_THROTTLE.maxDelayMs), min: 0, max: 60_000 }),
   IDP_KEY_RELOAD_INTERVAL: int({ doc: 'Seconds between re-reads of the signing keys (picks up rotations); the same on every instance', default: String(d.KEY_RELOAD_INTERVAL_SECONDS), min: 1, max: 3600 }),
-  IDP_KEY_ACTIVATION_DELAY: int({ doc: 'Seconds between publishing a rotated-in signing key and signing with it; at least IDP_KEY_RELOAD_INTERVAL + the APIs\' JWKS cooldown', default: String(d.KEY_ACTIVATION_DELAY_SECONDS), min: 0, max: 24 * 3600 }),
+  IDP_KEY_ACTIVATION_DELAY: int({ doc: 'Seconds between publishing a rotated-in signing key and signing with it; at least IDP_KEY_RELOAD_INTERVAL + the APIs\' JWKS cooldown', default: String(d.KEY_ACTIVATION_DELAY_SECONDS), min: 1, max: 24 * 3600 }),
   IDP_REFRESH_TOKEN_REUSE_INTERVAL: int({ doc: 'Seconds during which a retry with the previous refresh token gets a new one instead of revoking the login (0: off)', default: String(d.REFRESH_TOKEN_REUSE_INTERVAL_SECONDS), min: 0, max: 300 }),
   IDP_REDIS_DURABILITY_CHECK: bool({ doc: 'Check at start-up that Redis persists (appendonly yes, appendfsync everysec or always): refuse otherwise in production, warn in development. Turn off only where CONFIG is disabled and persistence is verified otherwise', default: 'true', appliesWhen: ['IDP_STORE', 'redis'] }),
   IDP_DATA_DIR_MIN_FREE_MB: int({ doc: 'Free space (MiB) the SQLite data directory needs for /readyz to report ready', default: String(d.DATA_DIR_MIN_FREE_MB), min: 0, max: 1024 * 1024, appliesWhen: ['IDP_STORE', 'sqlite'] }),
@@ -65,6 +65,10 @@ export function readIdpConfig(env: Record<string, string | undefined> = process.
   // The clients file may name further variables holding client secrets (client_secret_env).
   const clientsFile = env['IDP_CLIENTS_FILE'] || idpSchema.IDP_CLIENTS_FILE.default!;
   const raw = loadConfig(idpSchema, env, { prefixes: IDP_PREFIXES, alsoKnown: secretVariableNames(clientsFile) });
+  // A rotated-in key must not sign before every instance has reloaded and published it.
+  if (raw.IDP_KEY_ACTIVATION_DELAY < raw.IDP_KEY_RELOAD_INTERVAL) {
+    throw new ConfigError([`IDP_KEY_ACTIVATION_DELAY=${raw.IDP_KEY_ACTIVATION_DELAY} is shorter than IDP_KEY_RELOAD_INTERVAL=${raw.IDP_KEY_RELOAD_INTERVAL}: a rotated-in key would sign before the other instances publish it, and APIs would refuse its tokens; make the delay at least the reload interval plus the APIs' JWKS cooldown`]);
+  }
   const issuer = raw.IDP_ISSUER || localUrlOfPort(raw.IDP_PORT, 'IDP_PORT', 'IDP_ISSUER');
   return { ...raw, issuer };
 }
