@@ -111,3 +111,15 @@ test('a signing-key activation delay shorter than the key reload interval stops 
   assert.match(problems(readIdpConfig, { IDP_KEY_RELOAD_INTERVAL: '10', IDP_KEY_ACTIVATION_DELAY: '9' }), /IDP_KEY_ACTIVATION_DELAY=9 is shorter/);
   assert.equal(problems(readIdpConfig, { IDP_KEY_RELOAD_INTERVAL: '10', IDP_KEY_ACTIVATION_DELAY: '10' }), '');
 });
+
+test('an empty value is refused where the variable has a default or is required, and means unset where it is optional', () => {
+  for (const { schema, read } of apps) {
+    for (const [name, f] of Object.entries(schema)) {
+      const text = problems(read, { [name]: '' });
+      if (f.default === '') assert.doesNotMatch(text, new RegExp(name), `${name} is optional`);
+      else assert.match(text, new RegExp(`^${name} is empty: give ${f.expected.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}, or unset it`, 'm'), name);
+    }
+  }
+  // IDP_PROFILE=${PROFILE} with PROFILE unset must not mean development.
+  assert.match(problems(readIdpConfig, { IDP_PROFILE: '' }), /IDP_PROFILE is empty: give one of development, production, or unset it for the default/);
+});

@@ -130,7 +130,8 @@ describe('BFF configuration', () => {
   it('refuses bad values, naming each, without echoing the secret', () => {
     assert.throws(() => readBffConfig({ BFF_AUTHORITY: 'nope', BFF_STORE: 'memory', BFF_SESSION_IDLE_TTL: '5', BFF_CLIENT_SECRET: '' }), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
-      assert.equal(err.problems.length, 3);
+      assert.equal(err.problems.length, 4);
+      assert.match(err.problems.join('\n'), /BFF_CLIENT_SECRET is empty/);
       return true;
     });
   });

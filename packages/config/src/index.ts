@@ -196,6 +196,13 @@ export function loadConfig<S extends Schema>(schema: S, env: Record<string, stri
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(schema)) {
     const given = env[name];
+    // Empty means "not given" only where not giving is a choice of its own (an optional variable);
+    // elsewhere it is a value lost on the way (IDP_PROFILE=${PROFILE} with PROFILE unset), not
+    // a wish for the default.
+    if (given === '' && f.default !== '') {
+      problems.push(`${name} is empty: give ${f.expected}, or unset it${f.default === undefined ? ' (it is required)' : ' for the default'}`);
+      continue;
+    }
     const raw = given === undefined || given === '' ? f.default : given;
     if (raw === undefined) {
       problems.push(`${name} is required: expected ${f.expected} (${f.doc})`);
