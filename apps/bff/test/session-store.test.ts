@@ -4,6 +4,7 @@
 // and a lock that serialises holders and frees itself when a holder dies (SQLite's with a manual
 // clock and a killed process: sqlite-lock.test.ts).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -239,3 +240,31 @@ for (const backend of backends) {
     }
   });
 }
+
+it('a SQLite store on a full volume is not ready, and is again once space returns (readiness writes, as sessions do)', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root to mount a small tmpfs');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bff-full-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]).status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    t.skip('cannot mount a tmpfs');
+    return;
+  }
+  const store = openSqliteSessionStore(join(dir, 'data'));
+  const filler = join(dir, 'filler');
+  try {
+    await store.ping();
+    // Whatever is left of the volume, taken by another file (dd stops at ENOSPC).
+    spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4096']);
+    await assert.rejects(store.ping(), /full/);
+    await assert.rejects(store.create(record('while-full')), 'a session cannot be written either');
+    rmSync(filler);
+    await store.ping();
+  } finally {
+    await store.close();
+    spawnSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

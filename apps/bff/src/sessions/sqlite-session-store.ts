@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS session (
 CREATE INDEX IF NOT EXISTS session_sid ON session (sid) WHERE sid IS NOT NULL;
 CREATE INDEX IF NOT EXISTS session_sub ON session (sub);
 CREATE INDEX IF NOT EXISTS session_expiry ON session (idle_expires_at);
+CREATE TABLE IF NOT EXISTS readiness_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS used_id (
   id TEXT PRIMARY KEY,
   expires_at INTEGER NOT NULL
@@ -103,7 +104,8 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     releaseLock: db.prepare('DELETE FROM lock WHERE name = ? AND token = ?'),
     // Locks left by holders that died (normally a holder deletes its own).
     sweepLocks: db.prepare('DELETE FROM lock WHERE expires_at <= ?'),
-    ping: db.prepare('SELECT 1'),
+    // A write, as every login and session needs: a read-only or full volume is not ready.
+    ping: db.prepare('INSERT INTO readiness_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
   };
   // Expiry and wait by the store's clock; processes on one host share the wall clock.
   const locks = new SharedLocks({
@@ -194,7 +196,7 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
       return false;
     },
     async ping() {
-      q.ping.get();
+      q.ping.run(now());
     },
     async close() {
       clearInterval(timer);
