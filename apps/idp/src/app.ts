@@ -12,6 +12,7 @@ import type { IdpConfig } from './config.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { contentSecurityPolicy, LOGIN_THROTTLE, openerPolicy, retiredKeyGraceSeconds, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, type SigningAlg } from './defaults.ts';
 import { createInteractionHandler } from './interactions.ts';
+import { asFormRequest, hasJsonBodyToConvert } from './json-bodies.ts';
 import { answerStoreOutages, auditProviderEvents, keepOfflineAccess, refuseFraming, revokeGrantsAtLogout } from './koa-middleware.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LoginThrottle } from './login-throttle.ts';
@@ -138,7 +139,22 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
       void interactions(req, res, path);
       return;
     }
+    if (hasJsonBodyToConvert(req, path)) {
+      void answerJsonBody(req, res);
+      return;
+    }
     void current.callback(req, res);
+  }
+
+  /** A JSON body where Auth0 takes one (json-bodies.ts): on as its form, or invalid_request. */
+  async function answerJsonBody(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = await asFormRequest(req).catch((err: Error) => ({ refused: err.message }));
+    if ('refused' in form) {
+      res.writeHead(400, { 'Content-Type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: 'invalid_request', error_description: form.refused }));
+      return;
+    }
+    await current.callback(form, res);
   }
 
   return {

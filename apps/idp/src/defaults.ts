@@ -70,6 +70,13 @@ export const LOGIN_THROTTLE = {
 
 /** Largest login form body read; anything bigger is refused with 413 before parsing. */
 export const LOGIN_FORM_MAX_BYTES = 16 * 1024;
+/**
+ * Auth0's token and revocation endpoints take a JSON body as well as a form (node-auth0 revokes
+ * with JSON): only these two, only an object of strings, at most oidc-provider's own body limit
+ * (docs/decisions/0040).
+ */
+export const JSON_BODY_ROUTES: ReadonlySet<string> = new Set([ROUTES.token, ROUTES.revocation]);
+export const JSON_BODY_MAX_BYTES = 56 * 1024;
 
 /** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
 export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };

@@ -107,3 +107,39 @@ describe("Auth0's GET /v2/logout", () => {
     assert.equal(await signedIn(ua), false);
   });
 });
+
+describe("JSON bodies at Auth0's token and revocation endpoints", () => {
+  const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${idp.issuer}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  test('a refresh at /oauth/token and a revocation at /oauth/revoke as JSON work as their forms do', async () => {
+    const { tokens } = await login(spa, 'alice', 'demo-alice');
+    const refreshed = await postJson('/oauth/token', { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token! });
+    assert.equal(refreshed.status, 200);
+    const next = (await refreshed.json()) as { refresh_token: string };
+    const revoked = await postJson('/oauth/revoke', { client_id: 'spa', token: next.refresh_token });
+    assert.equal(revoked.status, 200);
+    const after = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: next.refresh_token });
+    assert.equal(after.body['error'], 'invalid_grant', 'the JSON revocation took effect');
+  });
+
+  test('a JSON body gets every check a form gets: a wrong client secret is invalid_client', async () => {
+    const res = await postJson('/oauth/token', { grant_type: 'refresh_token', client_id: 'bff', client_secret: 'not-the-secret-at-all', refresh_token: 'x' });
+    assert.equal(res.status, 401);
+    assert.equal(((await res.json()) as { error: string }).error, 'invalid_client');
+  });
+
+  test('a JSON body that is no object of strings, or too large, is invalid_request; other endpoints stay form-only', async () => {
+    for (const body of ['{not json', '[]', '"text"', JSON.stringify({ grant_type: 'refresh_token', client_id: ['spa', 'bff'] }), JSON.stringify({ grant_type: 'refresh_token', client_id: { a: 1 } }), JSON.stringify({ client_id: 'spa', token: 'x'.repeat(60 * 1024) })]) {
+      for (const path of ['/oauth/token', '/oauth/revoke']) {
+        const res = await postJson(path, body);
+        assert.equal(res.status, 400, `${path} ${body.slice(0, 40)}`);
+        assert.equal(((await res.json()) as { error: string }).error, 'invalid_request');
+        assert.equal(res.headers.get('cache-control'), 'no-store');
+      }
+    }
+    const introspect = await postJson('/oauth/introspect', { token: 'x' }, { authorization: `Basic ${Buffer.from('api:dev-api-secret-change-me').toString('base64')}` });
+    assert.equal(introspect.status, 400);
+    assert.match(((await introspect.json()) as { error_description: string }).error_description, /only application\/x-www-form-urlencoded/);
+  });
+});
