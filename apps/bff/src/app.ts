@@ -1,5 +1,6 @@
 // Builds the Backend-for-Frontend (no listening here: see server.ts). Tests drive it with inject().
 // The browser gets the SPA and an HttpOnly session cookie; tokens stay in the server-side session.
+import { setTimeout as sleep } from 'node:timers/promises';
 import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { answerClientError } from '@suite/process-shell';
@@ -36,6 +37,8 @@ export interface BuildOptions {
   now?: () => number;
   /** Every HTTP call to the IdP goes through it (tests count refreshes with it). */
   idpFetch?: IdpClientOptions['fetch'];
+  /** A bounded wait (logout's for the revocation): resolves after `ms`, for tests when they choose. */
+  wait?: (ms: number) => Promise<void>;
 }
 
 /** Log options: tokens, cookies, codes and query strings never reach a log line. */
@@ -107,6 +110,7 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
   });
   const ctx: BffContext = {
     config, idp, sessions, audit, now,
+    wait: options.wait ?? ((ms) => sleep(ms, undefined, { ref: false })),
     cookies: { sameSite: config.BFF_SESSION_COOKIE_SAMESITE, loginTtlSeconds: config.BFF_LOGIN_TTL },
   };
 

@@ -13,6 +13,8 @@ export interface BffContext {
   cookies: CookiePolicy;
   audit: AuditLog;
   now: () => number;
+  /** Resolves after `ms` milliseconds (tests end it when they choose). */
+  wait: (ms: number) => Promise<void>;
 }
 
 /**

@@ -73,6 +73,13 @@ export const RENEW_BEFORE_EXPIRY_SECONDS = 30;
 export const REFRESH_LOCK_TTL_MS = 15_000;
 /** Longest wait for another instance's refresh of the same session before giving up (503). */
 export const REFRESH_LOCK_WAIT_MS = 10_000;
+/**
+ * Longest wait of a logout for the IdP's answer to the refresh token's revocation. The session is
+ * already gone here by then; past it the logout answers, the revocation goes on and its outcome is
+ * logged (the end-session at the IdP revokes the grant too). Without it an IdP that never answers
+ * held the logout for openid-client's 30 s.
+ */
+export const LOGOUT_REVOCATION_WAIT_MS = 5_000;
 
 /**
  * Token encryption at rest: AES-256-GCM, 96-bit random IV, the session's key as additional

@@ -184,6 +184,39 @@ describe('server-side sessions', () => {
     assert.ok(env.bff.logs.some((l) => l['msg'] === 'refresh-token revocation failed at logout'));
   });
 
+  it('answers a logout once its bounded wait for the revocation is over when the IdP does not answer, and the revocation goes on', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const sessionId = browser.sessionId!;
+    const refreshToken = await refreshTokenOf(env.bff, browser);
+    let answerRevocation!: () => void;
+    env.bff.faults.revocationHeld = new Promise<void>((resolve) => { answerRevocation = resolve; });
+    const waitsBefore = env.bff.waits.length;
+    let answered = false;
+    const logout = browser.request('POST', '/bff/logout').finally(() => { answered = true; });
+    try {
+      while (env.bff.waits.length === waitsBefore) await new Promise((resolve) => setImmediate(resolve));
+      const wait = env.bff.waits.at(-1)!;
+      assert.equal(wait.ms, d.LOGOUT_REVOCATION_WAIT_MS);
+      assert.equal(answered, false, 'the logout waits for the revocation while its bound lasts');
+      wait.end();
+      const res = await logout;
+      assert.equal(res.statusCode, 200);
+      assert.ok((res.json() as { redirectTo: string }).redirectTo.startsWith(env.system.idp.issuer));
+      assert.equal(auditEvents(env.bff, 'logout').at(-1)?.['refreshTokenRevoked'], 'pending');
+      const stale = new Browser(env.bff);
+      stale.cookies.set(d.SESSION_COOKIE, sessionId);
+      assert.equal((await stale.request('GET', '/bff/user')).statusCode, 401, 'the session ended before the answer');
+    } finally {
+      answerRevocation();
+      delete env.bff.faults.revocationHeld;
+    }
+    while (!env.bff.logs.some((l) => l['msg'] === 'refresh-token revocation answered after logout')) await new Promise((resolve) => setImmediate(resolve));
+    const refresh = await tokenRequest(env.system.idp.issuer, { grant_type: 'refresh_token', refresh_token: refreshToken }, ['bff', d.DEV_CLIENT_SECRET]);
+    assert.equal(refresh.status, 400, 'the revocation reached the IdP after the logout had answered');
+    assert.equal(refresh.body['error'], 'invalid_grant');
+  });
+
   it('never puts a token into an answer: login, user, renew, API calls, logout (only its ID-token hint)', async () => {
     const browser = new Browser(env.bff);
     const answers: Array<{ what: string; text: string }> = [];

@@ -4,6 +4,7 @@ import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import { requireSession, signedOut, type BffContext } from '../context.ts';
 import { IdpUnavailableError } from '../idp-client.ts';
 import { clearSessionCookie, sessionCookieValue } from '../plugins/session-cookie.ts';
+import * as d from '../defaults.ts';
 import { sendProblem } from '../problem.ts';
 import { LockTimeoutError } from '../sessions/session-store.ts';
 import { SessionEndedError, sessionRef, sha256, type Session, type SessionManager } from '../sessions/session-manager.ts';
@@ -62,14 +63,17 @@ export const sessionRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, {
     const session = cookie ? await ctx.sessions.destroy(sha256(cookie)) : undefined;
     if (!session) return reply.header('cache-control', 'no-store').send({ redirectTo: fallback });
     const ref = sessionRef(session.key);
-    let revoked = false;
+    let revoked: boolean | 'pending' = false;
     if (session.tokens.refreshToken) {
-      try {
-        await ctx.idp.revokeRefreshToken(session.tokens.refreshToken);
-        revoked = true;
-      } catch (err) {
+      const revocation = ctx.idp.revokeRefreshToken(session.tokens.refreshToken).then(() => true, (err: Error) => {
         // The session is gone here anyway; the refresh token expires at the IdP on its own.
-        req.log.warn({ session: ref, err: (err as Error).message }, 'refresh-token revocation failed at logout');
+        req.log.warn({ session: ref, err: err.message }, 'refresh-token revocation failed at logout');
+        return false;
+      });
+      revoked = await Promise.race([revocation, ctx.wait(d.LOGOUT_REVOCATION_WAIT_MS).then(() => 'pending' as const)]);
+      if (revoked === 'pending') {
+        req.log.warn({ session: ref, waitedMs: d.LOGOUT_REVOCATION_WAIT_MS }, 'refresh-token revocation not answered in time at logout; it goes on');
+        void revocation.then((done) => { if (done) req.log.info({ session: ref }, 'refresh-token revocation answered after logout'); });
       }
     }
     let redirectTo = fallback;

@@ -63,8 +63,14 @@ export interface BffUnderTest extends Bff {
   rawLogs: string[];
   /** Token-endpoint calls the BFF made, by grant type. */
   tokenCalls: string[];
-  /** Set to make the IdP's revocation endpoint, or its refresh grant, unreachable for the BFF. */
-  faults: { revocation: boolean; refresh: boolean };
+  /**
+   * Set to make the IdP's revocation endpoint, or its refresh grant, unreachable for the BFF;
+   * `revocationHeld`: revocations reach the IdP only once that promise resolves (an IdP that does
+   * not answer yet).
+   */
+  faults: { revocation: boolean; refresh: boolean; revocationHeld?: Promise<void> };
+  /** The bounded waits the BFF started (logout's for the revocation), each ended only by the test. */
+  waits: Array<{ ms: number; end(): void }>;
   dataDir: string;
   dispose(): Promise<void>;
   /** Builds another BFF on the same data directory (a restart). */
@@ -81,9 +87,11 @@ export async function startBff(env: Record<string, string>, clock?: ManualClock,
   const rawLogs: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const tokenCalls: string[] = [];
-  const faults = { revocation: false, refresh: false };
+  const faults: BffUnderTest['faults'] = { revocation: false, refresh: false };
+  const waits: BffUnderTest['waits'] = [];
   const bff = await buildBff(config, {
     ...(clock ? { now: clock.now } : {}),
+    wait: (ms) => new Promise<void>((end) => { waits.push({ ms, end }); }),
     logStream: {
       write(line: string) {
         rawLogs.push(line);
@@ -95,6 +103,8 @@ export async function startBff(env: Record<string, string>, clock?: ManualClock,
       if (body?.has('grant_type')) tokenCalls.push(body.get('grant_type')!);
       // A revocation request is the only one with a token and no grant type.
       if (faults.revocation && body?.has('token') && !body.has('grant_type')) return Promise.reject(new TypeError('fetch failed'));
+      const held = faults.revocationHeld;
+      if (held && body?.has('token') && !body.has('grant_type')) return held.then(() => fetch(url, options as RequestInit));
       if (faults.refresh && body?.get('grant_type') === 'refresh_token') return Promise.reject(new TypeError('fetch failed'));
       return fetch(url, options as RequestInit);
     },
@@ -102,7 +112,7 @@ export async function startBff(env: Record<string, string>, clock?: ManualClock,
   await bff.app.ready();
   if (waitForIdp) await bff.idp.configuration();
   const self: BffUnderTest = {
-    ...bff, config, logs, rawLogs, tokenCalls, faults, dataDir,
+    ...bff, config, logs, rawLogs, tokenCalls, faults, waits, dataDir,
     async dispose() {
       await bff.app.close();
       rmSync(dataDir, { recursive: true, force: true });
