@@ -13,7 +13,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { contentSecurityPolicy, LOGIN_THROTTLE, openerPolicy, retiredKeyGraceSeconds, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, type SigningAlg } from './defaults.ts';
 import { createInteractionHandler } from './interactions.ts';
 import { asFormRequest, hasJsonBodyToConvert } from './json-bodies.ts';
-import { answerStoreOutages, auditProviderEvents, keepOfflineAccess, refuseFraming, revokeGrantsAtLogout } from './koa-middleware.ts';
+import { answerStoreOutages, auditProviderEvents, keepOfflineAccess, refuseFraming, refuseIntrospectionWithoutCredentials, revokeGrantsAtLogout } from './koa-middleware.ts';
 import { createLogger, type Logger } from './log.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { createProvider } from './provider.ts';
@@ -89,6 +89,7 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
     auth0Logout(provider, logger);
     revokeGrantsAtLogout(provider, store, logger);
     auditProviderEvents(provider, logger);
+    refuseIntrospectionWithoutCredentials(provider);
     return { provider, callback: provider.callback(), fingerprint: keySetFingerprint(keys) };
   };
   let current = build(await loadSigningKeys(store, alg, grace, clock));

@@ -60,6 +60,22 @@ export function keepOfflineAccess(provider: Provider): void {
   });
 }
 
+/**
+ * Introspection needs client credentials (RFC 7662 §2.1; discovery lists only the secret-based
+ * methods), but oidc-provider lets a public client through with `none` and answers it
+ * `{ "active": false }`. Such a client is answered 401 invalid_client instead, whatever the token,
+ * so the answer tells it nothing about the token either way.
+ */
+export function refuseIntrospectionWithoutCredentials(provider: Provider): void {
+  provider.use(async (koaCtx, next) => {
+    await next();
+    const ctx = koaCtx as unknown as KoaContextWithOIDC;
+    if (ctx.oidc?.route !== 'introspection' || ctx.oidc.client?.clientAuthMethod !== 'none') return;
+    ctx.status = 401;
+    ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' };
+  });
+}
+
 /** Audit lines for what oidc-provider does on its own routes. Never a token, code or secret. */
 export function auditProviderEvents(provider: Provider, logger: Logger): void {
   const clientOf = (ctx: KoaContextWithOIDC) => ctx.oidc?.client?.clientId;

@@ -172,16 +172,21 @@ describe('refresh tokens across clients', () => {
 });
 
 describe('introspection', () => {
-  test('only the api client may introspect', async () => {
+  test('only the api client may introspect: a public client is 401 invalid_client, whatever the token', async () => {
     const { tokens } = await login(spa, 'alice', 'demo-alice');
     for (const config of [spa, swagger]) {
-      const res = await fetch(`${idp.issuer}/oauth/introspect`, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ token: tokens.refresh_token!, client_id: config.clientMetadata().client_id }).toString(),
-      });
-      const body = (await res.json()) as Record<string, unknown>;
-      assert.ok(res.status === 400 || res.status === 401 || body['active'] === false, `${config.clientMetadata().client_id}: ${res.status} ${JSON.stringify(body)}`);
-      assert.notEqual(body['active'], true);
+      for (const token of [tokens.access_token, tokens.refresh_token!, 'not-a-token']) {
+        const res = await fetch(`${idp.issuer}/oauth/introspect`, {
+          method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token, client_id: config.clientMetadata().client_id }).toString(),
+        });
+        const body = (await res.json()) as Record<string, unknown>;
+        const what = `${config.clientMetadata().client_id}: ${res.status} ${JSON.stringify(body)}`;
+        assert.equal(res.status, 401, what);
+        assert.equal(body['error'], 'invalid_client', what);
+        assert.equal(body['active'], undefined, what);
+        assert.equal(res.headers.get('cache-control'), 'no-store', what);
+      }
     }
     const wrongSecret = await fetch(`${idp.issuer}/oauth/introspect`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('api:wrong-secret-value').toString('base64')}` },
