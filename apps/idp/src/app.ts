@@ -163,6 +163,13 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
     provider: () => current.provider,
     async reloadKeys() {
       const keys = await loadSigningKeys(store, alg, grace, clock);
+      const signedWith = current.fingerprint.split(',')[0];
+      if (!keys.some((k) => k.kid === signedWith)) {
+        // A signing key leaves the store only after its grace period, long after every instance
+        // switched away from it: gone while still signing, the store lost state (emptied, or
+        // restored from an older copy), and with it the sessions and grants written since.
+        logger.log('error', 'signing_key_lost', { kid: signedWith, signsNow: keys[0]!.kid, store: config.IDP_STORE });
+      }
       if (keySetFingerprint(keys) === current.fingerprint) return false;
       current = build(keys);
       logger.log('info', 'signing_keys_reloaded', { kids: current.fingerprint });

@@ -34,23 +34,28 @@ export async function rotateSigningKey(store: Store, alg: SigningAlg, activation
 
 /**
  * Returns the keys to load, the signing one first (oidc-provider signs with the first key of the
- * algorithm): the newest key already active. Keys waiting for their activation and retired keys
- * follow, published but not signing. Creates a key when none of the algorithm is active, and
- * deletes retired keys older than `graceSeconds`.
+ * algorithm): the newest key of the algorithm already active. Keys waiting for their activation and
+ * retired keys follow, published but not signing. Creates a key when none of the algorithm is
+ * active, first writer wins: instances starting together on one store (or reloading together after
+ * the store lost its keys) all sign with the one key that got in. Deletes retired keys older than
+ * `graceSeconds`.
  */
 export async function loadSigningKeys(store: Store, alg: SigningAlg, graceSeconds: number, clock: Clock = systemClock): Promise<JWK[]> {
   const t = seconds(clock);
   for (const key of await store.listSigningKeys()) {
     if (key.retiredAt !== null && key.retiredAt + graceSeconds < t) await store.deleteSigningKey(key.kid);
   }
-  const activeNow = (keys: StoredSigningKey[]) => keys.find((k) => k.activatesAt <= t && (k.retiredAt === null || k.retiredAt > t));
+  const activeAt = (keys: StoredSigningKey[], at: number) => keys.find((k) => k.alg === alg && k.activatesAt <= at && (k.retiredAt === null || k.retiredAt > at));
   let keys = await store.listSigningKeys();
-  let active = activeNow(keys);
-  if (!active || active.alg !== alg) {
+  let active = activeAt(keys, t);
+  if (!active) {
     // The new key signs from the moment it was made, which may be a second after `t`: it is the
     // signing key whatever `t` says (looking it up by `t` found none when the second turned).
-    active = await rotateSigningKey(store, alg, 0, clock);
+    const made = generateSigningKey(alg, undefined, clock);
+    const added = await store.addSigningKeyUnlessActive(made);
     keys = await store.listSigningKeys();
+    active = added ? made : activeAt(keys, made.activatesAt);
+    if (!active) throw new Error(`no active ${alg} signing key in the store after adding one`);
   }
   const signingKid = active.kid;
   const ordered = [active, ...keys.filter((k) => k.kid !== signingKid)];

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 import { openRedisStore } from '../src/storage/redis-store.ts';
+import { loadSigningKeys } from '../src/signing-keys.ts';
 import { createAdapterFactory } from '../src/storage/oidc-adapter.ts';
 import { ReplayDetected } from '../src/storage/replay-detected.ts';
 import type { Store } from '../src/storage/store.ts';
@@ -120,6 +121,34 @@ for (const impl of implementations) {
       const retired = Object.fromEntries((await store.listSigningKeys()).filter((k) => k.kid.startsWith('u')).map((k) => [k.kid, k.retiredAt]));
       assert.deepEqual(retired, { u1: 200, u2: 150, u3: null });
       for (const kid of ['u1', 'u2', 'u3']) await store.deleteSigningKey(kid);
+    });
+
+    test('signing keys: a key is added unless one of its algorithm is active then, atomically', async () => {
+      for (const key of await store.listSigningKeys()) await store.deleteSigningKey(key.kid);
+      const key = (kid: string, alg: string, activatesAt: number) => ({ kid, alg, jwk: { kty: 'EC' }, createdAt: activatesAt, activatesAt, retiredAt: null });
+      await store.addSigningKey({ ...key('old', 'ES256', 50), retiredAt: 90 });
+      assert.equal(await store.addSigningKeyUnlessActive(key('a1', 'ES256', 100)), true, 'no active key: added');
+      assert.equal(await store.addSigningKeyUnlessActive(key('a2', 'ES256', 100)), false, 'a1 is active');
+      assert.equal(await store.addSigningKeyUnlessActive(key('r1', 'RS256', 100)), true, 'another algorithm: added');
+      const state = Object.fromEntries((await store.listSigningKeys()).map((k) => [k.kid, k.retiredAt]));
+      assert.deepEqual(state, { old: 90, a1: 100, r1: null }, 'the others retired from its activation on, an earlier retirement kept');
+      const outcomes = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((kid) => store.addSigningKeyUnlessActive(key(kid, 'ES256', 200))));
+      assert.equal(outcomes.filter(Boolean).length, 1, 'of parallel adds one gets in');
+      for (const k of await store.listSigningKeys()) await store.deleteSigningKey(k.kid);
+    });
+
+    test('signing keys: instances loading keys at once from a store without any (first start, or the store lost them) all sign with one key', async () => {
+      const load = () => loadSigningKeys(store, 'ES256', 600, clock);
+      for (const round of ['first start', 'keys lost']) {
+        for (const key of await store.listSigningKeys()) await store.deleteSigningKey(key.kid);
+        const instances = await Promise.all([load(), load(), load()]);
+        const stored = await store.listSigningKeys();
+        assert.equal(stored.length, 1, `${round}: one key made`);
+        for (const keys of instances) assert.deepEqual(keys.map((k) => k.kid), [stored[0]!.kid], `${round}: every instance signs with it and publishes it`);
+        clock.advanceSeconds(30);
+        assert.deepEqual((await load()).map((k) => k.kid), [stored[0]!.kid], `${round}: it still signs at the next reload`);
+      }
+      for (const key of await store.listSigningKeys()) await store.deleteSigningKey(key.kid);
     });
 
     test('settings: the first writer wins', async () => {

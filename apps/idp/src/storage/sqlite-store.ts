@@ -95,6 +95,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     revokeGrant: db.prepare(`DELETE FROM oidc_artifact WHERE (grant_id = ? AND model IN (${[...GRANT_MEMBERS].map(() => '?').join(',')})) OR (model = 'Grant' AND id = ?)`),
     sweep: db.prepare('DELETE FROM oidc_artifact WHERE expires_at IS NOT NULL AND expires_at < ?'),
     listKeys: db.prepare('SELECT kid, alg, jwk, created_at, retired_at, activates_at FROM signing_key ORDER BY coalesce(activates_at, created_at) DESC, created_at DESC, rowid DESC'),
+    activeKeyOf: db.prepare(`SELECT 1 FROM signing_key WHERE alg = ?1 AND coalesce(activates_at, created_at) <= ?2
+      AND (retired_at IS NULL OR retired_at > ?2) LIMIT 1`),
     addKey: db.prepare('INSERT INTO signing_key (kid, alg, jwk, created_at, retired_at, activates_at) VALUES (?, ?, ?, ?, ?, ?)'),
     retireKeys: db.prepare('UPDATE signing_key SET retired_at = ?1 WHERE kid <> ?2 AND (retired_at IS NULL OR retired_at > ?1)'),
     deleteKey: db.prepare('DELETE FROM signing_key WHERE kid = ?'),
@@ -210,6 +212,15 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     },
     async addSigningKey(key: StoredSigningKey) {
       q.addKey.run(key.kid, key.alg, JSON.stringify(key.jwk), key.createdAt, key.retiredAt, key.activatesAt);
+    },
+    async addSigningKeyUnlessActive(key: StoredSigningKey) {
+      // IMMEDIATE: the check and the insert hold the write lock, also against another process on the file.
+      return inTransaction(() => {
+        if (q.activeKeyOf.get(key.alg, key.activatesAt)) return false;
+        q.addKey.run(key.kid, key.alg, JSON.stringify(key.jwk), key.createdAt, key.retiredAt, key.activatesAt);
+        q.retireKeys.run(key.activatesAt, key.kid);
+        return true;
+      });
     },
     async retireSigningKeysExcept(kid, at) {
       q.retireKeys.run(at, kid);

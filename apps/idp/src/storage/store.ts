@@ -77,6 +77,13 @@ export interface Store {
 
   listSigningKeys(): Promise<StoredSigningKey[]>;
   addSigningKey(key: StoredSigningKey): Promise<void>;
+  /**
+   * In one atomic step: unless a key of `key.alg` is active at `key.activatesAt` (activated, not
+   * retired), adds `key` and retires every other key as of its activation; returns whether it did.
+   * What instances starting on one store (or reloading after it lost its keys) call at once: one
+   * key wins and every instance signs with it.
+   */
+  addSigningKeyUnlessActive(key: StoredSigningKey): Promise<boolean>;
   /** Marks every key but `kid` retired at `at`, unless it retires earlier already. */
   retireSigningKeysExcept(kid: string, at: number): Promise<void>;
   deleteSigningKey(kid: string): Promise<void>;
