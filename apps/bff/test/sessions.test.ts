@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as d from '../src/defaults.ts';
 import { sha256 } from '../src/sessions/session-manager.ts';
-import { DEV_API_SECRET, tokenRequest } from '../../../tests/support/oidc-rp.ts';
+import { DEV_API_SECRET, followIdpRedirects, tokenRequest } from '../../../tests/support/oidc-rp.ts';
 import { auditEvents, type BffUnderTest, Browser, ManualClock, useSystem } from './support/system.ts';
 
 /** The refresh token of a browser's session, read from the store (as only the server can). */
@@ -162,6 +162,43 @@ describe('server-side sessions', () => {
     assert.equal(auditEvents(env.bff, 'logout').at(-1)?.['refreshTokenRevoked'], true);
     // Logging out again is harmless.
     assert.equal((await browser.request('POST', '/bff/logout')).statusCode, 200);
+  });
+
+  it('a logout retried after its answer was lost (the BFF crashed once the session had ended) still ends the IdP session and revokes the grant', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const refreshToken = await refreshTokenOf(env.bff, browser);
+    const sessionId = browser.sessionId!;
+    // The first logout ends the session here; the revocation and the answer never arrive.
+    env.bff.faults.revocation = true;
+    try {
+      assert.equal((await browser.request('POST', '/bff/logout')).statusCode, 200);
+    } finally {
+      env.bff.faults.revocation = false;
+    }
+    browser.cookies.set(d.SESSION_COOKIE, sessionId);
+    const retry = await browser.request('POST', '/bff/logout');
+    assert.equal(retry.statusCode, 200);
+    const end = new URL((retry.json() as { redirectTo: string }).redirectTo);
+    assert.equal(`${end.origin}${end.pathname}`, `${new URL(env.system.idp.issuer).origin}/oidc/logout`, 'sent to the IdP, not to the BFF\'s own page');
+    assert.equal(end.searchParams.get('client_id'), 'bff');
+    assert.equal(end.searchParams.get('post_logout_redirect_uri'), 'http://localhost:4300/');
+    assert.equal(end.searchParams.get('id_token_hint'), null, 'no ID token is left to hint with');
+    // Without a hint the IdP asks; the user confirms.
+    const issuer = env.system.idp.issuer;
+    const html = await (await followIdpRedirects(browser.idp, issuer, end)).text();
+    const action = /<form[^>]* id="op.logoutForm" method="post" action="([^"]+)"/.exec(html)?.[1];
+    assert.ok(action, 'the IdP asks to confirm the logout');
+    const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const confirmed = await browser.idp.request(new URL(action, issuer), {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, logout: 'yes' }).toString(),
+    });
+    assert.equal(confirmed.headers.get('location'), 'http://localhost:4300/');
+    const refresh = await tokenRequest(issuer, { grant_type: 'refresh_token', refresh_token: refreshToken }, ['bff', d.DEV_CLIENT_SECRET]);
+    assert.equal(refresh.body['error'], 'invalid_grant', 'the grant whose revocation was lost is revoked');
+    const start = await browser.request('GET', '/bff/login', { csrf: false });
+    const page = await followIdpRedirects(browser.idp, issuer, start.headers.location as string);
+    assert.equal(page.status, 200, 'the next login asks for the password again');
   });
 
   it('ends the session even when the IdP cannot revoke the refresh token, and logs that', async () => {

@@ -61,7 +61,19 @@ export const sessionRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, {
     clearSessionCookie(reply, ctx.cookies);
     const fallback = ctx.config.publicUrl + '/';
     const session = cookie ? await ctx.sessions.destroy(sha256(cookie)) : undefined;
-    if (!session) return reply.header('cache-control', 'no-store').send({ redirectTo: fallback });
+    if (!session) {
+      // No session here (ended by an earlier logout whose answer was lost to a crash or a broken
+      // connection, or expired): the IdP's session may still live, and only the IdP can end it
+      // now, without a hint, so it asks the user; its confirmed logout revokes the grants too.
+      let redirectTo = fallback;
+      try {
+        redirectTo = (await ctx.idp.endSessionUrl(undefined, ctx.config.postLogoutRedirectUri)) ?? fallback;
+      } catch (err) {
+        req.log.warn({ err: (err as Error).message }, 'no end-session URL at logout');
+      }
+      ctx.audit('logout', { session: null, endSession: redirectTo !== fallback });
+      return reply.header('cache-control', 'no-store').send({ redirectTo });
+    }
     const ref = sessionRef(session.key);
     let revoked: boolean | 'pending' = false;
     if (session.tokens.refreshToken) {
