@@ -68,6 +68,15 @@ export const LOGIN_THROTTLE = {
   ipv6PrefixBits: 64,
 } as const;
 
+/**
+ * How a username is compared and counted (docs/decisions/0045): in Unicode normalisation form NFKC
+ * (a name typed decomposed, "zoe" + U+0308, or in full width from an input method, "ｚｏë", is
+ * the name written composed and in ASCII), without surrounding white space, in lower case. The
+ * users file, the login and the login throttle use this one key (users.ts usernameKey), so two
+ * users of one key are refused at start-up and every spelling of a name shares its counters.
+ */
+export const USERNAME_NORMALIZATION_FORM = 'NFKC' as const;
+
 /** Largest login form body read; anything bigger is refused with 413 before parsing. */
 export const LOGIN_FORM_MAX_BYTES = 16 * 1024;
 /**

@@ -6,10 +6,12 @@
 //   attempts down but can never lock the user out of her own address.
 // A success gives the attempt back and clears the username's counts. Counts live in the store:
 // they survive restarts and are shared by instances. The address counted is the client's in one
-// spelling, an IPv6 client's by its network (client-address.ts, decision 0036).
+// spelling, an IPv6 client's by its network (client-address.ts, decision 0036), and the username
+// by the key the login looks it up by (users.ts usernameKey, decision 0045).
 import { countedAddress } from './client-address.ts';
 import type { Clock } from './clock.ts';
 import type { Store } from './storage/store.ts';
+import { usernameKey } from './users.ts';
 
 export interface ThrottleSettings {
   windowSeconds: number;
@@ -24,10 +26,10 @@ export interface ThrottleSettings {
 
 export type ThrottleDecision = { allowed: true; delayMs: number } | { allowed: false; retryAfterSeconds: number };
 
-const normalise = (username: string) => username.trim().toLowerCase();
 function keys(username: string, ip: string, ipv6PrefixBits: number) {
   const address = countedAddress(ip, ipv6PrefixBits);
-  return { userAndIp: `user-ip:${normalise(username)}|${address}`, ip: `ip:${address}`, user: `user:${normalise(username)}` };
+  const user = usernameKey(username);
+  return { userAndIp: `user-ip:${user}|${address}`, ip: `ip:${address}`, user: `user:${user}` };
 }
 
 export class LoginThrottle {

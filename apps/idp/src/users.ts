@@ -1,6 +1,7 @@
 // Users come from a JSON file: { "demo": boolean, "users": [{ sub, username, passwordHash, name, email, apiScopes }] }.
 // `apiScopes` is what the user may be granted at the API (as Auth0's RBAC permissions): bob has none.
 import { readFileSync } from 'node:fs';
+import { USERNAME_NORMALIZATION_FORM } from './defaults.ts';
 import { isPasswordHash, verifyPassword, decoyHash } from './password-hash.ts';
 
 export interface User {
@@ -21,6 +22,15 @@ export interface UserDirectory {
 
 export class UsersFileError extends Error {}
 
+/**
+ * The one form in which a username is looked up, checked for duplicates and counted by the login
+ * throttle: NFKC, trimmed, lower case (normalised again, as lower-casing may leave another form).
+ * See USERNAME_NORMALIZATION_FORM.
+ */
+export function usernameKey(username: string): string {
+  return username.normalize(USERNAME_NORMALIZATION_FORM).trim().toLowerCase().normalize(USERNAME_NORMALIZATION_FORM);
+}
+
 export function loadUsers(file: string): UserDirectory {
   let parsed: unknown;
   try {
@@ -39,15 +49,18 @@ export function loadUsers(file: string): UserDirectory {
     if (typeof u.passwordHash !== 'string' || !isPasswordHash(u.passwordHash)) throw new UsersFileError(`${where}.passwordHash must be an Argon2id PHC string (npm run hash-password -w apps/idp)`);
     if (u.apiScopes !== undefined && !(Array.isArray(u.apiScopes) && u.apiScopes.every((s) => typeof s === 'string'))) throw new UsersFileError(`${where}.apiScopes must be an array of strings`);
     const user: User = { sub: u.sub, username: u.username, passwordHash: u.passwordHash, name: u.name ?? u.username, email: u.email ?? '', apiScopes: u.apiScopes ?? [] };
-    if (byName.has(user.username.toLowerCase()) || bySub.has(user.sub)) throw new UsersFileError(`${where}: duplicate username or sub`);
-    byName.set(user.username.toLowerCase(), user);
+    const key = usernameKey(user.username);
+    if (!key) throw new UsersFileError(`${where}.username must not be white space only`);
+    if (byName.has(key)) throw new UsersFileError(`${where}: username ${JSON.stringify(user.username)} is the same as ${JSON.stringify(byName.get(key)!.username)} (usernames are compared in Unicode NFKC, trimmed, in lower case)`);
+    if (bySub.has(user.sub)) throw new UsersFileError(`${where}: duplicate sub`);
+    byName.set(key, user);
     bySub.set(user.sub, user);
   });
   return {
     demo: doc.demo === true,
     findBySub: (sub) => bySub.get(sub),
     async authenticate(username, password) {
-      const user = byName.get(username.trim().toLowerCase());
+      const user = byName.get(usernameKey(username));
       const ok = await verifyPassword(password, user?.passwordHash ?? decoyHash);
       return user && ok ? user : undefined;
     },
