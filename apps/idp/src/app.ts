@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './log.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { createProvider } from './provider.ts';
 import { hostHeaderIsWellFormed, pinRequestToIssuer } from './request-host.ts';
+import { canonicalizeRequestTarget } from './request-path.ts';
 import { keySetFingerprint, loadSigningKeys } from './signing-keys.ts';
 import { openStore } from './storage/open-store.ts';
 import type { Store } from './storage/store.ts';
@@ -107,14 +108,16 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   const pinToIssuer = pinRequestToIssuer(config.issuer, config.IDP_TRUST_PROXY);
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0]!;
     if (!hostHeaderIsWellFormed(req)) {
-      logger.log('debug', 'bad_host_header', { path });
+      logger.log('debug', 'bad_host_header', { path: (req.url ?? '/').split('?')[0] });
       res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end('Bad Request: malformed Host header\n');
       return;
     }
     pinToIssuer(req);
+    // One spelling of every route for oidc-provider's router and every check keyed on a path.
+    canonicalizeRequestTarget(req);
+    const path = (req.url ?? '/').split('?')[0]!;
     res.setHeader('Content-Security-Policy', csp);
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('X-Content-Type-Options', 'nosniff');
