@@ -40,7 +40,7 @@ test("the oidc-client-ts page and every file served beside it send our SPA's sec
   }
 });
 
-test("Auth0's SDK page: the same, but for a blob: worker (its token requests) and an opener policy that keeps loginWithPopup's popup", async () => {
+test("Auth0's SDK page: the same, but for a blob: worker (its token requests), the IdP as the one frame source (its silent login's hidden iframe) and an opener policy that keeps loginWithPopup's popup", async () => {
   const headers = await headersOf('/auth0-spa-js.html');
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     if (name !== 'Cross-Origin-Opener-Policy') assert.equal(headers.get(name), value, name);
@@ -48,7 +48,7 @@ test("Auth0's SDK page: the same, but for a blob: worker (its token requests) an
   // Still a browsing-context group of its own on the return from the IdP, as our SPA's same-origin.
   assert.equal(headers.get('cross-origin-opener-policy'), 'same-origin-allow-popups');
   const csp = headers.get('content-security-policy') ?? '';
-  assert.equal(csp, `${contentSecurityPolicy(nonceOf(csp), [IDP, API])}; worker-src 'self' blob:`);
+  assert.equal(csp, `${contentSecurityPolicy(nonceOf(csp), [IDP, API])}; worker-src 'self' blob:; frame-src ${IDP}`);
 });
 
 test('each response gets a nonce of its own', async () => {

@@ -124,7 +124,8 @@ export function contentSecurityPolicy(clientOrigins: readonly string[]): string 
  * resume redirect and its web_message answer too) and the login page. A popup keeps
  * `window.opener` only while no response on its way sends a Cross-Origin-Opener-Policy other than
  * unsafe-none, so these send unsafe-none; every other response sends same-origin. Framing stays
- * refused everywhere (frame-ancestors 'none', X-Frame-Options DENY). See
+ * refused everywhere (frame-ancestors 'none', X-Frame-Options DENY) but on web_message answers
+ * (WEB_MESSAGE_ROUTES). See
  * docs/decisions/0014-popup-logins-and-opener-policy.md
  */
 export const POPUP_PATH_SEGMENTS: ReadonlySet<string> = new Set([ROUTES.authorization.split('/')[1]!, 'interaction']);
@@ -132,6 +133,14 @@ export const POPUP_PATH_SEGMENTS: ReadonlySet<string> = new Set([ROUTES.authoriz
 export function openerPolicy(path: string): 'unsafe-none' | 'same-origin' {
   return POPUP_PATH_SEGMENTS.has(path.split('/')[1] ?? '') ? 'unsafe-none' : 'same-origin';
 }
+
+/**
+ * The oidc-provider routes whose web_message answer (a popup's, or the hidden iframe's of Auth0's
+ * SPA SDK silent login) may be framed, by the origin of the client's registered redirect URI the
+ * answer posts to and by no other (Auth0: the client's Allowed Web Origins). Every other response,
+ * the login page included, refuses framing. See docs/decisions/0041-silent-login-iframe-for-the-redirect-origin.md
+ */
+export const WEB_MESSAGE_ROUTES: ReadonlySet<string> = new Set(['authorization', 'resume']);
 
 /** SQLite durability: WAL + synchronous=NORMAL survives a process crash (SIGKILL); FULL also survives power loss. IDP_SQLITE_SYNCHRONOUS */
 export const SQLITE_SYNCHRONOUS = 'NORMAL' as const;

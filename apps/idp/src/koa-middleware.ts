@@ -1,7 +1,7 @@
 // Middleware run by oidc-provider's Koa app around its own routes.
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { COOKIE_OPTIONS, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS } from './defaults.ts';
+import { COOKIE_OPTIONS, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, WEB_MESSAGE_ROUTES } from './defaults.ts';
 import type { Logger } from './log.ts';
 import { END_SESSION_CONFIRM_PATH, ROUTES } from './routes.ts';
 import { ReplayDetected } from './storage/replay-detected.ts';
@@ -26,15 +26,38 @@ export function answerStoreOutages(provider: Provider): void {
 }
 
 /**
- * oidc-provider's web_message response (a popup's or an iframe's answer) removes X-Frame-Options and
- * frame-ancestors so that silent logins can run in a hidden iframe. Popups need neither, and the
- * SDKs here renew with refresh tokens: every response refuses framing again, whatever produced it.
+ * The one origin allowed to frame this answer, if it is a web_message answer: oidc-provider's
+ * web_message page (a popup's or a hidden iframe's answer, code or error, posted to the redirect
+ * URI's origin) is the only response that comes back without the X-Frame-Options every response
+ * starts with (app.ts). Only the origin of a redirect URI registered for the client may frame it,
+ * as Auth0 allows the iframe of a silent login only to the client's Allowed Web Origins
+ * (docs/decisions/0041).
+ */
+function webMessageFramer(ctx: KoaContextWithOIDC): string | undefined {
+  if (!WEB_MESSAGE_ROUTES.has(ctx.oidc?.route ?? '') || ctx.response.get('x-frame-options')) return undefined;
+  const redirectUri = ctx.oidc.params?.['redirect_uri'];
+  if (typeof redirectUri !== 'string' || !ctx.oidc.client?.redirectUriAllowed(redirectUri)) return undefined;
+  return new URL(redirectUri).origin;
+}
+
+/**
+ * Every response refuses framing (X-Frame-Options DENY, frame-ancestors 'none'), whatever produced
+ * it, but for a web_message answer: that page holds no content, only the script posting the answer
+ * to the redirect URI's origin, and Auth0's SPA SDK reads it from a hidden iframe (checkSession,
+ * getTokenSilently without refresh tokens), so that origin alone may frame it. The login page and
+ * every other page stay unframeable.
  */
 export function refuseFraming(provider: Provider): void {
-  provider.use(async (ctx, next) => {
+  provider.use(async (koaCtx, next) => {
     await next();
-    if (!ctx.response.get('x-frame-options')) ctx.set('X-Frame-Options', 'DENY');
+    const ctx = koaCtx as unknown as KoaContextWithOIDC;
+    const framer = webMessageFramer(ctx);
     const csp = ctx.response.get('content-security-policy');
+    if (framer) {
+      ctx.set('Content-Security-Policy', csp ? `${csp}; frame-ancestors ${framer}` : `frame-ancestors ${framer}`);
+      return;
+    }
+    if (!ctx.response.get('x-frame-options')) ctx.set('X-Frame-Options', 'DENY');
     if (csp && !csp.includes('frame-ancestors')) ctx.set('Content-Security-Policy', `${csp}; frame-ancestors 'none'`);
   });
 }

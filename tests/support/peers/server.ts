@@ -113,7 +113,7 @@ export async function startPeerPages(config: PeerPagesConfig | (() => PeerPagesC
       return;
     }
     // Our SPA's security headers on every answer, as its own server sends them (decision 0034).
-    for (const [name, value] of Object.entries(peerSecurityHeaders(path, connectOrigins(current)))) res.setHeader(name, value);
+    for (const [name, value] of Object.entries(peerSecurityHeaders(path, connectOrigins(current), current.idpOrigin))) res.setHeader(name, value);
     if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404).end();
       return;
@@ -153,16 +153,18 @@ function serveAngularPeer(files: Map<string, { type: string; body: Buffer | stri
  * libraries and the apps under one policy, as a production deployment of either would send it.
  * Adapted only where a page needs it to work: the CSP's connect-src names the IdP and the API (as
  * our SPA's in token mode); Auth0's SDK runs its token requests in a Worker made from a blob: URL
- * (worker-src), and its page opens the IdP in a popup (`loginWithPopup`), whose handle COOP
+ * (worker-src) and, with its defaults (no refresh tokens), its silent login (`checkSession`,
+ * `getTokenSilently`) in a hidden iframe at the IdP (frame-src, the IdP's origin only, decision
+ * 0041); its page opens the IdP in a popup (`loginWithPopup`), whose handle COOP
  * `same-origin` would sever (decision 0014), so that page alone sends `same-origin-allow-popups`,
  * which switches browsing-context group on the return from the IdP as `same-origin` does.
  * oidc-client-ts's page needs no such change for its `signinPopup`: its popup returns to the page,
  * which has lost its opener under either value, and the library hands the response back over a
  * BroadcastChannel (an e2e scenario logs in through it).
  */
-function peerSecurityHeaders(path: string, connectOrigins: readonly string[]): Record<string, string> {
+function peerSecurityHeaders(path: string, connectOrigins: readonly string[], idpOrigin: string): Record<string, string> {
   const auth0 = path === `/${PEER_CLIENT_IDS.auth0SpaJs}.html`;
-  const csp = contentSecurityPolicy(randomBytes(16).toString('base64'), connectOrigins) + (auth0 ? "; worker-src 'self' blob:" : '');
+  const csp = contentSecurityPolicy(randomBytes(16).toString('base64'), connectOrigins) + (auth0 ? `; worker-src 'self' blob:; frame-src ${idpOrigin}` : '');
   return {
     ...SECURITY_HEADERS,
     ...(auth0 ? { 'Cross-Origin-Opener-Policy': 'same-origin-allow-popups' } : {}),

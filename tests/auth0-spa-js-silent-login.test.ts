@@ -1,0 +1,172 @@
+// Auth0's SPA SDK with its defaults (no refresh tokens, tokens in memory) against the embedded IdP
+// configured like a tenant, in Chromium: after a reload the SDK restores the login from the IdP
+// session with a silent login (prompt=none, response_mode=web_message) in a hidden iframe, as it
+// does against Auth0 when the app and the IdP are same-site. The IdP lets the origin of the
+// client's registered redirect URI, and no other, frame that answer; every other page, the login
+// page above all, stays unframeable (decision 0041).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { jwtClaims, launchChromium, newProfile, type BrowserLog } from './e2e/support/browser.ts';
+import { startIdpInProcess, type InProcessIdp } from './support/idp-in-process.ts';
+import { PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages, type PeerPagesConfig } from './support/peers/server.ts';
+
+const AUDIENCE = 'https://auth0-api-spa';
+const root = join(import.meta.dirname, '..');
+
+let dir: string;
+let idp: InProcessIdp;
+let idpOrigin: string;
+/** The registered pages, and the same pages on an origin no client registered. */
+let peers: PeerPages;
+let foreign: PeerPages;
+let browser: Browser;
+
+before(async () => {
+  let config: PeerPagesConfig | undefined;
+  const configNow = () => {
+    if (!config) throw new Error('the IdP is not up yet');
+    return config;
+  };
+  peers = await startPeerPages(configNow);
+  foreign = await startPeerPages(configNow);
+  dir = mkdtempSync(join(tmpdir(), 'auth0-silent-'));
+  const clients = JSON.parse(readFileSync(join(root, 'apps', 'idp', 'config', 'clients.json'), 'utf8')) as { clients: unknown[] };
+  clients.clients.push(...peerClients(peers.origin));
+  writeFileSync(join(dir, 'clients.json'), JSON.stringify(clients));
+  idp = await startIdpInProcess((port) => ({ IDP_ISSUER: `http://localhost:${port}/`, IDP_CLIENTS_FILE: join(dir, 'clients.json'), IDP_ACCESS_TOKEN_PROFILE: 'auth0' }));
+  idpOrigin = new URL(idp.issuer).origin;
+  // No API here: the page's own call after its login goes to the IdP, which answers 404.
+  config = { idpOrigin, issuer: idp.issuer, api: `${idpOrigin}/`, audience: AUDIENCE, scope: 'openid profile' };
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await peers?.close();
+  await foreign?.close();
+  await idp?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The SDK's options as its README shows them: domain, clientId, redirect_uri, audience; nothing else. */
+function defaultOptions(): Record<string, unknown> {
+  return { domain: idpOrigin, clientId: PEER_CLIENT_IDS.auth0SpaJs, authorizationParams: { redirect_uri: peers.auth0SpaJs, audience: AUDIENCE, scope: 'openid profile' } };
+}
+
+async function openPage(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.locator('body[data-ready="true"]').waitFor();
+  return page;
+}
+
+async function logIn(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.getByLabel('Username').fill('alice');
+  await page.getByLabel('Password').fill('demo-alice');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => u.href.startsWith(peers.auth0SpaJs));
+  await page.locator('#user:not(:empty)').waitFor();
+}
+
+async function addIframe(page: Page, src: string): Promise<void> {
+  await page.evaluate(`document.body.append(Object.assign(document.createElement('iframe'), { src: ${JSON.stringify(src)} }))`);
+}
+
+const isIframeAuthorization = (url: string) => url.startsWith(`${idpOrigin}/authorize?`) && new URL(url).searchParams.get('prompt') === 'none';
+const framingRefused = (m: ConsoleMessage) => /frame-ancestors|X-Frame-Options/.test(m.text());
+
+describe("Auth0's SPA SDK with its defaults: the silent login in a hidden iframe", () => {
+  test('after a reload, checkSession restores the user from the IdP session and getTokenSilently gets an access token for the API', async () => {
+    const log: BrowserLog = { requests: [], cspViolations: [] };
+    const context = await newProfile(browser, log);
+    const page = await openPage(context, peers.auth0SpaJs);
+    await logIn(page);
+    assert.equal(await page.locator('#user').textContent(), 'Alice Example');
+
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    assert.equal(await page.locator('#user').textContent(), '', 'the tokens were in memory only: gone with the reload');
+    const answered = page.waitForResponse((r) => isIframeAuthorization(r.url()));
+    const restored = (await page.evaluate(`(async () => {
+      const client = new auth0.Auth0Client(${JSON.stringify(defaultOptions())});
+      await client.checkSession();
+      return { user: (await client.getUser())?.name, token: await client.getTokenSilently() };
+    })()`)) as { user?: string; token: string };
+    assert.equal(restored.user, 'Alice Example');
+    const claims = jwtClaims(restored.token);
+    assert.deepEqual(claims['aud'], [AUDIENCE, `${idpOrigin}/userinfo`]);
+    assert.equal(claims['azp'], PEER_CLIENT_IDS.auth0SpaJs);
+
+    const answer = await answered;
+    const params = new URL(answer.url()).searchParams;
+    assert.equal(params.get('response_mode'), 'web_message');
+    assert.notEqual(answer.frame(), page.mainFrame(), 'answered inside the iframe');
+    assert.equal(answer.status(), 200);
+    const headers = await answer.allHeaders();
+    assert.equal(headers['x-frame-options'], undefined);
+    assert.match(headers['content-security-policy'] ?? '', new RegExp(`; frame-ancestors ${peers.origin}$`), 'the registered page\'s origin, and only it, may frame the answer');
+    assert.deepEqual(log.cspViolations, []);
+    await context.close();
+  });
+
+  test('without an IdP session getTokenSilently fails with the IdP\'s login_required, read from the iframe', async () => {
+    const context = await newProfile(browser, { requests: [], cspViolations: [] });
+    const page = await openPage(context, peers.auth0SpaJs);
+    const error = await page.evaluate(`new auth0.Auth0Client(${JSON.stringify(defaultOptions())}).getTokenSilently().then(() => 'a token', (err) => err.error)`);
+    assert.equal(error, 'login_required');
+    await context.close();
+  });
+});
+
+describe('framing stays refused everywhere else', () => {
+  /** Frames `url` in `page` and waits until the browser reports the framing refused. */
+  async function frameRefused(page: Page, url: string): Promise<void> {
+    const refused = page.waitForEvent('console', framingRefused);
+    const served = page.waitForResponse((r) => r.url() === url);
+    await addIframe(page, url);
+    await served;
+    await refused;
+  }
+
+  test('an origin no client registered cannot frame the web_message answer, and gets no message from it', async () => {
+    const context = await newProfile(browser, { requests: [], cspViolations: [] });
+    await logIn(await openPage(context, peers.auth0SpaJs));
+    const page = await openPage(context, foreign.auth0SpaJs);
+    await page.evaluate("window.seen = []; window.addEventListener('message', (e) => window.seen.push(e.data))");
+    const url = new URL('/authorize', idpOrigin);
+    url.search = new URLSearchParams({
+      client_id: PEER_CLIENT_IDS.auth0SpaJs, redirect_uri: peers.auth0SpaJs, response_type: 'code', response_mode: 'web_message',
+      prompt: 'none', scope: 'openid', state: 'state-of-the-frame', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+    }).toString();
+    const answered = page.waitForResponse((r) => r.url() === url.href);
+    await frameRefused(page, url.href);
+    const answer = await answered;
+    assert.equal(answer.status(), 200, 'the IdP did answer: only the framing rule stopped it');
+    assert.match((await answer.allHeaders())['content-security-policy'] ?? '', new RegExp(`frame-ancestors ${peers.origin}$`));
+    assert.deepEqual(await page.evaluate('window.seen'), []);
+    await context.close();
+  });
+
+  test('the registered origin cannot frame the login page', async () => {
+    const context = await newProfile(browser, { requests: [], cspViolations: [] });
+    const page = await openPage(context, peers.auth0SpaJs);
+    const url = new URL('/authorize', idpOrigin);
+    url.search = new URLSearchParams({
+      client_id: PEER_CLIENT_IDS.auth0SpaJs, redirect_uri: peers.auth0SpaJs, response_type: 'code', response_mode: 'web_message',
+      scope: 'openid', state: 'state-of-the-frame', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
+    }).toString();
+    const loginPage = page.waitForResponse((r) => new URL(r.url()).pathname.startsWith('/interaction/'));
+    const refused = page.waitForEvent('console', framingRefused);
+    await addIframe(page, url.href);
+    const headers = await (await loginPage).allHeaders();
+    await refused;
+    assert.equal(headers['x-frame-options'], 'DENY');
+    assert.match(headers['content-security-policy'] ?? '', /frame-ancestors 'none'/);
+    await context.close();
+  });
+});
