@@ -3,7 +3,8 @@
 // session with a silent login (prompt=none, response_mode=web_message) in a hidden iframe, as it
 // does against Auth0 when the app and the IdP are same-site. The IdP lets the origin of the
 // client's registered redirect URI, and no other, frame that answer; every other page, the login
-// page above all, stays unframeable (decision 0041).
+// page above all, stays unframeable (decision 0041). With refresh tokens and its iframe fallback,
+// the silent login after a reload brings a refresh token back, as Auth0's does (decision 0042).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +78,8 @@ async function addIframe(page: Page, src: string): Promise<void> {
   await page.evaluate(`document.body.append(Object.assign(document.createElement('iframe'), { src: ${JSON.stringify(src)} }))`);
 }
 
+/** The grant type of every token request so far (the SDK's worker's included). */
+const tokenGrants = (log: BrowserLog) => log.requests.filter((r) => r.url === `${idpOrigin}/oauth/token`).map((r) => new URLSearchParams(r.body ?? '').get('grant_type'));
 const isIframeAuthorization = (url: string) => url.startsWith(`${idpOrigin}/authorize?`) && new URL(url).searchParams.get('prompt') === 'none';
 const framingRefused = (m: ConsoleMessage) => /frame-ancestors|X-Frame-Options/.test(m.text());
 
@@ -119,6 +122,31 @@ describe("Auth0's SPA SDK with its defaults: the silent login in a hidden iframe
     const page = await openPage(context, peers.auth0SpaJs);
     const error = await page.evaluate(`new auth0.Auth0Client(${JSON.stringify(defaultOptions())}).getTokenSilently().then(() => 'a token', (err) => err.error)`);
     assert.equal(error, 'login_required');
+    await context.close();
+  });
+});
+
+describe("Auth0's SPA SDK with refresh tokens and its iframe fallback", () => {
+  test('after a reload the iframe\'s silent login brings a refresh token back, and the next renewal uses it instead of another iframe', async () => {
+    const log: BrowserLog = { requests: [], cspViolations: [] };
+    const context = await newProfile(browser, log);
+    const page = await openPage(context, peers.auth0SpaJs);
+    await logIn(page);
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    const grantsBefore = tokenGrants(log).length;
+    const options = { ...defaultOptions(), useRefreshTokens: true, useRefreshTokensFallback: true, authorizationParams: { redirect_uri: peers.auth0SpaJs, audience: AUDIENCE, scope: 'openid profile offline_access' } };
+    await page.evaluate(`(async () => {
+      window.withRefreshTokens = new auth0.Auth0Client(${JSON.stringify(options)});
+      await window.withRefreshTokens.getTokenSilently();
+    })()`);
+    const iframes = () => log.requests.filter((r) => isIframeAuthorization(r.url)).length;
+    const grants = () => tokenGrants(log).slice(grantsBefore);
+    assert.equal(iframes(), 1, 'no refresh token in memory after the reload: the fallback iframe');
+    assert.deepEqual(grants(), ['authorization_code'], 'the iframe\'s code redeemed');
+    await page.evaluate(`window.withRefreshTokens.getTokenSilently({ cacheMode: 'off' })`);
+    assert.equal(iframes(), 1, 'no second iframe');
+    assert.deepEqual(grants(), ['authorization_code', 'refresh_token'], 'renewed with the refresh token the silent login brought');
     await context.close();
   });
 });

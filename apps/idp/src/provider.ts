@@ -57,6 +57,30 @@ function assertGrantedResource(ctx: KoaContextWithOIDC): void {
   if (!granted?.has(values[0]!)) throw new errors.InvalidTarget();
 }
 
+/**
+ * oidc-provider's loadExistingGrant (the session's grant for the client), keeping `offline_access`
+ * on a silent login. oidc-provider drops that scope from any authorization request without
+ * prompt=consent, and prompt=none cannot carry consent, so a silent login never got a refresh
+ * token; Auth0 gives one. OpenID Connect Core 11 allows offline access without the consent prompt
+ * when other conditions permit it: here, the user's grant to this very client already holds
+ * offline_access (given at an interactive login), and the client may use refresh tokens. Then the
+ * scope the request asked for is put back; otherwise it stays dropped (no refresh token, no error).
+ */
+async function loadGrantKeepingOfflineAccess(ctx: KoaContextWithOIDC): Promise<InstanceType<Provider['Grant']> | undefined> {
+  const { oidc } = ctx;
+  const grantId = (oidc.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId);
+  const grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  const params = oidc.params as { prompt?: string; scope?: string };
+  // The authorization endpoint answers GET only (oidc-provider's POST is off): the query is the request.
+  const asked = String(ctx.query['scope'] ?? '').split(' ');
+  const kept = (params.scope ?? '').split(' ');
+  if (oidc.route === 'authorization' && params.prompt === 'none' && asked.includes('offline_access') && !kept.includes('offline_access')
+    && oidc.client!.grantTypeAllowed('refresh_token') && grant?.getOIDCScope().split(' ').includes('offline_access')) {
+    params.scope = [...kept.filter(Boolean), 'offline_access'].join(' ');
+  }
+  return grant;
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, registry, users, store, logger } = deps;
   const now = () => epochSeconds(deps.clock);
@@ -168,8 +192,9 @@ export function createProvider(deps: ProviderDeps): Provider {
         jwt: (ctx, token, jwt) => jwtAccessTokens.customize(ctx, token as never, jwt),
       },
     },
-    // Auth0 issues refresh tokens for offline_access without prompt=consent; see app.ts, which keeps
-    // offline_access from being dropped, and interactions.ts, which grants it for first-party clients.
+    // Auth0 issues refresh tokens for offline_access without prompt=consent; see keepOfflineAccess
+    // (koa-middleware.ts), which keeps offline_access from being dropped, interactions.ts, which
+    // grants it for first-party clients, and loadGrantKeepingOfflineAccess for silent logins.
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     // Called just before the refresh token is consumed: the request is checked here first, so that a
     // refused request (a resource the grant does not cover) leaves the token usable.
@@ -200,6 +225,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       };
     },
     interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    loadExistingGrant: loadGrantKeepingOfflineAccess,
     clientBasedCORS: (ctx, origin, client) => CORS_ROUTES.has(ctx.oidc.route ?? '') && (originsByClient.get(client.clientId)?.has(origin) ?? false),
     renderError: async (ctx: KoaContextWithOIDC, out) => {
       ctx.type = 'html';

@@ -3,9 +3,9 @@
 // configured and tested.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type * as oidc from 'openid-client';
+import * as oidc from 'openid-client';
 import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
-import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
+import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
 import type { UserAgent } from '../../../tests/support/oidc-rp.ts';
 
 let idp: InProcessIdp;
@@ -141,5 +141,40 @@ describe("JSON bodies at Auth0's token and revocation endpoints", () => {
     const introspect = await postJson('/oauth/introspect', { token: 'x' }, { authorization: `Basic ${Buffer.from('api:dev-api-secret-change-me').toString('base64')}` });
     assert.equal(introspect.status, 400);
     assert.match(((await introspect.json()) as { error_description: string }).error_description, /only application\/x-www-form-urlencoded/);
+  });
+});
+
+describe('a silent login (prompt=none) asking for offline_access gets a refresh token, as from Auth0', () => {
+  /** A prompt=none request in the browser `ua`, redeemed with openid-client. */
+  async function silentLogin(ua: UserAgent, scope: string) {
+    const req = await authorizationRequest(spa, { prompt: 'none', scope });
+    const res = await ua.request(req.url);
+    const location = res.headers.get('location') ?? '';
+    assert.ok(location.startsWith(SPA_REDIRECT_URI), `a code for the client, not ${res.status} ${location}`);
+    return oidc.authorizationCodeGrant(spa, new URL(location), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  }
+
+  test('once the login granted it to the client: a refresh token that works, in the login\'s grant', async () => {
+    const { ua, tokens: first } = await login(spa, 'alice', 'demo-alice');
+    const tokens = await silentLogin(ua, `openid profile offline_access ${API_SCOPE}`);
+    assert.ok(tokens.refresh_token, 'a refresh token');
+    assert.ok(tokens.scope?.split(' ').includes('offline_access'), 'offline_access granted');
+    const refreshed = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: tokens.refresh_token });
+    assert.equal(refreshed.status, 200, 'the refresh token works');
+    // One grant: revoking the login's refresh token ends the silent login's too.
+    await oidc.tokenRevocation(spa, first.refresh_token!);
+    const afterRevocation = await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: String(refreshed.body['refresh_token']) });
+    assert.equal(afterRevocation.body['error'], 'invalid_grant');
+  });
+
+  test('not when the login did not grant offline_access, nor when the silent request does not ask for it; the silent login still succeeds', async () => {
+    const { ua } = await login(spa, 'alice', 'demo-alice', undefined, { scope: `openid profile ${API_SCOPE}` });
+    const withoutGrant = await silentLogin(ua, `openid profile offline_access ${API_SCOPE}`);
+    assert.equal(withoutGrant.refresh_token, undefined, 'the login never granted offline access');
+    assert.ok(withoutGrant.access_token);
+
+    const offline = await login(spa, 'alice', 'demo-alice', undefined, { scope: `openid offline_access ${API_SCOPE}`, audience: API_AUDIENCE });
+    const notAsked = await silentLogin(offline.ua, `openid ${API_SCOPE}`);
+    assert.equal(notAsked.refresh_token, undefined, 'offline access not asked for');
   });
 });
