@@ -13,6 +13,10 @@ import { renderErrorPage } from './views/logout-pages.ts';
 import { renderLoginPage } from './views/login-page.ts';
 
 const GENERIC_LOGIN_ERROR = 'Wrong username or password.';
+/** prompt=select_account (provider.ts): answered with the login page, where the user picks the account. */
+export const ACCOUNT_SELECTION_PROMPT = 'select_account';
+/** The prompts the login page answers. */
+const LOGIN_PAGE_PROMPTS: ReadonlySet<string> = new Set(['login', ACCOUNT_SELECTION_PROMPT]);
 
 export interface InteractionDeps {
   provider: () => Provider;
@@ -116,7 +120,9 @@ export function createInteractionHandler(deps: InteractionDeps) {
     }
     await throttle.succeeded(username, ip);
     logger.log('info', 'login_success', { sub: user.sub, ip, clientId });
-    await deps.provider().interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+    // Signing in on the page answers an account selection too: the user picked this account.
+    const selected = details.prompt.name === ACCOUNT_SELECTION_PROMPT ? { [ACCOUNT_SELECTION_PROMPT]: {} } : {};
+    await deps.provider().interactionFinished(req, res, { login: { accountId: user.sub }, ...selected }, { mergeWithLastSubmission: false });
   }
 
   return async function handleInteraction(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -135,12 +141,12 @@ export function createInteractionHandler(deps: InteractionDeps) {
       if (details.uid !== uid) throw new HttpError(400, 'This sign-in request does not match your browser session.');
       const method = req.method ?? 'GET';
       if (!action && method === 'GET') {
-        if (details.prompt.name === 'login') return await showLoginPage(res, details.uid, String(details.params['client_id']));
+        if (LOGIN_PAGE_PROMPTS.has(details.prompt.name)) return await showLoginPage(res, details.uid, String(details.params['client_id']));
         if (details.prompt.name === 'consent') return await grantConsent(req, res, details);
         throw new HttpError(400, `Unsupported prompt ${details.prompt.name}.`);
       }
       if (action === '/login' && method === 'POST') {
-        if (details.prompt.name !== 'login') throw new HttpError(400, 'This sign-in request is not waiting for a login.');
+        if (!LOGIN_PAGE_PROMPTS.has(details.prompt.name)) throw new HttpError(400, 'This sign-in request is not waiting for a login.');
         return await submitLogin(req, res, details);
       }
       if (action === '/abort' && method === 'POST') {

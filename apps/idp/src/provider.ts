@@ -1,7 +1,7 @@
 // oidc-provider configured to behave like Auth0 for an SPA + API: code flow with PKCE (S256) for
 // every client, Auth0's `audience` parameter selecting the API, JWT (or opaque) access tokens with
 // aud as an array, azp and a space-separated scope, refresh tokens rotated at every use.
-import Provider, { errors, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
 import { AUTHORIZATION_CODE_TTL_SECONDS, COOKIE_OPTIONS, INTERACTION_TTL_SECONDS, SIGNING_ALGS } from './defaults.ts';
 import { grantedScope, installJwtAccessTokens } from './access-tokens.ts';
 import { backchannelFetch, registeredBackchannelUris } from './backchannel-fetch.ts';
@@ -9,6 +9,7 @@ import type { ClientRegistry } from './clients.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import type { IdpConfig } from './config.ts';
 import type { Logger } from './log.ts';
+import { ACCOUNT_SELECTION_PROMPT } from './interactions.ts';
 import { ROUTES } from './routes.ts';
 import { LocalSigningKey } from './signing-keys.ts';
 import { createAdapterFactory } from './storage/oidc-adapter.ts';
@@ -79,6 +80,19 @@ async function loadGrantKeepingOfflineAccess(ctx: KoaContextWithOIDC): Promise<I
     params.scope = [...kept.filter(Boolean), 'offline_access'].join(' ');
   }
   return grant;
+}
+
+/**
+ * oidc-provider's prompts (login, consent) and `select_account` before them. Auth0's SDKs offer
+ * prompt=select_account (a "switch account" button) and oidc-provider refused it as an unsupported
+ * prompt value. This IdP holds one account per browser session and has no account chooser: the
+ * login page is where the user picks the account, by signing in as any user. So a request with
+ * select_account shows the login page even to a signed-in browser (interactions.ts).
+ */
+function promptsWithAccountSelection(): ReturnType<typeof interactionPolicy.base> {
+  const policy = interactionPolicy.base();
+  policy.add(new interactionPolicy.Prompt({ name: ACCOUNT_SELECTION_PROMPT, requestable: true }), 0);
+  return policy;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -224,7 +238,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         claims: async () => ({ sub: user.sub, name: user.name, email: user.email, email_verified: user.email !== '' }),
       };
     },
-    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: promptsWithAccountSelection() },
     loadExistingGrant: loadGrantKeepingOfflineAccess,
     clientBasedCORS: (ctx, origin, client) => CORS_ROUTES.has(ctx.oidc.route ?? '') && (originsByClient.get(client.clientId)?.has(origin) ?? false),
     renderError: async (ctx: KoaContextWithOIDC, out) => {

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
-import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
+import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, authorizationRequest, authorizeWithLogin, followIdpRedirects, login, rpConfig, submitLogin, tokenRequest, userAgent } from '../../../tests/support/oidc-rp.ts';
 import type { UserAgent } from '../../../tests/support/oidc-rp.ts';
 
 let idp: InProcessIdp;
@@ -176,5 +176,42 @@ describe('a silent login (prompt=none) asking for offline_access gets a refresh 
     const offline = await login(spa, 'alice', 'demo-alice', undefined, { scope: `openid offline_access ${API_SCOPE}`, audience: API_AUDIENCE });
     const notAsked = await silentLogin(offline.ua, `openid ${API_SCOPE}`);
     assert.equal(notAsked.refresh_token, undefined, 'offline access not asked for');
+  });
+});
+
+describe("prompt=select_account, which Auth0's SDKs offer", () => {
+  test('a signed-in browser gets the login page and may pick another account; the session is then that account\'s', async () => {
+    const { ua } = await login(spa, 'alice', 'demo-alice');
+    const req = await authorizationRequest(spa, { prompt: 'select_account' });
+    const page = await followIdpRedirects(ua, idp.issuer, req.url);
+    assert.equal(page.status, 200, 'the login page, not an error');
+    // Another account: oidc-provider first ends alice's session with a form that submits itself.
+    const switching = await submitLogin(ua, idp.issuer, page, 'bob', 'demo-bob');
+    const html = await switching.text();
+    const action = /<form method="post" action="([^"]+\/oidc\/logout\/confirm)"/.exec(html)?.[1];
+    assert.ok(action, 'alice\'s session is ended first');
+    const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1]!, m[2]!]));
+    const answer = await followIdpRedirects(ua, idp.issuer, action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+    const tokens = await oidc.authorizationCodeGrant(spa, new URL(answer.headers.get('location')!), { pkceCodeVerifier: req.verifier, expectedState: req.state });
+    assert.equal(tokens.claims()?.sub, 'auth0|bob');
+    assert.ok(tokens.refresh_token, 'offline_access kept (select_account with the implied consent)');
+    const next = await authorizationRequest(spa);
+    const callback = await authorizeWithLogin(ua, spa, next, 'unused', 'unused');
+    const again = await oidc.authorizationCodeGrant(spa, callback, { pkceCodeVerifier: next.verifier, expectedState: next.state });
+    assert.equal(again.claims()?.sub, 'auth0|bob', 'signed in as bob without a page');
+  });
+
+  test('a browser without a session gets the login page, then tokens', async () => {
+    const tokens = (await login(spa, 'alice', 'demo-alice', userAgent(), { prompt: 'select_account' })).tokens;
+    assert.equal(tokens.claims()?.sub, 'auth0|alice');
+  });
+
+  test('with prompt=none, or beside an unknown prompt value, it is still invalid_request', async () => {
+    const { ua } = await login(spa, 'alice', 'demo-alice');
+    for (const prompt of ['none select_account', 'select_account bogus']) {
+      const res = await ua.request((await authorizationRequest(spa, { prompt })).url);
+      const error = new URL(res.headers.get('location') ?? 'http://x').searchParams.get('error');
+      assert.equal(error, 'invalid_request', prompt);
+    }
   });
 });
