@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { ClientRegistry } from './clients.ts';
+import { grantImpliedConsent, type MissingConsent } from './implied-consent.ts';
 import { LOGIN_FORM_MAX_BYTES, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS } from './defaults.ts';
 import type { Logger } from './log.ts';
 import type { LoginThrottle } from './login-throttle.ts';
@@ -78,16 +79,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const user = users.findBySub(accountId);
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId });
     if (!grant || !user) throw new HttpError(400, 'The sign-in request is no longer valid.');
-    const prompt = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-    if (prompt.missingOIDCScope) grant.addOIDCScope(prompt.missingOIDCScope.join(' '));
-    if (prompt.missingOIDCClaims) grant.addOIDCClaims(prompt.missingOIDCClaims);
-    // API scopes are granted only as far as the user holds them (Auth0's RBAC): bob's are rejected.
-    for (const [indicator, scopes] of Object.entries(prompt.missingResourceScopes ?? {})) {
-      const allowed = scopes.filter((s) => user.apiScopes.includes(s));
-      const rejected = scopes.filter((s) => !user.apiScopes.includes(s));
-      if (allowed.length) grant.addResourceScope(indicator, allowed.join(' '));
-      if (rejected.length) grant.rejectResourceScope(indicator, rejected.join(' '));
-    }
+    grantImpliedConsent(grant, details.prompt.details as MissingConsent, user.apiScopes);
     const grantId = await grant.save();
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }

@@ -9,6 +9,7 @@ import type { ClientRegistry } from './clients.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import type { IdpConfig } from './config.ts';
 import type { Logger } from './log.ts';
+import { grantImpliedConsent, isNothingMissing, missingConsent } from './implied-consent.ts';
 import { ACCOUNT_SELECTION_PROMPT } from './interactions.ts';
 import { ROUTES } from './routes.ts';
 import { LocalSigningKey } from './signing-keys.ts';
@@ -58,28 +59,28 @@ function assertGrantedResource(ctx: KoaContextWithOIDC): void {
   if (!granted?.has(values[0]!)) throw new errors.InvalidTarget();
 }
 
+/** Whether the authorization request in `ctx` is a silent login (prompt=none): it may show no page. */
+function isSilentLogin(ctx: KoaContextWithOIDC): boolean {
+  return ctx.oidc.route === 'authorization' && (ctx.oidc.params as { prompt?: string }).prompt === 'none';
+}
+
 /**
- * oidc-provider's loadExistingGrant (the session's grant for the client), keeping `offline_access`
- * on a silent login. oidc-provider drops that scope from any authorization request without
- * prompt=consent, and prompt=none cannot carry consent, so a silent login never got a refresh
- * token; Auth0 gives one. OpenID Connect Core 11 allows offline access without the consent prompt
- * when other conditions permit it: here, the user's grant to this very client already holds
- * offline_access (given at an interactive login), and the client may use refresh tokens. Then the
- * scope the request asked for is put back; otherwise it stays dropped (no refresh token, no error).
+ * oidc-provider drops `offline_access` from any authorization request without prompt=consent, and
+ * prompt=none cannot carry consent, so a silent login never got a refresh token; Auth0 gives one.
+ * OpenID Connect Core 11 allows offline access without the consent prompt when other conditions
+ * permit it: here, the user's grant to this very client already holds offline_access (given at an
+ * interactive login), and the client may use refresh tokens. Then the scope the request asked for
+ * is put back; otherwise it stays dropped (no refresh token, no error). docs/decisions/0042
  */
-async function loadGrantKeepingOfflineAccess(ctx: KoaContextWithOIDC): Promise<InstanceType<Provider['Grant']> | undefined> {
-  const { oidc } = ctx;
-  const grantId = (oidc.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId);
-  const grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
-  const params = oidc.params as { prompt?: string; scope?: string };
+function keepGrantedOfflineAccess(ctx: KoaContextWithOIDC, grant: InstanceType<Provider['Grant']> | undefined): void {
+  const params = ctx.oidc.params as { scope?: string };
   // The authorization endpoint answers GET only (oidc-provider's POST is off): the query is the request.
   const asked = String(ctx.query['scope'] ?? '').split(' ');
   const kept = (params.scope ?? '').split(' ');
-  if (oidc.route === 'authorization' && params.prompt === 'none' && asked.includes('offline_access') && !kept.includes('offline_access')
-    && oidc.client!.grantTypeAllowed('refresh_token') && grant?.getOIDCScope().split(' ').includes('offline_access')) {
+  if (asked.includes('offline_access') && !kept.includes('offline_access') && ctx.oidc.client!.grantTypeAllowed('refresh_token')
+    && grant?.getOIDCScope().split(' ').includes('offline_access')) {
     params.scope = [...kept.filter(Boolean), 'offline_access'].join(' ');
   }
-  return grant;
 }
 
 /**
@@ -97,6 +98,30 @@ function promptsWithAccountSelection(): ReturnType<typeof interactionPolicy.base
 
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, registry, users, store, logger } = deps;
+
+  /**
+   * oidc-provider's loadExistingGrant (the session's grant for the client, or the one the consent
+   * interaction saved), and for a silent login what an interactive one would have given without a
+   * page: the offline_access already granted (keepGrantedOfflineAccess) and, for a first-party
+   * client, the implied consent to whatever else it asks for (a new OpenID scope, an API, an API
+   * scope the user holds), which oidc-provider would otherwise refuse with consent_required. Auth0
+   * answers a first-party application's silent request so (docs/decisions/0042).
+   */
+  async function loadGrant(ctx: KoaContextWithOIDC): Promise<InstanceType<Provider['Grant']> | undefined> {
+    const { oidc } = ctx;
+    const grantId = (oidc.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId);
+    const found = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+    if (!isSilentLogin(ctx)) return found;
+    keepGrantedOfflineAccess(ctx, found);
+    const user = oidc.session!.accountId ? users.findBySub(oidc.session!.accountId) : undefined;
+    if (!user || !registry.policies.get(oidc.client!.clientId)?.firstParty) return found;
+    const grant = found ?? new oidc.provider.Grant({ accountId: user.sub, clientId: oidc.client!.clientId });
+    const missing = missingConsent(ctx, grant);
+    if (isNothingMissing(missing)) return found;
+    grantImpliedConsent(grant, missing, user.apiScopes);
+    await grant.save();
+    return grant;
+  }
   const now = () => epochSeconds(deps.clock);
   const resources = new Map(registry.resources.map((r) => [r.identifier, r]));
   const originsByClient = new Map(registry.clients.map((c) => [c.client_id, new Set((c.redirect_uris ?? []).map((u) => new URL(u).origin))]));
@@ -239,7 +264,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       };
     },
     interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: promptsWithAccountSelection() },
-    loadExistingGrant: loadGrantKeepingOfflineAccess,
+    loadExistingGrant: loadGrant,
     clientBasedCORS: (ctx, origin, client) => CORS_ROUTES.has(ctx.oidc.route ?? '') && (originsByClient.get(client.clientId)?.has(origin) ?? false),
     renderError: async (ctx: KoaContextWithOIDC, out) => {
       ctx.type = 'html';

@@ -3,9 +3,11 @@
 // configured and tested.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
-import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, authorizationRequest, authorizeWithLogin, followIdpRedirects, login, rpConfig, submitLogin, tokenRequest, userAgent } from '../../../tests/support/oidc-rp.ts';
+import { startIdpInProcess, withIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
+import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, authorizationRequest, authorizeWithLogin, decodeJwt, followIdpRedirects, login, rpConfig, submitLogin, tokenRequest, userAgent } from '../../../tests/support/oidc-rp.ts';
 import type { UserAgent } from '../../../tests/support/oidc-rp.ts';
 
 let idp: InProcessIdp;
@@ -176,6 +178,54 @@ describe('a silent login (prompt=none) asking for offline_access gets a refresh 
     const offline = await login(spa, 'alice', 'demo-alice', undefined, { scope: `openid offline_access ${API_SCOPE}`, audience: API_AUDIENCE });
     const notAsked = await silentLogin(offline.ua, `openid ${API_SCOPE}`);
     assert.equal(notAsked.refresh_token, undefined, 'offline access not asked for');
+  });
+});
+
+describe("a first-party client's silent login gets, without a page, what an interactive one would (Auth0: first-party applications skip consent)", () => {
+  const SWAGGER_REDIRECT_URI = 'http://localhost:5001/swagger/oauth2-redirect.html';
+
+  async function silentCode(config: oidc.Configuration, ua: UserAgent, params: Record<string, string>) {
+    const req = await authorizationRequest(config, { prompt: 'none', ...params });
+    const res = await ua.request(req.url);
+    const location = new URL(res.headers.get('location') ?? '', idp.issuer);
+    assert.equal(location.searchParams.get('error'), null, `no ${location.searchParams.get('error')}`);
+    return oidc.authorizationCodeGrant(config, location, { pkceCodeVerifier: req.verifier, expectedState: req.state });
+  }
+
+  test('more than its login gave: new OpenID scopes, the API and its scope', async () => {
+    const { ua } = await login(spa, 'alice', 'demo-alice', undefined, { scope: 'openid', audience: '' });
+    const tokens = await silentCode(spa, ua, { scope: `openid profile email ${API_SCOPE}`, audience: API_AUDIENCE });
+    assert.deepEqual(tokens.scope?.split(' ').sort(), ['auth0-user-api-spa', 'email', 'openid', 'profile']);
+    assert.equal(tokens.claims()?.['email'], 'alice@example.com');
+    assert.ok([decodeJwt(tokens.access_token).payload['aud']].flat().includes(API_AUDIENCE));
+  });
+
+  test("an API scope the user does not hold stays refused (bob's)", async () => {
+    const { ua } = await login(spa, 'bob', 'demo-bob', undefined, { scope: 'openid', audience: '' });
+    const tokens = await silentCode(spa, ua, { scope: `openid ${API_SCOPE}`, audience: API_AUDIENCE });
+    assert.deepEqual(tokens.scope?.split(' '), ['openid']);
+  });
+
+  test('another first-party client gets in on the same IdP session (single sign-on)', async () => {
+    const { ua } = await login(spa, 'alice', 'demo-alice');
+    const swagger = await rpConfig(idp.issuer, 'swagger');
+    const tokens = await silentCode(swagger, ua, { redirect_uri: SWAGGER_REDIRECT_URI, scope: `openid ${API_SCOPE}` });
+    assert.equal(decodeJwt(tokens.access_token).payload['sub'], 'auth0|alice');
+  });
+
+  test('a third-party client still gets consent_required', async () => {
+    const clients = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'config', 'clients.json'), 'utf8')) as { clients: unknown[] };
+    clients.clients.push({ client_id: 'third-party', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: ['http://localhost:4700/cb'] });
+    await withIdpInProcess((port) => {
+      const file = join(idp.dataDir, `clients-${port}.json`);
+      writeFileSync(file, JSON.stringify(clients));
+      return { IDP_CLIENTS_FILE: file };
+    }, {}, async (other) => {
+      const { ua } = await login(await rpConfig(other.issuer, 'spa'), 'alice', 'demo-alice');
+      const thirdParty = await rpConfig(other.issuer, 'third-party');
+      const res = await ua.request((await authorizationRequest(thirdParty, { prompt: 'none', redirect_uri: 'http://localhost:4700/cb', scope: 'openid', audience: '' })).url);
+      assert.equal(new URL(res.headers.get('location') ?? '').searchParams.get('error'), 'consent_required');
+    });
   });
 });
 
