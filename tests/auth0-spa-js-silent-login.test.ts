@@ -40,7 +40,7 @@ before(async () => {
   writeFileSync(join(dir, 'clients.json'), JSON.stringify(clients));
   idp = await startIdpInProcess((port) => ({ IDP_ISSUER: `http://localhost:${port}/`, IDP_CLIENTS_FILE: join(dir, 'clients.json'), IDP_ACCESS_TOKEN_PROFILE: 'auth0' }));
   idpOrigin = new URL(idp.issuer).origin;
-  // No API here: the page's own call after its login goes to the IdP, which answers 404.
+  // No API here: the page's own call after its login goes to the IdP and fails; the tests read the user only.
   config = { idpOrigin, issuer: idp.issuer, api: `${idpOrigin}/`, audience: AUDIENCE, scope: 'openid profile' };
   browser = await launchChromium();
 });
