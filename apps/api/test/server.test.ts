@@ -14,6 +14,7 @@ import { runServer } from '@suite/process-shell';
 import { buildApi, httpTimeouts, loggerOptions } from '../src/app.ts';
 import { readApiConfig } from '../src/config.ts';
 import { assertParserRefusalsAreProblems, rawRequest } from '../../../tests/support/parser-refusals.ts';
+import { assertRefusedWhileDraining } from '../../../tests/support/draining.ts';
 import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
 
 let idp: TestIssuer;
@@ -226,6 +227,41 @@ test('a body trickling in is dropped once the request timeout has passed (408, c
     assert.ok(answer.bytesSent < 200, 'dropped before the body was complete');
   } finally {
     clearInterval(trickle.timer);
+    await api.app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('while it drains after SIGTERM, a request on an open connection is refused as problem details, not in Fastify\'s shape', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
+  const config = readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir });
+  const api = buildApi(config, { logger: false });
+  let arrived!: () => void;
+  const arrival = new Promise<void>((resolve) => (arrived = resolve));
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  // A request the test holds in flight, so that the server is still draining when the next comes.
+  api.app.get('/held', { config: { public: true } }, async () => {
+    arrived();
+    await gate;
+    return { held: true };
+  });
+  const signals = new EventEmitter();
+  let exited!: (code: number) => void;
+  const exitCode = new Promise<number>((resolve) => (exited = resolve));
+  try {
+    await api.authority.start();
+    const { port } = await runServer({
+      app: 'api', server: api.app.server, port: 0, host: '127.0.0.1', timeouts: httpTimeouts(config), shutdownGraceMs: 30_000,
+      listen: () => api.app.listen({ port: 0, host: '127.0.0.1' }), close: () => api.app.close(),
+      log: () => {}, signals, exit: exited,
+    });
+    // Readiness too: a load balancer probing on a kept-alive connection sees the server not ready.
+    const first = await assertRefusedWhileDraining({ server: api.app.server, port, held: 'GET /held', arrived: arrival, release, after: 'GET /readyz', stop: () => signals.emit('SIGTERM') });
+    assert.match(first, /^HTTP\/1\.1 200 /, 'the request in flight finishes');
+    assert.equal(await exitCode, 0);
+  } finally {
+    release();
     await api.app.close();
     rmSync(dir, { recursive: true, force: true });
   }

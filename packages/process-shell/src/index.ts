@@ -2,8 +2,10 @@
 // listen, and a graceful stop on SIGTERM/SIGINT, with the same exit codes everywhere. The values
 // are each app's own, named in its defaults.ts.
 import type { Server } from 'node:http';
+import { refuseWhileDraining } from './draining.ts';
 
 export { answerClientError } from './client-error.ts';
+export { DRAINING_RETRY_AFTER_SECONDS } from './draining.ts';
 
 /** Exit codes of every server process. */
 export const EXIT_CODES = {
@@ -78,7 +80,8 @@ export function applyTimeouts(server: Server, timeouts: HttpTimeouts): void {
 
 /**
  * Applies the timeouts, listens, and stops gracefully: on the first SIGTERM/SIGINT no new
- * connection is accepted, in-flight requests finish, resources are released, exit 0. The same
+ * connection is accepted, a new request on an open connection gets 503 (draining.ts), in-flight
+ * requests finish, resources are released, exit 0. The same
  * signal a second time, or the grace period running out, closes every connection and exits 1.
  */
 export async function runServer(options: RunServerOptions): Promise<RunningServer> {
@@ -116,6 +119,8 @@ export async function runServer(options: RunServerOptions): Promise<RunningServe
     }
     firstSignal = signal;
     log('info', 'shutting_down', { signal, graceMs: options.shutdownGraceMs });
+    // A request still arriving on an open keep-alive connection is refused, not run (draining.ts).
+    refuseWhileDraining(server);
     setTimeout(() => force('shutdown_grace_expired'), options.shutdownGraceMs).unref();
     const sweep = setInterval(() => server.closeIdleConnections(), DRAIN_SWEEP_MS).unref();
     (options.close ? options.close() : close(server))

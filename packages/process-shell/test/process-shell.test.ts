@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { EXIT_CODES, runServer, type HttpTimeouts, type RunServerOptions } from '../src/index.ts';
+import { assertRefusedWhileDraining } from '../../../tests/support/draining.ts';
 
 /**
  * The timeouts of every server here but the one that tests them. Node checks them on a timer from
@@ -118,6 +119,16 @@ test('SIGTERM stops accepting, lets the in-flight request finish on its keep-ali
   assert.deepEqual(released, ['released']);
   assert.deepEqual(h.events, ['listening', 'shutting_down', 'stopped']);
   agent.destroy();
+});
+
+test('a request arriving on an open connection while draining is refused as problem details, the one in flight finishes', async () => {
+  const { server, arrived, release } = gatedServer();
+  const h = await start(server);
+  const first = await assertRefusedWhileDraining({
+    server, port: h.port, held: 'GET /work', arrived, release, after: 'GET /readyz', stop: () => h.signals.emit('SIGTERM'),
+  });
+  assert.match(first, /^HTTP\/1\.1 200 /);
+  assert.equal(await h.exitCode, EXIT_CODES.stopped);
 });
 
 test('the same signal a second time while draining closes every connection and exits 1', async () => {
