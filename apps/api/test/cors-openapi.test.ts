@@ -50,6 +50,16 @@ describe('CORS', () => {
     assert.equal(refused.headers['access-control-expose-headers'], 'WWW-Authenticate');
   });
 
+  test('every answer varies by Origin, to requests without one too (a shared cache keeps them apart from CORS answers)', async () => {
+    const urls = ['/openapi.json', '/swagger/static/swagger-ui.css', '/healthz', '/readyz', '/api/UserOne', '/no-such-path'];
+    for (const url of urls) {
+      for (const headers of [{}, bearer(token), { origin: SPA }, { origin: 'http://evil.example' }]) {
+        const res = await api.app.inject({ url, headers });
+        assert.match(String(res.headers.vary), /(^|, *)Origin(,|$)/i, `${url} ${JSON.stringify(headers)}: ${res.statusCode}`);
+      }
+    }
+  });
+
   test('any other origin gets no Access-Control-Allow-Origin, on preflight or request', async () => {
     for (const origin of ['http://evil.example', 'http://localhost:4201', 'https://localhost:4200', 'http://localhost:4200.evil.example', 'null', 'http://LOCALHOST:4200']) {
       const pre = await preflight(origin);

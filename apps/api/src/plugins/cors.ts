@@ -25,11 +25,12 @@ export function corsResponder(opts: CorsOptions): CorsResponder {
   const maxAge = String(opts.maxAgeSeconds);
 
   return (req, reply) => {
-    const origin = req.headers.origin;
-    // Requests without Origin (not from a browser's CORS machinery) carry no Vary: every
-    // authenticated answer is no-store, so no cache can hand one to a CORS request.
-    if (origin === undefined) return false;
+    // Every answer varies by Origin, those to requests without one too: a shared cache that
+    // stored one of them (the OpenAPI document, Swagger UI's files, a 401) would otherwise hand it,
+    // without Access-Control-Allow-Origin, to the SPA's CORS request for the same URL.
     reply.header('vary', 'Origin');
+    const origin = req.headers.origin;
+    if (origin === undefined) return false;
     if (!allowed.has(origin)) return false;
     reply.header('access-control-allow-origin', origin);
     if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
