@@ -55,6 +55,16 @@ function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   return forwarded || req.socket.remoteAddress || 'unknown';
 }
 
+/**
+ * What a failed or throttled login's log line says about the username typed: the registered name,
+ * or only that none matched. A username that matches nobody is often a password typed into the
+ * wrong field (or a neighbour's account name); written as typed, it would put a password in the log.
+ */
+function loggedUsername(users: UserDirectory, typed: string): { username: string } | { username: null; knownUser: false } {
+  const registered = users.registeredUsername(typed);
+  return registered === undefined ? { username: null, knownUser: false } : { username: registered };
+}
+
 function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', ...headers });
   res.end(html);
@@ -96,7 +106,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     }
     const decision = await throttle.reserve(username, ip);
     if (!decision.allowed) {
-      logger.log('warn', 'login_throttled', { username, ip, clientId });
+      logger.log('warn', 'login_throttled', { ...loggedUsername(users, username), ip, clientId });
       await showLoginPage(res, details.uid, clientId, {
         status: 429, username, error: 'Too many failed sign-in attempts. Try again later.',
         headers: { 'Retry-After': String(decision.retryAfterSeconds) },
@@ -106,7 +116,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     await throttle.wait(decision);
     const user = await users.authenticate(username, password);
     if (!user) {
-      logger.log('warn', 'login_failure', { username, ip, clientId, delayMs: decision.delayMs });
+      logger.log('warn', 'login_failure', { ...loggedUsername(users, username), ip, clientId, delayMs: decision.delayMs });
       await showLoginPage(res, details.uid, clientId, { status: 401, username, error: GENERIC_LOGIN_ERROR });
       return;
     }

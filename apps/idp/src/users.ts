@@ -18,6 +18,8 @@ export interface UserDirectory {
   findBySub(sub: string): User | undefined;
   /** Returns the user when the password is right; unknown users cost the same time as wrong passwords. */
   authenticate(username: string, password: string): Promise<User | undefined>;
+  /** The username as registered when one is, else undefined (what a log line may name). */
+  registeredUsername(username: string): string | undefined;
 }
 
 export class UsersFileError extends Error {}
@@ -59,6 +61,7 @@ export function loadUsers(file: string): UserDirectory {
   return {
     demo: doc.demo === true,
     findBySub: (sub) => bySub.get(sub),
+    registeredUsername: (username) => byName.get(username.trim().toLowerCase())?.username,
     async authenticate(username, password) {
       const user = byName.get(usernameKey(username));
       const ok = await verifyPassword(password, user?.passwordHash ?? decoyHash);

@@ -6,7 +6,7 @@ import * as oidc from 'openid-client';
 import { withIdpInProcess } from '../../../tests/support/idp-in-process.ts';
 import { ManualClock } from '../../../tests/support/manual-clock.ts';
 import {
-  API_AUDIENCE, SPA_REDIRECT_URI, authorizationRequest, authorizeWithLogin, decodeJwt, login, rpConfig, tokenRequest, userAgent,
+  API_AUDIENCE, SPA_REDIRECT_URI, authorizationRequest, authorizeWithLogin, decodeJwt, followIdpRedirects, login, rpConfig, submitLogin, tokenRequest, userAgent,
 } from '../../../tests/support/oidc-rp.ts';
 
 test('access-token lifetime is configurable; RFC 8707 resource selects the API like audience', async () => {
@@ -97,5 +97,32 @@ test('the audit trail records each event and never a token, code or password', a
       second.tokens.refresh_token!, callback.searchParams.get('code')!, 'demo-alice', 'wrong-password', 'dev-api-secret-change-me'];
     const all = idp.logs.join('\n');
     for (const secret of secrets) assert.ok(!all.includes(secret), 'a secret value reached the log');
+  });
+});
+
+test('a failed or throttled login logs the username only when it is registered: a password typed as the username never reaches the log', async () => {
+  // One failure per username and address before 429, no slowing down: both log lines in two tries.
+  await withIdpInProcess({ IDP_LOGIN_MAX_FAILURES_PER_USER_AND_IP: '1', IDP_LOGIN_SLOW_AFTER: '10000' }, {}, async (idp) => {
+    const spa = await rpConfig(idp.issuer, 'spa');
+    const attempt = async (username: string, password: string): Promise<number> => {
+      const ua = userAgent();
+      const page = await followIdpRedirects(ua, idp.issuer, (await authorizationRequest(spa)).url);
+      return (await submitLogin(ua, idp.issuer, page, username, password)).status;
+    };
+    // bob's password in the username field, then alice's, then a registered name in another case.
+    assert.deepEqual([await attempt('demo-bob', 'x'), await attempt('demo-bob', 'y')], [401, 429]);
+    assert.equal(await attempt('demo-alice', 'demo-alice'), 401);
+    assert.deepEqual([await attempt(' ALICE', 'wrong-1'), await attempt('alice', 'wrong-2')], [401, 429]);
+
+    const lines = idp.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['event'] === 'login_failure' || l['event'] === 'login_throttled');
+    assert.deepEqual(lines.map((l) => [l['event'], l['username'], l['knownUser']]), [
+      ['login_failure', null, false],
+      ['login_throttled', null, false],
+      ['login_failure', null, false],
+      ['login_failure', 'alice', undefined],
+      ['login_throttled', 'alice', undefined],
+    ]);
+    const all = idp.logs.join('\n');
+    for (const secret of ['demo-bob', 'demo-alice', 'wrong-1', 'wrong-2']) assert.ok(!all.includes(secret), `${secret} reached the log`);
   });
 });
