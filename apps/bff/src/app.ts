@@ -93,6 +93,8 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     audience: config.BFF_AUDIENCE,
     now,
     ...(options.idpFetch ? { fetch: options.idpFetch } : {}),
+    onRefused: (endpoint, error) => app.log.error({ endpoint, error, clientId: config.BFF_CLIENT_ID },
+      'the identity provider refused the BFF itself: check BFF_CLIENT_ID, BFF_CLIENT_SECRET and the client\'s registration there'),
   });
   const sessions = new SessionManager({
     store,

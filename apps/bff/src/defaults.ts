@@ -64,6 +64,12 @@ export const SESSION_CACHE_SIZE = 10_000;
 
 /** Access-token lifetime assumed when the token endpoint does not say (expires_in missing). */
 export const ASSUMED_ACCESS_TOKEN_TTL_SECONDS = 60;
+/**
+ * Retry-After of a renewal the IdP refused the BFF itself (invalid_client, unauthorized_client...):
+ * a misconfiguration an operator must fix, not an outage of seconds. The session is kept and an
+ * error logged (docs/decisions/0048).
+ */
+export const IDP_REFUSED_RETRY_AFTER_SECONDS = 60;
 /** Renew the access token this many seconds before it expires. BFF_RENEW_BEFORE_EXPIRY */
 export const RENEW_BEFORE_EXPIRY_SECONDS = 30;
 /**

@@ -17,6 +17,11 @@ export interface IdpClientOptions {
   fetch?: oidc.CustomFetch;
   /** For tests: the clock of the warm-up's interval (epoch ms). */
   now?: () => number;
+  /**
+   * Told of every refusal of the BFF's own request (IdpRefusedClientError): at which endpoint, and
+   * the IdP's error code. The app logs it as an error: an operator has something to fix.
+   */
+  onRefused?: (endpoint: 'token' | 'revocation', error: string) => void;
 }
 
 export interface TokenSet {
@@ -43,6 +48,34 @@ export class IdpUnavailableError extends Error {
     super(detail);
     this.name = 'IdpUnavailableError';
   }
+}
+
+/**
+ * The IdP refused the BFF's own request: its credentials (`invalid_client`, a 401 challenge), its
+ * registration (`unauthorized_client`), or what it sent (`invalid_request`, `invalid_scope`...). A
+ * misconfiguration of the BFF or of the IdP, which no session caused and no session can end: the
+ * browser is answered 503 and its session kept (with a valid access token it goes on), the BFF logs
+ * an error. Only `invalid_grant` speaks of the session (GrantRevokedError), and the IdP's own
+ * trouble (`server_error`, `temporarily_unavailable`, no answer) is an outage.
+ */
+export class IdpRefusedClientError extends IdpUnavailableError {
+  readonly error: string;
+  constructor(error: string) {
+    super(`the identity provider refused the BFF's request: ${error}`);
+    this.name = 'IdpRefusedClientError';
+    this.error = error;
+  }
+}
+
+/** OAuth error codes that say the IdP is in trouble, not that it refused the request. */
+const OUTAGE_ERRORS = new Set(['server_error', 'temporarily_unavailable']);
+
+/** The OAuth error code the IdP refused a request with, or undefined when it did not answer one. */
+function refusalOf(err: unknown): string | undefined {
+  if (err instanceof oidc.ResponseBodyError) return err.status >= 500 || OUTAGE_ERRORS.has(err.error) ? undefined : err.error;
+  // A 401 with a challenge: the client's authentication failed, whatever the challenge names.
+  if (err instanceof oidc.WWWAuthenticateChallengeError) return err.cause.find((c) => c.parameters.error)?.parameters.error ?? 'invalid_client';
+  return undefined;
 }
 
 const DISCOVERY_RETRY_MS = 500;
@@ -144,12 +177,20 @@ export class IdpClient {
     const config = await this.configuration();
     const current = new URL(this.#opts.redirectUri);
     current.search = callbackQuery;
-    const response = await oidc.authorizationCodeGrant(config, current, {
-      expectedState: checks.state,
-      expectedNonce: checks.nonce,
-      pkceCodeVerifier: checks.codeVerifier,
-      idTokenExpected: true,
-    });
+    let response;
+    try {
+      response = await oidc.authorizationCodeGrant(config, current, {
+        expectedState: checks.state,
+        expectedNonce: checks.nonce,
+        pkceCodeVerifier: checks.codeVerifier,
+        idTokenExpected: true,
+      });
+    } catch (err) {
+      // The code itself refused (used, expired, another verifier) stays a failed sign-in.
+      const refusal = refusalOf(err);
+      if (refusal !== undefined && refusal !== 'invalid_grant') throw this.#refused('token', refusal);
+      throw err;
+    }
     return toTokenSet(response);
   }
 
@@ -159,14 +200,27 @@ export class IdpClient {
     try {
       return toTokenSet(await oidc.refreshTokenGrant(config, refreshToken));
     } catch (err) {
-      if (err instanceof oidc.ResponseBodyError && err.error === 'invalid_grant') throw new GrantRevokedError(err.error_description ?? err.error);
+      const refusal = refusalOf(err);
+      if (refusal === 'invalid_grant') throw new GrantRevokedError((err as oidc.ResponseBodyError).error_description ?? refusal);
+      if (refusal !== undefined) throw this.#refused('token', refusal);
       throw err;
     }
   }
 
   async revokeRefreshToken(refreshToken: string): Promise<void> {
     const config = await this.configuration();
-    await oidc.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
+    try {
+      await oidc.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
+    } catch (err) {
+      const refusal = refusalOf(err);
+      if (refusal !== undefined) throw this.#refused('revocation', refusal);
+      throw err;
+    }
+  }
+
+  #refused(endpoint: 'token' | 'revocation', error: string): IdpRefusedClientError {
+    this.#opts.onRefused?.(endpoint, error);
+    return new IdpRefusedClientError(error);
   }
 
   /** The IdP's end-session URL for this login, or undefined when the IdP announces none. */

@@ -121,6 +121,44 @@ describe('server-side sessions', () => {
     assert.notEqual(env.system.api.received.at(-1)?.headers['authorization'], `Bearer ${old}`);
   });
 
+  it('takes a refusal of the BFF itself (invalid_client: its secret rotated at the IdP only) for a misconfiguration: 503 and an error line at renewal, sign-in and logout; the session is kept', async () => {
+    const refusals = () => env.bff.logs.filter((l) => l['level'] === 'error' && String(l['msg']).includes('refused the BFF itself'));
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const other = new Browser(env.bff);
+    const callback = await other.startLogin('alice', 'demo-alice');
+    env.bff.faults.wrongSecret = true;
+    try {
+      const renew = await browser.request('POST', '/bff/renew');
+      assert.equal(renew.statusCode, 503, renew.body);
+      assert.match(String(renew.headers['content-type']), /^application\/problem\+json/);
+      assert.ok(renew.headers['retry-after']);
+      const user = await browser.request('GET', '/bff/user');
+      assert.equal(user.statusCode, 200, 'the session is kept: the user did nothing wrong');
+      const { ok, detail } = (user.json() as { lastRenewal: { ok: boolean; detail: string } }).lastRenewal;
+      assert.deepEqual({ ok, detail }, { ok: false, detail: 'the identity provider refused the BFF (invalid_client)' });
+      assert.deepEqual(refusals().map((l) => [l['endpoint'], l['error']]), [['token', 'invalid_client']]);
+
+      const signIn = await other.callback(callback);
+      assert.equal(signIn.statusCode, 503, 'a sign-in the BFF cannot finish is not the user\'s failure');
+      assert.match(signIn.body, /Sign-in is not available right now/);
+      assert.equal(other.sessionId, undefined);
+      assert.equal(auditEvents(env.bff, 'login_failure').at(-1)?.['reason'], 'code exchange refused: invalid_client');
+      assert.deepEqual(refusals().map((l) => [l['endpoint'], l['error']]), [['token', 'invalid_client'], ['token', 'invalid_client']]);
+    } finally {
+      env.bff.faults.wrongSecret = false;
+    }
+    assert.equal((await browser.request('POST', '/bff/renew')).statusCode, 200, 'renews once the secrets agree again');
+    env.bff.faults.wrongSecret = true;
+    try {
+      assert.equal((await browser.request('POST', '/bff/logout')).statusCode, 200);
+    } finally {
+      env.bff.faults.wrongSecret = false;
+    }
+    assert.equal(auditEvents(env.bff, 'logout').at(-1)?.['refreshTokenRevoked'], false);
+    assert.deepEqual(refusals().map((l) => l['endpoint']), ['token', 'token', 'revocation']);
+  });
+
   it('ends an idle session, keeps a used one, and ends every session at its absolute lifetime', async () => {
     const idle = new Browser(env.bff);
     await idle.login();

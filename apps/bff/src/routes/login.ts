@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import * as oidc from 'openid-client';
 import type { BffContext } from '../context.ts';
+import { IdpRefusedClientError } from '../idp-client.ts';
 import { loginCookieValue, sessionCookieValue, setLoginCookie, setSessionCookie } from '../plugins/session-cookie.ts';
 import { randomId, sessionRef, sha256 } from '../sessions/session-manager.ts';
 import { errorPage } from './error-page.ts';
@@ -111,6 +112,11 @@ export const loginRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { c
     try {
       tokens = await ctx.idp.exchangeCode(query, login);
     } catch (err) {
+      if (err instanceof IdpRefusedClientError) {
+        // The BFF's own credentials or registration refused (logged as an error): nothing the user can change.
+        ctx.audit('login_failure', { reason: `code exchange refused: ${err.error}` });
+        return errorPage(reply, 503, 'Sign-in is not available right now', 'The identity provider did not accept this application. Try again later.');
+      }
       return fail(`code exchange failed: ${(err as Error).message}`, 'Sign-in failed', 'The identity provider\'s answer could not be verified. Start again from the app.');
     }
     // A browser that was signed in already gets a new session, never the old one's id.

@@ -2,7 +2,7 @@
 // the logout (/bff/logout). No answer ever carries a token.
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import { requireSession, signedOut, type BffContext } from '../context.ts';
-import { IdpUnavailableError } from '../idp-client.ts';
+import { IdpRefusedClientError, IdpUnavailableError } from '../idp-client.ts';
 import { clearSessionCookie, sessionCookieValue } from '../plugins/session-cookie.ts';
 import * as d from '../defaults.ts';
 import { sendProblem } from '../problem.ts';
@@ -29,10 +29,12 @@ export function describeSession(sessions: SessionManager, s: Session): Record<st
 
 /**
  * Maps a failed renewal to its answer: 401 when the session is over, 503 when the IdP is away or
- * another instance's renewal of the same session holds the lock past the wait.
+ * refuses the BFF itself (a misconfiguration, logged as an error: the session is kept), or another
+ * instance's renewal of the same session holds the lock past the wait.
  */
 export function renewalFailed(ctx: BffContext, reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof SessionEndedError) return signedOut(ctx, reply);
+  if (err instanceof IdpRefusedClientError) return sendProblem(reply.header('retry-after', String(d.IDP_REFUSED_RETRY_AFTER_SECONDS)), 503, 'The session cannot be renewed right now; try again later.');
   if (err instanceof IdpUnavailableError) return sendProblem(reply.header('retry-after', '5'), 503, 'The identity provider is not answering; try again shortly.');
   if (err instanceof LockTimeoutError) return sendProblem(reply.header('retry-after', '1'), 503, 'The session is being renewed; try again shortly.');
   throw err;

@@ -6,7 +6,7 @@
 // tokens rotate: a second refresh with the same token would make the IdP revoke the whole grant).
 import { hash, randomBytes } from 'node:crypto';
 import { RANDOM_ID_BYTES } from '../defaults.ts';
-import { GrantRevokedError, IdpUnavailableError, type IdpClient, type TokenSet } from '../idp-client.ts';
+import { GrantRevokedError, IdpRefusedClientError, IdpUnavailableError, type IdpClient, type TokenSet } from '../idp-client.ts';
 import type { TokenCipher } from '../token-cipher.ts';
 import { SessionCache } from './session-cache.ts';
 import { LockTimeoutError, type SessionRecord, type SessionStore } from './session-store.ts';
@@ -260,10 +260,12 @@ export class SessionManager {
         throw new SessionEndedError('grant revoked at the IdP');
       }
       const detail = (err as Error).message;
-      current.lastRenewal = { at: this.#o.now(), ok: false, detail: 'the identity provider did not answer' };
+      // Refused (the BFF's credentials or registration): not this session's fault, so it is kept.
+      const refused = err instanceof IdpRefusedClientError;
+      current.lastRenewal = { at: this.#o.now(), ok: false, detail: refused ? `the identity provider refused the BFF (${err.error})` : 'the identity provider did not answer' };
       await this.#o.store.update(this.#toRecord(current));
       this.#o.audit('refresh_failure', { session: ref, sub: current.sub, reason: detail, ended: false });
-      throw new IdpUnavailableError(detail);
+      throw refused ? err : new IdpUnavailableError(detail);
     }
     const claims = tokens.claims;
     if (claims && claims['sub'] !== current.sub) {

@@ -66,9 +66,10 @@ export interface BffUnderTest extends Bff {
   /**
    * Set to make the IdP's revocation endpoint, or its refresh grant, unreachable for the BFF;
    * `revocationHeld`: revocations reach the IdP only once that promise resolves (an IdP that does
-   * not answer yet).
+   * not answer yet); `wrongSecret`: the BFF authenticates with a secret the IdP does not know (a
+   * secret rotated at the IdP only).
    */
-  faults: { revocation: boolean; refresh: boolean; revocationHeld?: Promise<void> };
+  faults: { revocation: boolean; refresh: boolean; revocationHeld?: Promise<void>; wrongSecret?: boolean };
   /** The bounded waits the BFF started (logout's for the revocation), each ended only by the test. */
   waits: Array<{ ms: number; end(): void }>;
   dataDir: string;
@@ -99,6 +100,9 @@ export async function startBff(env: Record<string, string>, clock?: ManualClock,
       },
     },
     idpFetch: (url, options) => {
+      if (faults.wrongSecret && options.headers['authorization']) {
+        options = { ...options, headers: { ...options.headers, authorization: `Basic ${Buffer.from(`${config.BFF_CLIENT_ID}:rotated-at-the-idp`).toString('base64')}` } };
+      }
       const body = options.body instanceof URLSearchParams ? options.body : undefined;
       if (body?.has('grant_type')) tokenCalls.push(body.get('grant_type')!);
       // A revocation request is the only one with a token and no grant type.
