@@ -26,6 +26,7 @@ export const bffSchema = {
   BFF_SESSION_ABSOLUTE_TTL: int({ doc: 'Seconds after login at which a session ends whatever its use', default: String(d.SESSION_ABSOLUTE_TTL_SECONDS), min: 60, max: 365 * 24 * 3600 }),
   BFF_SESSION_CACHE_SIZE: int({ doc: 'Decrypted sessions kept in memory per instance (0: read the store on every request); a session ended on any instance stops working at once either way', default: String(d.SESSION_CACHE_SIZE), min: 0, max: 1_000_000 }),
   BFF_LOGIN_TTL: int({ doc: 'Seconds a login may take at the IdP before its state is forgotten', default: String(d.LOGIN_TTL_SECONDS), min: 30, max: 3600 }),
+  BFF_MAX_PENDING_LOGINS: int({ doc: 'Logins pending at once in the session store (all instances); past it /bff/login answers 503 until some finish or expire. One browser keeps at most its 10 newest', default: String(d.MAX_PENDING_LOGINS), min: 1, max: 10_000_000 }),
   BFF_RENEW_BEFORE_EXPIRY: int({ doc: 'Seconds before access-token expiry at which the BFF renews it (at most three quarters of the token\'s lifetime, so a short-lived token is not renewed on every request)', default: String(d.RENEW_BEFORE_EXPIRY_SECONDS), min: 1, max: 3600 }),
   BFF_BACKCHANNEL_MAX_AGE: int({ doc: 'Oldest back-channel logout token accepted, in seconds since its iat', default: String(d.BACKCHANNEL_MAX_AGE_SECONDS), min: 10, max: 3600 }),
   BFF_CLOCK_TOLERANCE: int({ doc: 'Clock skew tolerated on the iat and exp of back-channel logout tokens, in seconds', default: String(d.CLOCK_TOLERANCE_SECONDS), min: 0, max: 300 }),

@@ -43,6 +43,23 @@ export const RANDOM_ID_BYTES = 32;
 
 /** A login must come back from the IdP within this many seconds. BFF_LOGIN_TTL */
 export const LOGIN_TTL_SECONDS = 600;
+/**
+ * Logins pending at once in the whole store (every instance sharing it): each `/bff/login` writes
+ * one record (about 400 bytes) kept for BFF_LOGIN_TTL. Past it `/bff/login` answers 503 until
+ * logins finish or expire, so a flood cannot fill the store the sessions live in (docs/decisions/0047).
+ * 100,000 is about 160 logins started per second, sustained for the 10 minutes, and 40 MB.
+ * BFF_MAX_PENDING_LOGINS
+ */
+export const MAX_PENDING_LOGINS = 100_000;
+/**
+ * Logins one browser (one login binding) may have pending; a further one pushes out its oldest.
+ * Tabs signing in at once stay far below it.
+ */
+export const MAX_PENDING_LOGINS_PER_BROWSER = 10;
+/** Retry-After of a login refused because MAX_PENDING_LOGINS are pending. */
+export const LOGINS_FULL_RETRY_AFTER_SECONDS = 60;
+/** A refused login is logged once per this many seconds, with how many were refused since. */
+export const LOGINS_FULL_LOG_INTERVAL_SECONDS = 60;
 /** A session unused for this long ends (sliding: every authenticated request extends it). BFF_SESSION_IDLE_TTL */
 export const SESSION_IDLE_TTL_SECONDS = 8 * 3600;
 /** A session ends this long after the login whatever its use. BFF_SESSION_ABSOLUTE_TTL */

@@ -1,11 +1,11 @@
 // The login through the BFF against the real IdP: round trip, the session cookie's flags and
 // size, returnTo limited to local paths, replayed, forged and foreign callbacks, /bff/user and
-// no token in any answer.
+// no token in any answer; how many logins may be pending.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LOGIN_COOKIE, SESSION_COOKIE } from '../src/defaults.ts';
+import { LOGIN_COOKIE, LOGINS_FULL_LOG_INTERVAL_SECONDS, LOGINS_FULL_RETRY_AFTER_SECONDS, MAX_PENDING_LOGINS_PER_BROWSER, SESSION_COOKIE } from '../src/defaults.ts';
 import { safeReturnTo } from '../src/routes/login.ts';
-import { auditEvents, Browser, useSystem } from './support/system.ts';
+import { auditEvents, Browser, ManualClock, useSystem } from './support/system.ts';
 
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 
@@ -107,6 +107,17 @@ describe('login through the BFF', () => {
     assert.equal((await browser.request('GET', '/bff/user')).statusCode, 200);
   });
 
+  it('one browser keeps its newest pending logins: the oldest is pushed out by the eleventh', async () => {
+    const browser = new Browser(env.bff);
+    const first = await browser.startLogin('alice', 'demo-alice');
+    const second = await browser.startLogin('alice', 'demo-alice');
+    for (let i = 0; i < MAX_PENDING_LOGINS_PER_BROWSER - 1; i++) assert.equal((await browser.request('GET', '/bff/login', { csrf: false })).statusCode, 302);
+    const pushedOut = await browser.callback(first);
+    assert.equal(pushedOut.statusCode, 400);
+    assert.match(pushedOut.body, /no longer valid/);
+    assert.equal((await browser.callback(second)).statusCode, 302, 'the newer one still signs in');
+  });
+
   it('refuses a replayed callback: error page, no session', async () => {
     const browser = new Browser(env.bff);
     const location = await browser.startLogin('alice', 'demo-alice');
@@ -183,5 +194,34 @@ describe('login through the BFF', () => {
     const stale = new Browser(env.bff);
     stale.cookies.set(SESSION_COOKIE, first);
     assert.equal((await stale.request('GET', '/bff/user')).statusCode, 401, 'the old session ended');
+  });
+});
+
+describe('pending logins are bounded', () => {
+  const clock = new ManualClock();
+  // Three pending logins in the whole store.
+  const env = useSystem({ BFF_MAX_PENDING_LOGINS: '3' }, clock);
+
+  it('past BFF_MAX_PENDING_LOGINS in all, /bff/login answers 503 and logs once per interval; a finished or expired login makes room', async () => {
+    const refusalLines = () => env.bff.logs.filter((l) => String(l['msg']).startsWith('logins refused'));
+    const started = [];
+    for (let i = 0; i < 3; i++) started.push(await new Browser(env.bff).request('GET', '/bff/login', { csrf: false }));
+    assert.deepEqual(started.map((r) => r.statusCode), [302, 302, 302]);
+    const flood = [];
+    for (let i = 0; i < 3; i++) flood.push(await new Browser(env.bff).request('GET', '/bff/login', { csrf: false }));
+    assert.deepEqual(flood.map((r) => r.statusCode), [503, 503, 503]);
+    assert.equal(flood[0]!.headers['retry-after'], String(LOGINS_FULL_RETRY_AFTER_SECONDS));
+    assert.match(flood[0]!.body, /Sign-in is busy right now/);
+    assert.equal(flood[0]!.headers['set-cookie'], undefined, 'no login cookie for a login not kept');
+    assert.deepEqual(refusalLines().map((l) => [l['level'], l['refused']]), [['warn', 1]], 'one line for the first refusal');
+
+    clock.advance(LOGINS_FULL_LOG_INTERVAL_SECONDS * 1000);
+    const browser = new Browser(env.bff);
+    assert.equal((await browser.request('GET', '/bff/login', { csrf: false })).statusCode, 503);
+    assert.deepEqual(refusalLines().map((l) => l['refused']), [1, 3], 'then the count of the interval');
+
+    clock.advance(env.bff.config.BFF_LOGIN_TTL * 1000 - LOGINS_FULL_LOG_INTERVAL_SECONDS * 1000);
+    const location = await browser.startLogin('alice', 'demo-alice');
+    assert.equal((await browser.callback(location)).statusCode, 302, 'the expired logins made room, and this one signs in');
   });
 });

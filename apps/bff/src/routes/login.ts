@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import * as oidc from 'openid-client';
 import type { BffContext } from '../context.ts';
+import * as d from '../defaults.ts';
 import { IdpRefusedClientError } from '../idp-client.ts';
 import { loginCookieValue, sessionCookieValue, setLoginCookie, setSessionCookie } from '../plugins/session-cookie.ts';
 import { randomId, sessionRef, sha256 } from '../sessions/session-manager.ts';
@@ -61,7 +62,26 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * Counts logins refused because the store is full and logs them at most once per interval (a flood
+ * must not become a flood of log lines): the first refusal at once, then, with the first refusal
+ * after the interval, how many there were since the last line.
+ */
+class RefusedLogins {
+  #count = 0;
+  #loggedAt = -Infinity;
+
+  refused(now: number, log: (count: number) => void): void {
+    this.#count++;
+    if (now - this.#loggedAt < d.LOGINS_FULL_LOG_INTERVAL_SECONDS * 1000) return;
+    log(this.#count);
+    this.#loggedAt = now;
+    this.#count = 0;
+  }
+}
+
 export const loginRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { ctx }, done) => {
+  const refusedLogins = new RefusedLogins();
   app.get('/bff/login', {
     schema: { querystring: { type: 'object', properties: { returnTo: { type: 'string' } } } },
   }, async (req, reply) => {
@@ -80,10 +100,16 @@ export const loginRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { c
       req.log.warn({ err: (err as Error).message }, 'login impossible: identity provider unavailable');
       return errorPage(reply, 503, 'Sign-in is not available right now', 'The identity provider cannot be reached. Try again in a moment.');
     }
-    await ctx.sessions.store.saveLogin({
+    const now = ctx.now();
+    const saved = await ctx.sessions.store.saveLogin({
       state, nonce, codeVerifier, returnTo, binding: sha256(binding),
-      expiresAt: ctx.now() + ctx.config.BFF_LOGIN_TTL * 1000,
-    });
+      expiresAt: now + ctx.config.BFF_LOGIN_TTL * 1000,
+    }, now, { total: ctx.config.BFF_MAX_PENDING_LOGINS, perBinding: d.MAX_PENDING_LOGINS_PER_BROWSER });
+    if (!saved) {
+      refusedLogins.refused(now, (count) => req.log.warn({ refused: count, pending: ctx.config.BFF_MAX_PENDING_LOGINS },
+        'logins refused: the store holds BFF_MAX_PENDING_LOGINS pending logins (a flood of /bff/login?)'));
+      return errorPage(reply.header('retry-after', String(d.LOGINS_FULL_RETRY_AFTER_SECONDS)), 503, 'Sign-in is busy right now', 'Too many sign-ins are in progress. Try again in a minute.');
+    }
     setLoginCookie(reply, ctx.cookies, binding);
     ctx.idp.warmTokenEndpoint();
     return reply.header('cache-control', 'no-store').redirect(url.href, 302);

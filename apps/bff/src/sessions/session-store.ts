@@ -31,6 +31,14 @@ export interface LoginRecord {
   expiresAt: number;
 }
 
+/** Bounds of the pending logins a store keeps (docs/decisions/0047). */
+export interface LoginLimits {
+  /** Pending logins in the whole store (every instance sharing it). */
+  total: number;
+  /** Pending logins of one browser binding; a new one pushes out the oldest. */
+  perBinding: number;
+}
+
 export interface SessionStore {
   readonly kind: 'sqlite' | 'redis';
   create(session: SessionRecord): Promise<void>;
@@ -49,7 +57,12 @@ export interface SessionStore {
   destroyBySid(sid: string): Promise<number>;
   /** Ends every session of one user; answers how many. For back-channel logout without `sid`. */
   destroyBySub(sub: string): Promise<number>;
-  saveLogin(login: LoginRecord): Promise<void>;
+  /**
+   * Saves a login unless `limits.total` logins are pending already at `now` (then answers false
+   * and writes nothing); of its binding's pending logins, keeps only the `limits.perBinding`
+   * newest (docs/decisions/0047).
+   */
+  saveLogin(login: LoginRecord, now: number, limits: LoginLimits): Promise<boolean>;
   /** Removes and answers the login with this state, atomically: a second call gets nothing. */
   takeLogin(state: string, now: number): Promise<LoginRecord | undefined>;
   /**

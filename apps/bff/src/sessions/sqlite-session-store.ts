@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { openInDataDir } from '@suite/process-shell';
-import { SharedLocks, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
+import { SharedLocks, type LoginLimits, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS session (
@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS login (
   return_to TEXT NOT NULL,
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS login_expiry ON login (expires_at);
+CREATE INDEX IF NOT EXISTS login_binding ON login (binding, expires_at);
 `;
 
 export const SQLITE_FILE = 'bff.sqlite';
@@ -91,6 +93,10 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     // Changes when another connection (another process on the same file) commits; never for ours.
     dataVersion: db.prepare('PRAGMA data_version'),
     saveLogin: db.prepare('INSERT INTO login (state, binding, nonce, code_verifier, return_to, expires_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    pendingLogins: db.prepare('SELECT COUNT(*) AS n FROM login WHERE expires_at > ?'),
+    // The binding's logins past its newest `perBinding` (expired ones go too).
+    trimBinding: db.prepare(`DELETE FROM login WHERE binding = ? AND state NOT IN
+      (SELECT state FROM login WHERE binding = ? AND expires_at > ? ORDER BY expires_at DESC LIMIT ?)`),
     takeLogin: db.prepare('DELETE FROM login WHERE state = ? RETURNING state, binding, nonce, code_verifier, return_to, expires_at'),
     sweepSessions: db.prepare('DELETE FROM session WHERE idle_expires_at <= ? OR absolute_expires_at <= ?'),
     sweepLogins: db.prepare('DELETE FROM login WHERE expires_at <= ?'),
@@ -134,6 +140,25 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     q.sweepUsedIds.run(t);
     q.sweepLocks.run(t);
   };
+  // One write transaction (IMMEDIATE: it takes the write lock before counting), so processes on the
+  // file cannot both see room for the last login.
+  const saveLoginBounded = (l: LoginRecord, at: number, limits: LoginLimits): boolean => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const pending = Number((q.pendingLogins.get(at) as { n: number }).n);
+      if (pending >= limits.total) {
+        db.exec('COMMIT');
+        return false;
+      }
+      q.saveLogin.run(l.state, l.binding, l.nonce, l.codeVerifier, l.returnTo, l.expiresAt);
+      q.trimBinding.run(l.binding, l.binding, at, limits.perBinding);
+      db.exec('COMMIT');
+      return true;
+    } catch (err) {
+      db.exec('ROLLBACK');
+      throw err;
+    }
+  };
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   timer.unref();
 
@@ -162,8 +187,8 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     async destroyBySub(sub) {
       return destroyAll(q.destroyBySub.all(sub));
     },
-    async saveLogin(l) {
-      q.saveLogin.run(l.state, l.binding, l.nonce, l.codeVerifier, l.returnTo, l.expiresAt);
+    async saveLogin(l, at, limits) {
+      return saveLoginBounded(l, at, limits);
     },
     async takeLogin(state, at) {
       const row = q.takeLogin.get(state);
