@@ -55,8 +55,22 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
     serializers: {
       // The path only: the callback's query carries the authorization code.
       req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?', 1)[0], remoteAddress: req.ip }),
+      err: loggedError,
     },
   };
+}
+
+/**
+ * An error as a log line carries it: its name, message, code and stack, and nothing else. pino's
+ * own serializer writes every property a library attached, and ioredis attaches the failed
+ * command with its arguments (a login record's nonce and PKCE verifier, a session record), also
+ * those of every command of a failed transaction.
+ */
+export function loggedError(err: Error): { type: string; message: string; stack: string; code?: string } {
+  // Some lines pass only a message under `err`: written as it is.
+  if (!(err instanceof Error)) return err as never;
+  const { code } = err as Error & { code?: unknown };
+  return { type: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}), stack: err.stack ?? '' };
 }
 
 export async function buildBff(config: BffConfig, options: BuildOptions = {}): Promise<Bff> {

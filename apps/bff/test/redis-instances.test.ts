@@ -2,10 +2,12 @@
 // on one is a session on both; 20 parallel calls at the access token's expiry cause exactly one
 // refresh at the IdP (the lock in Redis) and no revoked grant; a logout or a back-channel logout
 // received by one ends the session on the other; a replayed logout token is refused by the other;
-// and killing an instance (SIGKILL) loses no session.
+// and killing an instance (SIGKILL) loses no session; a Redis refusing writes is logged without
+// the commands' arguments.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { idpLogsRead } from '../../../tests/support/idp-process.ts';
 import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
 import type { UserAgent } from '../../../tests/support/oidc-rp.ts';
@@ -112,6 +114,30 @@ describe('two BFF instances on one Redis', () => {
     assert.equal(replay.statusCode, 400);
     assert.equal((await onA.request('GET', '/bff/user')).statusCode, 200, 'the session lives');
   });
+  it('a Redis that refuses writes (a replica after a failover) is logged with its error, never with the command\'s arguments', async () => {
+    const admin = new Redis(redis.url);
+    const { onA } = await aliceOnBoth();
+    const logged = a.rawLogs.length;
+    try {
+      // A replica of a primary that does not answer keeps its data and refuses every write.
+      await admin.replicaof('127.0.0.1', '1');
+      const login = await new Browser(a).request('GET', '/bff/login', { csrf: false });
+      assert.equal(login.statusCode, 500);
+      const logout = await onA.request('POST', '/bff/logout');
+      assert.equal(logout.statusCode, 500);
+    } finally {
+      await admin.replicaof('NO', 'ONE');
+      admin.disconnect();
+    }
+    const lines = a.rawLogs.slice(logged).map((l) => JSON.parse(l) as { err?: Record<string, unknown> }).filter((l) => l.err);
+    assert.equal(lines.length, 2, 'both failures are logged');
+    for (const { err } of lines) {
+      assert.match(String(err!['message']), /READONLY/);
+      assert.deepEqual(Object.keys(err!).filter((key) => !['type', 'message', 'code', 'stack'].includes(key)), [], 'only what the error says');
+    }
+    // The login record's nonce and PKCE verifier, the session record, the commands' arguments.
+    assert.doesNotMatch(a.rawLogs.slice(logged).join('\n'), /codeVerifier|nonce|bff:session:|"args"/);
+  });
 });
 
 describe('two BFF processes on one Redis, one killed', () => {
@@ -148,4 +174,5 @@ describe('two BFF processes on one Redis, one killed', () => {
     const user = await ua.request(`${one.base}/bff/user`, { headers: { 'x-csrf': '1' } });
     assert.equal(user.status, 200);
   });
+
 });
