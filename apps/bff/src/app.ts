@@ -97,7 +97,7 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
 
   const { keys, generated } = loadTokenKeys(config.BFF_TOKEN_KEYS, config.BFF_DATA_DIR, production);
   if (generated) app.log.warn({ dataDir: config.BFF_DATA_DIR }, 'generated a development token key in the data directory; set BFF_TOKEN_KEYS outside development');
-  const store = await openSessionStore(config, now);
+  const store = await openSessionStore(config, now, app.log);
   const idp = new IdpClient({
     issuer: config.BFF_AUTHORITY,
     clientId: config.BFF_CLIENT_ID,

@@ -47,6 +47,28 @@ describe('the BFF with BFF_STORE=redis', () => {
     assert.equal((await browser.request('POST', '/bff/logout')).statusCode, 200);
     assert.equal((await browser.request('GET', '/bff/user')).statusCode, 401);
   });
+
+  it('a Redis lost after start-up is one log line, and its return another: nothing printed outside the log', async (t) => {
+    const printed = t.mock.method(console, 'error', () => {});
+    const lines = (msg: string) => bff.logs.filter((l) => String(l['msg']).startsWith(msg));
+    // Waits for a log line; the bound is a hang guard only.
+    const until = async (what: () => boolean) => {
+      const deadline = Date.now() + 30_000;
+      while (!what()) {
+        assert.ok(Date.now() < deadline, 'the line never came');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await redis.kill('SIGKILL');
+    await until(() => lines('session store unreachable').length > 0);
+    const browser = new Browser(bff);
+    assert.equal((await browser.request('GET', '/bff/login', { csrf: false })).statusCode, 500, 'a login cannot be kept meanwhile');
+    await redis.start();
+    await until(() => lines('session store reachable again').length > 0);
+    assert.deepEqual(lines('session store unreachable').map((l) => [l['level'], l['redis']]), [['warn', redis.url]], 'one line for the whole outage');
+    assert.equal(printed.mock.callCount(), 0, 'no unhandled error event printed');
+    assert.equal((await browser.request('GET', '/bff/login', { csrf: false })).statusCode, 302);
+  });
 });
 
 it('a Redis that cannot be reached at start-up is named with its password hidden, the cause said once, no stack', async (t) => {

@@ -1,9 +1,9 @@
 // Opens the configured session store: SQLite in the data directory, or Redis.
 import type { BffConfig } from '../config.ts';
-import { openRedisSessionStore } from './redis-session-store.ts';
+import { openRedisSessionStore, type RedisStoreLog } from './redis-session-store.ts';
 import type { SessionStore } from './session-store.ts';
 import { openSqliteSessionStore } from './sqlite-session-store.ts';
 
-export async function openSessionStore(config: BffConfig, now: () => number): Promise<SessionStore> {
-  return config.BFF_STORE === 'redis' ? openRedisSessionStore(config.BFF_REDIS_URL) : openSqliteSessionStore(config.BFF_DATA_DIR, now);
+export async function openSessionStore(config: BffConfig, now: () => number, log?: RedisStoreLog): Promise<SessionStore> {
+  return config.BFF_STORE === 'redis' ? openRedisSessionStore(config.BFF_REDIS_URL, log) : openSqliteSessionStore(config.BFF_DATA_DIR, now);
 }

@@ -75,7 +75,13 @@ return 0`;
 
 const expiryOf = (s: SessionRecord) => Math.min(s.idleExpiresAt, s.absoluteExpiresAt);
 
-export async function openRedisSessionStore(url: string): Promise<SessionStore> {
+/** Where the store says that Redis went away and came back (the BFF's logger). */
+export interface RedisStoreLog {
+  warn(fields: Record<string, unknown>, msg: string): void;
+  info(fields: Record<string, unknown>, msg: string): void;
+}
+
+export async function openRedisSessionStore(url: string, log?: RedisStoreLog): Promise<SessionStore> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
   // A Redis that cannot be reached at start-up stops the start with where and why (its password
   // hidden), not ioredis's "Connection is closed" after an unhandled error event with a stack.
@@ -90,6 +96,20 @@ export async function openRedisSessionStore(url: string): Promise<SessionStore> 
   } finally {
     redis.off('error', onError);
   }
+  // Once connected, a lost connection is one JSON line when it is lost and one when it is back,
+  // however often ioredis retries meanwhile (without a listener ioredis prints every retry's
+  // failure to stderr as "Unhandled error event", with its stack).
+  let lost = false;
+  redis.on('error', (err: Error) => {
+    if (lost) return;
+    lost = true;
+    log?.warn({ redis: redactUrlPassword(url), err: err.message }, 'session store unreachable: Redis does not answer (BFF_REDIS_URL); retrying');
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    log?.info({ redis: redactUrlPassword(url) }, 'session store reachable again');
+  });
   // Expiry by Redis's own clock (PX); the wait is bounded by this process's.
   const locks = new SharedLocks({
     take: async (name, token, ttlMs) => (await redis.set(k.lock(name), token, 'PX', ttlMs, 'NX')) === 'OK',
