@@ -61,7 +61,7 @@ export function loadUsers(file: string): UserDirectory {
   return {
     demo: doc.demo === true,
     findBySub: (sub) => bySub.get(sub),
-    registeredUsername: (username) => byName.get(username.trim().toLowerCase())?.username,
+    registeredUsername: (username) => byName.get(usernameKey(username))?.username,
     async authenticate(username, password) {
       const user = byName.get(usernameKey(username));
       const ok = await verifyPassword(password, user?.passwordHash ?? decoyHash);
