@@ -141,6 +141,32 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await context.close();
   });
 
+  it('a callback link this tab did not ask for (replayed, forged, an error answer) opened in a signed-in browser shows the session, and the session stays', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    await showsUserData(page);
+    // The address the IdP came back with in this very login: its code is spent, its state used.
+    const replayed = log.requests.findLast((r) => r.url.startsWith(`${system.spa}/?code=`))?.url;
+    assert.ok(replayed, 'the return from the IdP was seen');
+    for (const link of [replayed, `${system.spa}/?code=junk&state=junk`, `${system.spa}/notes?error=access_denied&state=junk`]) {
+      const other = await page.context().newPage();
+      await other.goto(link);
+      // Whichever the start-up ends with (another tab's renewal would later sign a signed-out tab in).
+      const logInButton = other.getByRole('banner').getByRole('button', { name: 'Log in' });
+      await other.getByTestId('user-name').or(logInButton).waitFor();
+      assert.equal(await logInButton.count(), 0, `${link}: signed in`);
+      assert.equal(await other.getByTestId('user-name').textContent(), 'Alice Example');
+      assert.equal(await other.getByText('Your session has ended').count(), 0, `${link}: no false "session ended"`);
+      assert.equal(new URL(other.url()).search, '', `${link}: the code and state are gone from the address bar`);
+      await other.close();
+    }
+    assert.ok(await storedSession(page), 'the session is still stored');
+    await page.getByRole('button', { name: 'Reload data' }).click();
+    await showsUserData(page);
+    assert.equal(await page.getByTestId('user-name').textContent(), 'Alice Example');
+    await page.context().close();
+  });
+
   it('notes: add, see after a reload, delete', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');

@@ -204,6 +204,43 @@ describe('OidcAuthSession', () => {
     vi.unstubAllGlobals();
   });
 
+  it('a refused return from the IdP (a replayed or forged callback link) leaves a stored session signed in, with no message', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const discovery = vi.fn(async () => new Response('{}', { status: 200 }));
+    vi.stubGlobal('fetch', discovery);
+    const refusals: Array<[string, () => Observable<Partial<LoginResponse>>]> = [
+      ['a state this tab did not send', () => throwError(() => new Error('could not find matching config for state junk'))],
+      ['an error answer', () => of({ isAuthenticated: false, errorMessage: 'AuthCallback AuthResult came with error: access_denied' })],
+    ];
+    for (const [why, refusal] of refusals) {
+      oidc = new FakeOidc();
+      const callbackUrl = 'http://localhost:4200/?code=junk&state=junk';
+      configure([{ provide: OIDC_CALLBACK_URL, useValue: callbackUrl }]);
+      oidc.signIn();
+      oidc.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
+      oidc.checkAuthResult = { isAuthenticated: true };
+      const checkStored = oidc.checkAuth.bind(oidc);
+      oidc.checkAuth = (url?: string) => (url === callbackUrl ? refusal() : checkStored(url));
+      await session.initialize();
+      expect(oidc.log, why).toEqual(['checkAuthIncludingServer']);
+      expect(session.status(), why).toBe('authenticated');
+      expect(session.user()?.sub, why).toBe('auth0|alice');
+      expect(session.problem(), why).toBeNull();
+    }
+    expect(discovery).not.toHaveBeenCalled();
+
+    // Without a stored session the refusal is what the user sees.
+    oidc = new FakeOidc();
+    configure([{ provide: OIDC_CALLBACK_URL, useValue: 'http://localhost:4200/?code=junk&state=junk' }]);
+    oidc.refreshToken = '';
+    oidc.checkAuth = (url?: string) => (url ? throwError(() => new Error('could not find matching config for state junk')) : of({ isAuthenticated: false }));
+    await session.initialize();
+    expect(session.status()).toBe('anonymous');
+    expect(session.problem()).toEqual({ kind: 'sign-in-failed' });
+    warn.mockRestore();
+    vi.unstubAllGlobals();
+  });
+
   it('exposes scopes and the access token\'s timing', async () => {
     oidc.checkAuthResult = { isAuthenticated: true };
     await session.initialize();

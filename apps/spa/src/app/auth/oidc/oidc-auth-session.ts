@@ -1,7 +1,7 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { computed, DestroyRef, inject, Injectable, InjectionToken, signal } from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
-import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult } from 'angular-auth-oidc-client';
+import { EventTypes, OidcSecurityService, PublicEventsService, type AuthResult, type LoginResponse } from 'angular-auth-oidc-client';
 import { filter, firstValueFrom, fromEvent, type Observable } from 'rxjs';
 import { apiRequestUrl } from '../../core/api-paths';
 import { BrowserNavigation } from '../../core/browser-navigation';
@@ -100,19 +100,35 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
       .subscribe(() => void this.followOtherTab());
   }
 
+  /**
+   * A return from the IdP is checked once, with the address it came back with. One that fails
+   * (a state this tab did not send: a replayed or forged callback link, an error answer) does
+   * not decide the outcome when a session is stored: that session is restored as on any start,
+   * and only a start that ends signed out shows why.
+   */
   override async initialize(): Promise<void> {
     let hasRefreshToken = false;
     try {
       hasRefreshToken = !!(await firstValueFrom(this.oidc.getRefreshToken()));
-      // A return from the IdP is checked once, with the address it came back with.
       const callbackUrl = this.callbackUrl;
       this.callbackUrl = null;
-      let result = callbackUrl ? await firstValueFrom(this.oidc.checkAuth(callbackUrl)) : undefined;
+      let callbackError: string | undefined;
+      let result: LoginResponse | undefined;
+      if (callbackUrl) {
+        try {
+          result = await firstValueFrom(this.oidc.checkAuth(callbackUrl));
+          if (!result.isAuthenticated) callbackError = result.errorMessage ?? 'the return from the IdP was refused';
+        } catch (error) {
+          callbackError = errorText(error);
+        }
+      }
       // With an expired access token, checkAuth() alone reports signed-out; this one also refreshes.
       if (hasRefreshToken && !result?.isAuthenticated) result = await firstValueFrom(this.oidc.checkAuthIncludingServer());
       result ??= await firstValueFrom(this.oidc.checkAuth());
-      if (!result.isAuthenticated && (result.errorMessage || hasRefreshToken)) {
-        this.problemState.set(await this.diagnose(result.errorMessage ?? '', hasRefreshToken));
+      if (!result.isAuthenticated && (callbackError || result.errorMessage || hasRefreshToken)) {
+        this.problemState.set(await this.diagnose(callbackError ?? result.errorMessage ?? '', hasRefreshToken));
+      } else if (callbackError) {
+        console.warn('[auth] a return from the IdP was refused; the stored session stays:', callbackError);
       }
     } catch (error) {
       this.problemState.set(await this.diagnose(errorText(error), hasRefreshToken));
