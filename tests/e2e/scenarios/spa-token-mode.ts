@@ -188,6 +188,40 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await page.context().close();
   });
 
+  it('the user changing in another tab (alice signs out, bob signs in): the other tabs follow, and nothing loaded for alice stays on their pages', async () => {
+    const context = await newProfile(browser, log);
+    const page = await context.newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    await showsUserData(page);
+    await page.getByRole('link', { name: 'Notes' }).click();
+    const text = `alice's note ${Date.now()}`;
+    await page.getByLabel('New note').fill(text);
+    await page.getByRole('button', { name: 'Add note' }).click();
+    await page.getByTestId('notes').getByText(text).waitFor();
+    const home = await context.newPage();
+    await home.goto(system.spa);
+    await showsUserData(home);
+
+    // In a third tab alice signs out (the other tabs follow), then bob signs in (they follow again).
+    const other = await context.newPage();
+    await other.goto(system.spa);
+    await other.getByTestId('user-name').waitFor();
+    const leftForEndSession = endSessionNavigation(other);
+    await other.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
+    await leftForEndSession;
+    await other.waitForURL((url) => url.origin === system.spa);
+    for (const tab of [page, home]) await tab.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    await logIn(other, system.spa, 'bob', 'demo-bob');
+    for (const tab of [page, home]) {
+      await tab.getByTestId('user-name').getByText('Bob Example').waitFor();
+      // Bob may not use the API: each page asks it again as bob, and shows its refusal.
+      await tab.getByRole('main').getByRole('alert').getByText(/not allowed to use this API/).waitFor();
+    }
+    assert.equal(await page.getByText(text).count(), 0, 'alice\'s note is no longer on the notes page');
+    assert.equal(await home.getByTestId('user-data').count(), 0, 'alice\'s data is no longer on the home page');
+    await context.close();
+  });
+
   it('a reload keeps the session, also once the access token has expired', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');

@@ -89,6 +89,41 @@ describe('App shell', () => {
     expect(data.take('/api/UserOne')).toBeUndefined();
   });
 
+  it('makes the page again when another user signs in (another tab), not on a first sign-in or the same user again', async () => {
+    const made: string[] = [];
+    @Component({ template: '<h1>page</h1>' })
+    class CountedPage {
+      constructor() {
+        made.push(auth.user()?.sub ?? 'nobody');
+      }
+    }
+    configure([{ path: '', title: 'Home', component: CountedPage }, { path: 'notes', title: 'Notes', loadComponent: async () => CountedPage }]);
+    const fixture = TestBed.createComponent(App);
+    await fixture.whenStable();
+    const signOut = () => {
+      auth.userState.set(null);
+      auth.statusState.set('anonymous');
+    };
+    const step = async (change: () => void) => {
+      change();
+      await fixture.whenStable();
+      await vi.waitFor(() => expect((fixture.nativeElement as HTMLElement).querySelector('h1')).not.toBeNull());
+    };
+    expect(made).toEqual(['nobody']);
+    await step(() => auth.signIn());
+    await step(() => auth.signIn({ name: 'Alice, renewed' }));
+    await step(signOut);
+    await step(() => auth.signIn());
+    expect(made, 'first sign-in, a renewal, signing out and in again as alice').toEqual(['nobody']);
+    await step(() => auth.signIn({ sub: 'auth0|bob', name: 'Bob Example' }));
+    expect(made).toEqual(['nobody', 'auth0|bob']);
+    // A page of its own chunk too; and after signing out, a different user than the last one.
+    await step(() => TestBed.inject(PageRouter).navigate('/notes'));
+    await step(signOut);
+    await step(() => auth.signIn());
+    await vi.waitFor(() => expect(made).toEqual(['nobody', 'auth0|bob', 'auth0|bob', 'auth0|alice']));
+  });
+
   it('moves focus to the page after an in-app navigation, not at start-up', async () => {
     configure(['', 'notes'].map((path) => ({ path, title: path, component: Blank })));
     const fixture = TestBed.createComponent(App);
