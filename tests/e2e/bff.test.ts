@@ -271,6 +271,31 @@ describe('SPA in BFF mode end to end in Chromium', { timeout: 600_000 }, () => {
     await page.context().close();
   });
 
+  it('the user changing in another tab (alice signs out, bob signs in): the other tabs follow at once, and nothing loaded for alice stays', async () => {
+    const context = await newContext();
+    const notesTab = await context.newPage();
+    await logIn(notesTab, system.bff, 'alice', 'demo-alice');
+    await notesTab.getByRole('link', { name: 'Notes' }).click();
+    const text = `alice's bff note ${Date.now()}`;
+    await notesTab.getByLabel('New note').fill(text);
+    await notesTab.getByRole('button', { name: 'Add note' }).click();
+    await notesTab.getByTestId('notes').getByText(text).waitFor();
+    const other = await context.newPage();
+    await other.goto(system.bff);
+    await showsUserData(other);
+
+    // No call of the notes tab is needed to notice: the other tab says so.
+    await logOutThroughIdp(other, system.bff);
+    await notesTab.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    assert.equal(await notesTab.getByText('Your session has ended').count(), 0, 'a sign-out elsewhere is no problem here');
+    await logIn(other, system.bff, 'bob', 'demo-bob');
+    await notesTab.getByTestId('user-name').getByText('Bob Example').waitFor();
+    // Bob may not use the API: the notes page asks again as bob and shows the refusal.
+    await notesTab.getByRole('main').getByRole('alert').getByText(/not allowed to use this API/).waitFor();
+    assert.equal(await notesTab.getByText(text).count(), 0, 'alice\'s note is no longer on the page');
+    await context.close();
+  });
+
   describe('cross-site request forgery', () => {
     let evil: Server;
     let evilOrigin: string;

@@ -5,6 +5,7 @@ import { AuthSession } from '../auth-session';
 import { ApiError } from '../problem';
 import { provideBffAuthSession } from './bff-auth-session';
 import { BFF_FETCH } from './bff-http';
+import { BFF_SESSION_CHANNEL, type BffSessionChannel } from './bff-session-channel';
 
 const now = Date.now();
 /** A /bff/user answer as the contract describes it. */
@@ -23,19 +24,39 @@ const alice = {
 };
 
 const unauthorized = 401;
+const bob = { ...alice, sub: 'auth0|bob', name: 'Bob Example', email: 'bob@example.com', claims: { sub: 'auth0|bob', name: 'Bob Example' } };
+
+/** The tabs' channel as one tab sees it: what it announced, and what another tab says (hear). */
+class FakeSessionChannel implements BffSessionChannel {
+  readonly announced: Array<string | null> = [];
+  private heard: ((sub: string | null) => void) | null = null;
+  announce(sub: string | null): void {
+    this.announced.push(sub);
+  }
+  listen(heard: (sub: string | null) => void): () => void {
+    this.heard = heard;
+    return () => (this.heard = null);
+  }
+  hear(sub: string | null): void {
+    this.heard?.(sub);
+  }
+}
 
 describe('BffAuthSession', () => {
   let session: AuthSession;
   let backend: FakeBffFetch;
   let navigatedTo: string[];
+  let channel: FakeSessionChannel;
 
   beforeEach(() => {
     navigatedTo = [];
     backend = new FakeBffFetch();
+    channel = new FakeSessionChannel();
     TestBed.configureTestingModule({
       providers: [
         ...provideBffAuthSession(),
         { provide: BFF_FETCH, useValue: backend.fetch },
+        { provide: BFF_SESSION_CHANNEL, useValue: channel },
         { provide: BrowserNavigation, useValue: { assign: (url: string) => navigatedTo.push(url) } },
       ],
     });
@@ -182,6 +203,57 @@ describe('BffAuthSession', () => {
     await done;
     expect(navigatedTo).toEqual(['http://localhost:4400/session/end?id_token_hint=x']);
     expect(session.status()).toBe('anonymous');
+  });
+
+  it('follows the other tabs of the browser (they share the session cookie): another user, a sign-out, a sign-in', async () => {
+    await signedIn();
+    expect(channel.announced, 'tells the other tabs whom it found').toEqual(['auth0|alice']);
+    channel.hear('auth0|alice');
+    await backend.expectNothingPending();
+
+    // Bob signed in in another tab: the cookie now names his session.
+    channel.hear('auth0|bob');
+    await answer('GET', '/bff/user', bob);
+    await vi.waitFor(() => expect(session.user()?.sub).toBe('auth0|bob'));
+    // Alice signed out in another tab.
+    channel.hear(null);
+    await answer('GET', '/bff/user', { title: 'Not signed in' }, unauthorized);
+    await vi.waitFor(() => expect(session.status()).toBe('anonymous'));
+    expect(session.problem(), 'a sign-out elsewhere is no problem here').toBeNull();
+    // Someone signed in again in another tab.
+    channel.hear('auth0|alice');
+    await answer('GET', '/bff/user', alice);
+    await vi.waitFor(() => expect(session.user()?.sub).toBe('auth0|alice'));
+    expect(channel.announced, 'what it heard is not told again').toEqual(['auth0|alice']);
+  });
+
+  it('tells the other tabs when the session ends here: logout, a 401 from the API or a renewal', async () => {
+    await signedIn();
+    let done = session.logout();
+    await answer('POST', '/bff/logout', { redirectTo: 'http://localhost:4400/session/end' });
+    await done;
+    expect(channel.announced).toEqual(['auth0|alice', null]);
+
+    for (const end of [
+      async () => {
+        const call = session.callApi({ path: '/api/notes' }).catch(() => undefined);
+        await answer('GET', '/api/notes', null, unauthorized);
+        await call;
+      },
+      async () => {
+        const renewal = session.renew();
+        await answer('POST', '/bff/renew', null, unauthorized);
+        await renewal;
+      },
+    ]) {
+      channel.hear('auth0|alice');
+      await answer('GET', '/bff/user', alice);
+      await vi.waitFor(() => expect(session.status()).toBe('authenticated'));
+      channel.announced.length = 0;
+      await end();
+      expect(session.status()).toBe('anonymous');
+      expect(channel.announced).toEqual([null]);
+    }
   });
 
   it('logout refuses a redirect that is not http(s), and stays put when the BFF fails', async () => {

@@ -5,13 +5,16 @@ import { RENDER_WHILE_RESTORING } from '../render-while-restoring';
 import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
 import { BffCallError, BffHttp } from './bff-http';
 import { BFF_PATHS } from './bff-paths';
+import { BFF_SESSION_CHANNEL } from './bff-session-channel';
 import { parseBffUser, toAuthUser, toSessionDetails, type BffUser } from './bff-user';
 import { dropEarlyPageData, EARLY_BFF_REQUESTS, type EarlyBffRequests } from './early-bff-requests';
 
 /**
  * AuthSession behind a Backend-for-Frontend: the BFF holds the tokens and a session cookie names
  * the session, so no token ever reaches the browser and angular-auth-oidc-client is never loaded.
- * Every call carries `X-CSRF: 1` (BffHttp); a 401 from the BFF means signed out.
+ * Every call carries `X-CSRF: 1` (BffHttp); a 401 from the BFF means signed out. The cookie is
+ * shared by the browser's tabs: each tab tells the others whom it found signed in, and follows
+ * what they tell it (BFF_SESSION_CHANNEL).
  */
 @Injectable()
 export class BffAuthSession extends AuthSession {
@@ -19,6 +22,7 @@ export class BffAuthSession extends AuthSession {
   private readonly navigation = inject(BrowserNavigation);
   private readonly document = inject(DOCUMENT);
   private readonly early = inject(EARLY_BFF_REQUESTS, { optional: true });
+  private readonly channel = inject(BFF_SESSION_CHANNEL);
 
   private readonly ready = signal(false);
   private readonly session = signal<BffUser | null>(null);
@@ -37,9 +41,15 @@ export class BffAuthSession extends AuthSession {
     return session && this.ready() ? toSessionDetails(session) : null;
   });
 
+  /** The `sub` this tab last told the other tabs (undefined: nothing yet). */
+  private announced: string | null | undefined;
+
   constructor() {
     super();
-    inject(DestroyRef).onDestroy(() => clearTimeout(this.renewalTimer));
+    const destroyRef = inject(DestroyRef);
+    destroyRef.onDestroy(() => clearTimeout(this.renewalTimer));
+    const stopListening = this.channel?.listen((sub) => void this.follow(sub));
+    if (stopListening) destroyRef.onDestroy(stopListening);
   }
 
   /** Takes the `/bff/user` answer requested at start-up, if any (BffHttp). */
@@ -51,6 +61,7 @@ export class BffAuthSession extends AuthSession {
       this.fail(error, null);
     }
     this.ready.set(true);
+    this.announce();
   }
 
   /** A full-page navigation: the BFF sends the browser to the IdP and back to this page. */
@@ -75,6 +86,7 @@ export class BffAuthSession extends AuthSession {
       redirectTo = '/';
     }
     this.endLocally(null);
+    this.announce();
     this.navigation.assign(redirectTo);
   }
 
@@ -84,19 +96,47 @@ export class BffAuthSession extends AuthSession {
     } catch (error) {
       this.fail(error, { kind: 'session-ended' });
     }
+    this.announce();
   }
 
   override async callApi<T>(request: ApiRequest): Promise<T> {
     try {
       return await this.http.request<T>(request.method ?? 'GET', request.path, request.body);
     } catch (error) {
-      if (error instanceof BffCallError && error.status === 401) this.endLocally({ kind: 'session-ended' });
+      if (error instanceof BffCallError && error.status === 401) {
+        this.endLocally({ kind: 'session-ended' });
+        this.announce();
+      }
       throw error instanceof BffCallError ? new ApiError(problemForStatus(error.status, errorBodyDetail(error.body)), error.status) : new ApiError(toProblem(error), -1);
     }
   }
 
   override dismissProblem(): void {
     this.problemState.set(null);
+  }
+
+  /**
+   * Another tab found the session to be `sub`'s. When that is not whom this tab shows, the BFF is
+   * asked again and its answer followed: another user's session is adopted (the shell makes the
+   * page again for them), none is signed out without a message (the other tab's sign-out).
+   */
+  private async follow(sub: string | null): Promise<void> {
+    if (!this.ready() || sub === (this.session()?.sub ?? null)) return;
+    try {
+      this.adopt(await this.fetchSession('GET', BFF_PATHS.user));
+    } catch (error) {
+      this.fail(error, null);
+    }
+    // What this tab now shows is what it heard, or newer: nothing to tell the others.
+    this.announced = this.session()?.sub ?? null;
+  }
+
+  /** Tells the other tabs whom this tab now finds signed in, when that changed. */
+  private announce(): void {
+    const sub = this.session()?.sub ?? null;
+    if (sub === this.announced) return;
+    this.announced = sub;
+    this.channel?.announce(sub);
   }
 
   private async fetchSession(method: 'GET' | 'POST', path: string): Promise<BffUser> {
