@@ -349,6 +349,41 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await page.context().close();
   });
 
+  it('a session that ends without a logout (its grant revoked elsewhere) leaves nothing stored, in any tab: on "Renew now" and on a renewal of its own', async () => {
+    const revoke = async (page: Page) => {
+      const stored = await storedSession(page);
+      assert.ok(stored);
+      const revoked = await fetch(endpoints.revocation, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: stored.refreshToken, client_id: 'spa' }),
+      });
+      assert.equal(revoked.status, 200);
+    };
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    const other = await page.context().newPage();
+    await other.goto(`${system.spa}/notes`);
+    await other.getByTestId('user-name').waitFor();
+    await page.getByRole('link', { name: 'Session' }).click();
+    await revoke(page);
+    await page.getByRole('button', { name: 'Renew now' }).click();
+    await page.getByRole('alert').getByText('Your session has ended').waitFor();
+    await other.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    assert.deepEqual(await storageKeys(page), [], 'nothing left in the tab whose renewal was refused');
+    assert.deepEqual(await storageKeys(other), [], 'nothing left in the tab that followed');
+
+    // The same when the tab's own renewal, ahead of expiry, is refused (this tab alone: the tab
+    // whose renewal is refused says why, a tab that follows it signs out without a message).
+    await other.close();
+    await page.context().clearCookies();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    await revoke(page);
+    await page.getByRole('alert').getByText('Your session has ended').waitFor({ timeout: PATIENCE_MS });
+    assert.deepEqual(await storageKeys(page), [], 'nothing left after the refused renewal');
+    await page.context().close();
+  });
+
   it('logout completes even when the revocation call fails', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');

@@ -186,6 +186,51 @@ describe('OidcAuthSession', () => {
     vi.unstubAllGlobals();
   });
 
+  it('a session that ends without a logout (refused at start-up or at a renewal) leaves nothing of ours stored, unless another tab stored a session meanwhile', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 200 })));
+    // What the library leaves after dropping the tokens: the discovery document, the refresh's flow entries.
+    const leftByTheLibrary = () => {
+      localStorage.setItem(`${STORAGE_PREFIX}spa`, '{"authWellKnownEndPoints":{"issuer":"http://localhost:4400"}}');
+      sessionStorage.setItem(`${STORAGE_PREFIX}spa`, '{"authNonce":"--RefreshToken--","authStateControl":"s"}');
+    };
+    localStorage.setItem('not-ours', 'stays');
+
+    oidc.signIn();
+    oidc.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
+    oidc.checkAuthIncludingServer = () => {
+      oidc.authResult = null;
+      leftByTheLibrary();
+      return of({ isAuthenticated: false, errorMessage: 'invalid_grant' });
+    };
+    await session.initialize();
+    expect(session.problem()).toEqual({ kind: 'session-ended' });
+    expect([localStorage.getItem(`${STORAGE_PREFIX}spa`), sessionStorage.getItem(`${STORAGE_PREFIX}spa`)], 'at start-up').toEqual([null, null]);
+
+    oidc = new FakeOidc();
+    configure([]);
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    leftByTheLibrary();
+    oidc.refreshResult = { isAuthenticated: false };
+    await session.renew();
+    expect(session.problem()).toEqual({ kind: 'session-ended' });
+    expect([localStorage.getItem(`${STORAGE_PREFIX}spa`), sessionStorage.getItem(`${STORAGE_PREFIX}spa`)], 'at a renewal').toEqual([null, null]);
+    expect(localStorage.getItem('not-ours')).toBe('stays');
+
+    // Another tab signed in meanwhile: its session stays.
+    oidc = new FakeOidc();
+    configure([]);
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    localStorage.setItem(`${STORAGE_PREFIX}spa`, '{"authnResult":{},"authzData":"at"}');
+    oidc.refreshResult = { isAuthenticated: false };
+    await session.renew();
+    expect(localStorage.getItem(`${STORAGE_PREFIX}spa`)).toBe('{"authnResult":{},"authzData":"at"}');
+    warn.mockRestore();
+    vi.unstubAllGlobals();
+  });
+
   it('a refused return from the IdP shows a generic message, never text from the callback URL', async () => {
     // The library puts the callback's `state` (and `error`) into its error messages; an attacker
     // chooses both by sending the victim to /?code=x&state=<text>.

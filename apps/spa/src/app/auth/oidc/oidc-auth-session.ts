@@ -134,6 +134,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
       this.problemState.set(await this.diagnose(errorText(error), hasRefreshToken));
     }
     await this.readTokens();
+    if (hasRefreshToken) this.leaveNothingOfEndedSession();
     this.ready.set(true);
   }
 
@@ -259,7 +260,18 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   private noticeEndedSession(): void {
     if (this.ready() && this.tokens() === null && this.lastRenewal()?.ok === false) {
       this.problemState.set({ kind: 'session-ended' });
+      this.leaveNothingOfEndedSession();
     }
+  }
+
+  /**
+   * A session that ended here without a logout (a renewal refused or failed, at start-up or later)
+   * leaves nothing stored, as a logout does: the library drops the tokens but keeps the refresh's
+   * flow entries (its nonce marker and `state`) and the discovery document. Unless a session is
+   * stored again meanwhile (another tab signed in).
+   */
+  private leaveNothingOfEndedSession(): void {
+    if (this.tokens() === null && !hasStoredTokens(this.storage.readShared(OIDC_CONFIG_ID))) this.storage.clear();
   }
 
   private async followOtherTab(): Promise<void> {
