@@ -167,6 +167,27 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await page.context().close();
   });
 
+  it('a login left at the IdP\'s login page (back to the app) keeps no verifier or state, and the tab later renews by itself', async () => {
+    const context = await newProfile(browser, log);
+    const page = await context.newPage();
+    await page.goto(system.spa);
+    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).click();
+    await page.getByLabel('Username').waitFor();
+    await page.goBack();
+    await page.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
+    assert.deepEqual(await page.evaluate('Object.keys(sessionStorage)'), [], 'no PKCE verifier, state or nonce left in the tab');
+
+    // Signed in from another tab, which then closes: this tab alone must renew the session.
+    const other = await context.newPage();
+    await logIn(other, system.spa, 'alice', 'demo-alice');
+    await page.getByTestId('user-name').waitFor();
+    await other.close();
+    const first = await storedSession(page);
+    assert.ok(first);
+    await waitUntil('this tab\'s own renewal', async () => (await storedSession(page))?.accessToken !== first.accessToken);
+    await context.close();
+  });
+
   it('notes: add, see after a reload, delete', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');

@@ -10,7 +10,7 @@ import { firstValueFrom } from 'rxjs';
 import { BrowserNavigation } from '../../core/browser-navigation';
 import { TOKEN_MODE_CONFIG } from '../../core/runtime-config';
 import { testRuntimeConfig } from '../../../testing/runtime-config';
-import { hasStoredTokens, logoffLocalLeavingNothing, PER_TAB_ENTRIES, refreshLockName, storedAccessTokenExpiry, storedJwksUri } from './library-internals';
+import { hasStoredTokens, LOGIN_IN_FLIGHT_ENTRIES, logoffLocalLeavingNothing, PER_TAB_ENTRIES, refreshLockName, storedAccessTokenExpiry, storedJwksUri } from './library-internals';
 import { LOGOUT_REVOCATION_DEADLINE, OidcAuthSession } from './oidc-auth-session';
 import { OIDC_CONFIG_ID } from './oidc-config-id';
 import { provideOidcAuthSession } from './provide-oidc-auth-session';
@@ -115,6 +115,14 @@ describe('angular-auth-oidc-client internals this app relies on (real library)',
     // The login wrote nothing else to the shared part: no flow entry escaped the list.
     expect(Object.keys(stored(localStorage))).toEqual(['authWellKnownEndPoints']);
     expect(storedJwksUri(stored(localStorage))).toBe(discovery.jwks_uri);
+  });
+
+  it('a login redirect writes exactly LOGIN_IN_FLIGHT_ENTRIES in the tab, which the next start that is not the return drops (a login left at the IdP)', async () => {
+    await startLogin();
+    expect(Object.keys(stored(sessionStorage)).sort()).toEqual([...LOGIN_IN_FLIGHT_ENTRIES].sort());
+    await TestBed.inject(OidcAuthSession).initialize();
+    expect(sessionStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
+    expect(storedJwksUri(stored(localStorage)), 'the discovery document stays for other tabs\' logins').toBe(discovery.jwks_uri);
   });
 
   it('a finished login stores the session where hasStoredTokens and storedAccessTokenExpiry look, and formats times while validating (prepareDateFormatting)', async () => {

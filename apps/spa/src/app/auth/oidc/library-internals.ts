@@ -29,6 +29,15 @@ export const PER_TAB_ENTRIES: ReadonlySet<string> = new Set([
   'storageCustomParamsEndSession',
 ]);
 
+/**
+ * The per-tab entries a login redirect writes (PKCE verifier, state, nonce, and the flag that a
+ * code flow is under way) and the return from the IdP consumes. While the flag is set, the
+ * library's periodic check never renews the tokens in that tab. A start of the app that is not that
+ * return means the login was left (the user came back from the IdP's login page): OidcAuthSession
+ * drops them (decision 0050).
+ */
+export const LOGIN_IN_FLIGHT_ENTRIES: readonly string[] = ['codeVerifier', 'authStateControl', 'authNonce', 'storageCodeFlowInProgress'];
+
 /** Whether the library's stored state holds a session (the token response and the access token). */
 export function hasStoredTokens(entries: Entries | null): boolean {
   return !!(entries?.['authnResult'] && entries['authzData']);

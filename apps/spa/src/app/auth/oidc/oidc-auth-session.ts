@@ -10,7 +10,7 @@ import { AuthSession, type ApiRequest, type AuthStatus, type AuthUser, type Rene
 import { claimTime, decodeJwtPayload } from '../jwt-claims';
 import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
 import type { AccessTokenSource } from './access-token-source';
-import { hasStoredTokens, logoffLocalLeavingNothing, refreshLockName, storedAccessTokenExpiry } from './library-internals';
+import { hasStoredTokens, LOGIN_IN_FLIGHT_ENTRIES, logoffLocalLeavingNothing, refreshLockName, storedAccessTokenExpiry } from './library-internals';
 import { LOGOUT_REVOCATION_WAIT_MS, OIDC_CONFIG_ID } from './oidc-config';
 import { SplitSecurityStorage } from './split-security-storage';
 
@@ -101,6 +101,9 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   }
 
   /**
+   * Any other start first drops what a login left in this tab's storage (the user came back from
+   * the IdP's login page without signing in): its PKCE verifier and state are not kept, and its
+   * "code flow under way" flag would keep the library from ever renewing in this tab.
    * A return from the IdP is checked once, with the address it came back with. One that fails
    * (a state this tab did not send: a replayed or forged callback link, an error answer) does
    * not decide the outcome when a session is stored: that session is restored as on any start,
@@ -112,6 +115,8 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
       hasRefreshToken = !!(await firstValueFrom(this.oidc.getRefreshToken()));
       const callbackUrl = this.callbackUrl;
       this.callbackUrl = null;
+      // Not the return from the IdP: a login this tab started was left there.
+      if (!callbackUrl) this.storage.dropPerTab(OIDC_CONFIG_ID, LOGIN_IN_FLIGHT_ENTRIES);
       let callbackError: string | undefined;
       let result: LoginResponse | undefined;
       if (callbackUrl) {

@@ -49,6 +49,17 @@ describe('SplitSecurityStorage', () => {
     expect(JSON.parse(tabA.getItem(STORAGE_PREFIX + 'spa')!)).toEqual({ codeVerifier: 'verifier-a', storageSilentRenewRunning: 'running' });
   });
 
+  it('dropPerTab removes the named entries of this tab only, and the tab\'s key once nothing is left', () => {
+    a.write('spa', JSON.stringify({ authnResult: { refresh_token: 'rt1' }, codeVerifier: 'v', authStateControl: 's', storageSilentRenewRunning: 'running' }));
+    b.write('spa', JSON.stringify({ authnResult: { refresh_token: 'rt1' }, codeVerifier: 'other tab' }));
+    a.dropPerTab('spa', ['codeVerifier', 'authStateControl']);
+    expect(JSON.parse(a.read('spa')!)).toEqual({ authnResult: { refresh_token: 'rt1' }, storageSilentRenewRunning: 'running' });
+    expect(JSON.parse(b.read('spa')!)).toEqual({ authnResult: { refresh_token: 'rt1' }, codeVerifier: 'other tab' });
+    a.dropPerTab('spa', ['storageSilentRenewRunning']);
+    expect(tabA.getItem(STORAGE_PREFIX + 'spa')).toBeNull();
+    expect(JSON.parse(a.read('spa')!)).toEqual({ authnResult: { refresh_token: 'rt1' } });
+  });
+
   it('a flag reset to the empty string after a logout leaves nothing in either storage', () => {
     a.write('spa', JSON.stringify({ authnResult: { refresh_token: 'rt1' }, storageSilentRenewRunning: 'running' }));
     a.clear();

@@ -63,6 +63,16 @@ export class SplitSecurityStorage implements AbstractSecurityStorage {
     this.perTab.removeItem(STORAGE_PREFIX + configId);
   }
 
+  /** Removes `names` from this tab's part of `configId` (the shared session is not touched). */
+  dropPerTab(configId: string, names: readonly string[]): void {
+    const key = STORAGE_PREFIX + configId;
+    const entries = parse(this.perTab.getItem(key));
+    if (!entries || !names.some((name) => name in entries)) return;
+    for (const name of names) delete entries[name];
+    this.last = null;
+    setIfChanged(this.perTab, key, entries);
+  }
+
   /** Removes our entries only: the rest of the origin's storage is not ours to wipe. */
   clear(): void {
     this.last = null;
