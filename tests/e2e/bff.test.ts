@@ -285,7 +285,9 @@ describe('SPA in BFF mode end to end in Chromium', { timeout: 600_000 }, () => {
     await showsUserData(other);
 
     // No call of the notes tab is needed to notice: the other tab says so.
+    const backFromIdp = other.waitForResponse((response) => response.request().isNavigationRequest() && response.url() === `${system.bff}/`);
     await logOutThroughIdp(other, system.bff);
+    await backFromIdp;
     await notesTab.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
     assert.equal(await notesTab.getByText('Your session has ended').count(), 0, 'a sign-out elsewhere is no problem here');
     await logIn(other, system.bff, 'bob', 'demo-bob');

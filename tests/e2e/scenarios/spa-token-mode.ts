@@ -227,10 +227,11 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     const other = await context.newPage();
     await other.goto(system.spa);
     await other.getByTestId('user-name').waitFor();
-    const leftForEndSession = endSessionNavigation(other);
+    // Back from the end-session endpoint: the SPA's page loaded again (its address was the SPA's all along).
+    const backFromIdp = other.waitForResponse((response) => response.request().isNavigationRequest() && response.url() === `${system.spa}/`);
     await other.getByRole('banner').getByRole('button', { name: 'Log out' }).click();
-    await leftForEndSession;
-    await other.waitForURL((url) => url.origin === system.spa);
+    await backFromIdp;
+    await other.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
     for (const tab of [page, home]) await tab.getByRole('banner').getByRole('button', { name: 'Log in' }).waitFor();
     await logIn(other, system.spa, 'bob', 'demo-bob');
     for (const tab of [page, home]) {
