@@ -143,6 +143,53 @@ describe('the SQLite refresh lock across processes on one file', { timeout: 60_0
     assert.equal(await taken, 'taken over');
   });
 
+  it('takes over at once a lock taken before the clock stepped back: a dead holder\'s would otherwise last the step, not its time-to-live', async () => {
+    // The holder never lets go, as one killed would; then the host's clock is stepped back an hour.
+    const stale = holdLock(three, 'refresh:stepped');
+    await stale.held;
+    clock.advance(-3_600_000);
+    try {
+      const taken = one.withLock('refresh:stepped', async () => 'taken over', { ttlMs: TTL, waitMs: 1000 });
+      await started();
+      clock.advance(1000);
+      assert.equal(await taken, 'taken over');
+      // A lock taken after the step is a live one, as any other.
+      const holder = holdLock(one, 'refresh:stepped');
+      await holder.held;
+      const waiter = two.withLock('refresh:stepped', async () => 'got in', { ttlMs: TTL, waitMs: 1000 });
+      await started();
+      clock.advance(1000);
+      await assert.rejects(waiter, LockTimeoutError);
+      holder.release();
+      await holder.done;
+    } finally {
+      clock.advance(3_600_000 - 2000);
+      stale.release();
+      await stale.done;
+    }
+  });
+
+  it('opens a file whose lock table predates the time a lock was taken, and locks with it', async () => {
+    const old = mkdtempSync(join(tmpdir(), 'bff-lock-old-'));
+    const raw = new DatabaseSync(join(old, SQLITE_FILE));
+    raw.exec('CREATE TABLE lock (name TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID');
+    raw.prepare('INSERT INTO lock (name, token, expires_at) VALUES (?, ?, ?)').run('refresh:old', 'a-holder-of-before', clock.now() + TTL);
+    raw.close();
+    const [first, second] = [openSqliteSessionStore(old, now), openSqliteSessionStore(old, now)];
+    try {
+      const waiter = first.withLock('refresh:old', async () => 'got in', { ttlMs: TTL, waitMs: 1000 });
+      await started();
+      clock.advance(1000);
+      await assert.rejects(waiter, LockTimeoutError, 'a lock of before is held until it expires');
+      clock.advance(TTL);
+      assert.equal(await second.withLock('refresh:old', async () => 'got in', { ttlMs: TTL, waitMs: 1000 }), 'got in');
+    } finally {
+      await first.close();
+      await second.close();
+      rmSync(old, { recursive: true, force: true });
+    }
+  });
+
   it('makes a write wait while another process holds a write transaction, instead of failing with SQLITE_BUSY', async () => {
     // A worker thread stands for the other process: its own connection, its own thread (this
     // thread's write blocks in SQLite's busy handler until the worker commits).

@@ -171,7 +171,12 @@ export const REFRESH_TOKEN_REUSE_INTERVAL_SECONDS = 30;
 
 /** The API's default AUTH_JWKS_COOLDOWN: the longest an API may wait before refetching the JWKS for an unknown kid. */
 export const API_JWKS_COOLDOWN_SECONDS = 10;
-/** Clock difference tolerated between instances when they compare a key's activation time. */
+/**
+ * Clock difference tolerated between instances: when they compare a key's activation time, and
+ * for times in the store: a login window or a refresh token's use stamped further ahead of this
+ * instance's clock than this was stamped before the clock stepped back, and is judged stale
+ * instead of stretching the window by the step (docs/decisions/0044).
+ */
 export const INSTANCE_CLOCK_SKEW_SECONDS = 5;
 /**
  * A rotated-in signing key is published at once and signs only this many seconds later: by then

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 import { openRedisStore } from '../src/storage/redis-store.ts';
+import { INSTANCE_CLOCK_SKEW_SECONDS } from '../src/defaults.ts';
 import { loadSigningKeys } from '../src/signing-keys.ts';
 import { createAdapterFactory } from '../src/storage/oidc-adapter.ts';
 import { ReplayDetected } from '../src/storage/replay-detected.ts';
@@ -188,6 +189,24 @@ for (const impl of implementations) {
       assert.deepEqual(await store.reserveAttempt([{ key: 'pair:none' }], 60), { granted: true, counts: [1] });
     });
 
+    test('login attempts: a clock stepped back keeps a window for at most its length, not for the step (no user locked out for an hour)', async () => {
+      const counters = [{ key: 'pair:step', limit: 2 }];
+      await store.reserveAttempt(counters, 60);
+      await store.reserveAttempt(counters, 60);
+      assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: false, retryAfterSeconds: 60 });
+      try {
+        clock.advanceSeconds(-INSTANCE_CLOCK_SKEW_SECONDS);
+        assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: false, retryAfterSeconds: 60 + INSTANCE_CLOCK_SKEW_SECONDS },
+          'a step within the instances\' skew changes nothing');
+        clock.advanceSeconds(-3600);
+        assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: true, counts: [1] }, 'a window stamped an hour ahead is stale');
+        assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: true, counts: [2] });
+        assert.deepEqual(await store.reserveAttempt(counters, 60), { granted: false, retryAfterSeconds: 60 }, 'the new window counts as any other');
+      } finally {
+        clock.advanceSeconds(3600 + INSTANCE_CLOCK_SKEW_SECONDS);
+      }
+    });
+
     describe('refresh-token reuse interval (30 s)', () => {
       const interval = 30;
       const setUp = async (grantId: string) => {
@@ -244,6 +263,27 @@ for (const impl of implementations) {
         assert.deepEqual(retried, []);
         assert.deepEqual(replays, [['RefreshToken', 'gr3']]);
         assert.equal(await store.find('RefreshToken', 'gr3-rt1'), undefined);
+      });
+
+      test('a clock stepped back does not stretch the interval: a retry it would put "before" the use revokes the grant', async () => {
+        const { tokens, replays, retried } = await setUp('gr6');
+        try {
+          clock.advanceSeconds(-3600);
+          assert.ok((await tokens.find('gr6-rt0'))?.consumed, 'shown as used, so oidc-provider revokes');
+          await assert.rejects(tokens.consume('gr6-rt0'), (err: { error?: string }) => err.error === 'invalid_grant');
+          assert.deepEqual(retried, []);
+          assert.deepEqual(replays, [['RefreshToken', 'gr6']]);
+        } finally {
+          clock.advanceSeconds(3600);
+        }
+        const skewed = await setUp('gr7');
+        try {
+          clock.advanceSeconds(-INSTANCE_CLOCK_SKEW_SECONDS);
+          await skewed.tokens.consume('gr7-rt0');
+          assert.deepEqual(skewed.retried, ['gr7'], 'a step within the instances\' skew is still a retry');
+        } finally {
+          clock.advanceSeconds(INSTANCE_CLOCK_SKEW_SECONDS);
+        }
       });
 
       test('the interval applies to refresh tokens only: a replayed code still revokes at once', async () => {

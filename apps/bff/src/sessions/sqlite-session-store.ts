@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS used_id (
 CREATE TABLE IF NOT EXISTS lock (
   name TEXT PRIMARY KEY,
   token TEXT NOT NULL,
-  expires_at INTEGER NOT NULL
+  expires_at INTEGER NOT NULL,
+  taken_at INTEGER
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS login (
   state TEXT PRIMARY KEY,
@@ -76,6 +77,16 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     try {
       opened.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       opened.exec(SCHEMA);
+      // A file made before the lock kept when it was taken (a process of an older version on the
+      // same file leaves it NULL, which never counts as taken after now).
+      if (!opened.prepare("SELECT 1 FROM pragma_table_info('lock') WHERE name = 'taken_at'").get()) {
+        try {
+          opened.exec('ALTER TABLE lock ADD COLUMN taken_at INTEGER');
+        } catch (err) {
+          // Another process starting on the file at the same moment added it first.
+          if (!/duplicate column name/.test((err as Error).message)) throw err;
+        }
+      }
     } catch (err) {
       opened.close();
       throw err;
@@ -104,9 +115,12 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     useId: db.prepare(`INSERT INTO used_id (id, expires_at) VALUES (?, ?)
       ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE used_id.expires_at <= ?`),
     sweepUsedIds: db.prepare('DELETE FROM used_id WHERE expires_at <= ?'),
-    // Taken when free or when its holder's time is up (a process killed while holding it).
-    takeLock: db.prepare(`INSERT INTO lock (name, token, expires_at) VALUES (?, ?, ?)
-      ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at WHERE lock.expires_at <= ?`),
+    // Taken when free or when its holder's time is up (a process killed while holding it), or when
+    // it was taken after now: stamped before the clock stepped back, it would otherwise outlive a
+    // dead holder by the step.
+    takeLock: db.prepare(`INSERT INTO lock (name, token, expires_at, taken_at) VALUES (?1, ?2, ?3, ?4)
+      ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at, taken_at = excluded.taken_at
+      WHERE lock.expires_at <= ?4 OR lock.taken_at > ?4`),
     releaseLock: db.prepare('DELETE FROM lock WHERE name = ? AND token = ?'),
     // Locks left by holders that died (normally a holder deletes its own).
     sweepLocks: db.prepare('DELETE FROM lock WHERE expires_at <= ?'),

@@ -4,7 +4,7 @@
 // requests wins, even when another request deletes the artifact in between.
 import { Redis } from 'ioredis';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
-import { REDIS_DURABLE_APPENDFSYNC } from '../defaults.ts';
+import { INSTANCE_CLOCK_SKEW_SECONDS, REDIS_DURABLE_APPENDFSYNC } from '../defaults.ts';
 import type { Logger } from '../log.ts';
 import { GRANT_MEMBERS, StoreUnavailableError, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
 
@@ -27,7 +27,8 @@ return redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1])`;
 /**
  * Login attempts: each key a hash {count, start}. The window is judged by the IdP's clock (ARGV[2]),
  * as in SQLite, so both stores behave alike under a test's manual clock; the key's expiry only
- * cleans up. KEYS: counters; ARGV: window seconds, now, then one limit per key (0 = unlimited).
+ * cleans up. A window starting ahead of the clock by more than the instances' skew was stamped
+ * before the clock stepped back: stale, like a closed one. KEYS: counters; ARGV: window seconds, now, then one limit per key (0 = unlimited).
  * Returns {1, count...} when granted, {0, retryAfterSeconds} when a limit is reached.
  */
 const RESERVE_SCRIPT = `
@@ -35,7 +36,7 @@ local window, now = tonumber(ARGV[1]), tonumber(ARGV[2])
 local function current(key)
   local v = redis.call('HMGET', key, 'count', 'start')
   local count, start = tonumber(v[1]), tonumber(v[2])
-  if not count or not start or start + window <= now then return 0, now end
+  if not count or not start or start + window <= now or start > now + ${INSTANCE_CLOCK_SKEW_SECONDS} then return 0, now end
   return count, start
 end
 for i, key in ipairs(KEYS) do
@@ -67,7 +68,8 @@ return 0`;
 const REUSE_SCRIPT = `
 local consumed, grantId, rotations, chain = unpack(redis.call('HMGET', KEYS[1], 'consumed', 'grantId', 'rotations', 'chain'))
 if not consumed or not grantId or grantId == '' then return 0 end
-if tonumber(ARGV[1]) - tonumber(consumed) > tonumber(ARGV[2]) then return 0 end
+local elapsed = tonumber(ARGV[1]) - tonumber(consumed)
+if elapsed > tonumber(ARGV[2]) or elapsed < -${INSTANCE_CLOCK_SKEW_SECONDS} then return 0 end
 local mine = tonumber(rotations or '0')
 local setKey = '${PREFIX}grant-members:' .. grantId
 local successors = {}

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describeDataDirError, SQLITE_UNAVAILABLE } from '@suite/process-shell';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
-import { SQLITE_EXPIRED_ROW_GRACE_SECONDS, SQLITE_SWEEP_INTERVAL_SECONDS, SQLITE_WAL_LIMIT_BYTES } from '../defaults.ts';
-import { GRANT_MEMBERS, StoreUnavailableError, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
+import { INSTANCE_CLOCK_SKEW_SECONDS, SQLITE_EXPIRED_ROW_GRACE_SECONDS, SQLITE_SWEEP_INTERVAL_SECONDS, SQLITE_WAL_LIMIT_BYTES } from '../defaults.ts';
+import { GRANT_MEMBERS, StoreUnavailableError, withinReuseInterval, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS oidc_artifact (
@@ -102,11 +102,13 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     deleteKey: db.prepare('DELETE FROM signing_key WHERE kid = ?'),
     setSetting: db.prepare('INSERT INTO setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
     getSetting: db.prepare('SELECT value FROM setting WHERE name = ?'),
-    attempts: db.prepare('SELECT count, window_start FROM login_failure WHERE key = ? AND window_start > ?'),
-    countAttempt: db.prepare(`INSERT INTO login_failure (key, count, window_start) VALUES (?, 1, ?)
+    // A window is open from its start for its length; one starting ahead of the clock (beyond the
+    // instances' skew) was stamped before the clock stepped back: stale, as a closed one.
+    attempts: db.prepare('SELECT count, window_start FROM login_failure WHERE key = ?1 AND window_start > ?2 AND window_start <= ?3'),
+    countAttempt: db.prepare(`INSERT INTO login_failure (key, count, window_start) VALUES (?1, 1, ?2)
       ON CONFLICT (key) DO UPDATE SET
-        count = CASE WHEN window_start <= ? THEN 1 ELSE count + 1 END,
-        window_start = CASE WHEN window_start <= ? THEN excluded.window_start ELSE window_start END
+        count = CASE WHEN window_start <= ?3 OR window_start > ?4 THEN 1 ELSE count + 1 END,
+        window_start = CASE WHEN window_start <= ?3 OR window_start > ?4 THEN excluded.window_start ELSE window_start END
       RETURNING count`),
     releaseAttempt: db.prepare('UPDATE login_failure SET count = count - 1 WHERE key = ? AND count > 0'),
     clearAttempts: db.prepare('DELETE FROM login_failure WHERE key = ?'),
@@ -179,7 +181,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
         const t = now();
         const state = q.refreshTokenState.get(id, t);
         const consumedAt = state?.['consumed_at'];
-        if (!state || consumedAt == null || t - Number(consumedAt) > intervalSeconds) return false;
+        if (!state || consumedAt == null || !withinReuseInterval(t - Number(consumedAt), intervalSeconds)) return false;
         const grantId = state['grant_id'] as string;
         const chain = (state['chain'] ?? null) as number | null;
         const rotations = Number(state['rotations']);
@@ -237,16 +239,17 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       // against any other process on the same file (IMMEDIATE takes the write lock first).
       const t = now();
       const windowOpen = t - windowSeconds;
+      const latestStart = t + INSTANCE_CLOCK_SKEW_SECONDS;
       q.begin.run();
       try {
         for (const { key, limit } of counters) {
-          const current = q.attempts.get(key, windowOpen);
+          const current = q.attempts.get(key, windowOpen, latestStart);
           if (limit !== undefined && current && Number(current['count']) >= limit) {
             q.rollback.run();
             return { granted: false, retryAfterSeconds: Math.max(1, Number(current['window_start']) + windowSeconds - t) };
           }
         }
-        const counts = counters.map(({ key }) => Number(q.countAttempt.get(key, t, windowOpen, windowOpen)!['count']));
+        const counts = counters.map(({ key }) => Number(q.countAttempt.get(key, t, windowOpen, latestStart)!['count']));
         q.commit.run();
         return { granted: true, counts };
       } catch (err) {

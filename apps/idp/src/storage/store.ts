@@ -1,6 +1,7 @@
 // What the IdP keeps, behind one interface so that SQLite (one instance) and Redis (several
 // instances) are interchangeable. Every method is atomic on its own; `consume` in particular
 // marks a code or refresh token used exactly once, however many requests race for it.
+import { INSTANCE_CLOCK_SKEW_SECONDS } from '../defaults.ts';
 
 export type Payload = Record<string, unknown>;
 
@@ -39,6 +40,15 @@ export class StoreUnavailableError extends Error {
     this.name = 'StoreUnavailableError';
     this.reason = reason;
   }
+}
+
+/**
+ * Whether a refresh token used `elapsedSeconds` ago may be retried: within the interval, and not
+ * used further ahead of the clock than the instances' skew allows (a clock stepped back would
+ * otherwise stretch the interval by the step).
+ */
+export function withinReuseInterval(elapsedSeconds: number, intervalSeconds: number): boolean {
+  return elapsedSeconds <= intervalSeconds && elapsedSeconds >= -INSTANCE_CLOCK_SKEW_SECONDS;
 }
 
 /** Models that belong to a grant and die with it. */
