@@ -1,4 +1,5 @@
 // Middleware run by oidc-provider's Koa app around its own routes.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { COOKIE_OPTIONS, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, WEB_MESSAGE_ROUTES } from './defaults.ts';
@@ -155,22 +156,37 @@ export function auditProviderEvents(provider: Provider, logger: Logger): void {
  * logout"), so a refresh token the client failed to revoke would outlive the logout. Here a
  * confirmed logout revokes the grants it ends: every grant of the session when the user signs out
  * of the IdP, the requesting client's grant when only that client is logged out.
+ *
+ * Signing out of the IdP revokes the grants before the session record is deleted (as the confirmed
+ * end-session deletes it): a crash in between leaves a session whose logout the user confirms
+ * again, never a deleted session whose grants live on with nothing left to revoke them by. Auth0's
+ * /v2/logout deletes sessions too and revokes nothing (auth0-logout.ts): only the end-session
+ * confirmation, marked for the request, revokes.
  */
 export function revokeGrantsAtLogout(provider: Provider, store: Store, logger: Logger): void {
+  const revokeGrantsOf = async (authorizations: Record<string, { grantId?: string }>, clientIds: (id: string) => boolean) => {
+    for (const [clientId, { grantId }] of Object.entries(authorizations)) {
+      if (!grantId || !clientIds(clientId)) continue;
+      await store.revokeGrant(grantId);
+      logger.log('info', 'grant_revoked', { clientId, grantId, route: 'end_session' });
+    }
+  };
+  const confirmingLogout = new AsyncLocalStorage<true>();
+  const session = provider.Session.prototype;
+  const destroy = session.destroy;
+  session.destroy = async function destroyAfterItsGrants(this: InstanceType<Provider['Session']>) {
+    if (confirmingLogout.getStore()) await revokeGrantsOf((this.authorizations ?? {}) as Record<string, { grantId?: string }>, () => true);
+    return destroy.call(this);
+  };
   provider.use(async (koaCtx, next) => {
     if (koaCtx.method !== 'POST' || koaCtx.path !== END_SESSION_CONFIRM_PATH) return next();
     const sessionId = koaCtx.cookies.get(provider.cookieName('session'), { signed: COOKIE_OPTIONS.signed });
-    const session = sessionId ? await provider.Session.find(sessionId) : undefined;
-    await next();
-    if (!session || koaCtx.status !== 303) return;
+    const before = sessionId ? await provider.Session.find(sessionId) : undefined;
+    await confirmingLogout.run(true, next);
     const ctx = koaCtx as unknown as KoaContextWithOIDC;
-    const everyClient = Boolean(ctx.oidc?.params?.['logout']);
-    const clientId = (session.state as { clientId?: string } | undefined)?.clientId;
-    const authorizations = Object.entries(session.authorizations ?? {}) as Array<[string, { grantId?: string }]>;
-    const ended = authorizations.filter(([id, a]) => a.grantId && (everyClient || id === clientId));
-    for (const [id, { grantId }] of ended) {
-      await store.revokeGrant(grantId!);
-      logger.log('info', 'grant_revoked', { clientId: id, grantId, route: 'end_session' });
-    }
+    // Signing out of the IdP (logout=yes) revoked every grant as the session was deleted.
+    if (!before || koaCtx.status !== 303 || ctx.oidc?.params?.['logout']) return;
+    const clientId = (before.state as { clientId?: string } | undefined)?.clientId;
+    await revokeGrantsOf((before.authorizations ?? {}) as Record<string, { grantId?: string }>, (id) => id === clientId);
   });
 }
