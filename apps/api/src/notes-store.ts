@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { openInDataDir } from '@suite/process-shell';
 
+/** How long a statement waits for another process's write on the file before failing "database busy". */
+const NOTES_BUSY_TIMEOUT_MS = 5000;
+
 export interface Note {
   id: string;
   text: string;
@@ -60,12 +63,13 @@ export class NotesStore {
 
 function openNotesDatabase(dataDir: string): DatabaseSync {
   mkdirSync(dataDir, { recursive: true });
-  const db = new DatabaseSync(join(dataDir, 'notes.sqlite'));
+  // The busy timeout from the first statement on: switching a new file to WAL locks it, and
+  // processes starting at once on one directory would otherwise fail with "database busy".
+  const db = new DatabaseSync(join(dataDir, 'notes.sqlite'), { timeout: NOTES_BUSY_TIMEOUT_MS });
   try {
     db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
-      PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS notes (
         id TEXT PRIMARY KEY,
         owner TEXT NOT NULL,

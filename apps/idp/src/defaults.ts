@@ -189,6 +189,8 @@ export const KEY_ACTIVATION_DELAY_SECONDS = KEY_RELOAD_INTERVAL_SECONDS + API_JW
 /** Redis persistence the IdP needs (docs/decisions/0011-durable-redis.md): an append-only file, fsynced at least every second. */
 export const REDIS_DURABLE_APPENDFSYNC = ['always', 'everysec'] as const;
 
+/** How long a statement waits for another connection's write (another process on the file) before failing "database busy". */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 /** Expired rows are deleted at start-up and this often. */
 export const SQLITE_SWEEP_INTERVAL_SECONDS = 5 * 60;
 /** Expired rows are kept this long past expiry, so a replayed token still reads as expired rather than unknown. */

@@ -9,6 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { SQLITE_EXPIRED_ROW_GRACE_SECONDS, SQLITE_WAL_LIMIT_BYTES } from '../src/defaults.ts';
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 import { ManualClock } from '../../../tests/support/manual-clock.ts';
+import { openAtOnce } from '../../../tests/support/open-at-once.ts';
 
 const WAL_HEADER_BYTES = 32;
 const WAL_FRAME_HEADER_BYTES = 24;
@@ -94,4 +95,10 @@ test('expired rows are swept when the store opens, past their grace', async () =
     await openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0, clock }).close();
     assert.deepEqual(count(), ['long'], 'swept at opening');
   });
+});
+
+test('instances starting at once on a new data directory all open the store (the busy timeout holds from the first statement)', async () => {
+  const failures = await openAtOnce(join(import.meta.dirname, '..', 'src', 'storage', 'sqlite-store.ts'),
+    "const s = store.openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 }); await s.close();", { rounds: 15, openers: 3 });
+  assert.deepEqual(failures, []);
 });
