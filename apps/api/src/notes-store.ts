@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { openInDataDir } from '@suite/process-shell';
+import { openInDataDir, sqliteIntegrityProblem } from '@suite/process-shell';
 
 /** How long a statement waits for another process's write on the file before failing "database busy". */
 const NOTES_BUSY_TIMEOUT_MS = 5000;
@@ -65,11 +65,13 @@ function openNotesDatabase(dataDir: string): DatabaseSync {
   mkdirSync(dataDir, { recursive: true });
   // The busy timeout from the first statement on: switching a new file to WAL locks it, and
   // processes starting at once on one directory would otherwise fail with "database busy".
-  const db = new DatabaseSync(join(dataDir, 'notes.sqlite'), { timeout: NOTES_BUSY_TIMEOUT_MS });
+  const file = join(dataDir, 'notes.sqlite');
+  const db = new DatabaseSync(file, { timeout: NOTES_BUSY_TIMEOUT_MS });
   try {
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    const damaged = sqliteIntegrityProblem(db, file);
+    if (damaged) throw new Error(damaged);
     db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS notes (
         id TEXT PRIMARY KEY,
         owner TEXT NOT NULL,

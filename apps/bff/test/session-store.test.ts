@@ -9,10 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DataDirError } from '@suite/process-shell';
+import { damageSqliteFile } from '../../../tests/support/damaged-sqlite.ts';
 import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
 import { openRedisSessionStore } from '../src/sessions/redis-session-store.ts';
 import { LockTimeoutError, type SessionRecord, type SessionStore } from '../src/sessions/session-store.ts';
-import { openSqliteSessionStore } from '../src/sessions/sqlite-session-store.ts';
+import { openSqliteSessionStore, SQLITE_FILE } from '../src/sessions/sqlite-session-store.ts';
 
 const HOUR = 3600_000;
 const LIMITS = { total: 1000, perBinding: 10 };
@@ -288,6 +290,21 @@ it('a SQLite store on a full volume is not ready, and is again once space return
   } finally {
     await store.close();
     spawnSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('a damaged session database stops the start with its path and what to do', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bff-damaged-'));
+  try {
+    const store = openSqliteSessionStore(dir);
+    for (let i = 0; i < 200; i++) await store.create(record(`damaged-${i}`, { payload: 'x'.repeat(1000) }));
+    await store.close();
+    damageSqliteFile(join(dir, SQLITE_FILE));
+    assert.throws(() => openSqliteSessionStore(dir), (err: Error) => err instanceof DataDirError
+      && err.message.startsWith(`cannot open the session database in BFF_DATA_DIR: ${dir}: the database file ${join(dir, SQLITE_FILE)} is corrupted (`)
+      && err.message.endsWith('); restore it from a backup, or move it away to start with an empty one'));
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

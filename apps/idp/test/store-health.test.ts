@@ -9,6 +9,12 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readIdpConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { openStore } from '../src/storage/open-store.ts';
+import { openSqliteStore } from '../src/storage/sqlite-store.ts';
+import { StoreUnavailableError } from '../src/storage/store.ts';
+import { damageSqliteFile } from '../../../tests/support/damaged-sqlite.ts';
 import { runIdpExpectingFailure, startIdp, withIdp } from '../../../tests/support/idp-process.ts';
 import { authorizationRequest, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
 import { startRedis } from '../../../tests/support/redis-process.ts';
@@ -73,6 +79,51 @@ test('a read-only data directory stops the start with its path and the cause', a
     assert.match(output, new RegExp(`cannot open the SQLite store in IDP_DATA_DIR: ${join(dir, 'data')}: ${asRoot ? 'read-only file system' : 'permission denied'}`));
   } finally {
     if (asRoot) spawnSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a damaged database file stops the start with its path and what to do', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'idp-damaged-'));
+  try {
+    const store = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
+    for (let i = 0; i < 200; i++) await store.upsert('Session', `s${i}`, { filler: 'x'.repeat(1000) }, 3600);
+    await store.close();
+    damageSqliteFile(join(dir, 'idp.sqlite'));
+    const { code, output } = await runIdpExpectingFailure({ IDP_DATA_DIR: dir });
+    assert.equal(code, 2);
+    assert.match(output, new RegExp(`cannot open the SQLite store in IDP_DATA_DIR: .*the database file ${join(dir, 'idp.sqlite')} is corrupted \\(.+\\); restore it from a backup, or move it away to start with an empty one`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('damage met while running answers 503, not a 500, and keeps /readyz not ready until a restart checks the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'idp-damaged-'));
+  const logs: string[] = [];
+  try {
+    // Larger than SQLite's page cache (2 MiB), so that pages checked at opening are read again from the file.
+    const first = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
+    for (let i = 0; i < 6000; i++) await first.upsert('Session', `s${i}`, { filler: 'x'.repeat(1000) }, 3600);
+    await first.close();
+    const store = await openStore(readIdpConfig({ IDP_DATA_DIR: dir }), { logger: createLogger('info', (line) => logs.push(line)) });
+    try {
+      assert.deepEqual(await store.health(), { ok: true });
+      damageSqliteFile(join(dir, 'idp.sqlite'));
+      const outcomes = await Promise.all(Array.from({ length: 6000 }, (_, i) => store.find('Session', `s${i}`).then(() => 'read', (err: unknown) => err)));
+      const refused = outcomes.filter((o) => o !== 'read');
+      assert.ok(refused.length > 0, 'no read met the damage');
+      for (const err of refused) assert.ok(err instanceof StoreUnavailableError && err.statusCode === 503, String(err));
+      const health = await store.health();
+      assert.equal(health.ok, false);
+      assert.match((health as { reason: string }).reason, /database disk image is malformed; restart to check the file/);
+      assert.equal(await store.find('Session', 'no-such-session'), undefined, 'a statement on sound pages still answers');
+      assert.equal((await store.health()).ok, false, 'and the store stays not ready');
+      assert.ok(logs.some((l) => JSON.parse(l).event === 'store_unavailable'));
+    } finally {
+      await store.close();
+    }
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

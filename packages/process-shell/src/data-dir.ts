@@ -4,8 +4,34 @@
 import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** SQLite result codes that mean "cannot serve now" rather than a bug (busy, locked, read-only, I/O, full, cannot open). */
-export const SQLITE_UNAVAILABLE = new Map([[5, 'database busy'], [6, 'database locked'], [8, 'read-only'], [10, 'I/O error'], [13, 'disk full'], [14, 'cannot open the database file']]);
+/** SQLite result codes that mean "cannot serve now" rather than a bug (busy, locked, read-only, I/O, corrupted, full, cannot open, not a database). */
+export const SQLITE_UNAVAILABLE = new Map([[5, 'database busy'], [6, 'database locked'], [8, 'read-only'], [10, 'I/O error'], [11, 'database disk image is malformed'], [13, 'disk full'], [14, 'cannot open the database file'], [26, 'file is not a database']]);
+
+/** SQLite result codes saying the file itself is damaged: it does not heal by waiting. */
+export const SQLITE_CORRUPTED = new Set([11, 26]);
+
+/** What a SQLite connection needs for the integrity check. */
+interface CheckableDatabase {
+  prepare(sql: string): { all(): Array<Record<string, unknown>> };
+}
+
+/**
+ * Why the database file `file` open in `db` cannot be trusted (its first problem, by SQLite's
+ * quick_check of every page), or undefined when it is sound. Run when a store opens: a file
+ * damaged by a disk fault or a copy made while it was written is refused, not served until a
+ * request meets the damage.
+ */
+export function sqliteIntegrityProblem(db: CheckableDatabase, file: string): string | undefined {
+  let rows: Array<Record<string, unknown>>;
+  try {
+    rows = db.prepare('PRAGMA quick_check(1)').all();
+  } catch (err) {
+    rows = [{ quick_check: (err as Error).message }];
+  }
+  const first = String(Object.values(rows[0] ?? {})[0] ?? 'no answer').replace(/\s+/g, ' ').trim();
+  if (first === 'ok') return undefined;
+  return `the database file ${file} is corrupted (${first}); restore it from a backup, or move it away to start with an empty one`;
+}
 
 /** The real cause of a failure to open or write the data directory `path`, with its path. */
 export function describeDataDirError(path: string, err: unknown): string {

@@ -161,4 +161,4 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 function close(server: Server): Promise<void> {
   return new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
 }
-export { DataDirError, describeDataDirError, openInDataDir, SQLITE_UNAVAILABLE } from './data-dir.ts';
+export { DataDirError, describeDataDirError, openInDataDir, SQLITE_CORRUPTED, SQLITE_UNAVAILABLE, sqliteIntegrityProblem } from './data-dir.ts';

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { openInDataDir } from '@suite/process-shell';
+import { openInDataDir, sqliteIntegrityProblem } from '@suite/process-shell';
 import { SharedLocks, type LoginLimits, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const SCHEMA = `
@@ -73,9 +73,12 @@ function toSession(row: Record<string, unknown> | undefined): SessionRecord | un
 export function openSqliteSessionStore(dataDir: string, now: () => number = Date.now): SessionStore {
   const db = openInDataDir('the session database', 'BFF_DATA_DIR', dataDir, () => {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const opened = new DatabaseSync(join(dataDir, SQLITE_FILE), { timeout: BUSY_TIMEOUT_MS });
+    const file = join(dataDir, SQLITE_FILE);
+    const opened = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     try {
       opened.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      const damaged = sqliteIntegrityProblem(opened, file);
+      if (damaged) throw new Error(damaged);
       opened.exec(SCHEMA);
       // A file made before the lock kept when it was taken (a process of an older version on the
       // same file leaves it NULL, which never counts as taken after now).

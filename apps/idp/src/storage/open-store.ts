@@ -1,3 +1,4 @@
+import { SQLITE_CORRUPTED } from '@suite/process-shell';
 import { systemClock, type Clock } from '../clock.ts';
 import type { IdpConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -28,5 +29,13 @@ export async function openStore(config: IdpConfig, opts: OpenStoreOptions): Prom
     minFreeBytes: config.IDP_DATA_DIR_MIN_FREE_MB * 1024 * 1024,
     clock,
   });
-  return guardStore(store, (err) => sqliteUnavailableReason(config.IDP_DATA_DIR, err), opts.logger);
+  // A statement that finds the file damaged makes the store unavailable until a restart, which
+  // checks the whole file and refuses it: /readyz says so even while other pages still read.
+  let damaged: string | undefined;
+  const guarded = guardStore(store, (err) => {
+    const reason = sqliteUnavailableReason(config.IDP_DATA_DIR, err);
+    if (reason && SQLITE_CORRUPTED.has(((err as { errcode?: number }).errcode ?? 0) & 0xff)) damaged ??= reason;
+    return reason;
+  }, opts.logger);
+  return { ...guarded, health: async () => (damaged ? { ok: false, reason: `${damaged}; restart to check the file` } : guarded.health()) };
 }

@@ -5,7 +5,7 @@
 import { mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { describeDataDirError, SQLITE_UNAVAILABLE } from '@suite/process-shell';
+import { describeDataDirError, SQLITE_UNAVAILABLE, sqliteIntegrityProblem } from '@suite/process-shell';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import { INSTANCE_CLOCK_SKEW_SECONDS, SQLITE_BUSY_TIMEOUT_MS, SQLITE_EXPIRED_ROW_GRACE_SECONDS, SQLITE_SWEEP_INTERVAL_SECONDS, SQLITE_WAL_LIMIT_BYTES } from '../defaults.ts';
 import { GRANT_MEMBERS, StoreUnavailableError, withinReuseInterval, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
@@ -65,6 +65,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     // instances starting at once on one directory would otherwise fail with "database busy".
     db = new DatabaseSync(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${opts.synchronous};`);
+    const damaged = sqliteIntegrityProblem(db, file);
+    if (damaged) throw new Error(damaged);
     const pageSize = Number(db.prepare('PRAGMA page_size').get()!['page_size']);
     db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(1, Math.floor(SQLITE_WAL_LIMIT_BYTES / pageSize))}; PRAGMA journal_size_limit = ${SQLITE_WAL_LIMIT_BYTES};`);
     db.exec(SCHEMA);
