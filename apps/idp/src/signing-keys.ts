@@ -27,8 +27,7 @@ export function generateSigningKey(alg: SigningAlg, activatesAt?: number, clock:
  */
 export async function rotateSigningKey(store: Store, alg: SigningAlg, activationDelaySeconds = 0, clock: Clock = systemClock): Promise<StoredSigningKey> {
   const key = generateSigningKey(alg, seconds(clock) + activationDelaySeconds, clock);
-  await store.addSigningKey(key);
-  await store.retireSigningKeysExcept(key.kid, key.activatesAt);
+  await store.addSigningKeyRetiringOthers(key, { unlessActive: false });
   return key;
 }
 
@@ -52,7 +51,7 @@ export async function loadSigningKeys(store: Store, alg: SigningAlg, graceSecond
     // The new key signs from the moment it was made, which may be a second after `t`: it is the
     // signing key whatever `t` says (looking it up by `t` found none when the second turned).
     const made = generateSigningKey(alg, undefined, clock);
-    const added = await store.addSigningKeyUnlessActive(made);
+    const added = await store.addSigningKeyRetiringOthers(made, { unlessActive: true });
     keys = await store.listSigningKeys();
     active = added ? made : activeAt(keys, made.activatesAt);
     if (!active) throw new Error(`no active ${alg} signing key in the store after adding one`);

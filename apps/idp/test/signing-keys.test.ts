@@ -86,6 +86,32 @@ test('a rotated-in key is published at once, signs only from its activation, and
   }
 });
 
+test('an urgent rotation cut short after its first write to the store (the CLI killed, the connection lost) still retires the old key: one write does both', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keys-test-'));
+  const store = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
+  try {
+    const [compromised] = await loadSigningKeys(store, 'RS256', 600);
+    let writes = 0;
+    const cutShort = new Proxy(store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof name !== 'string' || typeof value !== 'function' || !/^(add|retire|delete)/.test(name)) return value;
+        return async (...args: unknown[]) => {
+          if (writes++ >= 1) throw new Error('the connection to the store was lost');
+          return (value as (...a: unknown[]) => unknown)(...args);
+        };
+      },
+    });
+    const next = await rotateSigningKey(cutShort, 'RS256', 0).catch(() => undefined);
+    const stored = await store.listSigningKeys();
+    assert.ok(next, 'the rotation went through in its one write');
+    assert.deepEqual(stored.map((k) => [k.kid, k.retiredAt === null]), [[next.kid, true], [compromised!.kid, false]], 'the old key is retired');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 for (const alg of ['RS256', 'ES256'] as const) {
   test(`a LocalSigningKey's ${alg} signature is a JWS signature of its published key, which holds no private member`, async () => {
     const stored = generateSigningKey(alg);

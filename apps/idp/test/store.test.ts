@@ -128,12 +128,12 @@ for (const impl of implementations) {
       for (const key of await store.listSigningKeys()) await store.deleteSigningKey(key.kid);
       const key = (kid: string, alg: string, activatesAt: number) => ({ kid, alg, jwk: { kty: 'EC' }, createdAt: activatesAt, activatesAt, retiredAt: null });
       await store.addSigningKey({ ...key('old', 'ES256', 50), retiredAt: 90 });
-      assert.equal(await store.addSigningKeyUnlessActive(key('a1', 'ES256', 100)), true, 'no active key: added');
-      assert.equal(await store.addSigningKeyUnlessActive(key('a2', 'ES256', 100)), false, 'a1 is active');
-      assert.equal(await store.addSigningKeyUnlessActive(key('r1', 'RS256', 100)), true, 'another algorithm: added');
+      assert.equal(await store.addSigningKeyRetiringOthers(key('a1', 'ES256', 100), { unlessActive: true }), true, 'no active key: added');
+      assert.equal(await store.addSigningKeyRetiringOthers(key('a2', 'ES256', 100), { unlessActive: true }), false, 'a1 is active');
+      assert.equal(await store.addSigningKeyRetiringOthers(key('r1', 'RS256', 100), { unlessActive: true }), true, 'another algorithm: added');
       const state = Object.fromEntries((await store.listSigningKeys()).map((k) => [k.kid, k.retiredAt]));
       assert.deepEqual(state, { old: 90, a1: 100, r1: null }, 'the others retired from its activation on, an earlier retirement kept');
-      const outcomes = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((kid) => store.addSigningKeyUnlessActive(key(kid, 'ES256', 200))));
+      const outcomes = await Promise.all(['p1', 'p2', 'p3', 'p4'].map((kid) => store.addSigningKeyRetiringOthers(key(kid, 'ES256', 200), { unlessActive: true })));
       assert.equal(outcomes.filter(Boolean).length, 1, 'of parallel adds one gets in');
       for (const k of await store.listSigningKeys()) await store.deleteSigningKey(k.kid);
     });

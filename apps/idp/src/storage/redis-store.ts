@@ -91,18 +91,19 @@ end
 return 1`;
 
 /**
- * Store.addSigningKeyUnlessActive. KEYS[1]: the signing-key hash (kid -> JSON); ARGV: alg, the
- * new key's activation time, its kid, its JSON. Returns 1 when the key was added, 0 when a key of
- * that algorithm is active at that time. Retired keys are rewritten with retiredAt set.
+ * Store.addSigningKeyRetiringOthers. KEYS[1]: the signing-key hash (kid -> JSON); ARGV: alg, the
+ * new key's activation time, its kid, its JSON, 1 for "unless active". Returns 1 when the key was
+ * added, 0 when a key of that algorithm is active at that time (only when asked to check).
+ * Retired keys are rewritten with retiredAt set.
  */
-const ADD_KEY_UNLESS_ACTIVE_SCRIPT = `
-local alg, at, kid, json = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+const ADD_KEY_RETIRING_OTHERS_SCRIPT = `
+local alg, at, kid, json, unlessActive = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5] == '1'
 local function num(v) if v == nil or v == cjson.null then return nil end return tonumber(v) end
 local others = {}
 for _, raw in ipairs(redis.call('HVALS', KEYS[1])) do
   local key = cjson.decode(raw)
   local activates, retired = num(key.activatesAt) or num(key.createdAt), num(key.retiredAt)
-  if key.alg == alg and activates <= at and (retired == nil or retired > at) then return 0 end
+  if unlessActive and key.alg == alg and activates <= at and (retired == nil or retired > at) then return 0 end
   if retired == nil or retired > at then others[#others + 1] = key end
 end
 redis.call('HSET', KEYS[1], kid, json)
@@ -249,8 +250,8 @@ export async function openRedisStore(url: string, opts: RedisStoreOptions = {}):
     async addSigningKey(key) {
       await redis.hset(k.keys, key.kid, JSON.stringify(key));
     },
-    async addSigningKeyUnlessActive(key) {
-      return (await redis.eval(ADD_KEY_UNLESS_ACTIVE_SCRIPT, 1, k.keys, key.alg, key.activatesAt, key.kid, JSON.stringify(key))) === 1;
+    async addSigningKeyRetiringOthers(key, { unlessActive }) {
+      return (await redis.eval(ADD_KEY_RETIRING_OTHERS_SCRIPT, 1, k.keys, key.alg, key.activatesAt, key.kid, JSON.stringify(key), unlessActive ? 1 : 0)) === 1;
     },
     async retireSigningKeysExcept(kid, at) {
       for (const key of await store.listSigningKeys()) {

@@ -219,10 +219,10 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     async addSigningKey(key: StoredSigningKey) {
       q.addKey.run(key.kid, key.alg, JSON.stringify(key.jwk), key.createdAt, key.retiredAt, key.activatesAt);
     },
-    async addSigningKeyUnlessActive(key: StoredSigningKey) {
-      // IMMEDIATE: the check and the insert hold the write lock, also against another process on the file.
+    async addSigningKeyRetiringOthers(key: StoredSigningKey, { unlessActive }) {
+      // IMMEDIATE: the check and the writes hold the write lock, also against another process on the file.
       return inTransaction(() => {
-        if (q.activeKeyOf.get(key.alg, key.activatesAt)) return false;
+        if (unlessActive && q.activeKeyOf.get(key.alg, key.activatesAt)) return false;
         q.addKey.run(key.kid, key.alg, JSON.stringify(key.jwk), key.createdAt, key.retiredAt, key.activatesAt);
         q.retireKeys.run(key.activatesAt, key.kid);
         return true;

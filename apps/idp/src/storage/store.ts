@@ -88,12 +88,13 @@ export interface Store {
   listSigningKeys(): Promise<StoredSigningKey[]>;
   addSigningKey(key: StoredSigningKey): Promise<void>;
   /**
-   * In one atomic step: unless a key of `key.alg` is active at `key.activatesAt` (activated, not
-   * retired), adds `key` and retires every other key as of its activation; returns whether it did.
-   * What instances starting on one store (or reloading after it lost its keys) call at once: one
-   * key wins and every instance signs with it.
+   * In one atomic step: adds `key` and retires every other key as of its activation (unless it
+   * retires earlier already); returns whether it did. With `unlessActive`, does nothing when a key
+   * of `key.alg` is active at `key.activatesAt` (activated, not retired): what instances starting
+   * on one store (or reloading after it lost its keys) call at once, so that one key wins and every
+   * instance signs with it. One step, so a rotation cut short never leaves the old key unretired.
    */
-  addSigningKeyUnlessActive(key: StoredSigningKey): Promise<boolean>;
+  addSigningKeyRetiringOthers(key: StoredSigningKey, opts: { unlessActive: boolean }): Promise<boolean>;
   /** Marks every key but `kid` retired at `at`, unless it retires earlier already. */
   retireSigningKeysExcept(kid: string, at: number): Promise<void>;
   deleteSigningKey(kid: string): Promise<void>;
