@@ -45,6 +45,9 @@ export function swaggerCsp(issuer: string): string {
 const openapi: FastifyPluginAsync<OpenApiOptions> = async (app, opts) => {
   const issuer = opts.authority.issuer.replace(/\/$/, '');
   await app.register(swagger, {
+    // Shared schemas keep their own names (Problem, Note) in components: generated clients name
+    // their types after them.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: {

@@ -4,9 +4,11 @@
 import type { FastifyPluginCallback } from 'fastify';
 import type { Authority } from '../authority.ts';
 import { problem, sendProblem } from '../problem.ts';
+import { problemResponse } from './schemas.ts';
 
-const status = { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } as const;
+const status = { 'x-response-description': 'Alive', type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } as const;
 const readiness = {
+  'x-response-description': 'Ready to check tokens',
   type: 'object',
   properties: {
     status: { type: 'string' },
@@ -20,7 +22,7 @@ export const healthRoutes: FastifyPluginCallback<{ authority: Authority }> = (ap
   app.get('/healthz', { config: { public: true }, schema: { tags: ['Health'], summary: 'Liveness', response: { 200: status } } }, async () => ({ status: 'ok' }));
   app.get('/readyz', {
     config: { public: true },
-    schema: { tags: ['Health'], summary: 'Readiness: issuer metadata and signing keys loaded', response: { 200: readiness, 503: { $ref: 'Problem#' } } },
+    schema: { tags: ['Health'], summary: 'Readiness: issuer metadata and signing keys loaded', response: { 200: readiness, 503: problemResponse('Not ready: the issuer\'s metadata and signing keys are not loaded yet', { 'Retry-After': { type: 'string', description: 'Seconds before asking again' } }) } },
   }, async (_req, reply) => {
     if (authority.ready && authority.keySource === 'cache') return { status: 'ready', keys: 'cache', cachedAt: new Date(authority.cachedAt!).toISOString() };
     if (authority.ready) return { status: 'ready', keys: 'issuer' };

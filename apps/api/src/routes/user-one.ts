@@ -12,7 +12,7 @@ export const userOneRoutes: FastifyPluginCallback<{ requiredScope: string }> = (
       tags: [USER_ONE_TAG],
       summary: 'User data for the SPA',
       security: securedBy([requiredScope]),
-      response: { 200: { type: 'array', items: { type: 'string' } }, ...protectedResponses },
+      response: { 200: { 'x-response-description': 'The user data', type: 'array', items: { type: 'string' } }, ...protectedResponses },
     },
   }, async () => ['user one data']);
   done();
