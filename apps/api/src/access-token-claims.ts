@@ -2,7 +2,8 @@
 // (verify-access-token.ts) or from an introspection answer (introspection.ts), so the two paths
 // can never disagree on what a valid token is. Which claims must be present depends on the token
 // profile: RFC 9068 (typ at+jwt) requires client_id, iat and jti; Auth0's own profile (typ JWT)
-// names the client in azp; an introspection answer (RFC 7662) may omit iss.
+// names the client in azp; an introspection answer (RFC 7662) may omit iss and names its client in
+// either.
 import type { RefusalReason } from './refusal-reason.ts';
 import { invalidToken } from './problem.ts';
 import { parseScope, type Principal } from './principal.ts';
@@ -22,6 +23,14 @@ const REQUIRED_BY_PROFILE: Record<TokenProfile, readonly string[]> = {
   'other-jwt': [],
   introspection: [],
 };
+
+/**
+ * Profiles whose tokens must name the client they were issued to, in azp or client_id: an access
+ * token always has one, and policies judge it. RFC 9068 and Auth0 name it by the claims above; an
+ * introspection answer (RFC 7662 makes client_id optional) in either, so that it is judged as its
+ * JWT would be (decision 0018). Other typ values allowed by configuration get only the common rules.
+ */
+const CLIENT_REQUIRED: ReadonlySet<TokenProfile> = new Set(['rfc9068', 'auth0', 'introspection']);
 
 /** The profile a JWT follows, by its (normalised) JOSE typ. */
 export function profileOfTyp(normalizedTyp: string): TokenProfile {
@@ -87,6 +96,7 @@ export function principalFromClaims(claims: Record<string, unknown>, rules: Clai
   for (const name of REQUIRED_BY_PROFILE[profile]) {
     if (claims[name] === undefined) fail('claim_missing');
   }
+  if (azp === undefined && clientId === undefined && CLIENT_REQUIRED.has(profile)) fail('claim_missing');
 
   return {
     subject: sub,
