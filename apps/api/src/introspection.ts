@@ -12,7 +12,8 @@ import {
 import type { Authority } from './authority.ts';
 import { fetchIdpJson } from './idp-client.ts';
 import { principalFromClaims, type ClaimRules } from './access-token-claims.ts';
-import { authUnavailable, invalidToken } from './problem.ts';
+import { authUnavailable, BearerError, invalidToken } from './problem.ts';
+import type { RefusalReason } from './refusal-reason.ts';
 import type { Principal } from './principal.ts';
 
 export interface IntrospectionSettings extends ClaimRules {
@@ -33,6 +34,8 @@ const OPAQUE_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 interface CacheEntry {
   principal: Principal | undefined;
+  /** Why the token was refused, when it was: a replay is refused for the same reason. */
+  refusal?: RefusalReason;
   untilMs: number;
 }
 
@@ -68,7 +71,7 @@ export class Introspector {
     const hit = this.cache.get(key);
     if (hit) {
       if (nowMs < hit.untilMs && (hit.principal === undefined || nowMs < hit.principal.expiresAt * 1000)) {
-        if (hit.principal === undefined) throw invalidToken('token_inactive');
+        if (hit.principal === undefined) throw invalidToken(hit.refusal ?? 'token_inactive');
         return hit.principal;
       }
       this.cache.delete(key);
@@ -119,7 +122,7 @@ export class Introspector {
     try {
       principal = this.check(body);
     } catch (err) {
-      this.remember(key, undefined, INTROSPECTION_NEGATIVE_TTL_SECONDS * 1000);
+      this.remember(key, undefined, INTROSPECTION_NEGATIVE_TTL_SECONDS * 1000, err instanceof BearerError ? err.reason : 'validation_error');
       throw err;
     }
     this.remember(key, principal, this.s.cacheTtlSeconds * 1000);
@@ -131,13 +134,13 @@ export class Introspector {
     return this.cache.size;
   }
 
-  private remember(key: string, principal: Principal | undefined, ttlMs: number): void {
+  private remember(key: string, principal: Principal | undefined, ttlMs: number, refusal?: RefusalReason): void {
     if (ttlMs <= 0) return;
     if (this.cache.size >= INTROSPECTION_CACHE_SIZE) {
       const oldest = this.cache.keys().next();
       if (!oldest.done) this.cache.delete(oldest.value);
     }
-    this.cache.set(key, { principal, untilMs: this.now() + ttlMs });
+    this.cache.set(key, { principal, refusal, untilMs: this.now() + ttlMs });
   }
 
   private check(r: Record<string, unknown>): Principal {

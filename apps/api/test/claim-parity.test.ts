@@ -1,6 +1,7 @@
 // One corpus of claim sets judged in both validation modes: signed as an RFC 9068 JWT, and
 // answered by introspection (active, token_type Bearer) for a reference token. Both must give the
-// same status, WWW-Authenticate, body and refusal reason. The differences the rules
+// same status, WWW-Authenticate, body and refusal reason, on the first use and on every use after
+// it (the introspection cache must not change the verdict's reason). The differences the rules
 // allow on purpose are not in the corpus: an introspection answer may omit iss, iat and jti, and
 // only a JWT has a JOSE header (typ, alg, kid: hostile-tokens.test.ts).
 import assert from 'node:assert/strict';
@@ -57,7 +58,7 @@ async function judge(token: string) {
   return { status: res.statusCode, challenge: res.headers['www-authenticate'], body: res.body, reasons: [...reasons] };
 }
 
-test('JWT and introspection judge every claim set of the corpus alike', async () => {
+test('JWT and introspection judge every claim set of the corpus alike, on every use', async () => {
   let n = 0;
   for (const [name, [changes, verdict]] of Object.entries(CORPUS)) {
     const claims = { ...idp.claims({ iat: now, exp: now + 300 }), ...changes } as JWTPayload;
@@ -73,6 +74,10 @@ test('JWT and introspection judge every claim set of the corpus alike', async ()
       assert.ok(first.status === 401 || first.status === 403, `${name}: JWT refused (${first.status})`);
       assert.deepEqual(first.reasons, [verdict], `${name}: JWT refused for its reason`);
     }
-    assert.deepEqual(await judge(reference), first, `${name}: introspection judges as the JWT`);
+    for (const use of ['first', 'second']) {
+      assert.deepEqual(await judge(reference), first, `${name}: introspection judges as the JWT, on its ${use} use`);
+    }
+    assert.deepEqual(await judge(jwt), first, `${name}: the JWT again`);
   }
+  assert.equal(idp.introspectionCalls, Object.keys(CORPUS).length, 'the second uses were answered from the introspection cache');
 });
