@@ -233,7 +233,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     // Auth0 issues refresh tokens for offline_access without prompt=consent; see keepOfflineAccess
     // (koa-middleware.ts), which keeps offline_access from being dropped, interactions.ts, which
-    // grants it for first-party clients, and loadGrantKeepingOfflineAccess for silent logins.
+    // grants it for first-party clients, and loadGrant (keepGrantedOfflineAccess) for silent logins.
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     // Called just before the refresh token is consumed: the request is checked here first, so that a
     // refused request (a resource the grant does not cover) leaves the token usable.
