@@ -41,21 +41,35 @@ function webMessageFramer(ctx: KoaContextWithOIDC): string | undefined {
   return new URL(redirectUri).origin;
 }
 
+/** Key of ctx.state naming the one origin a page may be framed by (allowFramingBy). */
+const FRAME_ANCESTOR = Symbol('frameAncestor');
+
+/**
+ * Lets `origin` alone frame this answer: a page without anything to click that a client runs in a
+ * hidden iframe (decision 0041). Every other answer refuses framing (refuseFraming).
+ */
+export function allowFramingBy(ctx: KoaContextWithOIDC, origin: string): void {
+  (ctx.state as Record<symbol, string>)[FRAME_ANCESTOR] = origin;
+}
+
 /**
  * Every response refuses framing (X-Frame-Options DENY, frame-ancestors 'none'), whatever produced
- * it, but for a web_message answer: that page holds no content, only the script posting the answer
- * to the redirect URI's origin, and Auth0's SPA SDK reads it from a hidden iframe (checkSession,
- * getTokenSilently without refresh tokens), so that origin alone may frame it. The login page and
+ * it, but for the pages a client runs in a hidden iframe, framed by that client's origin alone:
+ * a web_message answer (Auth0's SPA SDK: checkSession, getTokenSilently without refresh tokens)
+ * and the self-submitting end-session page of a hinted logout (oidc-client-ts: signoutSilent;
+ * allowFramingBy). Neither holds anything to click. The login page, the logout confirmation and
  * every other page stay unframeable.
  */
 export function refuseFraming(provider: Provider): void {
   provider.use(async (koaCtx, next) => {
     await next();
     const ctx = koaCtx as unknown as KoaContextWithOIDC;
-    const framer = webMessageFramer(ctx);
+    const framer = webMessageFramer(ctx) ?? (ctx.state as Record<symbol, string | undefined>)[FRAME_ANCESTOR];
     const csp = ctx.response.get('content-security-policy');
     if (framer) {
-      ctx.set('Content-Security-Policy', csp ? `${csp}; frame-ancestors ${framer}` : `frame-ancestors ${framer}`);
+      const directives = csp.split(';').map((d) => d.trim()).filter((d) => d && !d.startsWith('frame-ancestors'));
+      ctx.set('Content-Security-Policy', [...directives, `frame-ancestors ${framer}`].join('; '));
+      ctx.remove('X-Frame-Options');
       return;
     }
     if (!ctx.response.get('x-frame-options')) ctx.set('X-Frame-Options', 'DENY');

@@ -10,6 +10,7 @@ import { epochSeconds, type Clock } from './clock.ts';
 import type { IdpConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import { grantImpliedConsent, isNothingMissing, missingConsent } from './implied-consent.ts';
+import { allowFramingBy } from './koa-middleware.ts';
 import { ACCOUNT_SELECTION_PROMPT } from './interactions.ts';
 import { ROUTES } from './routes.ts';
 import { LocalSigningKey } from './signing-keys.ts';
@@ -198,8 +199,11 @@ export function createProvider(deps: ProviderDeps): Provider {
         enabled: true,
         // Logs out at once only for an id_token_hint of this very session and a registered
         // post_logout_redirect_uri; anything less asks the user (docs/decisions/0006).
+        // That page submits itself and shows nothing to click: the post-logout redirect URI's origin
+        // may run it in a hidden iframe (oidc-client-ts signoutSilent), as Auth0's redirect at once.
         logoutSource: async (ctx, form) => {
           const hinted = Boolean(ctx.oidc.params?.['post_logout_redirect_uri']) && hintMatchesSession(ctx);
+          if (hinted) allowFramingBy(ctx, new URL(String(ctx.oidc.params!['post_logout_redirect_uri'])).origin);
           ctx.type = 'html';
           ctx.body = renderLogoutPage(form, ctx.host, hinted);
         },

@@ -52,6 +52,19 @@ describe('end session with an id_token_hint', () => {
     assert.match(await endSessionPage(ua, tokens.id_token!), /data-auto-submit/);
   });
 
+  test('the page that logs out at once may be framed by the post-logout redirect URI\'s origin only (a hidden-iframe logout); the page that asks may not be framed', async () => {
+    const { tokens, ua } = await login(spa, 'alice', 'demo-alice');
+    const other = await login(spa, 'bob', 'demo-bob');
+    const headersFor = async (hint: string) => {
+      const res = await followIdpRedirects(ua, idp.issuer, oidc.buildEndSessionUrl(spa, { id_token_hint: hint, post_logout_redirect_uri: SPA_REDIRECT_URI }));
+      await res.text();
+      const ancestors = (res.headers.get('content-security-policy') ?? '').split(';').map((d) => d.trim()).filter((d) => d.startsWith('frame-ancestors'));
+      return { xfo: res.headers.get('x-frame-options'), ancestors };
+    };
+    assert.deepEqual(await headersFor(other.tokens.id_token!), { xfo: 'DENY', ancestors: ["frame-ancestors 'none'"] });
+    assert.deepEqual(await headersFor(tokens.id_token!), { xfo: null, ancestors: [`frame-ancestors ${SPA_REDIRECT_URI}`] });
+  });
+
   test("another user's ID token asks the victim", async () => {
     const victim = await login(spa, 'alice', 'demo-alice');
     const attacker = await login(spa, 'bob', 'demo-bob');
