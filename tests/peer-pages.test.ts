@@ -30,8 +30,8 @@ function nonceOf(csp: string): string {
   return nonce;
 }
 
-test("the oidc-client-ts page and every file served beside it send our SPA's security headers and its CSP, connect-src naming the IdP and the API", async () => {
-  const paths = ['/oidc-client-ts.html', '/oidc-client-ts.js', '/lib/oidc-client-ts.min.js', '/shared.js', '/config.json', '/auth0-spa-js.js', '/lib/auth0-spa-js.production.js', '/no-such-file.js'];
+test("every file served beside the pages sends our SPA's security headers and its CSP, connect-src naming the IdP and the API", async () => {
+  const paths = ['/oidc-client-ts.js', '/oidc-client-ts-silent.js', '/lib/oidc-client-ts.min.js', '/shared.js', '/config.json', '/auth0-spa-js.js', '/lib/auth0-spa-js.production.js', '/no-such-file.js'];
   for (const path of paths) {
     const headers = await headersOf(path);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(headers.get(name), value, `${path}: ${name}`);
@@ -49,6 +49,20 @@ test("Auth0's SDK page: the same, but for a blob: worker (its token requests), t
   assert.equal(headers.get('cross-origin-opener-policy'), 'same-origin-allow-popups');
   const csp = headers.get('content-security-policy') ?? '';
   assert.equal(csp, `${contentSecurityPolicy(nonceOf(csp), [IDP, API])}; worker-src 'self' blob:; frame-src ${IDP}`);
+});
+
+test("the oidc-client-ts page: the same, but for the IdP and itself as frame sources (signoutSilent's hidden iframe, back to its silent page)", async () => {
+  const headers = await headersOf('/oidc-client-ts.html');
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(headers.get(name), value, name);
+  const csp = headers.get('content-security-policy') ?? '';
+  assert.equal(csp, `${contentSecurityPolicy(nonceOf(csp), [IDP, API])}; frame-src ${IDP} 'self'`);
+});
+
+test("oidc-client-ts's silent callback page: the same, but framed by its own origin and no other (no X-Frame-Options, which cannot say so)", async () => {
+  const headers = await headersOf('/oidc-client-ts-silent.html');
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(headers.get(name), name === 'X-Frame-Options' ? null : value, name);
+  const csp = headers.get('content-security-policy') ?? '';
+  assert.equal(csp, contentSecurityPolicy(nonceOf(csp), [IDP, API]).replace("frame-ancestors 'none'", "frame-ancestors 'self'"));
 });
 
 test('each response gets a nonce of its own', async () => {

@@ -53,18 +53,33 @@ export function allowFramingBy(ctx: KoaContextWithOIDC, origin: string): void {
 }
 
 /**
+ * The one origin allowed to frame an end-session answer given when the browser has no IdP session:
+ * oidc-provider then answers, without calling logoutSource, with its own form that submits itself
+ * and goes on to the post-logout redirect URI (nothing to end, nothing to ask), as the hinted
+ * logout of a session does (allowFramingBy in logoutSource). The URI's origin frames it, and only
+ * when oidc-provider kept the URI: registered for the client the request named (decision 0051).
+ */
+function endSessionWithoutSessionFramer(ctx: KoaContextWithOIDC): string | undefined {
+  if (ctx.oidc?.route !== 'end_session' || ctx.status !== 200 || ctx.oidc.session?.accountId) return undefined;
+  const postLogoutRedirectUri = ctx.oidc.params?.['post_logout_redirect_uri'];
+  if (typeof postLogoutRedirectUri !== 'string' || !ctx.oidc.client?.postLogoutRedirectUriAllowed(postLogoutRedirectUri)) return undefined;
+  return new URL(postLogoutRedirectUri).origin;
+}
+
+/**
  * Every response refuses framing (X-Frame-Options DENY, frame-ancestors 'none'), whatever produced
  * it, but for the pages a client runs in a hidden iframe, framed by that client's origin alone:
  * a web_message answer (Auth0's SPA SDK: checkSession, getTokenSilently without refresh tokens)
- * and the self-submitting end-session page of a hinted logout (oidc-client-ts: signoutSilent;
- * allowFramingBy). Neither holds anything to click. The login page, the logout confirmation and
- * every other page stay unframeable.
+ * and the self-submitting end-session page of a logout carried out without asking (oidc-client-ts:
+ * signoutSilent): a hint of this very session (allowFramingBy) or no session left to end. None
+ * holds anything to click. The login page, the logout confirmation and every other page stay
+ * unframeable.
  */
 export function refuseFraming(provider: Provider): void {
   provider.use(async (koaCtx, next) => {
     await next();
     const ctx = koaCtx as unknown as KoaContextWithOIDC;
-    const framer = webMessageFramer(ctx) ?? (ctx.state as Record<symbol, string | undefined>)[FRAME_ANCESTOR];
+    const framer = webMessageFramer(ctx) ?? (ctx.state as Record<symbol, string | undefined>)[FRAME_ANCESTOR] ?? endSessionWithoutSessionFramer(ctx);
     const csp = ctx.response.get('content-security-policy');
     if (framer) {
       const directives = csp.split(';').map((d) => d.trim()).filter((d) => d && !d.startsWith('frame-ancestors'));

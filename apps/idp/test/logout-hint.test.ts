@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
-import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, tokenRequest, type UserAgent } from '../../../tests/support/oidc-rp.ts';
+import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, tokenRequest, userAgent, type UserAgent } from '../../../tests/support/oidc-rp.ts';
 
 let idp: InProcessIdp;
 let spa: oidc.Configuration;
@@ -52,17 +52,28 @@ describe('end session with an id_token_hint', () => {
     assert.match(await endSessionPage(ua, tokens.id_token!), /data-auto-submit/);
   });
 
-  test('the page that logs out at once may be framed by the post-logout redirect URI\'s origin only (a hidden-iframe logout); the page that asks may not be framed', async () => {
+  test('the end-session pages that go on at once may be framed by the post-logout redirect URI\'s origin only (a hidden-iframe logout); every page that asks, or refuses, may not be framed', async () => {
     const { tokens, ua } = await login(spa, 'alice', 'demo-alice');
     const other = await login(spa, 'bob', 'demo-bob');
-    const headersFor = async (hint: string) => {
-      const res = await followIdpRedirects(ua, idp.issuer, oidc.buildEndSessionUrl(spa, { id_token_hint: hint, post_logout_redirect_uri: SPA_REDIRECT_URI }));
-      await res.text();
+    const framing = async (browser: UserAgent, params: Record<string, string>) => {
+      const res = await followIdpRedirects(browser, idp.issuer, oidc.buildEndSessionUrl(spa, params));
+      const html = await res.text();
       const ancestors = (res.headers.get('content-security-policy') ?? '').split(';').map((d) => d.trim()).filter((d) => d.startsWith('frame-ancestors'));
-      return { xfo: res.headers.get('x-frame-options'), ancestors };
+      return { status: res.status, goesOn: !/Yes, sign me out/.test(html), xfo: res.headers.get('x-frame-options'), ancestors };
     };
-    assert.deepEqual(await headersFor(other.tokens.id_token!), { xfo: 'DENY', ancestors: ["frame-ancestors 'none'"] });
-    assert.deepEqual(await headersFor(tokens.id_token!), { xfo: null, ancestors: [`frame-ancestors ${SPA_REDIRECT_URI}`] });
+    const refused = { xfo: 'DENY', ancestors: ["frame-ancestors 'none'"] };
+    const byTheClient = { xfo: null, ancestors: [`frame-ancestors ${new URL(SPA_REDIRECT_URI).origin}`] };
+    // Goes on at once: a hint of this very session; no session at all (nothing to end), with or without a hint.
+    assert.deepEqual(await framing(ua, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: SPA_REDIRECT_URI }), { status: 200, goesOn: true, ...byTheClient });
+    assert.deepEqual(await framing(userAgent(), { id_token_hint: tokens.id_token!, post_logout_redirect_uri: SPA_REDIRECT_URI }), { status: 200, goesOn: true, ...byTheClient });
+    assert.deepEqual(await framing(userAgent(), { client_id: 'spa', post_logout_redirect_uri: SPA_REDIRECT_URI }), { status: 200, goesOn: true, ...byTheClient });
+    // Asks the user: another user's hint, no hint; or goes nowhere framed: no post-logout redirect URI.
+    assert.deepEqual(await framing(ua, { id_token_hint: other.tokens.id_token!, post_logout_redirect_uri: SPA_REDIRECT_URI }), { status: 200, goesOn: false, ...refused });
+    assert.deepEqual(await framing(ua, { client_id: 'spa', post_logout_redirect_uri: SPA_REDIRECT_URI }), { status: 200, goesOn: false, ...refused });
+    assert.deepEqual(await framing(userAgent(), { client_id: 'spa' }), { status: 200, goesOn: true, ...refused });
+    // Refused: a post-logout redirect URI the client did not register (an error page, never a redirect).
+    assert.deepEqual(await framing(userAgent(), { client_id: 'spa', post_logout_redirect_uri: 'http://localhost:4999/' }), { status: 400, goesOn: true, ...refused });
+    assert.deepEqual(await framing(ua, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:4999/' }), { status: 400, goesOn: true, ...refused });
   });
 
   test("another user's ID token asks the victim", async () => {

@@ -16,6 +16,12 @@ const pagesDir = join(import.meta.dirname, 'pages');
 
 export const PEER_CLIENT_IDS = { auth0SpaJs: 'auth0-spa-js', oidcClientTs: 'oidc-client-ts', oidcClientTsAngular: 'oidc-client-ts-angular' } as const;
 
+/**
+ * oidc-client-ts's silent callback page, where its hidden iframe comes back to (signoutSilent, with
+ * this page as its post_logout_redirect_uri): the one page here that its own origin may frame.
+ */
+const OIDC_CLIENT_TS_SILENT_PATH = `/${PEER_CLIENT_IDS.oidcClientTs}-silent.html`;
+
 const ANGULAR_PATH = PEER_CLIENT_IDS.oidcClientTsAngular;
 
 /** The minimal Angular app: its page is `/oidc-client-ts-angular.html`, its build's files under `/oidc-client-ts-angular/` (its base href). */
@@ -51,6 +57,8 @@ export interface PeerPages {
   /** URL of the page driving one library. */
   auth0SpaJs: string;
   oidcClientTs: string;
+  /** oidc-client-ts's silent callback page (a post-logout redirect URI of its client). */
+  oidcClientTsSilent: string;
   /** The minimal Angular app's page, or why it is not served (no build, or one older than its sources). */
   oidcClientTsAngular: string | { unavailable: string };
   close(): Promise<void>;
@@ -71,7 +79,7 @@ export function peerClients(origin: string): Array<{ client_id: string } & Recor
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     redirect_uris: [`${origin}/${clientId}.html`],
-    post_logout_redirect_uris: [`${origin}/${clientId}.html`],
+    post_logout_redirect_uris: [`${origin}/${clientId}.html`, ...(clientId === PEER_CLIENT_IDS.oidcClientTs ? [`${origin}${OIDC_CLIENT_TS_SILENT_PATH}`] : [])],
   }));
 }
 
@@ -96,6 +104,10 @@ export async function startPeerPages(config: PeerPagesConfig | (() => PeerPagesC
     files.set(`/${name}.js`, { type: js, body: readFileSync(join(pagesDir, `${name}.js`)) });
     files.set(`/lib/${page.library}`, { type: js, body: readFileSync(page.file) });
   }
+  const silent = readFileSync(join(pagesDir, 'silent.html'), 'utf8').replaceAll('{{title}}', PAGES['oidc-client-ts'].title)
+    .replaceAll('{{library}}', PAGES['oidc-client-ts'].library).replaceAll('{{name}}', 'oidc-client-ts');
+  files.set(OIDC_CLIENT_TS_SILENT_PATH, { type: 'text/html; charset=utf-8', body: silent });
+  files.set('/oidc-client-ts-silent.js', { type: js, body: readFileSync(join(pagesDir, 'oidc-client-ts-silent.js')) });
   const angular = serveAngularPeer(files);
   let origins: { of: PeerPagesConfig; origins: string[] } | undefined;
   const connectOrigins = (current: PeerPagesConfig) => {
@@ -130,6 +142,7 @@ export async function startPeerPages(config: PeerPagesConfig | (() => PeerPagesC
     origin,
     auth0SpaJs: `${origin}/auth0-spa-js.html`,
     oidcClientTs: `${origin}/oidc-client-ts.html`,
+    oidcClientTsSilent: `${origin}${OIDC_CLIENT_TS_SILENT_PATH}`,
     oidcClientTsAngular: angular ?? `${origin}/${ANGULAR_PATH}.html`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -160,13 +173,22 @@ function serveAngularPeer(files: Map<string, { type: string; body: Buffer | stri
  * which switches browsing-context group on the return from the IdP as `same-origin` does.
  * oidc-client-ts's page needs no such change for its `signinPopup`: its popup returns to the page,
  * which has lost its opener under either value, and the library hands the response back over a
- * BroadcastChannel (an e2e scenario logs in through it).
+ * BroadcastChannel (an e2e scenario logs in through it). Its `signoutSilent` runs the IdP's
+ * end-session in a hidden iframe that comes back to the page's silent callback page (decision
+ * 0051): the page may frame the IdP and itself (frame-src), and the silent page, which shows
+ * nothing, may be framed by its own origin alone (frame-ancestors 'self', no X-Frame-Options).
  */
 function peerSecurityHeaders(path: string, connectOrigins: readonly string[], idpOrigin: string): Record<string, string> {
   const auth0 = path === `/${PEER_CLIENT_IDS.auth0SpaJs}.html`;
-  const csp = contentSecurityPolicy(randomBytes(16).toString('base64'), connectOrigins) + (auth0 ? `; worker-src 'self' blob:; frame-src ${idpOrigin}` : '');
+  const oidcClientTs = path === `/${PEER_CLIENT_IDS.oidcClientTs}.html`;
+  const silent = path === OIDC_CLIENT_TS_SILENT_PATH;
+  let csp = contentSecurityPolicy(randomBytes(16).toString('base64'), connectOrigins) + (auth0 ? `; worker-src 'self' blob:; frame-src ${idpOrigin}` : '')
+    + (oidcClientTs ? `; frame-src ${idpOrigin} 'self'` : '');
+  if (silent) csp = csp.replace("frame-ancestors 'none'", "frame-ancestors 'self'");
+  const { 'X-Frame-Options': xfo, ...headers } = SECURITY_HEADERS;
   return {
-    ...SECURITY_HEADERS,
+    ...headers,
+    ...(silent ? {} : { 'X-Frame-Options': xfo! }),
     ...(auth0 ? { 'Cross-Origin-Opener-Policy': 'same-origin-allow-popups' } : {}),
     'Content-Security-Policy': csp,
   };
