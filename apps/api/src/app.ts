@@ -15,6 +15,7 @@ import { apiLogging, type ApiLoggerOptions } from './logging.ts';
 import authentication from './plugins/authentication.ts';
 import errors from './plugins/errors.ts';
 import openapi, { SWAGGER_PREFIX } from './plugins/openapi.ts';
+import { corsResponder } from './plugins/cors.ts';
 import responseHeaders from './plugins/response-headers.ts';
 import { healthRoutes } from './routes/health.ts';
 import { notesRoutes } from './routes/notes.ts';
@@ -70,10 +71,21 @@ export function loggerOptions(level: string): ApiLoggerOptions {
 
 export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
   const logging = apiLogging(config.API_LOG_LEVEL, options.logger ?? loggerOptions(config.API_LOG_LEVEL));
+  const cors = corsResponder({
+    origins: config.API_CORS_ORIGINS,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    // Every header a browser client is meant to act on and cannot read otherwise (Content-Type is
+    // readable anyway): the bearer challenge of a 401/403, when to retry a 503.
+    exposedHeaders: ['WWW-Authenticate', 'Retry-After'],
+    maxAgeSeconds: CORS_MAX_AGE_SECONDS,
+  });
   const app = Fastify({
-    // A URL Fastify cannot decode (`/api/notes/%E0%A4%A`) is answered like every other error.
-    frameworkErrors: (_err, _req, reply) => {
+    // A URL Fastify cannot decode (`/api/notes/%E0%A4%A`) is answered like every other error,
+    // with the headers every answer carries (the router answers it before any hook runs).
+    frameworkErrors: (_err, req, reply) => {
       reply.header('x-content-type-options', 'nosniff');
+      if (cors(req, reply)) return;
       sendProblem(reply, problem(400, 'The request URL is malformed.'));
     },
     // What Node's HTTP parser refuses (431, 408, malformed requests) is answered in the same shape.
@@ -131,16 +143,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
 
   app.addSchema(problemSchema);
   app.addSchema(noteSchema);
-  app.register(responseHeaders, {
-    requestLogger: logging.requestLogger,
-    cors: {
-      origins: config.API_CORS_ORIGINS,
-      methods: ['GET', 'POST', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type'],
-      exposedHeaders: ['WWW-Authenticate'],
-      maxAgeSeconds: CORS_MAX_AGE_SECONDS,
-    },
-  });
+  app.register(responseHeaders, { requestLogger: logging.requestLogger, cors });
   app.register(authentication, { validator, policies, maxTokenLength: config.AUTH_MAX_TOKEN_LENGTH, refusals, publicPrefixes: [SWAGGER_PREFIX] });
   app.register(errors);
   app.register(openapi, { authority, audience: config.AUTH_AUDIENCE, requiredScope: config.AUTH_REQUIRED_SCOPE, swaggerClientId: config.API_SWAGGER_CLIENT_ID });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
 import { PACKAGE_REDIRECT_EXPRESSION } from '../src/plugins/openapi.ts';
 import { bearer, startApi, type TestApi } from './support/api.ts';
 import { AUDIENCE, SCOPE, startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
@@ -47,11 +48,11 @@ describe('CORS', () => {
     const refused = await api.app.inject({ url: '/api/UserOne', headers: { origin: SPA } });
     assert.equal(refused.statusCode, 401);
     assert.equal(refused.headers['access-control-allow-origin'], SPA);
-    assert.equal(refused.headers['access-control-expose-headers'], 'WWW-Authenticate');
+    assert.equal(refused.headers['access-control-expose-headers'], 'WWW-Authenticate, Retry-After');
   });
 
   test('every answer varies by Origin, to requests without one too (a shared cache keeps them apart from CORS answers)', async () => {
-    const urls = ['/openapi.json', '/swagger/static/swagger-ui.css', '/healthz', '/readyz', '/api/UserOne', '/no-such-path'];
+    const urls = ['/openapi.json', '/swagger/static/swagger-ui.css', '/healthz', '/readyz', '/api/UserOne', '/no-such-path', '/api/notes/%E0%A4%A'];
     for (const url of urls) {
       for (const headers of [{}, bearer(token), { origin: SPA }, { origin: 'http://evil.example' }]) {
         const res = await api.app.inject({ url, headers });
@@ -68,6 +69,59 @@ describe('CORS', () => {
       assert.equal(pre.statusCode, 401, 'a refused preflight is just an unauthenticated request');
       const res = await api.app.inject({ url: '/api/UserOne', headers: { origin, ...bearer(token) } });
       assert.equal(res.headers['access-control-allow-origin'], undefined, origin);
+    }
+  });
+
+  test('every answer to the SPA origin is readable, with each header a browser client acts on exposed; another origin gets no CORS header on any of them', async () => {
+    // A second API whose introspection meets an IdP that is down: a 503 with Retry-After.
+    const down = await startApi(idp);
+    const noScope = await idp.sign(idp.claims({ scope: undefined }));
+    const otherClient = await idp.sign(idp.claims({ azp: 'other-spa', client_id: 'other-spa' }));
+    const json = { 'content-type': 'application/json' };
+    const answers: Array<[string, (headers: Record<string, string>) => Promise<LightMyRequestResponse>]> = [
+      ['200', (h) => api.app.inject({ url: '/api/UserOne', headers: { ...h, ...bearer(token) } })],
+      ['201', (h) => api.app.inject({ method: 'POST', url: '/api/notes', headers: { ...h, ...bearer(token), ...json }, payload: '{"text":"x"}' })],
+      ['401 no token', (h) => api.app.inject({ url: '/api/notes', headers: h })],
+      ['401 invalid token', (h) => api.app.inject({ url: '/api/notes', headers: { ...h, ...bearer(`${token}x`) } })],
+      ['403 insufficient_scope', (h) => api.app.inject({ url: '/api/notes', headers: { ...h, ...bearer(noScope) } })],
+      ['403 client', (h) => api.app.inject({ url: '/api/notes', headers: { ...h, ...bearer(otherClient) } })],
+      ['400 invalid_request', (h) => api.app.inject({ url: '/api/notes?access_token=x', headers: { ...h, ...bearer(token) } })],
+      ['400 bad JSON', (h) => api.app.inject({ method: 'POST', url: '/api/notes', headers: { ...h, ...bearer(token), ...json }, payload: '{"text":' })],
+      ['400 malformed URL', (h) => api.app.inject({ url: '/api/notes/%E0%A4%A', headers: { ...h, ...bearer(token) } })],
+      ['404', (h) => api.app.inject({ url: '/api/nope', headers: { ...h, ...bearer(token) } })],
+      ['413', (h) => api.app.inject({ method: 'POST', url: '/api/notes', headers: { ...h, ...bearer(token), ...json }, payload: JSON.stringify({ text: 'x'.repeat(20_000) }) })],
+      ['503', async (h) => {
+        idp.down = true;
+        try {
+          return await down.app.inject({ url: '/api/notes', headers: { ...h, ...bearer('a-reference-token-of-43-characters-000000000') } });
+        } finally {
+          idp.down = false;
+        }
+      }],
+    ];
+    try {
+      for (const [what, send] of answers) {
+        const res = await send({ origin: SPA });
+        assert.equal(res.headers['access-control-allow-origin'], SPA, what);
+        const exposed = String(res.headers['access-control-expose-headers']).toLowerCase().split(/, */);
+        for (const header of ['www-authenticate', 'retry-after']) {
+          if (res.headers[header] !== undefined) assert.ok(exposed.includes(header), `${what}: ${header} not exposed`);
+        }
+        assert.match(String(res.headers.vary), /(^|, *)Origin(,|$)/, what);
+        assert.equal(res.headers['x-content-type-options'], 'nosniff', what);
+        const evil = await send({ origin: 'http://evil.example' });
+        assert.equal(evil.statusCode, res.statusCode, what);
+        assert.deepEqual(Object.keys(evil.headers).filter((h) => h.startsWith('access-control-')), [], `${what} from another origin`);
+      }
+      // The headers exposed are those the answers carry: 401 and 403 the challenge, 503 when to retry.
+      assert.ok((await answers[2]![1]({ origin: SPA })).headers['www-authenticate']);
+      assert.ok((await answers[11]![1]({ origin: SPA })).headers['retry-after']);
+      // A preflight to a URL the router cannot decode is answered as any other preflight.
+      const pre = await api.app.inject({ method: 'OPTIONS', url: '/api/notes/%E0%A4%A', headers: { origin: SPA, 'access-control-request-method': 'DELETE' } });
+      assert.equal(pre.statusCode, 204);
+      assert.equal(pre.headers['access-control-allow-methods'], 'GET, POST, DELETE');
+    } finally {
+      await down.dispose();
     }
   });
 

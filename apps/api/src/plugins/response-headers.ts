@@ -6,17 +6,17 @@
 // (logging.ts): every routed request and every 404 runs it before anything logs.
 import type { FastifyBaseLogger, FastifyPluginCallback, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { corsResponder, type CorsOptions } from './cors.ts';
+import type { CorsResponder } from './cors.ts';
 
 export interface ResponseHeadersOptions {
-  cors: CorsOptions;
+  /** Sets the CORS headers (cors.ts); also used for the answers Fastify gives before any hook (app.ts). */
+  cors: CorsResponder;
   /** The logger of one request, installed as `request.log` and `reply.log` (logging.ts). */
   requestLogger?: (req: FastifyRequest) => FastifyBaseLogger;
 }
 
 const responseHeaders: FastifyPluginCallback<ResponseHeadersOptions> = (app, opts, done) => {
-  const cors = corsResponder(opts.cors);
-  const { requestLogger } = opts;
+  const { cors, requestLogger } = opts;
   if (requestLogger === undefined) {
     app.addHook('onRequest', (req, reply, next) => {
       reply.header('x-content-type-options', 'nosniff');
