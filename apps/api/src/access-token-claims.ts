@@ -85,6 +85,9 @@ export function principalFromClaims(claims: Record<string, unknown>, rules: Clai
 
   const sub = optionalString(claims, 'sub');
   if (!sub) fail(sub === undefined ? 'claim_missing' : 'claim_malformed');
+  // The subject keys the user's data in SQLite, which stores text as UTF-8 and writes a lone UTF-16
+  // surrogate (JSON's "\ud800") as U+FFFD: "u\ud800", "u\udfff" and "u\ufffd" would be one user.
+  if (!sub.isWellFormed()) fail('claim_malformed');
   const azp = optionalString(claims, 'azp');
   const clientId = optionalString(claims, 'client_id');
   if (azp !== undefined && clientId !== undefined && azp !== clientId) fail('client_mismatch');

@@ -24,7 +24,7 @@ export const REFUSAL_REASONS = {
   exp_missing: 'no exp',
   not_yet_valid: 'nbf in the future',
   issued_in_future: 'iat in the future',
-  claim_malformed: 'sub empty, or exp, nbf, iat, scope, azp, client_id, jti of the wrong type',
+  claim_malformed: 'sub empty or not well-formed Unicode (a lone surrogate), or exp, nbf, iat, scope, azp, client_id, jti of the wrong type',
   claim_missing: 'a claim the token profile requires is absent (RFC 9068: client_id, iat, jti; Auth0: azp; introspection: azp or client_id; all: sub)',
   client_mismatch: 'azp and client_id both present and different',
   sender_constrained: 'a proof-of-possession token (cnf) presented as a plain bearer token',

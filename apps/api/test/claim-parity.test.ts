@@ -43,6 +43,8 @@ const CORPUS: Record<string, [Record<string, unknown>, RefusalReason | 'accepted
   'no sub': [{ sub: undefined }, 'claim_missing'],
   'empty sub': [{ sub: '' }, 'claim_malformed'],
   'sub a number': [{ sub: 42 }, 'claim_malformed'],
+  // SQLite would store it as "alice\ufffd", the subject of someone else.
+  'sub with a lone surrogate': [{ sub: 'alice\ud800' }, 'claim_malformed'],
   'no client named (no azp, no client_id)': [{ azp: undefined, client_id: undefined }, 'claim_missing'],
   'azp not client_id': [{ azp: 'evil' }, 'client_mismatch'],
   'client_id a number': [{ client_id: 7, azp: undefined }, 'claim_malformed'],

@@ -105,7 +105,7 @@ const STRICTER_THAN_JOSE: Record<string, (token: string, header: Record<string, 
   'a token longer than AUTH_MAX_TOKEN_LENGTH': (token) => token.length > 4096,
   'key references and extensions in the header (jose ignores jku/x5u/x5c/jwk)': (_t, h) => ['jku', 'x5u', 'x5c', 'jwk', 'crit', 'enc', 'zip', 'cty', 'b64', 'epk', 'p2s'].some((m) => Object.hasOwn(h, m)),
   'an empty or overlong kid (jose treats kid "" as no kid)': (_t, h) => typeof h.kid === 'string' && (h.kid.length === 0 || h.kid.length > 256),
-  'a sub that is not a non-empty string': (_t, _h, c) => typeof c.sub !== 'string' || c.sub === '',
+  'a sub that is not a non-empty string of whole Unicode characters': (_t, _h, c) => typeof c.sub !== 'string' || c.sub === '' || !c.sub.isWellFormed(),
   'aud entries that are not strings': (_t, _h, c) => Array.isArray(c.aud) && c.aud.some((a) => typeof a !== 'string'),
   'scope, azp, client_id or jti not strings': (_t, _h, c) => ['scope', 'azp', 'client_id', 'jti'].some((n) => c[n] !== undefined && typeof c[n] !== 'string'),
   'azp and client_id naming different clients': (_t, _h, c) => typeof c.azp === 'string' && typeof c.client_id === 'string' && c.azp !== c.client_id,
@@ -432,9 +432,10 @@ describe('authorization claims', () => {
     await expectInvalid(real(header(), { ...idp.claims(), scope: [SCOPE] }), 'claim_malformed', 'scope array');
   });
 
-  test('no sub, or a sub that is not a string', async () => {
+  test('no sub, or a sub that is not a string of whole Unicode characters', async () => {
     await expectInvalid(real(header(), { ...idp.claims(), sub: undefined }), 'claim_missing', 'no sub');
-    for (const sub of ['', 42, { id: 'alice' }]) {
+    // A lone surrogate: SQLite, keying the user's notes by sub, would store each as U+FFFD.
+    for (const sub of ['', 42, { id: 'alice' }, 'alice\ud800', '\udfffalice', 'a\udc00\ud800']) {
       await expectInvalid(real(header(), { ...idp.claims(), sub }), 'claim_malformed', `sub ${JSON.stringify(sub)}`);
     }
   });

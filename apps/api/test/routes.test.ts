@@ -158,7 +158,14 @@ describe('notes', () => {
       inject({ method: 'POST', url: '/api/notes', headers: { ...bearer(alice), 'content-type': 'application/json', ...headers }, payload: JSON.stringify(payload) });
     assert.equal((await post({ text: 'x'.repeat(1000) })).statusCode, 201);
     assert.equal((await post({ text: 'é'.repeat(1000) })).statusCode, 201, 'characters, not bytes');
-    for (const bad of [{ text: '' }, { text: 'x'.repeat(1001) }, {}, { text: 42 }, { text: 'x', owner: 'bob' }, [], 'text']) {
+    // Characters outside the BMP are whole characters, stored and listed exactly as sent.
+    const astral = await post({ text: 'note \u{1F600} \u{10FFFF}' });
+    assert.equal(astral.statusCode, 201);
+    const listed = (await inject({ url: '/api/notes', headers: bearer(alice) })).json() as Array<{ id: string; text: string }>;
+    assert.equal(listed.find((n) => n.id === astral.json().id)?.text, 'note \u{1F600} \u{10FFFF}');
+    // A lone UTF-16 surrogate would be stored as U+FFFD: refused rather than changed.
+    const halves = [{ text: 'a\ud800b' }, { text: '\udc00' }, { text: 'x\ud83d' }];
+    for (const bad of [{ text: '' }, { text: 'x'.repeat(1001) }, {}, { text: 42 }, { text: 'x', owner: 'bob' }, [], 'text', ...halves]) {
       const res = await post(bad);
       assert.equal(res.statusCode, 400, JSON.stringify(bad).slice(0, 30));
       assert.match(String(res.headers['content-type']), /^application\/problem\+json/);

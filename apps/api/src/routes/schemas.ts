@@ -34,9 +34,17 @@ export const noteSchema = {
   additionalProperties: false,
 } as const;
 
+/**
+ * A string of whole Unicode characters: no UTF-16 surrogate alone (JSON's `"\ud800"`). SQLite
+ * stores text as UTF-8 and writes such a half as U+FFFD, so what was stored would differ from what
+ * was accepted (ajv compiles patterns with the `u` flag: a lone surrogate is then one code point,
+ * which the class refuses; a pair is one astral code point, which it admits).
+ */
+export const WELL_FORMED_UNICODE = '^[^\\ud800-\\udfff]*$';
+
 export const newNoteSchema = {
   type: 'object',
-  properties: { text: { type: 'string', minLength: 1, maxLength: NOTE_MAX_LENGTH } },
+  properties: { text: { type: 'string', minLength: 1, maxLength: NOTE_MAX_LENGTH, pattern: WELL_FORMED_UNICODE } },
   required: ['text'],
   additionalProperties: false,
 } as const;
