@@ -91,7 +91,8 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
     // What Node's HTTP parser refuses (431, 408, malformed requests) is answered in the same shape.
     clientErrorHandler: answerClientError,
     ...logging.fastify,
-    routerOptions: { caseSensitive: false, maxParamLength: ROUTER_MAX_PARAM_LENGTH },
+    // Paths in any case and with one trailing slash are the route, with its checks (decision 0058).
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: ROUTER_MAX_PARAM_LENGTH },
     bodyLimit: BODY_LIMIT_BYTES,
     // Strict schemas: no type coercion, unknown properties refused rather than silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },

@@ -63,6 +63,29 @@ describe('authentication and policies', () => {
     }
   });
 
+  test('a trailing slash is the same route, with its policy; other spellings are no route, after authentication (decision 0058)', async () => {
+    for (const [method, url] of [['GET', '/api/UserOne/'], ['GET', '/api/notes/'], ['POST', '/api/notes/'], ['DELETE', '/api/notes/no-such-id/'], ['HEAD', '/API/NOTES/']] as const) {
+      const payload = method === 'POST' ? { text: 'by a trailing slash' } : undefined;
+      assert.equal((await inject({ method, url })).statusCode, 401, `${method} ${url}`);
+      assert.equal((await inject({ method, url, headers: bearer(bobNoScope), payload })).statusCode, 403, `${method} ${url} without scope`);
+      assert.equal((await inject({ method, url, headers: bearer(aliceFromOtherClient), payload })).statusCode, 403, `${method} ${url} other client`);
+      const ok = await inject({ method, url, headers: bearer(alice), payload });
+      assert.equal(ok.statusCode, { GET: 200, HEAD: 200, POST: 201, DELETE: 404 }[method], `${method} ${url}`);
+      if (method === 'DELETE') assert.equal(ok.json().detail, 'No such note.', 'the route, not the 404 handler');
+    }
+    const added = (await inject({ url: '/api/notes/', headers: bearer(alice) })).json() as Array<{ id: string; text: string }>;
+    const note = added.find((n) => n.text === 'by a trailing slash')!;
+    assert.equal((await inject({ method: 'DELETE', url: `/api/notes/${note.id}/`, headers: bearer(bob) })).statusCode, 404, 'still owner-scoped');
+    assert.equal((await inject({ method: 'DELETE', url: `/api/notes/${note.id}/`, headers: bearer(alice) })).statusCode, 204);
+    for (const url of ['/healthz/', '/readyz/']) assert.equal((await inject({ url })).statusCode, 200, url);
+    for (const url of ['//api/UserOne', '/api//UserOne', '/api/UserOne%2F', '/api/UserOne;x', '/api/UserOne//']) {
+      assert.equal((await inject({ url })).statusCode, 401, url);
+      assert.equal((await inject({ url, headers: bearer(alice) })).statusCode, 404, url);
+    }
+    const doc = (await inject({ url: '/openapi.json' })).json() as { paths: Record<string, unknown> };
+    assert.ok(Object.keys(doc.paths).every((p) => p === '/' || !p.endsWith('/')), 'one spelling in the document');
+  });
+
   test('HEAD is protected like GET', async () => {
     assert.equal((await inject({ method: 'HEAD', url: '/api/UserOne' })).statusCode, 401);
     assert.equal((await inject({ method: 'HEAD', url: '/api/UserOne', headers: bearer(alice) })).statusCode, 200);
