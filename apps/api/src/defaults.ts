@@ -82,10 +82,28 @@ export const INTROSPECTION_CLIENT_SECRET = 'dev-api-secret-change-me';
 export const INTROSPECTION_CACHE_TTL_SECONDS = 30;
 /** Inactive results are remembered this long so a replayed dead token costs one introspection. */
 export const INTROSPECTION_NEGATIVE_TTL_SECONDS = 30;
-/** Entries in the introspection cache. */
+/** Tokens introspected active, remembered until their exp (reused within the TTL above). */
 export const INTROSPECTION_CACHE_SIZE = 10_000;
+/**
+ * Tokens introspected and refused, remembered for INTROSPECTION_NEGATIVE_TTL_SECONDS in a bound of
+ * their own: a flood of made-up tokens never pushes an active token's result out (decision 0057).
+ */
+export const INTROSPECTION_NEGATIVE_CACHE_SIZE = 10_000;
 /** Introspection calls in flight at once; more are refused with 503 instead of flooding the IdP. */
 export const INTROSPECTION_MAX_IN_FLIGHT = 64;
+/**
+ * Of those, the most that tokens never introspected active may hold: the rest are kept for tokens
+ * the IdP called active before (until their exp), so that a flood of made-up tokens cannot keep a
+ * signed-in user's token from being checked again (decision 0057).
+ */
+export const INTROSPECTION_MAX_IN_FLIGHT_UNKNOWN = 48;
+/**
+ * Shortest reference token introspected: RFC 6749 §10.10 requires a guess to succeed with a
+ * probability of at most 2^-128, and an RFC 6750 b64token carries at most 6 bits per character,
+ * so no conforming reference token is shorter (the embedded IdP's have 43 characters, 256 bits).
+ * A shorter one is refused as malformed before any call (decision 0057).
+ */
+export const REFERENCE_TOKEN_MIN_LENGTH = 22;
 /**
  * After a failed introspection call (IdP down, timing out, refusing our credentials), uncached
  * reference tokens are answered 503 with Retry-After for this long without asking the IdP; then

@@ -10,7 +10,7 @@ export const REFUSAL_REASONS = {
   credentials_duplicated: 'several Authorization headers, or a header and a query token',
   token_too_long: 'longer than AUTH_MAX_TOKEN_LENGTH',
   // The token as a whole.
-  token_malformed: 'not a compact JWS (or not an RFC 6750 b64token), or a part not base64url JSON',
+  token_malformed: 'not a compact JWS (or, as a reference token, not an RFC 6750 b64token of at least 22 characters), or a part not base64url JSON',
   alg_refused: 'alg not on the allowlist',
   typ_refused: 'typ not an accepted token type',
   header_member_refused: 'jku, x5u, x5c, jwk, crit, enc, zip, cty, b64 … in the JOSE header',

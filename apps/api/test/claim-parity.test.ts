@@ -65,7 +65,7 @@ test('JWT and introspection judge every claim set of the corpus alike, on every 
   for (const [name, [changes, verdict]] of Object.entries(CORPUS)) {
     const claims = { ...idp.claims({ iat: now, exp: now + 300 }), ...changes } as JWTPayload;
     const jwt = await idp.sign(claims);
-    const reference = `reference-${n++}`;
+    const reference = `reference-token-${String(n++).padStart(12, '0')}`;
     idp.references.set(reference, { active: true, token_type: 'Bearer', ...claims });
 
     const first = await judge(jwt);

@@ -7,8 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { buildApi, loggerOptions } from '../src/app.ts';
+import type { Authority } from '../src/authority.ts';
 import { readApiConfig } from '../src/config.ts';
-import { INTROSPECTION_BREAKER_OPEN_SECONDS } from '../src/defaults.ts';
+import {
+  INTROSPECTION_BREAKER_OPEN_SECONDS, INTROSPECTION_MAX_IN_FLIGHT, INTROSPECTION_MAX_IN_FLIGHT_UNKNOWN, INTROSPECTION_NEGATIVE_CACHE_SIZE, REFERENCE_TOKEN_MIN_LENGTH,
+} from '../src/defaults.ts';
+import { Introspector } from '../src/introspection.ts';
 import type { RefusalReason } from '../src/refusal-reason.ts';
 import { bearer, startApi, type TestApi } from './support/api.ts';
 import { AUDIENCE, SCOPE, startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
@@ -30,8 +34,16 @@ function active(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { active: true, sub: 'alice', client_id: 'spa', aud: AUDIENCE, scope: SCOPE, token_type: 'Bearer', iss: idp!.issuer, iat: now, exp: now + 300, ...extra };
 }
 
-async function get(token: string) {
-  return api!.app.inject({ url: '/api/UserOne', headers: bearer(token) });
+/** A reference token named `name`, of the embedded IdP's length (43 characters). */
+const ref = (name: string) => name.padEnd(43, '_');
+
+/** The introspection answer the IdP gives for the token named `name`. */
+function answer(name: string, body: Record<string, unknown>): void {
+  idp!.references.set(ref(name), body);
+}
+
+async function get(name: string) {
+  return api!.app.inject({ url: '/api/UserOne', headers: bearer(ref(name)) });
 }
 
 async function setup(env: Record<string, string> = {}, now?: () => number) {
@@ -42,7 +54,7 @@ async function setup(env: Record<string, string> = {}, now?: () => number) {
 test('an active reference access token for our audience passes (auto and reference formats)', async () => {
   for (const format of ['auto', 'reference']) {
     await setup({ AUTH_TOKEN_FORMAT: format });
-    idp!.references.set('opaque-alice-1', active());
+    answer('opaque-alice-1', active());
     const res = await get('opaque-alice-1');
     assert.equal(res.statusCode, 200, format);
     assert.deepEqual(res.json(), ['user one data']);
@@ -56,8 +68,8 @@ test('an active reference access token for our audience passes (auto and referen
 test('a refresh token sent as bearer is refused', async () => {
   await setup();
   // oidc-provider answers a refresh token with no token_type; other servers say refresh_token.
-  idp!.references.set('refresh-1', active({ token_type: undefined }));
-  idp!.references.set('refresh-2', active({ token_type: 'refresh_token' }));
+  answer('refresh-1', active({ token_type: undefined }));
+  answer('refresh-2', active({ token_type: 'refresh_token' }));
   for (const t of ['refresh-1', 'refresh-2']) {
     const res = await get(t);
     assert.equal(res.statusCode, 401, t);
@@ -87,7 +99,7 @@ test('inactive, unknown, wrong audience, wrong issuer, expired, sender-constrain
     'scope-array': [active({ scope: [SCOPE] }), 'claim_malformed'],
     'never-issued': [{ active: false }, 'token_inactive'],
   };
-  for (const [token, [answer]] of Object.entries(cases)) if (token !== 'never-issued') idp!.references.set(token, answer);
+  for (const [token, [body]] of Object.entries(cases)) if (token !== 'never-issued') answer(token, body);
   for (const [token, [, reason]] of Object.entries(cases)) {
     reasons.length = 0;
     const res = await get(token);
@@ -99,14 +111,14 @@ test('inactive, unknown, wrong audience, wrong issuer, expired, sender-constrain
 
 test('the same answer with azp equal to client_id, aud an array with userinfo, iat now: accepted', async () => {
   await setup();
-  idp!.references.set('auth0-shaped', active({ azp: 'spa', aud: [AUDIENCE, `${idp!.issuer}/userinfo`] }));
+  answer('auth0-shaped', active({ azp: 'spa', aud: [AUDIENCE, `${idp!.issuer}/userinfo`] }));
   assert.equal((await get('auth0-shaped')).statusCode, 200);
 });
 
 test('the policy applies to reference tokens too: missing scope 403, wrong client 403', async () => {
   await setup();
-  idp!.references.set('no-scope', active({ scope: undefined }));
-  idp!.references.set('other-client', active({ client_id: 'other-spa' }));
+  answer('no-scope', active({ scope: undefined }));
+  answer('other-client', active({ client_id: 'other-spa' }));
   const a = await get('no-scope');
   assert.equal(a.statusCode, 403);
   assert.match(String(a.headers['www-authenticate']), /insufficient_scope/);
@@ -118,11 +130,11 @@ test('the policy applies to reference tokens too: missing scope 403, wrong clien
 test('results are cached within the bound, then asked again (revocation shows up)', async () => {
   let t = Date.now();
   await setup({ AUTH_INTROSPECTION_CACHE_TTL: '30' }, () => t);
-  idp!.references.set('opaque-2', active());
+  answer('opaque-2', active());
   assert.equal((await get('opaque-2')).statusCode, 200);
   assert.equal((await get('opaque-2')).statusCode, 200);
   assert.equal(idp!.introspectionCalls, 1, 'second use served from the cache');
-  idp!.references.set('opaque-2', { active: false }); // revoked at the IdP
+  answer('opaque-2', { active: false }); // revoked at the IdP
   t += 31_000;
   assert.equal((await get('opaque-2')).statusCode, 401, 'after the bound the revocation is seen');
   assert.equal(idp!.introspectionCalls, 2);
@@ -131,7 +143,7 @@ test('results are cached within the bound, then asked again (revocation shows up
 test('a cached result never outlives the token\'s exp', async () => {
   let t = Date.now();
   await setup({ AUTH_INTROSPECTION_CACHE_TTL: '600' }, () => t);
-  idp!.references.set('short', active({ exp: Math.floor(t / 1000) + 10 }));
+  answer('short', active({ exp: Math.floor(t / 1000) + 10 }));
   assert.equal((await get('short')).statusCode, 200);
   t += 20_000;
   assert.equal((await get('short')).statusCode, 401);
@@ -139,7 +151,7 @@ test('a cached result never outlives the token\'s exp', async () => {
 
 test('concurrent uses of one token share one introspection', async () => {
   await setup();
-  idp!.references.set('shared', active());
+  answer('shared', active());
   const answers = await Promise.all(Array.from({ length: 20 }, () => get('shared')));
   assert.ok(answers.every((r) => r.statusCode === 200));
   assert.equal(idp!.introspectionCalls, 1);
@@ -148,7 +160,7 @@ test('concurrent uses of one token share one introspection', async () => {
 test('the api client authenticates with its secret; a wrong secret never yields access', async () => {
   idp = await startTestIssuer();
   api = await startApi(idp, { API_CLIENT_SECRET: 'wrong-secret' });
-  idp.references.set('opaque-3', active());
+  answer('opaque-3', active());
   const res = await get('opaque-3');
   assert.equal(res.statusCode, 503, 'the IdP refused us: our fault, not the caller\'s');
   assert.equal(res.headers['www-authenticate'], undefined);
@@ -157,8 +169,8 @@ test('the api client authenticates with its secret; a wrong secret never yields 
 test('IdP down during introspection: 503 with Retry-After, not 401 and not 500; the breaker then spares the IdP', async () => {
   let t = Date.now();
   await setup({}, () => t);
-  idp!.references.set('opaque-4', active());
-  idp!.references.set('opaque-cached', active());
+  answer('opaque-4', active());
+  answer('opaque-cached', active());
   assert.equal((await get('opaque-cached')).statusCode, 200);
   idp!.down = true;
   const res = await get('opaque-4');
@@ -184,7 +196,7 @@ test('IdP down during introspection: 503 with Retry-After, not 401 and not 500; 
   t += INTROSPECTION_BREAKER_OPEN_SECONDS * 1000;
   assert.equal((await get('opaque-4')).statusCode, 200, 'the IdP is back: the probe closes the breaker');
   assert.equal(api!.introspector.breakerOpen, false);
-  idp!.references.set('opaque-5', active());
+  answer('opaque-5', active());
   assert.equal((await get('opaque-5')).statusCode, 200);
 });
 
@@ -203,7 +215,7 @@ test('an introspection outage is logged once, with its cause and never a token, 
 
   // The IdP no longer accepts our secret (rotated there, not here): an outage caused by us.
   idp.clientCredentials = { id: 'api', secret: 'rotated-at-the-idp' };
-  idp.references.set('opaque-ok', active());
+  answer('opaque-ok', active());
   assert.equal((await get('opaque-ok')).statusCode, 503);
   assert.equal(outage().length, 1);
   assert.equal(outage()[0]!.level, 'warn');
@@ -223,17 +235,87 @@ test('an introspection outage is logged once, with its cause and never a token, 
 
 test('the introspection cache is bounded, and keyed by a digest (tokens are not kept)', async () => {
   await setup();
-  const { INTROSPECTION_CACHE_SIZE } = await import('../src/defaults.ts');
   for (let i = 0; i < 300; i++) assert.equal((await get(`unknown-${i}`)).statusCode, 401);
   assert.equal(api!.introspector.cacheSize, 300);
-  assert.ok(INTROSPECTION_CACHE_SIZE >= 300);
-  const held = JSON.stringify([...(api!.introspector as unknown as { cache: Map<string, unknown> }).cache.keys()]);
+  assert.ok(INTROSPECTION_NEGATIVE_CACHE_SIZE >= 300);
+  const maps = api!.introspector as unknown as { active: Map<string, unknown>; refused: Map<string, unknown> };
+  const held = JSON.stringify([...maps.active.keys(), ...maps.refused.keys()]);
   assert.ok(!held.includes('unknown-'), 'a token text is held in memory');
+});
+
+test('refusals, however many, never push an active result out of the cache (decision 0057)', async () => {
+  idp = await startTestIssuer();
+  // The class itself, with bounds of four entries each (the app's are 10,000).
+  const authority = { metadata: { introspection_endpoint: `${idp.url}/introspect` } } as unknown as Authority;
+  const introspector = new Introspector({
+    issuer: idp.issuer, audience: AUDIENCE, clockToleranceSeconds: 5, clientId: 'api', clientSecret: idp.clientCredentials.secret,
+    cacheTtlSeconds: 30, activeCacheSize: 4, refusedCacheSize: 4,
+  }, authority);
+  answer('signed-in', active());
+  assert.equal((await introspector.introspect(ref('signed-in'))).subject, 'alice');
+  for (let i = 0; i < 20; i++) await assert.rejects(async () => introspector.introspect(ref(`made-up-${i}`)), /invalid/);
+  assert.equal(idp.introspectionCalls, 21);
+  assert.equal((await introspector.introspect(ref('signed-in'))).subject, 'alice');
+  assert.equal(idp.introspectionCalls, 21, 'still answered from the cache');
+  assert.equal(introspector.cacheSize, 5, 'one active, the four newest refusals');
+});
+
+test('what cannot be a reference token is refused as malformed before any call (decision 0057)', async () => {
+  await setup();
+  reasons.length = 0;
+  // What a confused client sends, text that is no RFC 6750 b64token, and tokens too short to carry
+  // the 128 bits RFC 6749 requires: none costs a call to the IdP.
+  const cannot = ['null', 'undefined', 'true', '0', 'x'.repeat(REFERENCE_TOKEN_MIN_LENGTH - 1), '====', `a=b${'c'.repeat(40)}`, `${'d'.repeat(40)}%20`];
+  for (const token of cannot) {
+    const res = await api!.app.inject({ url: '/api/UserOne', headers: bearer(token) });
+    assert.equal(res.statusCode, 401, token);
+    assert.equal(res.headers['www-authenticate'], INVALID, token);
+  }
+  assert.deepEqual(reasons, cannot.map(() => 'token_malformed'));
+  assert.equal(idp!.introspectionCalls, 0, 'no introspection for any of them');
+  // From the shortest length on, the IdP is asked (and knows none of these).
+  reasons.length = 0;
+  for (const token of ['x'.repeat(REFERENCE_TOKEN_MIN_LENGTH), 'y'.repeat(43)]) {
+    assert.equal((await api!.app.inject({ url: '/api/UserOne', headers: bearer(token) })).statusCode, 401, token);
+  }
+  assert.deepEqual(reasons, ['token_inactive', 'token_inactive']);
+  assert.equal(idp!.introspectionCalls, 2);
+});
+
+test('a flood of made-up tokens cannot take the introspection slots a token known active needs (decision 0057)', async () => {
+  let t = Date.now();
+  await setup({ AUTH_INTROSPECTION_CACHE_TTL: '30' }, () => t);
+  answer('signed-in', active({ exp: Math.floor(t / 1000) + 300 }));
+  assert.equal((await get('signed-in')).statusCode, 200);
+  t += 31_000; // past the reuse bound: its next use asks the IdP again
+  let release!: () => void;
+  idp!.introspectionGate = new Promise<void>((resolve) => { release = resolve; });
+  reasons.length = 0;
+  const flood = Array.from({ length: INTROSPECTION_MAX_IN_FLIGHT }, (_, i) => get(`made-up-${i}`));
+  // Every token of the flood has been judged: its call reached the IdP, which holds it, or it was refused.
+  const overloadedSoFar = () => reasons.filter((r) => r === 'introspection_overloaded').length;
+  while (idp!.introspectionCalls - 1 + overloadedSoFar() < INTROSPECTION_MAX_IN_FLIGHT) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(api!.introspector.inFlight, INTROSPECTION_MAX_IN_FLIGHT_UNKNOWN);
+  assert.equal(overloadedSoFar(), INTROSPECTION_MAX_IN_FLIGHT - INTROSPECTION_MAX_IN_FLIGHT_UNKNOWN, 'the rest refused at once');
+  // Another token never seen active waits for nothing either: 503 at once.
+  const another = await get('made-up-one-more');
+  assert.equal(another.statusCode, 503);
+  assert.ok(Number(another.headers['retry-after']) >= 1);
+  // The signed-in user's token is checked again in a slot the flood could not take.
+  const again = get('signed-in');
+  while (idp!.introspectionCalls < 2 + INTROSPECTION_MAX_IN_FLIGHT_UNKNOWN) await new Promise((resolve) => setImmediate(resolve));
+  idp!.introspectionGate = undefined;
+  release();
+  assert.equal((await again).statusCode, 200);
+  const statuses = (await Promise.all(flood)).map((r) => r.statusCode);
+  assert.equal(statuses.filter((s) => s === 401).length, INTROSPECTION_MAX_IN_FLIGHT_UNKNOWN);
+  assert.equal(statuses.filter((s) => s === 503).length, INTROSPECTION_MAX_IN_FLIGHT - INTROSPECTION_MAX_IN_FLIGHT_UNKNOWN);
+  assert.equal(api!.introspector.inFlight, 0);
 });
 
 test('jwt format never introspects; an issuer without introspection makes opaque tokens invalid', async () => {
   await setup({ AUTH_TOKEN_FORMAT: 'jwt' });
-  idp!.references.set('opaque-5', active());
+  answer('opaque-5', active());
   assert.equal((await get('opaque-5')).statusCode, 401);
   assert.equal(idp!.introspectionCalls, 0);
   await api!.dispose();

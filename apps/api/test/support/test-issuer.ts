@@ -29,6 +29,8 @@ export interface TestIssuer {
   introspectionCalls: number;
   /** Answer 503 to everything while true. */
   down: boolean;
+  /** While set, introspection requests are counted, then answered only once it settles. */
+  introspectionGate: Promise<void> | undefined;
   /** Introspection answers by token; unknown tokens are inactive. */
   references: Map<string, IntrospectionAnswer>;
   /** Query parameters of every authorization request. */
@@ -90,6 +92,7 @@ export async function startTestIssuer(opts: { trailingSlash?: boolean; withIntro
       const expected = `Basic ${Buffer.from(`${state.clientCredentials.id}:${state.clientCredentials.secret}`).toString('base64')}`;
       if (req.headers.authorization !== expected) return json(401, { error: 'invalid_client' });
       const token = new URLSearchParams(await readBody(req)).get('token') ?? '';
+      if (state.introspectionGate) await state.introspectionGate;
       return json(200, state.references.get(token) ?? { active: false });
     }
     if (path === '/authorize') {
@@ -134,6 +137,7 @@ export async function startTestIssuer(opts: { trailingSlash?: boolean; withIntro
     discoveryFetches: 0,
     requests: 0,
     introspectionCalls: 0,
+    introspectionGate: undefined,
     down: false,
     references: new Map(),
     tokenRequests: [],
