@@ -50,7 +50,7 @@ test('every URL variable refuses credentials, a query and a fragment', () => {
       }
     }
   }
-  assert.equal(urls, 8);
+  assert.equal(urls, 9);
 });
 
 test('a mistyped name with the app\'s prefix stops every app, naming the variable it resembles', () => {
@@ -103,7 +103,7 @@ test('every origin variable refuses a path and takes a trailing slash; the IdP\'
       assert.equal(problems(read, { [name]: 'https://example.com/' }), '', name);
     }
   }
-  assert.equal(origins, 3);
+  assert.equal(origins, 4);
 });
 
 test('a signing-key activation delay shorter than the key reload interval stops the IdP', () => {

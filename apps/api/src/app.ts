@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Authority } from './authority.ts';
 import type { ApiConfig } from './config.ts';
-import { answerClientError, type HttpTimeouts } from '@suite/process-shell';
+import { answerClientError, strictTransportSecurity, type HttpTimeouts } from '@suite/process-shell';
 import { BODY_LIMIT_BYTES, CORS_MAX_AGE_SECONDS, HTTP_TIMEOUTS, JWKS_CACHE_FILE, REFUSAL_LOG_WINDOW_SECONDS, ROUTER_MAX_PARAM_LENGTH } from './defaults.ts';
 import { Introspector } from './introspection.ts';
 import { IssuerKeyCache } from './issuer-key-cache.ts';
@@ -70,6 +70,7 @@ export function loggerOptions(level: string): ApiLoggerOptions {
 }
 
 export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
+  const hsts = strictTransportSecurity(config.API_PUBLIC_URL || undefined, config.API_HSTS_MAX_AGE);
   const logging = apiLogging(config.API_LOG_LEVEL, options.logger ?? loggerOptions(config.API_LOG_LEVEL));
   const cors = corsResponder({
     origins: config.API_CORS_ORIGINS,
@@ -85,6 +86,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
     // with the headers every answer carries (the router answers it before any hook runs).
     frameworkErrors: (_err, req, reply) => {
       reply.header('x-content-type-options', 'nosniff');
+      if (hsts !== undefined) reply.header('strict-transport-security', hsts);
       if (cors(req, reply)) return;
       sendProblem(reply, problem(400, 'The request URL is malformed.'));
     },
@@ -144,7 +146,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
 
   app.addSchema(problemSchema);
   app.addSchema(noteSchema);
-  app.register(responseHeaders, { requestLogger: logging.requestLogger, cors });
+  app.register(responseHeaders, { requestLogger: logging.requestLogger, cors, strictTransportSecurity: hsts });
   app.register(authentication, { validator, policies, maxTokenLength: config.AUTH_MAX_TOKEN_LENGTH, refusals, publicPrefixes: [SWAGGER_PREFIX] });
   app.register(errors);
   app.register(openapi, { authority, audience: config.AUTH_AUDIENCE, requiredScope: config.AUTH_REQUIRED_SCOPE, swaggerClientId: config.API_SWAGGER_CLIENT_ID });

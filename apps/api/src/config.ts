@@ -1,6 +1,7 @@
 // The API's environment, validated at start-up against one schema (see @suite/config).
 import { join } from 'node:path';
 import { ConfigError, int, list, loadConfig, oneOf, origin, port, str, url, type ConfigOf } from '@suite/config';
+import { HSTS_MAX_AGE_LIMIT_SECONDS } from '@suite/process-shell';
 import * as d from './defaults.ts';
 
 const appDir = join(import.meta.dirname, '..');
@@ -30,6 +31,8 @@ export const apiSchema = {
   API_PROFILE: oneOf(['development', 'production'] as const, { doc: 'development trusts the SPA, BFF and Swagger UI clients by default; production trusts only the clients it is given', default: 'development' }),
   API_PORT: port({ doc: 'Port the API listens on', default: '5001' }),
   API_HOST: str({ doc: 'Interface the API listens on', default: '127.0.0.1' }),
+  API_PUBLIC_URL: url({ doc: 'Origin browsers and clients use for the API (defaults to http://localhost:API_PORT); https:// sends Strict-Transport-Security', default: '', origin: true }),
+  API_HSTS_MAX_AGE: int({ doc: 'Strict-Transport-Security max-age in seconds, sent on every answer when API_PUBLIC_URL is https:// (never on http://); 0 tells browsers to forget it', default: String(d.HSTS_MAX_AGE_SECONDS), min: 0, max: HSTS_MAX_AGE_LIMIT_SECONDS }),
   API_DATA_DIR: str({ doc: 'Directory of the notes SQLite database', default: join(appDir, 'data') }),
   API_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, { doc: 'Lowest level of log lines written', default: 'info' }),
   API_CORS_ORIGINS: list(origin, { doc: 'Browser origins allowed to call the API (CORS)', what: 'origins', default: d.CORS_ORIGINS.join(',') }),

@@ -142,6 +142,14 @@ export const SHUTDOWN_GRACE_MS = 10_000;
  * dropped (408) instead of holding a connection open (ASVS 15.2.2). API_REQUEST_TIMEOUT
  */
 export const REQUEST_TIMEOUT_SECONDS = 30;
+/**
+ * Strict-Transport-Security max-age, sent on every answer when API_PUBLIC_URL is https:// and never
+ * when it is http:// (docs/decisions/0059): one year, so a browser that once reached the app over
+ * https never again sends it a request, cookies included, in clear text. 0 tells browsers to
+ * forget an earlier policy. API_HSTS_MAX_AGE
+ */
+export const HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600;
+
 /** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
 export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: REQUEST_TIMEOUT_SECONDS * 1000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
 

@@ -80,6 +80,7 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     if (!config.publicUrl.startsWith('https://')) throw new Error('the production profile needs an https:// BFF_PUBLIC_URL');
   }
   const now = options.now ?? Date.now;
+  const headers = d.answerHeaders(config.strictTransportSecurity);
   const app = Fastify({
     logger: { ...(loggerOptions(config.BFF_LOG_LEVEL) as object), ...(options.logStream ? { stream: options.logStream } : {}) },
     // One line per request only at debug level; audit events are logged whatever the level but silent.
@@ -88,7 +89,7 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     return503OnClosing: true,
     // A URL Fastify cannot decode (`/api/%zz`) is answered like every other refusal.
     frameworkErrors: (_err, _req, reply) => {
-      sendProblem(reply.headers(d.ANSWER_HEADERS), 400, 'The request URL is malformed.');
+      sendProblem(reply.headers(headers), 400, 'The request URL is malformed.');
     },
     // What Node's HTTP parser refuses (431, 408, malformed requests) is answered in the same shape.
     clientErrorHandler: answerClientError,
@@ -128,11 +129,12 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     config, idp, sessions, audit, now,
     wait: options.wait ?? ((ms) => sleep(ms, undefined, { ref: false })),
     cookies: { sameSite: config.BFF_SESSION_COOKIE_SAMESITE, loginTtlSeconds: config.BFF_LOGIN_TTL },
+    answerHeaders: headers,
   };
 
   // Answers of the BFF itself (not the SPA's files, not the API's): never cached, never framed.
   app.addHook('onSend', (_req, reply, payload, done) => {
-    reply.headers(d.ANSWER_HEADERS);
+    reply.headers(headers);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     done(null, payload);
   });
@@ -153,7 +155,7 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
   await app.register(apiProxy, { ctx });
   await app.register(backchannelRoutes, { ctx });
 
-  const spa = createSpaHandler({ distDir: config.BFF_SPA_DIST, runtimeConfig: { mode: 'bff', apiUrl: config.publicUrl }, connectOrigins: [] });
+  const spa = createSpaHandler({ distDir: config.BFF_SPA_DIST, runtimeConfig: { mode: 'bff', apiUrl: config.publicUrl }, connectOrigins: [], strictTransportSecurity: config.strictTransportSecurity });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?', 1)[0]!.toLowerCase();
     if (path === '/bff' || path.startsWith('/bff/')) return sendProblem(reply, 404, 'No such endpoint.');

@@ -1,6 +1,7 @@
 // The BFF's environment, validated at start-up against one schema (see @suite/config).
 import { join } from 'node:path';
 import { int, loadConfig, localUrlOfPort, oneOf, port, redisUrl, str, url, type ConfigOf } from '@suite/config';
+import { HSTS_MAX_AGE_LIMIT_SECONDS, strictTransportSecurity } from '@suite/process-shell';
 import * as d from './defaults.ts';
 
 const appDir = join(import.meta.dirname, '..');
@@ -11,6 +12,7 @@ export const bffSchema = {
   BFF_PORT: port({ doc: 'Port the BFF listens on', default: String(d.PORT) }),
   BFF_HOST: str({ doc: 'Interface the BFF listens on', default: '127.0.0.1' }),
   BFF_PUBLIC_URL: url({ doc: 'Origin the browser uses for the BFF; the redirect URI is this + /bff/callback, the post-logout URI this + / (defaults to http://localhost:BFF_PORT)', default: '', origin: true }),
+  BFF_HSTS_MAX_AGE: int({ doc: 'Strict-Transport-Security max-age in seconds, sent on every answer when BFF_PUBLIC_URL is https:// (never on http://); 0 tells browsers to forget it', default: String(d.HSTS_MAX_AGE_SECONDS), min: 0, max: HSTS_MAX_AGE_LIMIT_SECONDS }),
   BFF_AUTHORITY: url({ doc: 'OpenID Provider issuer, exactly as in its discovery document (Auth0: https://TENANT.auth0.com/); every endpoint comes from discovery', default: d.AUTHORITY }),
   BFF_CLIENT_ID: str({ doc: 'Client id of the BFF at the IdP (a confidential client)', default: d.CLIENT_ID }),
   BFF_CLIENT_SECRET: str({ doc: 'Secret of that client (client_secret_basic); the default is the embedded IdP\'s development secret', default: d.DEV_CLIENT_SECRET, secret: true }),
@@ -41,6 +43,8 @@ export interface BffConfig extends BffEnv {
   publicUrl: string;
   redirectUri: string;
   postLogoutRedirectUri: string;
+  /** Strict-Transport-Security of every answer when the public URL is https://, else undefined. */
+  strictTransportSecurity: string | undefined;
 }
 
 /** Variables of the BFF's own prefix; any other BFF_ variable is refused as a mistyped name. */
@@ -49,5 +53,8 @@ export const BFF_PREFIXES = ['BFF_'] as const;
 export function readBffConfig(env: Record<string, string | undefined> = process.env): BffConfig {
   const raw = loadConfig(bffSchema, env, { prefixes: BFF_PREFIXES });
   const publicUrl = new URL(raw.BFF_PUBLIC_URL || localUrlOfPort(raw.BFF_PORT, 'BFF_PORT', 'BFF_PUBLIC_URL')).origin;
-  return { ...raw, publicUrl, redirectUri: publicUrl + d.CALLBACK_PATH, postLogoutRedirectUri: publicUrl + '/' };
+  return {
+    ...raw, publicUrl, redirectUri: publicUrl + d.CALLBACK_PATH, postLogoutRedirectUri: publicUrl + '/',
+    strictTransportSecurity: strictTransportSecurity(publicUrl, raw.BFF_HSTS_MAX_AGE),
+  };
 }

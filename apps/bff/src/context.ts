@@ -11,6 +11,8 @@ export interface BffContext {
   idp: IdpClient;
   sessions: SessionManager;
   cookies: CookiePolicy;
+  /** Headers of every answer of the BFF itself and of every API answer it forwards (answerHeaders in defaults.ts). */
+  answerHeaders: Readonly<Record<string, string>>;
   audit: AuditLog;
   now: () => number;
   /** Resolves after `ms` milliseconds (tests end it when they choose). */

@@ -140,6 +140,11 @@ export const DROPPED_RESPONSE_HEADERS = ['set-cookie', 'access-control-allow-ori
  * API's own); `cache-control: no-store` too unless the answer has its own.
  */
 export const ANSWER_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' } as const;
+
+/** ANSWER_HEADERS, with Strict-Transport-Security when the public URL is https:// (decision 0059). */
+export function answerHeaders(strictTransportSecurity: string | undefined): Readonly<Record<string, string>> {
+  return strictTransportSecurity === undefined ? ANSWER_HEADERS : { ...ANSWER_HEADERS, 'strict-transport-security': strictTransportSecurity };
+}
 /** Keep-alive connections the BFF opens to the API at most. */
 export const API_CONNECTIONS = 128;
 /** Largest request body forwarded (by its Content-Length; a chunked body meets the API's own limit). */
@@ -164,6 +169,14 @@ export const BACKCHANNEL_MAX_AGE_SECONDS = 120;
 export const CLOCK_TOLERANCE_SECONDS = 10;
 /** Largest back-channel logout request read (a logout token is well under 2 kB). */
 export const BACKCHANNEL_BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * Strict-Transport-Security max-age, sent on every answer when BFF_PUBLIC_URL is https:// and never
+ * when it is http:// (docs/decisions/0059): one year, so a browser that once reached the app over
+ * https never again sends it a request, cookies included, in clear text. 0 tells browsers to
+ * forget an earlier policy. BFF_HSTS_MAX_AGE
+ */
+export const HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600;
 
 /** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
 export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };

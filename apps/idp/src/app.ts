@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import type { JWK } from 'oidc-provider';
+import { strictTransportSecurity } from '@suite/process-shell';
 import { auth0Logout } from './auth0-logout.ts';
 import { loadClients } from './clients.ts';
 import type { IdpConfig } from './config.ts';
@@ -106,8 +107,11 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   const interactions = createInteractionHandler({ provider: () => current.provider, registry, users, throttle, logger, trustProxy: config.IDP_TRUST_PROXY });
   const csp = contentSecurityPolicy(registry.origins);
   const pinToIssuer = pinRequestToIssuer(config.issuer, config.IDP_TRUST_PROXY);
+  const hsts = strictTransportSecurity(config.issuer, config.IDP_HSTS_MAX_AGE);
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    // Every answer, refusals included, once the issuer is https:// (decision 0059).
+    if (hsts !== undefined) res.setHeader('Strict-Transport-Security', hsts);
     if (!hostHeaderIsWellFormed(req)) {
       logger.log('debug', 'bad_host_header', { path: (req.url ?? '/').split('?')[0] });
       res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });

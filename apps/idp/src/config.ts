@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { bool, ConfigError, int, list, loadConfig, localUrlOfPort, oneOf, port, redisUrl, secretItem, str, url, type ConfigOf } from '@suite/config';
 import { secretVariableNames } from './clients.ts';
+import { HSTS_MAX_AGE_LIMIT_SECONDS } from '@suite/process-shell';
 import * as d from './defaults.ts';
 
 const appDir = join(import.meta.dirname, '..');
@@ -24,6 +25,7 @@ export const idpSchema = {
   IDP_PORT: port({ doc: 'Port the IdP listens on', default: '4400' }),
   IDP_HOST: str({ doc: 'Interface the IdP listens on', default: '127.0.0.1' }),
   IDP_ISSUER: url({ doc: "Issuer identifier: an origin, with or without Auth0's trailing slash, no path (defaults to http://localhost:IDP_PORT)", default: '', origin: true, check: issuerProblem }),
+  IDP_HSTS_MAX_AGE: int({ doc: 'Strict-Transport-Security max-age in seconds, sent on every answer when the issuer is https:// (never on http://); 0 tells browsers to forget it', default: String(d.HSTS_MAX_AGE_SECONDS), min: 0, max: HSTS_MAX_AGE_LIMIT_SECONDS }),
   IDP_DATA_DIR: str({ doc: 'Directory of the SQLite database (sessions, grants, tokens, keys)', default: join(appDir, 'data') }),
   IDP_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where state lives: embedded SQLite, or Redis shared by several instances', default: 'sqlite' }),
   IDP_REDIS_URL: redisUrl({ doc: 'Redis URL when IDP_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', appliesWhen: ['IDP_STORE', 'redis'] }),

@@ -87,6 +87,14 @@ export const LOGIN_FORM_MAX_BYTES = 16 * 1024;
 export const JSON_BODY_ROUTES: ReadonlySet<string> = new Set([ROUTES.token, ROUTES.revocation]);
 export const JSON_BODY_MAX_BYTES = 56 * 1024;
 
+/**
+ * Strict-Transport-Security max-age, sent on every answer when the issuer (IDP_ISSUER) is https:// and never
+ * when it is http:// (docs/decisions/0059): one year, so a browser that once reached the app over
+ * https never again sends it a request, cookies included, in clear text. 0 tells browsers to
+ * forget an earlier policy. IDP_HSTS_MAX_AGE
+ */
+export const HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600;
+
 /** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
 export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
 /** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */

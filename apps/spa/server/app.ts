@@ -8,7 +8,7 @@ import type { SpaConfig } from './config.ts';
 export { CONFIG_PLACEHOLDER, NONCE_PLACEHOLDER, type RequestHandler } from '@suite/spa-hosting';
 
 export function createSpaHandler(config: SpaConfig, distDir: string): RequestHandler {
-  return hostSpa({ distDir, runtimeConfig: config.browser, connectOrigins: config.connectOrigins });
+  return hostSpa({ distDir, runtimeConfig: config.browser, connectOrigins: config.connectOrigins, strictTransportSecurity: config.strictTransportSecurity });
 }
 
 /**

@@ -44,9 +44,11 @@ export interface SpaHostingOptions {
   runtimeConfig: object;
   /** Origins the page may connect to besides itself (none: `connect-src 'self'`). */
   connectOrigins: readonly string[];
+  /** Strict-Transport-Security of every answer (the server's public URL is https://), or none. */
+  strictTransportSecurity?: string | undefined;
 }
 
-export function createSpaHandler({ distDir, runtimeConfig, connectOrigins }: SpaHostingOptions): RequestHandler {
+export function createSpaHandler({ distDir, runtimeConfig, connectOrigins, strictTransportSecurity }: SpaHostingOptions): RequestHandler {
   const configJson = JSON.stringify(runtimeConfig);
   const indexTemplate = readFileSync(join(distDir, 'index.html'), 'utf8').replaceAll(CONFIG_PLACEHOLDER, escapeAttribute(configJson));
   const copies = compressedCopies(distDir);
@@ -56,6 +58,7 @@ export function createSpaHandler({ distDir, runtimeConfig, connectOrigins }: Spa
     const nonce = randomBytes(16).toString('base64');
     res.setHeader('Content-Security-Policy', contentSecurityPolicy(nonce, connectOrigins));
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (strictTransportSecurity !== undefined) res.setHeader('Strict-Transport-Security', strictTransportSecurity);
 
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');

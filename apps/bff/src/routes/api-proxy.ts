@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { ApiUpstream, connectionNamed, upstreamFailure } from '../api-upstream.ts';
 import { signedOut, type BffContext } from '../context.ts';
 import { sessionCookieValue } from '../plugins/session-cookie.ts';
-import { ANSWER_HEADERS, API_CONNECTIONS, API_TIMEOUT_MS, BODY_LIMIT_BYTES, FORWARDED_REQUEST_HEADERS, PROXIED_METHODS } from '../defaults.ts';
+import { API_CONNECTIONS, API_TIMEOUT_MS, BODY_LIMIT_BYTES, FORWARDED_REQUEST_HEADERS, PROXIED_METHODS } from '../defaults.ts';
 import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from '../problem.ts';
 import type { Session } from '../sessions/session-manager.ts';
 import { renewalFailed } from './session.ts';
@@ -117,12 +117,12 @@ export const apiProxy: FastifyPluginAsync<{ ctx: BffContext }> = async (app, { c
       path: basePath + path + (query >= 0 ? req.url.slice(query) : ''),
       headers,
       body: isReadable(req.body) ? req.body : null,
-      answerHeaders: ANSWER_HEADERS,
+      answerHeaders: ctx.answerHeaders,
       onUnreachable: (err) => {
         const { status, detail } = upstreamFailure(err);
         req.log.warn({ err: err.message, status }, 'API unreachable');
         const body = JSON.stringify(problem(status, detail));
-        reply.raw.writeHead(status, { ...ANSWER_HEADERS, 'cache-control': 'no-store', 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+        reply.raw.writeHead(status, { ...ctx.answerHeaders, 'cache-control': 'no-store', 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
         reply.raw.end(body);
       },
     });
