@@ -37,7 +37,8 @@ describe('login through the BFF', () => {
     const location = await browser.startLogin('alice', 'demo-alice');
     const res = await browser.callback(location);
     const lines = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
-    const session = lines.find((l) => l.startsWith(`${SESSION_COOKIE}=`));
+    // The one setting it (a partitioned copy is deleted first: decision 0060).
+    const session = lines.find((l) => l.startsWith(`${SESSION_COOKIE}=`) && !l.startsWith(`${SESSION_COOKIE}=;`));
     assert.ok(session, lines.join('\n'));
     assert.match(session, /; HttpOnly/i);
     assert.match(session, /; Secure/i);
@@ -79,7 +80,7 @@ describe('login through the BFF', () => {
   it('binds the login with a Lax, HttpOnly, Secure __Host- cookie of 10 minutes, one per browser', async () => {
     const browser = new Browser(env.bff);
     const first = await browser.request('GET', '/bff/login', { csrf: false });
-    const line = ([] as string[]).concat(first.headers['set-cookie'] ?? []).find((l) => l.startsWith(`${LOGIN_COOKIE}=`));
+    const line = ([] as string[]).concat(first.headers['set-cookie'] ?? []).find((l) => l.startsWith(`${LOGIN_COOKIE}=`) && !l.startsWith(`${LOGIN_COOKIE}=;`));
     assert.ok(line);
     for (const attribute of [/; HttpOnly/i, /; Secure/i, /; Path=\/(;|$)/i, /; SameSite=Lax/i, /; Max-Age=600/i]) assert.match(line, attribute);
     assert.doesNotMatch(line, /Domain=/i);

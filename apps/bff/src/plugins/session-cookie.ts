@@ -2,6 +2,13 @@
 // the configuration, no Max-Age (the server decides when a session ends). Its value is the
 // session's random 256-bit id and nothing else, so it stays the same small size whatever the
 // user's claims.
+//
+// A Cookie header naming one of the BFF's cookies twice is ambiguous (docs/decisions/0060): the
+// BFF never sets two, so the other was set by someone else (a page on another port of this host can
+// set `__Host-` cookies here, as a partitioned copy beside ours), and which copy comes first is
+// the browser's choice. Such a cookie is read as SENT_TWICE, never as either value; every place
+// that reads it refuses and clears both copies. Every write of a cookie also deletes a partitioned
+// copy of it, the one kind of copy that can live beside ours.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LOGIN_COOKIE, SESSION_COOKIE } from '../defaults.ts';
 
@@ -10,17 +17,16 @@ export interface CookiePolicy {
   loginTtlSeconds: number;
 }
 
+/** What a Cookie header naming one of our cookies more than once reads as. */
+export const SENT_TWICE = Symbol('cookie sent twice');
+/** One of our cookies as read: its value, undefined when absent, SENT_TWICE when there are several. */
+export type CookieRead = string | undefined | typeof SENT_TWICE;
+
 const base = { path: '/', httpOnly: true, secure: true } as const;
 
-/**
- * The value of the first cookie called `name` in a Cookie header, read in place: every /api/* call
- * needs the session cookie alone, so the other cookies of the site are not parsed into an object
- * (the cookie plugin's parsing hook is off). Values are not decoded: the BFF's own cookies are
- * base64url, and an encoded form of one is no cookie of ours.
- */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (let at = header.indexOf(name); at >= 0; at = header.indexOf(name, at + 1)) {
+/** Where the value of the next cookie called `name` starts (after its `=`), from `from` on; -1 when none. */
+function valueStart(header: string, name: string, from: number): number {
+  for (let at = header.indexOf(name, from); at >= 0; at = header.indexOf(name, at + 1)) {
     // A whole name: at the start or after `;` and spaces, and followed by `=`.
     let before = at - 1;
     while (before >= 0 && (header.charCodeAt(before) === 32 || header.charCodeAt(before) === 9)) before--;
@@ -28,25 +34,60 @@ export function cookieValue(header: string | undefined, name: string): string | 
     let start = at + name.length;
     while (header.charCodeAt(start) === 32 || header.charCodeAt(start) === 9) start++;
     if (header.charCodeAt(start) !== 61) continue;
-    const end = header.indexOf(';', start + 1);
-    return header.slice(start + 1, end < 0 ? header.length : end).trim();
+    return start + 1;
   }
-  return undefined;
+  return -1;
 }
 
-export function sessionCookieValue(req: FastifyRequest): string | undefined {
+function valueAt(header: string, start: number): string {
+  const end = header.indexOf(';', start);
+  return header.slice(start, end < 0 ? header.length : end).trim();
+}
+
+/**
+ * The value of the cookie called `name` in a Cookie header, read in place: every /api/* call
+ * needs the session cookie alone, so the other cookies of the site are not parsed into an object
+ * (the cookie plugin's parsing hook is off). Values are not decoded: the BFF's own cookies are
+ * base64url, and an encoded form of one is no cookie of ours. SENT_TWICE when the header names
+ * the cookie more than once, whatever the values.
+ */
+export function cookieValue(header: string | undefined, name: string): CookieRead {
+  if (!header) return undefined;
+  const start = valueStart(header, name, 0);
+  if (start < 0) return undefined;
+  if (valueStart(header, name, start) >= 0) return SENT_TWICE;
+  return valueAt(header, start);
+}
+
+/** Every value of the cookie called `name`, in the order sent (a logout ends the session of each). */
+export function cookieValues(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
+  if (!header) return values;
+  for (let start = valueStart(header, name, 0); start >= 0; start = valueStart(header, name, start)) values.push(valueAt(header, start));
+  return values;
+}
+
+/** Deletes the partitioned copy of a cookie (never ours), ahead of the cookie plugin's own Set-Cookie. */
+function deletePartitionedCopy(reply: FastifyReply, name: string): void {
+  reply.header('set-cookie', `${name}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; Partitioned`);
+}
+
+export function sessionCookieValue(req: FastifyRequest): CookieRead {
   return cookieValue(req.headers.cookie, SESSION_COOKIE);
 }
 
 export function setSessionCookie(reply: FastifyReply, policy: CookiePolicy, id: string): void {
+  deletePartitionedCopy(reply, SESSION_COOKIE);
   reply.setCookie(SESSION_COOKIE, id, { ...base, sameSite: policy.sameSite });
 }
 
+/** Deletes the session cookie, and a partitioned copy beside it. */
 export function clearSessionCookie(reply: FastifyReply, policy: CookiePolicy): void {
+  deletePartitionedCopy(reply, SESSION_COOKIE);
   reply.clearCookie(SESSION_COOKIE, { ...base, sameSite: policy.sameSite });
 }
 
-export function loginCookieValue(req: FastifyRequest): string | undefined {
+export function loginCookieValue(req: FastifyRequest): CookieRead {
   return cookieValue(req.headers.cookie, LOGIN_COOKIE);
 }
 
@@ -56,5 +97,12 @@ export function loginCookieValue(req: FastifyRequest): string | undefined {
  * Max-Age (a binding without a pending login record is worth nothing).
  */
 export function setLoginCookie(reply: FastifyReply, policy: CookiePolicy, value: string): void {
+  deletePartitionedCopy(reply, LOGIN_COOKIE);
   reply.setCookie(LOGIN_COOKIE, value, { ...base, sameSite: 'lax', maxAge: policy.loginTtlSeconds });
+}
+
+/** Deletes the login cookie, and a partitioned copy beside it (a callback that met two). */
+export function clearLoginCookie(reply: FastifyReply): void {
+  deletePartitionedCopy(reply, LOGIN_COOKIE);
+  reply.clearCookie(LOGIN_COOKIE, { ...base, sameSite: 'lax' });
 }

@@ -7,8 +7,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { ApiUpstream, connectionNamed, upstreamFailure } from '../api-upstream.ts';
-import { signedOut, type BffContext } from '../context.ts';
-import { sessionCookieValue } from '../plugins/session-cookie.ts';
+import { sessionCookieSentTwice, signedOut, type BffContext } from '../context.ts';
+import { SENT_TWICE, sessionCookieValue } from '../plugins/session-cookie.ts';
 import { API_CONNECTIONS, API_TIMEOUT_MS, BODY_LIMIT_BYTES, FORWARDED_REQUEST_HEADERS, PROXIED_METHODS } from '../defaults.ts';
 import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from '../problem.ts';
 import type { Session } from '../sessions/session-manager.ts';
@@ -80,6 +80,10 @@ export const apiProxy: FastifyPluginAsync<{ ctx: BffContext }> = async (app, { c
       return;
     }
     const cookie = sessionCookieValue(req);
+    if (cookie === SENT_TWICE) {
+      sessionCookieSentTwice(ctx, req, reply);
+      return;
+    }
     const loaded = ctx.sessions.load(cookie);
     const answered = loaded instanceof Promise
       ? loaded.then((session) => withSession(req, reply, path, cookie, session))

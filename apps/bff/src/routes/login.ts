@@ -10,7 +10,7 @@ import * as oidc from 'openid-client';
 import type { BffContext } from '../context.ts';
 import * as d from '../defaults.ts';
 import { IdpRefusedClientError } from '../idp-client.ts';
-import { loginCookieValue, sessionCookieValue, setLoginCookie, setSessionCookie } from '../plugins/session-cookie.ts';
+import { clearLoginCookie, cookieValues, loginCookieValue, SENT_TWICE, setLoginCookie, setSessionCookie } from '../plugins/session-cookie.ts';
 import { randomId, sessionRef, sha256 } from '../sessions/session-manager.ts';
 import { errorPage } from './error-page.ts';
 
@@ -91,8 +91,9 @@ export const loginRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { c
     const codeVerifier = oidc.randomPKCECodeVerifier();
     // One binding per browser, not per login: a login started in a second tab keeps the first
     // tab's pending login valid (a new value would replace the cookie the first callback needs).
+    // A login cookie sent twice binds nothing: a new one replaces both (setLoginCookie).
     const current = loginCookieValue(req);
-    const binding = current !== undefined && RANDOM_ID.test(current) ? current : randomId();
+    const binding = typeof current === 'string' && RANDOM_ID.test(current) ? current : randomId();
     let url: URL;
     try {
       url = await ctx.idp.authorizationUrl({ state, nonce, codeVerifier });
@@ -129,6 +130,11 @@ export const loginRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { c
     if (!state) return fail('no state', 'Sign-in failed', 'The answer from the identity provider is incomplete.');
     const login = await ctx.sessions.store.takeLogin(state, ctx.now());
     if (!login) return fail('unknown, used or expired state', 'This sign-in link is no longer valid', 'It was already used or has expired. Start again from the app.');
+    if (binding === SENT_TWICE) {
+      // Which copy bound this login cannot be told (docs/decisions/0060): refused, both deleted.
+      clearLoginCookie(reply);
+      return fail('login cookie sent twice', 'Sign-in failed', 'Your browser sent this site\'s sign-in cookie twice (another site on this host may have set one). Start again from the app.');
+    }
     if (!binding || !sameHash(sha256(binding), login.binding)) {
       return fail('state not started by this browser', 'Sign-in failed', 'This sign-in was not started in this browser. Start again from the app.');
     }
@@ -145,9 +151,9 @@ export const loginRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, { c
       }
       return fail(`code exchange failed: ${(err as Error).message}`, 'Sign-in failed', 'The identity provider\'s answer could not be verified. Start again from the app.');
     }
-    // A browser that was signed in already gets a new session, never the old one's id.
-    const previous = sessionCookieValue(req);
-    if (previous) await ctx.sessions.destroy(sha256(previous));
+    // A browser that was signed in already gets a new session, never the old one's id; a session
+    // cookie sent twice ends the session of each copy (the new cookie replaces both).
+    for (const previous of cookieValues(req.headers.cookie, d.SESSION_COOKIE)) if (previous) await ctx.sessions.destroy(sha256(previous));
     const { id, session } = await ctx.sessions.create(tokens);
     setSessionCookie(reply, ctx.cookies, id);
     ctx.audit('login', { session: sessionRef(session.key), sub: session.sub, sid: session.sid !== null, refreshToken: session.tokens.refreshToken !== undefined });

@@ -3,7 +3,7 @@
 import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import { requireSession, signedOut, type BffContext } from '../context.ts';
 import { IdpRefusedClientError, IdpUnavailableError } from '../idp-client.ts';
-import { clearSessionCookie, sessionCookieValue } from '../plugins/session-cookie.ts';
+import { clearSessionCookie, cookieValues, SENT_TWICE, sessionCookieValue } from '../plugins/session-cookie.ts';
 import * as d from '../defaults.ts';
 import { sendProblem } from '../problem.ts';
 import { LockTimeoutError } from '../sessions/session-store.ts';
@@ -59,9 +59,16 @@ export const sessionRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, {
   });
 
   app.post('/bff/logout', async (req, reply) => {
-    const cookie = sessionCookieValue(req);
+    const sent = sessionCookieValue(req);
     clearSessionCookie(reply, ctx.cookies);
     const fallback = ctx.config.publicUrl + '/';
+    if (sent === SENT_TWICE) {
+      // Which copy is the user's cannot be told: every session named ends, and the IdP asks the
+      // user whether to sign out there (no ID token hint of either).
+      ctx.audit('cookie_sent_twice', { cookie: d.SESSION_COOKIE, method: req.method, path: req.url.split('?', 1)[0] });
+      for (const value of cookieValues(req.headers.cookie, d.SESSION_COOKIE)) await ctx.sessions.destroy(sha256(value));
+    }
+    const cookie = sent === SENT_TWICE ? undefined : sent;
     const session = cookie ? await ctx.sessions.destroy(sha256(cookie)) : undefined;
     if (!session) {
       // No session here (ended by an earlier logout whose answer was lost to a crash or a broken
