@@ -8,6 +8,7 @@ import type Provider from 'oidc-provider';
 import type { JWK } from 'oidc-provider';
 import { strictTransportSecurity } from '@suite/process-shell';
 import { auth0Logout } from './auth0-logout.ts';
+import { cookieNames, cookieSentTwice } from './cookie-names.ts';
 import { loadClients } from './clients.ts';
 import type { IdpConfig } from './config.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -24,6 +25,7 @@ import { keySetFingerprint, loadSigningKeys } from './signing-keys.ts';
 import { openStore } from './storage/open-store.ts';
 import type { Store } from './storage/store.ts';
 import { loadUsers, type UserDirectory } from './users.ts';
+import { renderErrorPage } from './views/logout-pages.ts';
 
 export class StartupError extends Error {}
 
@@ -108,6 +110,7 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   const csp = contentSecurityPolicy(registry.origins);
   const pinToIssuer = pinRequestToIssuer(config.issuer, config.IDP_TRUST_PROXY);
   const hsts = strictTransportSecurity(config.issuer, config.IDP_HSTS_MAX_AGE);
+  const ownCookies = Object.values(cookieNames(config.issuer));
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     // Every answer, refusals included, once the issuer is https:// (decision 0059).
@@ -134,6 +137,16 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
       return;
     }
     res.setHeader('Cache-Control', 'no-store');
+    const twice = cookieSentTwice(req.headers.cookie, ownCookies);
+    if (twice !== undefined) {
+      // Which copy is ours cannot be told, and deleting ours would leave the other as the only
+      // one: nothing is read, nothing set (decision 0060).
+      logger.log('warn', 'cookie_sent_twice', { name: twice, path });
+      res.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8' });
+      res.end(renderErrorPage('Your browser sent a sign-in cookie of this site twice',
+        'Another site on this host or its parent domain may have set one. Delete this site\'s cookies, then sign in again from the application.'));
+      return;
+    }
     if (path === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end('{"status":"ok"}');

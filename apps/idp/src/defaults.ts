@@ -107,6 +107,14 @@ export const SHUTDOWN_GRACE_MS = 10_000;
  */
 export const COOKIE_KEY_MIN_LENGTH = 32;
 
+/** oidc-provider's names of the IdP's cookies, kept over http:// (development). */
+export const IDP_COOKIE_NAMES = { session: '_session', interaction: '_interaction', resume: '_interaction_resume' } as const;
+/**
+ * The session cookie's name with an https:// issuer: `__Host-` prefixed, so no sibling host can set
+ * one for the parent domain and no path can put one ahead of it (cookie-names.ts, decision 0060).
+ */
+export const IDP_HOST_SESSION_COOKIE = '__Host-idp-session';
+
 /** Cookies of the IdP: HttpOnly, SameSite=Lax (the login form posts back to us; the code redirect is top-level), signed. */
 export const COOKIE_OPTIONS = { httpOnly: true, sameSite: 'lax', signed: true } as const;
 

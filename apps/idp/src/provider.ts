@@ -8,6 +8,7 @@ import { backchannelFetch, registeredBackchannelUris } from './backchannel-fetch
 import type { ClientRegistry } from './clients.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import type { IdpConfig } from './config.ts';
+import { cookieNames } from './cookie-names.ts';
 import type { Logger } from './log.ts';
 import { grantImpliedConsent, isNothingMissing, missingConsent } from './implied-consent.ts';
 import { allowFramingBy } from './koa-middleware.ts';
@@ -139,6 +140,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Signed on this thread with node:crypto (signing-keys.ts); published and verified as before.
     jwks: { keys: deps.keys.map((jwk) => new LocalSigningKey(jwk)) },
     cookies: {
+      names: cookieNames(config.issuer),
       keys: deps.cookieKeys,
       long: { ...COOKIE_OPTIONS },
       short: { ...COOKIE_OPTIONS },

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
+import { IDP_HOST_SESSION_COOKIE } from '../src/defaults.ts';
 
 /** Sends raw bytes (headers no client library would send) and returns the status and body. */
 async function rawRequest(port: number, head: string): Promise<{ status: number; body: string }> {
@@ -121,7 +122,14 @@ for (const [scheme, trustProxy] of [['http', false], ['http', true], ['https', f
       res = await send(action, { method: 'POST', body: 'username=alice&password=demo-alice' });
       for (let hops = 0; hops < 5 && res.location && !res.location.startsWith('http://localhost:4200'); hops++) res = await send(res.location);
       assert.ok(res.location?.startsWith('http://localhost:4200/?code='), `back at the client: ${res.status} ${res.location}`);
-      assert.ok(cookies.has('_session'), 'the login set the session cookie');
+      // With an https issuer the session cookie is __Host- prefixed: Secure, Path=/, no Domain (decision 0060).
+      const sessionCookie = scheme === 'https' ? IDP_HOST_SESSION_COOKIE : '_session';
+      assert.ok(cookies.has(sessionCookie), `the login set the session cookie ${sessionCookie}`);
+      assert.ok(!cookies.has(scheme === 'https' ? '_session' : IDP_HOST_SESSION_COOKIE));
+      for (const line of setCookies.filter((l) => l.startsWith(`${sessionCookie}=`) || l.startsWith(`${sessionCookie}.sig=`))) {
+        assert.match(line, /;\s*path=\/(;|$)/i, line);
+        assert.doesNotMatch(line, /domain=/i, line);
+      }
       for (const location of locations.filter((l) => /^[a-z]+:/i.test(l) && !l.startsWith('http://localhost:4200'))) {
         assert.ok(location.startsWith(`${idp.issuer}/`), `redirect to ${location}`);
       }
