@@ -192,6 +192,18 @@ describe('OpenAPI and Swagger UI', () => {
     assert.match(js.body, /swaggerUIRedirectOauth2/);
   });
 
+  test('every Swagger UI answer refuses framing and sends no Referer; the redirect page, which carries the code, is never stored', async () => {
+    for (const url of ['/swagger/', '/swagger/oauth2-redirect.html?code=c&state=s', '/swagger/static/swagger-ui.css', '/swagger/static/swagger-initializer.js', '/swagger/static/oauth2-redirect.js']) {
+      const res = await api.app.inject({ url });
+      assert.equal(res.statusCode, 200, url);
+      assert.equal(res.headers['x-frame-options'], 'DENY', url);
+      assert.equal(res.headers['referrer-policy'], 'no-referrer', url);
+    }
+    const redirect = await api.app.inject({ url: '/swagger/oauth2-redirect.html?code=c&state=s' });
+    assert.equal(redirect.headers['cache-control'], 'no-store');
+    assert.match(String(redirect.headers['content-security-policy']), /frame-ancestors 'none'/);
+  });
+
   test('the package still names the redirect expression we rewrite (guards an upgrade)', () => {
     const require = createRequire(import.meta.url);
     const source = readFileSync(require.resolve('@fastify/swagger-ui/lib/swagger-initializer.js'), 'utf8');

@@ -94,7 +94,13 @@ const openapi: FastifyPluginAsync<OpenApiOptions> = async (app, opts) => {
   const csp = swaggerCsp(opts.authority.issuer);
   await app.register(async (docs) => {
     docs.addHook('onSend', async (req, reply, payload) => {
+      // Swagger UI's pages are the API's only pages: the page headers of the suite's other apps
+      // (framing refused, no Referer), and the redirect page, whose URL carries the authorization
+      // code, is never stored.
       reply.header('x-content-type-options', 'nosniff');
+      reply.header('x-frame-options', 'DENY');
+      reply.header('referrer-policy', 'no-referrer');
+      if (req.url.split('?', 1)[0] === SWAGGER_REDIRECT_PATH) reply.header('cache-control', 'no-store');
       // Point Swagger UI at the redirect URI the IdP knows.
       if (req.url.endsWith('/static/swagger-initializer.js') && typeof payload === 'string') {
         return payload.replace(PACKAGE_REDIRECT_EXPRESSION, "resolveUrl('./oauth2-redirect.html')");
