@@ -115,6 +115,11 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   function handle(req: IncomingMessage, res: ServerResponse): void {
     // Every answer, refusals included, once the issuer is https:// (decision 0059).
     if (hsts !== undefined) res.setHeader('Strict-Transport-Security', hsts);
+    // The headers of every answer, a refused Host's included.
+    res.setHeader('Content-Security-Policy', csp);
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
     if (!hostHeaderIsWellFormed(req)) {
       logger.log('debug', 'bad_host_header', { path: (req.url ?? '/').split('?')[0] });
       res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -125,10 +130,6 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
     // One spelling of every route for oidc-provider's router and every check keyed on a path.
     canonicalizeRequestTarget(req);
     const path = (req.url ?? '/').split('?')[0]!;
-    res.setHeader('Content-Security-Policy', csp);
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cross-Origin-Opener-Policy', openerPolicy(path));
     const asset = assetBodies.get(path);
     if (asset) {

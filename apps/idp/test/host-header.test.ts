@@ -9,14 +9,14 @@ import { connect } from 'node:net';
 import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { IDP_HOST_SESSION_COOKIE } from '../src/defaults.ts';
 
-/** Sends raw bytes (headers no client library would send) and returns the status and body. */
-async function rawRequest(port: number, head: string): Promise<{ status: number; body: string }> {
+/** Sends raw bytes (headers no client library would send) and returns the status, head and body. */
+async function rawRequest(port: number, head: string): Promise<{ status: number; head: string; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.end(`${head}\r\nConnection: close\r\n\r\n`));
     let data = '';
     socket.on('data', (chunk) => { data += chunk.toString('utf8'); });
     socket.on('error', reject);
-    socket.on('end', () => resolve({ status: Number(data.split(' ')[1]), body: data.slice(data.indexOf('\r\n\r\n') + 4) }));
+    socket.on('end', () => resolve({ status: Number(data.split(' ')[1]), head: data.slice(0, data.indexOf('\r\n\r\n')), body: data.slice(data.indexOf('\r\n\r\n') + 4) }));
   });
 }
 
@@ -57,11 +57,14 @@ for (const [scheme, trustProxy] of [['http', false], ['http', true], ['https', f
     });
     after(async () => idp.close());
 
-    test('a malformed Host gets 400, and nothing is logged as an error', async () => {
+    test('a malformed Host gets 400 with every answer\'s security headers, and nothing is logged as an error', async () => {
       for (const host of ['exa mple', '[', 'evil.example/path', 'user@evil.example', 'evil.example:port', '%', '']) {
         for (const path of ['/.well-known/openid-configuration', '/interaction/abc', '/healthz']) {
           const res = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: ${host}`);
           assert.equal(res.status, 400, `Host: ${JSON.stringify(host)} on ${path}`);
+          for (const header of [/^x-content-type-options: nosniff$/im, /^x-frame-options: DENY$/im, /^referrer-policy: no-referrer$/im, /^content-security-policy: default-src 'none';.*frame-ancestors 'none'/im, /^cache-control: no-store$/im]) {
+            assert.match(res.head, header, `Host: ${JSON.stringify(host)} on ${path}`);
+          }
         }
       }
       const errors = idp.logs.filter((l) => JSON.parse(l).level === 'error');
