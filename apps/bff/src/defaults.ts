@@ -132,9 +132,15 @@ export const FORWARDED_REQUEST_HEADERS = [
  * fetch can send and the API serves.
  */
 export const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-/** Response headers of the API never passed to the browser (the BFF's origin keeps its own cookies and no CORS). */
+/**
+ * Response headers of the API never passed to the browser: the BFF's origin keeps its own cookies
+ * and no CORS, and a header that speaks for a whole origin (its HTTPS policy, what to clear of it,
+ * where else it is served) is the BFF's to say, not the API's: an https API's Strict-Transport-Security
+ * forwarded by an http BFF would make the BFF's host (localhost's every port) https-only.
+ */
 export const DROPPED_RESPONSE_HEADERS = ['set-cookie', 'access-control-allow-origin', 'access-control-allow-credentials',
-  'access-control-expose-headers', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-max-age'] as const;
+  'access-control-expose-headers', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-max-age',
+  'strict-transport-security', 'clear-site-data', 'alt-svc'] as const;
 /**
  * Set on every answer of the BFF itself and on every answer of the API it forwards (over the
  * API's own); `cache-control: no-store` too unless the answer has its own.

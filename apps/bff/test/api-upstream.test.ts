@@ -1,7 +1,7 @@
 // The proxy's transport against a stand-in API that shows what arrives and when: answers and
 // request bodies streamed (the next part is only sent once the other side has seen the first,
 // so a buffering proxy would never finish), the query string forwarded, the API's Set-Cookie,
-// CORS and connection headers dropped (and those a Connection header names, both ways), the BFF's own answer headers added, and 502 when the API
+// CORS, connection and whole-origin headers (HSTS, Clear-Site-Data, Alt-Svc) dropped (and those a Connection header names, both ways), the BFF's own answer headers added, and 502 when the API
 // cannot be reached, 504 when it does not answer in time (the upstream alone, with a short
 // timeout), nothing when the browser left first.
 import assert from 'node:assert/strict';
@@ -127,6 +127,24 @@ describe('the proxy\'s transport to the API', () => {
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.equal(res.headers['x-frame-options'], 'DENY');
     assert.equal(res.headers['cache-control'], 'no-store');
+  });
+
+  it('drops the API\'s headers that speak for a whole origin: HTTPS policy, Clear-Site-Data, Alt-Svc (the BFF\'s origin is not the API\'s)', async () => {
+    handle = (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json', 'strict-transport-security': 'max-age=63072000; includeSubDomains',
+        'clear-site-data': '"cookies", "storage"', 'alt-svc': 'h3=":443"; ma=86400', 'x-api': 'kept',
+      });
+      res.end('{}');
+    };
+    const { req, response } = send('GET', '/api/echo');
+    req.end();
+    const res = await response;
+    await text(res);
+    assert.equal(res.statusCode, 200);
+    // This BFF's public URL is http://: no HTTPS policy at all, the API's included.
+    for (const name of ['strict-transport-security', 'clear-site-data', 'alt-svc']) assert.equal(res.headers[name], undefined, name);
+    assert.equal(res.headers['x-api'], 'kept');
   });
 
   it('drops the headers a Connection header names, both ways (they were for one hop only)', async () => {
