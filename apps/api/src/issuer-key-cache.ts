@@ -5,6 +5,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { DATA_DIR_MODE, DATA_FILE_MODE } from '@suite/process-shell';
 
 export interface CachedIssuerKeys {
   /** When it was written, ms since the epoch. */
@@ -45,9 +46,9 @@ export class IssuerKeyCache {
   async write(issuer: string, discovery: Record<string, unknown>, jwks: Record<string, unknown>): Promise<void> {
     // savedAt is when the issuer last confirmed these keys, so the copy is rewritten at every fetch.
     const text = JSON.stringify({ issuer, savedAt: this.now(), discovery: { ...discovery, issuer }, jwks }, null, 2);
-    await mkdir(dirname(this.file), { recursive: true });
+    await mkdir(dirname(this.file), { recursive: true, mode: DATA_DIR_MODE });
     const tmp = `${this.file}.${process.pid}.${++this.writes}.tmp`;
-    await writeFile(tmp, text, { mode: 0o600 });
+    await writeFile(tmp, text, { mode: DATA_FILE_MODE });
     await rename(tmp, this.file);
   }
 }

@@ -1,10 +1,9 @@
 // Per-user notes in SQLite (node:sqlite). Every statement is scoped by owner: there is no query
 // that reads or deletes a note without naming whose it is.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { openInDataDir, sqliteIntegrityProblem } from '@suite/process-shell';
+import { openInDataDir, ownerOnlyDatabaseFile, sqliteIntegrityProblem } from '@suite/process-shell';
 
 /** How long a statement waits for another process's write on the file before failing "database busy". */
 const NOTES_BUSY_TIMEOUT_MS = 5000;
@@ -62,10 +61,11 @@ export class NotesStore {
 }
 
 function openNotesDatabase(dataDir: string): DatabaseSync {
-  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'notes.sqlite');
+  // The users' notes: readable by this user only.
+  ownerOnlyDatabaseFile(file);
   // The busy timeout from the first statement on: switching a new file to WAL locks it, and
   // processes starting at once on one directory would otherwise fail with "database busy".
-  const file = join(dataDir, 'notes.sqlite');
   const db = new DatabaseSync(file, { timeout: NOTES_BUSY_TIMEOUT_MS });
   try {
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');

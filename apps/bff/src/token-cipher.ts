@@ -5,7 +5,7 @@
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openInDataDir } from '@suite/process-shell';
+import { DATA_DIR_MODE, DATA_FILE_MODE, keepOwnerOnly, openInDataDir } from '@suite/process-shell';
 import { TOKEN_CIPHER, TOKEN_KEY_BYTES } from './defaults.ts';
 
 const IV_BYTES = 12;
@@ -95,21 +95,25 @@ export function loadTokenKeys(configured: string, dataDir: string, production: b
   if (configured) return { keys: parseTokenKeys(configured), generated: false };
   if (production) throw new TokenKeyError('the production profile needs BFF_TOKEN_KEYS (the same on every instance)');
   const file = join(dataDir, DEV_KEY_FILE);
-  if (existsSync(file)) return { keys: parseTokenKeys(readFileSync(file, 'utf8')), generated: false };
+  if (existsSync(file)) {
+    // A copy or a restore may have left it readable to others.
+    openInDataDir('the development token key', 'BFF_DATA_DIR', dataDir, () => keepOwnerOnly(file));
+    return { keys: parseTokenKeys(readFileSync(file, 'utf8')), generated: false };
+  }
   const generated = openInDataDir('the development token key', 'BFF_DATA_DIR', dataDir, () => generateKeyFile(dataDir, file));
   return { keys: parseTokenKeys(readFileSync(file, 'utf8')), generated };
 }
 
 /** Whether this process wrote the key file (another one may have won the race). */
 function generateKeyFile(dataDir: string, file: string): boolean {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
   // Written whole under another name, then linked into place: of processes starting at once on
   // this directory one key wins, and the others read it, never a file still being written.
   const draft = `${file}.${randomBytes(8).toString('hex')}`;
-  writeFileSync(draft, randomBytes(TOKEN_KEY_BYTES).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  writeFileSync(draft, randomBytes(TOKEN_KEY_BYTES).toString('base64') + '\n', { mode: DATA_FILE_MODE, flag: 'wx' });
   let generated = true;
   try {
-    chmodSync(draft, 0o600);
+    chmodSync(draft, DATA_FILE_MODE);
     linkSync(draft, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -1,8 +1,38 @@
 // Why an app's data directory (and the SQLite file in it) cannot be used, said the same way by
 // every app at start-up and, for the IdP, at run time: the path and the file system's own cause
 // (read-only, permission denied, not a directory, disk full) rather than SQLite's "unable to open".
-import { accessSync, constants, existsSync, statfsSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+
+/**
+ * Mode of every file an app keeps in its data directory: its owner's only. The IdP's database
+ * holds its private signing keys, cookie keys and refresh tokens, the BFF's its pending logins'
+ * PKCE verifiers and the sessions, the API's its users' notes (docs/decisions/0061).
+ */
+export const DATA_FILE_MODE = 0o600;
+/** Mode of a data directory an app creates (one that exists keeps its own). */
+export const DATA_DIR_MODE = 0o700;
+/** What SQLite keeps beside a database file: its -wal and -shm files take the database file's mode when SQLite creates them. */
+const SQLITE_SIDE_FILES = ['-wal', '-shm', '-journal'];
+
+/**
+ * Makes the database file `file` readable and writable by its owner only before anything is
+ * written to it: its directory is created with DATA_DIR_MODE when missing, a new file
+ * is created empty with DATA_FILE_MODE (SQLite takes an empty file for a new database, and gives
+ * its -wal and -shm files the same mode), and an existing one, or its side files, left readable
+ * to others by an earlier version or a copy are set to it.
+ */
+export function ownerOnlyDatabaseFile(file: string): void {
+  mkdirSync(dirname(file), { recursive: true, mode: DATA_DIR_MODE });
+  closeSync(openSync(file, constants.O_RDWR | constants.O_CREAT, DATA_FILE_MODE));
+  for (const path of [file, ...SQLITE_SIDE_FILES.map((suffix) => file + suffix)]) keepOwnerOnly(path);
+}
+
+/** Sets an existing file that others may read or write to DATA_FILE_MODE; a missing one is left missing. */
+export function keepOwnerOnly(path: string): void {
+  const mode = statSync(path, { throwIfNoEntry: false })?.mode;
+  if (mode !== undefined && (mode & 0o777 & ~DATA_FILE_MODE) !== 0) chmodSync(path, DATA_FILE_MODE);
+}
 
 /** SQLite result codes that mean "cannot serve now" rather than a bug (busy, locked, read-only, I/O, corrupted, full, cannot open, not a database). */
 export const SQLITE_UNAVAILABLE = new Map([[5, 'database busy'], [6, 'database locked'], [8, 'read-only'], [10, 'I/O error'], [11, 'database disk image is malformed'], [13, 'disk full'], [14, 'cannot open the database file'], [26, 'file is not a database']]);

@@ -3,10 +3,9 @@
 // so it is atomic, also between several processes on the file (a rolling restart, blue/green on
 // one host, a second instance for capacity): the refresh lock is a row of the `lock` table, taken
 // with one statement and expiring with a dead holder, like the Redis store's (docs/decisions/0019).
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { openInDataDir, sqliteIntegrityProblem } from '@suite/process-shell';
+import { openInDataDir, ownerOnlyDatabaseFile, sqliteIntegrityProblem } from '@suite/process-shell';
 import { SharedLocks, type LoginLimits, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const SCHEMA = `
@@ -72,8 +71,9 @@ function toSession(row: Record<string, unknown> | undefined): SessionRecord | un
 
 export function openSqliteSessionStore(dataDir: string, now: () => number = Date.now): SessionStore {
   const db = openInDataDir('the session database', 'BFF_DATA_DIR', dataDir, () => {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const file = join(dataDir, SQLITE_FILE);
+    // Pending logins' PKCE verifiers and nonces, the sessions: readable by this user only.
+    ownerOnlyDatabaseFile(file);
     const opened = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     try {
       opened.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');

@@ -2,10 +2,10 @@
 // a SIGKILL loses nothing that was committed; every statement here is a single atomic write.
 // Housekeeping: the WAL is checkpointed and truncated at a small size, expired rows are swept at
 // start-up and periodically.
-import { mkdirSync, statfsSync } from 'node:fs';
+import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { describeDataDirError, SQLITE_UNAVAILABLE, sqliteIntegrityProblem } from '@suite/process-shell';
+import { describeDataDirError, ownerOnlyDatabaseFile, SQLITE_UNAVAILABLE, sqliteIntegrityProblem } from '@suite/process-shell';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import { INSTANCE_CLOCK_SKEW_SECONDS, SQLITE_BUSY_TIMEOUT_MS, SQLITE_EXPIRED_ROW_GRACE_SECONDS, SQLITE_SWEEP_INTERVAL_SECONDS, SQLITE_WAL_LIMIT_BYTES } from '../defaults.ts';
 import { GRANT_MEMBERS, StoreUnavailableError, withinReuseInterval, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
@@ -60,7 +60,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const file = join(opts.dataDir, 'idp.sqlite');
   let db: DatabaseSync;
   try {
-    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    // Its private signing keys, cookie keys and refresh tokens: readable by this user only.
+    ownerOnlyDatabaseFile(file);
     // The busy timeout from the first statement on: switching a new file to WAL locks it, and
     // instances starting at once on one directory would otherwise fail with "database busy".
     db = new DatabaseSync(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
