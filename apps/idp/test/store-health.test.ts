@@ -12,8 +12,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readIdpConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { openStore } from '../src/storage/open-store.ts';
+import { redisUnavailableReason } from '../src/storage/redis-store.ts';
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 import { StoreUnavailableError } from '../src/storage/store.ts';
+import { freePort } from '../../../scripts/ports.ts';
 import { damageSqliteFile } from '../../../tests/support/damaged-sqlite.ts';
 import { runIdpExpectingFailure, startIdp, withIdp } from '../../../tests/support/idp-process.ts';
 import { authorizationRequest, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
@@ -132,6 +134,22 @@ test('damage met while running answers 503, not a 500, and keeps /readyz not rea
 });
 
 describe('Redis store', () => {
+  test('a Redis URL\'s credentials are never shown: not in the start-up error, the log or an outage\'s reason', async () => {
+    const port = await freePort();
+    // A password in the user part, and one in the query (ioredis reads `password` from there too).
+    const url = `redis://idp:canary-user-part-pw@127.0.0.1:${port}/0?password=canary-query-pw`;
+    const lines: string[] = [];
+    const config = readIdpConfig({ IDP_STORE: 'redis', IDP_REDIS_URL: url, IDP_DATA_DIR: tmpdir() });
+    const refused = await openStore(config, { logger: createLogger('info', (line) => lines.push(line)) }).then(() => undefined, (err: StoreUnavailableError) => err.reason);
+    assert.ok(refused, 'nothing answers on that port');
+    const reason = redisUnavailableReason(url, Object.assign(new Error('READONLY You can\'t write against a read only replica.'), { name: 'ReplyError' }));
+    for (const text of [refused, reason, ...lines]) {
+      assert.match(text ?? '', new RegExp(`redis://idp:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0\\?password=\\*\\*\\*`), text);
+      assert.doesNotMatch(text ?? '', /canary/, text);
+    }
+    assert.ok(lines.some((l) => l.includes('"redis_error"')), lines.join('\n'));
+  });
+
   test('Redis down: 503 with Retry-After and a structured log line; back up: ready and serving, the login intact', async () => {
     const redis = await startRedis();
     const idp = await startIdp({ IDP_STORE: 'redis', IDP_REDIS_URL: redis.url });

@@ -12,6 +12,8 @@ export interface Field<T> {
   readonly expected: string;
   /** Marks values never to be echoed back (secrets). */
   readonly secret?: boolean;
+  /** The value as a message shows it: credentials in a URL hidden (a list: in each item). */
+  show(raw: string): string;
   /** Only meaningful when another variable has this value (a store's URL with that store chosen). */
   readonly appliesWhen?: readonly [variable: string, value: string] | undefined;
   parse(raw: string): T;
@@ -35,6 +37,7 @@ interface Options<T> {
   doc: string;
   default?: string | undefined;
   secret?: boolean;
+  show?: (raw: string) => string;
   appliesWhen?: readonly [variable: string, value: string];
   check?: (value: T) => string | undefined;
 }
@@ -45,6 +48,7 @@ function field<T>(expected: string, parse: (raw: string) => T, opts: Options<T>)
     default: opts.default,
     expected,
     secret: opts.secret ?? false,
+    show: opts.show ?? redactUrlPassword,
     appliesWhen: opts.appliesWhen,
     parse(raw) {
       const value = parse(raw);
@@ -169,7 +173,7 @@ export function list<T>(item: (raw: string) => T, opts: Options<T[]> & { what: s
       seen.set(key, i);
       return value;
     });
-  }, opts);
+  }, { ...opts, show: (raw) => raw.split(',').map(redactUrlPassword).join(',') });
 }
 
 /** An item of a secret list (cookie keys): at least `minLength` characters. */
@@ -213,7 +217,7 @@ export function loadConfig<S extends Schema>(schema: S, env: Record<string, stri
       out[name] = '';
       continue;
     }
-    const shown = f.secret ? '(hidden)' : JSON.stringify(redactUrlPassword(raw));
+    const shown = f.secret ? '(hidden)' : JSON.stringify(f.show(raw));
     const malformed = malformedText(raw);
     if (malformed) {
       problems.push(`${name}=${shown} is invalid: ${malformed}; expected ${f.expected}`);
@@ -244,13 +248,34 @@ function malformedText(raw: string): string | undefined {
   return undefined;
 }
 
-/** A URL's password replaced by *** (a Redis URL shown in an error message). */
+/**
+ * A URL (a value with `://`) as messages and log lines show it, with whatever may be a
+ * credential replaced by ***:
+ * its password, or a user part without one (a token written as `https://TOKEN@host`), the values
+ * of its query (ioredis takes `?password=` from there) and its fragment. The user part is read as
+ * everything between `scheme://` and the last `@`, not as a URL parser reads it: a password with
+ * an unescaped `#`, `/` or `?` (`redis://:p#ss@host`) makes the URL unparseable, or parse as a
+ * host, port and path, and it is exactly such a value that a configuration error shows.
+ */
 export function redactUrlPassword(raw: string): string {
-  if (!URL.canParse(raw)) return raw;
-  const parsed = new URL(raw);
-  if (!parsed.password) return raw;
-  parsed.password = '***';
-  return parsed.href;
+  const scheme = raw.indexOf('://');
+  if (scheme < 0) return raw;
+  const start = scheme + 3;
+  const at = raw.lastIndexOf('@');
+  let shown = raw;
+  if (at >= start) {
+    const userinfo = raw.slice(start, at);
+    const colon = userinfo.indexOf(':');
+    shown = raw.slice(0, start) + (colon >= 0 ? `${userinfo.slice(0, colon)}:***` : '***') + raw.slice(at);
+  }
+  const hash = shown.indexOf('#', at >= start ? shown.indexOf('@', start) : start);
+  if (hash >= 0) shown = `${shown.slice(0, hash)}#***`;
+  const query = shown.indexOf('?', at >= start ? shown.indexOf('@', start) : start);
+  if (query >= 0) {
+    const params = shown.slice(query + 1).split('&').map((p) => (p.includes('=') ? `${p.slice(0, p.indexOf('='))}=***` : p && '***'));
+    shown = `${shown.slice(0, query + 1)}${params.join('&')}`;
+  }
+  return shown;
 }
 
 /**

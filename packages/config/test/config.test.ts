@@ -86,6 +86,29 @@ test('a Redis URL takes a password and a database number only, and its password 
   }
 });
 
+test('a credential in a URL is never shown, whatever makes the value invalid: a password a parser cannot read, or reads as a port or a path, a token as the user part, a query or a fragment', () => {
+  const s = { REDIS: redisUrl({ doc: 'redis', default: 'redis://127.0.0.1:6379/0' }), BASE: url({ doc: 'base', default: 'http://a.test' }), ORIGINS: list(origin, { doc: 'origins', what: 'origins', default: 'http://a.test' }) };
+  const cases: Array<[string, string, RegExp]> = [
+    // A password with an unescaped #, / or ? makes the URL unparseable (its port would be "p").
+    ['REDIS', 'redis://:p#canary-1@redis.test:6379/0', /REDIS="redis:\/\/:\*\*\*@redis\.test:6379\/0" is invalid: not a URL/],
+    ['REDIS', 'redis://user:p/canary-2@redis.test:6379/0', /REDIS="redis:\/\/user:\*\*\*@redis\.test:6379\/0" is invalid: not a URL/],
+    ['REDIS', 'redis://:p?canary-3@redis.test:6379/0', /REDIS="redis:\/\/:\*\*\*@redis\.test:6379\/0" is invalid: not a URL/],
+    // An all-digit password before a /: parsed as host "user", port 1234 and a path.
+    ['REDIS', 'redis://user:1234/canary-4@redis.test:6379/0', /REDIS="redis:\/\/user:\*\*\*@redis\.test:6379\/0" is invalid: its path is not a database number/],
+    ['REDIS', 'redis://redis.test:6379/x?password=canary-5', /REDIS="redis:\/\/redis\.test:6379\/x\?password=\*\*\*" is invalid/],
+    ['BASE', 'http://user:canary-6@a.test:99999/', /BASE="http:\/\/user:\*\*\*@a\.test:99999\/" is invalid: not a URL/],
+    ['BASE', 'https://canary-7@a.test/', /BASE="https:\/\/\*\*\*@a\.test\/" is invalid: has credentials/],
+    ['BASE', 'https://a.test/?access_token=canary-8', /BASE="https:\/\/a\.test\/\?access_token=\*\*\*" is invalid: has a query/],
+    ['BASE', 'https://a.test/#canary-9', /BASE="https:\/\/a\.test\/#\*\*\*" is invalid: has a fragment/],
+    ['ORIGINS', 'http://a.test,http://u:canary-10@b.test:99999', /ORIGINS="http:\/\/a\.test,http:\/\/u:\*\*\*@b\.test:99999" is invalid: "http:\/\/u:\*\*\*@b\.test:99999" is not valid/],
+  ];
+  for (const [name, value, shown] of cases) {
+    const text = problemsOf(() => loadConfig(s, { [name]: value })).join();
+    assert.match(text, shown, value);
+    assert.doesNotMatch(text, /canary/, value);
+  }
+});
+
 test('a list refuses an empty item and an item given twice; a secret list numbers its items instead of quoting them', () => {
   for (const [value, why] of [['http://a.test,,http://b.test', 'item 2 is empty'], ['http://a.test,', 'item 2 is empty'], [',http://a.test', 'item 1 is empty'], ['http://a.test,http://a.test/', '"http://a.test/" repeats "http://a.test"']]) {
     assert.match(problemsOf(() => loadConfig(schema, { ISSUER: 'http://a.test', ORIGINS: value })).join(), new RegExp(`ORIGINS=.* is invalid: ${why!.replace(/[/.]/g, '\\$&')}`), value);

@@ -3,6 +3,7 @@
 // plain keys and sets. `consume` is one Lua script (exists + HSETNX), so exactly one of racing
 // requests wins, even when another request deletes the artifact in between.
 import { Redis } from 'ioredis';
+import { redactUrlPassword } from '@suite/config';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import { INSTANCE_CLOCK_SKEW_SECONDS, REDIS_DURABLE_APPENDFSYNC } from '../defaults.ts';
 import type { Logger } from '../log.ts';
@@ -117,14 +118,7 @@ return 1`;
 export function redisUnavailableReason(url: string, err: unknown): string | undefined {
   const e = err as Error;
   if (e.name === 'ReplyError' && !/^(READONLY|MISCONF|LOADING|BUSY|OOM|MASTERDOWN|NOREPLICAS|CLUSTERDOWN)/.test(e.message)) return undefined;
-  return `Redis at ${redactUrl(url)}: ${e.message}`;
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
+  return `Redis at ${redactUrlPassword(url)}: ${e.message}`;
 }
 
 /** Why this Redis would lose acknowledged writes on a crash, or undefined when it persists them (docs/decisions/0011-durable-redis.md). */
@@ -160,25 +154,25 @@ export async function openRedisStore(url: string, opts: RedisStoreOptions = {}):
   redis.on('error', (err: Error) => {
     if (err.message === lastError) return;
     lastError = err.message;
-    opts.logger?.log('error', 'redis_error', { url: redactUrl(url), message: err.message });
+    opts.logger?.log('error', 'redis_error', { url: redactUrlPassword(url), message: err.message });
   });
   redis.on('ready', () => {
-    if (lastError !== undefined) opts.logger?.log('info', 'redis_ready', { url: redactUrl(url) });
+    if (lastError !== undefined) opts.logger?.log('info', 'redis_ready', { url: redactUrlPassword(url) });
     lastError = undefined;
   });
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new StoreUnavailableError(`cannot reach Redis at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+    throw new StoreUnavailableError(`cannot reach Redis at ${redactUrlPassword(url)}: ${(err as Error).message}`, { cause: err });
   }
   const durability = opts.durability ?? 'require';
   const problem = durability === 'off' ? undefined : await redisDurabilityProblem(redis);
   if (problem && durability === 'require') {
     redis.disconnect();
-    throw new Error(`Redis at ${redactUrl(url)} is not durable: ${problem}`);
+    throw new Error(`Redis at ${redactUrlPassword(url)} is not durable: ${problem}`);
   }
-  if (problem) opts.logger?.log('warn', 'redis_not_durable', { url: redactUrl(url), problem });
+  if (problem) opts.logger?.log('warn', 'redis_not_durable', { url: redactUrlPassword(url), problem });
 
   // Redis expires the keys by its own clock; the stored expiry judged by the IdP's clock agrees
   // with SQLite's to the second, and lets tests move time without sleeping.
@@ -282,7 +276,7 @@ export async function openRedisStore(url: string, opts: RedisStoreOptions = {}):
         await redis.ping();
         return { ok: true };
       } catch (err) {
-        return { ok: false, reason: `Redis at ${redactUrl(url)}: ${(err as Error).message}` };
+        return { ok: false, reason: `Redis at ${redactUrlPassword(url)}: ${(err as Error).message}` };
       }
     },
     async close() {
