@@ -98,6 +98,20 @@ function withBuildLock(app: AngularApp, log: (line: string) => void, fn: () => v
   }
 }
 
+/** The suite's own settings (apps' prefixes), and any variable named like a secret. */
+const NOT_FOR_THE_BUILD = /^(IDP|API|AUTH|BFF|SPA)_|SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|(^|_)KEYS?$/i;
+
+/**
+ * The environment `ng build` runs in: the server's own, without the suite's settings and any
+ * variable named like a secret. The servers get client secrets, token and cookie keys from the
+ * environment (`npm start` gives every app all of them), and the build runs third-party tooling
+ * whose output is public: nothing of the server's may reach it (the SPA's settings come at run
+ * time, from the runtime configuration).
+ */
+export function buildEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(env).filter(([name]) => !NOT_FOR_THE_BUILD.test(name))), NG_CLI_ANALYTICS: 'false' };
+}
+
 function build({ appDir }: AngularApp, log: (line: string) => void): void {
   log('building the Angular app (dist missing or older than src)');
   const ng = createRequire(join(appDir, 'package.json')).resolve('@angular/cli/bin/ng.js');
@@ -105,7 +119,7 @@ function build({ appDir }: AngularApp, log: (line: string) => void): void {
     cwd: appDir,
     // The build's progress is a log: on stderr, so a caller's stdout (the bench's report) stays its own.
     stdio: ['ignore', 2, 'inherit'],
-    env: { ...process.env, NG_CLI_ANALYTICS: 'false' },
+    env: buildEnvironment(process.env),
   });
   if (result.status !== 0) throw new Error('ng build failed');
 }
