@@ -4,9 +4,9 @@
 //   may_introspect     the client may call the introspection endpoint (only for API tokens)
 //   client_secret_env  environment variable holding the secret; dev_client_secret is its
 //                      development fallback, refused by the production profile
-import { readFileSync } from 'node:fs';
 import type { ClientMetadata } from 'oidc-provider';
 import { ACCESS_TOKEN_PROFILES, type AccessTokenProfile } from './defaults.ts';
+import { readJsonFile } from './json-file.ts';
 
 export interface ResourceDefinition {
   identifier: string;
@@ -44,7 +44,7 @@ interface ClientEntry extends ClientMetadata {
  */
 export function secretVariableNames(file: string): string[] {
   try {
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { clients?: unknown };
+    const doc = readJsonFile(file) as { clients?: unknown };
     if (!Array.isArray(doc.clients)) return [];
     return doc.clients.map((c: ClientEntry) => c?.client_secret_env).filter((n): n is string => typeof n === 'string');
   } catch {
@@ -55,7 +55,7 @@ export function secretVariableNames(file: string): string[] {
 export function loadClients(file: string, env: Record<string, string | undefined>, production: boolean): ClientRegistry {
   let doc: { clients?: ClientEntry[]; resources?: ResourceDefinition[] };
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
+    doc = readJsonFile(file) as typeof doc;
   } catch (err) {
     throw new ClientsFileError(`cannot read clients file ${file}: ${(err as Error).message}`);
   }

@@ -1,7 +1,7 @@
 // Users come from a JSON file: { "demo": boolean, "users": [{ sub, username, passwordHash, name, email, apiScopes }] }.
 // `apiScopes` is what the user may be granted at the API (as Auth0's RBAC permissions): bob has none.
-import { readFileSync } from 'node:fs';
 import { USERNAME_NORMALIZATION_FORM } from './defaults.ts';
+import { readJsonFile } from './json-file.ts';
 import { isPasswordHash, verifyPassword, decoyHash } from './password-hash.ts';
 
 export interface User {
@@ -36,7 +36,7 @@ export function usernameKey(username: string): string {
 export function loadUsers(file: string): UserDirectory {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = readJsonFile(file);
   } catch (err) {
     throw new UsersFileError(`cannot read users file ${file}: ${(err as Error).message}`);
   }

@@ -2,8 +2,13 @@
 // development conveniences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '@suite/config';
+import { loadClients } from '../src/clients.ts';
 import { readIdpConfig } from '../src/config.ts';
+import { loadUsers } from '../src/users.ts';
 import { runIdpExpectingFailure } from '../../../tests/support/idp-process.ts';
 
 test('a bad value names the variable and what was expected', async () => {
@@ -67,4 +72,27 @@ test('every cookie key must be long enough, and none may be empty; no key is sho
   const empty = await runIdpExpectingFailure({ ...production, IDP_COOKIE_KEYS: `${'k'.repeat(32)},` });
   assert.match(empty.output, /IDP_COOKIE_KEYS=\(hidden\) is invalid: item 2 is empty/);
   assert.doesNotMatch(short.output + empty.output, /kkkk|short-cookie-key/);
+});
+
+test('a clients or users file that is not valid JSON is reported by where it breaks, never quoted (it holds secrets and hashes)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'idp-json-files-'));
+  try {
+    // V8 quotes the text around an unexpected token: a secret written without its quotes, a hash before a missing comma.
+    const cases: Array<[string, string, (file: string) => unknown]> = [
+      ['clients.json', '{"resources": [], "clients": [{"client_id": "partner", "client_secret": canary-secret-1}]}', (f) => loadClients(f, {}, false)],
+      ['clients-2.json', '{"resources": [], "clients": [{"client_id": "partner", "client_secret": "canary-secret-2" "x": 1}]}', (f) => loadClients(f, {}, false)],
+      ['users.json', '{"users": [{"username": "carol", "passwordHash": $argon2id$canary-hash-3}]}', loadUsers],
+    ];
+    for (const [name, text, load] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      assert.throws(() => load(file), (err: Error) => {
+        assert.match(err.message, new RegExp(`cannot read (clients|users) file ${file.replace(/[/.]/g, '\\$&')}: not valid JSON`), err.message);
+        assert.doesNotMatch(err.message, /canary/, err.message);
+        return true;
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
