@@ -64,7 +64,8 @@ interface Canary {
   value: string;
 }
 
-describe('secrets: no log line, error answer or redirect URL of any app carries a secret', { timeout: 300_000 }, () => {
+// A hang bound only, as the e2e tests': a fresh clone builds the SPA before the system is up.
+describe('secrets: no log line, error answer or redirect URL of any app carries a secret', { timeout: 600_000 }, () => {
   let system: RunningSystem;
   let dir: string;
   const seen: Seen[] = [];
