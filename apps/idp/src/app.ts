@@ -17,15 +17,17 @@ import { createInteractionHandler } from './interactions.ts';
 import { asFormRequest, hasJsonBodyToConvert } from './json-bodies.ts';
 import { answerStoreOutages, auditProviderEvents, keepOfflineAccess, refuseFraming, refuseIntrospectionWithoutCredentials, revokeGrantsAtLogout } from './koa-middleware.ts';
 import { createLogger, type Logger } from './log.ts';
+import { readLogoutAnswer } from './logout-confirmation.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { createProvider } from './provider.ts';
 import { hostHeaderIsWellFormed, pinRequestToIssuer } from './request-host.ts';
 import { canonicalizeRequestTarget } from './request-path.ts';
+import { END_SESSION_CONFIRM_PATH } from './routes.ts';
 import { keySetFingerprint, loadSigningKeys } from './signing-keys.ts';
 import { openStore } from './storage/open-store.ts';
 import type { Store } from './storage/store.ts';
 import { loadUsers, type UserDirectory } from './users.ts';
-import { renderErrorPage } from './views/logout-pages.ts';
+import { renderErrorPage, renderStillSignedInPage } from './views/logout-pages.ts';
 
 export class StartupError extends Error {}
 
@@ -161,6 +163,10 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
       void interactions(req, res, path);
       return;
     }
+    if (req.method === 'POST' && path === END_SESSION_CONFIRM_PATH) {
+      void answerLogoutConfirmation(req, res);
+      return;
+    }
     if (hasJsonBodyToConvert(req, path)) {
       void answerJsonBody(req, res);
       return;
@@ -177,6 +183,18 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
       return;
     }
     await current.callback(form, res);
+  }
+
+  /** The sign-out page's answer: a yes goes on to oidc-provider; anything else ends nothing (logout-confirmation.ts). */
+  async function answerLogoutConfirmation(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const answer = await readLogoutAnswer(req).catch((err: Error) => ({ refused: err.message }));
+    if ('confirmed' in answer) {
+      await current.callback(answer.confirmed, res);
+      return;
+    }
+    if ('declined' in answer) logger.log('info', 'logout_declined', {});
+    res.writeHead('declined' in answer ? 200 : 400, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end('declined' in answer ? renderStillSignedInPage() : renderErrorPage('invalid_request', answer.refused));
   }
 
   return {

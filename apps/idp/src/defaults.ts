@@ -80,6 +80,11 @@ export const USERNAME_NORMALIZATION_FORM = 'NFKC' as const;
 /** Largest login form body read; anything bigger is refused with 413 before parsing. */
 export const LOGIN_FORM_MAX_BYTES = 16 * 1024;
 /**
+ * Largest answer to the sign-out page read (its xsrf field and `logout`), refused past it. Only an
+ * answer saying `logout` signs out; any other ends nothing (docs/decisions/0055).
+ */
+export const LOGOUT_FORM_MAX_BYTES = 16 * 1024;
+/**
  * Auth0's token and revocation endpoints take a JSON body as well as a form (node-auth0 revokes
  * with JSON): only these two, only an object of strings, at most oidc-provider's own body limit
  * (docs/decisions/0040).

@@ -34,22 +34,22 @@ export function hasJsonBodyToConvert(req: IncomingMessage, path: string): boolea
   return req.method === 'POST' && JSON_BODY_ROUTES.has(path) && type === 'application/json';
 }
 
-/**
- * Reads the JSON body (at most JSON_BODY_MAX_BYTES) and answers a request that carries the same
- * parameters as a form: same method, URL, socket and headers but for the body's type and length.
- */
-export async function asFormRequest(req: IncomingMessage): Promise<IncomingMessage | Refusal> {
+/** The body, at most `max` bytes (a declared or received excess is refused before more is read). */
+export async function readBoundedBody(req: IncomingMessage, max: number): Promise<Buffer | Refusal> {
   const declared = Number(req.headers['content-length']);
-  if (declared > JSON_BODY_MAX_BYTES) return { refused: 'request entity too large' };
+  if (declared > max) return { refused: 'request entity too large' };
   const chunks: Buffer[] = [];
   let received = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     received += chunk.length;
-    if (received > JSON_BODY_MAX_BYTES) return { refused: 'request entity too large' };
+    if (received > max) return { refused: 'request entity too large' };
     chunks.push(chunk);
   }
-  const form = jsonBodyAsForm(Buffer.concat(chunks, received).toString('utf8'));
-  if (typeof form !== 'string') return form;
+  return Buffer.concat(chunks, received);
+}
+
+/** The request again, its body already read: same method, URL, socket and headers, this form as its body. */
+export function requestWithFormBody(req: IncomingMessage, form: string): IncomingMessage {
   const body = Buffer.from(form);
   const headers = { ...req.headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) };
   return Object.assign(Readable.from([body]), {
@@ -57,4 +57,16 @@ export async function asFormRequest(req: IncomingMessage): Promise<IncomingMessa
     socket: req.socket, connection: req.socket, httpVersion: req.httpVersion,
     httpVersionMajor: req.httpVersionMajor, httpVersionMinor: req.httpVersionMinor, complete: true, aborted: false,
   }) as unknown as IncomingMessage;
+}
+
+/**
+ * Reads the JSON body (at most JSON_BODY_MAX_BYTES) and answers a request that carries the same
+ * parameters as a form: same method, URL, socket and headers but for the body's type and length.
+ */
+export async function asFormRequest(req: IncomingMessage): Promise<IncomingMessage | Refusal> {
+  const raw = await readBoundedBody(req, JSON_BODY_MAX_BYTES);
+  if ('refused' in raw) return raw;
+  const form = jsonBodyAsForm(raw.toString('utf8'));
+  if (typeof form !== 'string') return form;
+  return requestWithFormBody(req, form);
 }

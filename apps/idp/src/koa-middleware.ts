@@ -2,7 +2,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { COOKIE_OPTIONS, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, WEB_MESSAGE_ROUTES } from './defaults.ts';
+import { STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, WEB_MESSAGE_ROUTES } from './defaults.ts';
 import type { Logger } from './log.ts';
 import { END_SESSION_CONFIRM_PATH, ROUTES } from './routes.ts';
 import { ReplayDetected } from './storage/replay-detected.ts';
@@ -183,8 +183,9 @@ export function auditProviderEvents(provider: Provider, logger: Logger): void {
 /**
  * oidc-provider keeps `offline_access` grants alive through RP-initiated logout (they "persist
  * logout"), so a refresh token the client failed to revoke would outlive the logout. Here a
- * confirmed logout revokes the grants it ends: every grant of the session when the user signs out
- * of the IdP, the requesting client's grant when only that client is logged out.
+ * confirmed logout revokes every grant of the session it ends. Only a confirmation that says
+ * `logout` reaches oidc-provider (logout-confirmation.ts, decision 0055): a "No" on the sign-out
+ * page ends nothing, no client's grant included.
  *
  * Signing out of the IdP revokes the grants before the session record is deleted (as the confirmed
  * end-session deletes it): a crash in between leaves a session whose logout the user confirms
@@ -193,29 +194,21 @@ export function auditProviderEvents(provider: Provider, logger: Logger): void {
  * confirmation, marked for the request, revokes.
  */
 export function revokeGrantsAtLogout(provider: Provider, store: Store, logger: Logger): void {
-  const revokeGrantsOf = async (authorizations: Record<string, { grantId?: string }>, clientIds: (id: string) => boolean) => {
-    for (const [clientId, { grantId }] of Object.entries(authorizations)) {
-      if (!grantId || !clientIds(clientId)) continue;
-      await store.revokeGrant(grantId);
-      logger.log('info', 'grant_revoked', { clientId, grantId, route: 'end_session' });
-    }
-  };
   const confirmingLogout = new AsyncLocalStorage<true>();
   const session = provider.Session.prototype;
   const destroy = session.destroy;
   session.destroy = async function destroyAfterItsGrants(this: InstanceType<Provider['Session']>) {
-    if (confirmingLogout.getStore()) await revokeGrantsOf((this.authorizations ?? {}) as Record<string, { grantId?: string }>, () => true);
+    if (confirmingLogout.getStore()) {
+      for (const [clientId, { grantId }] of Object.entries((this.authorizations ?? {}) as Record<string, { grantId?: string }>)) {
+        if (!grantId) continue;
+        await store.revokeGrant(grantId);
+        logger.log('info', 'grant_revoked', { clientId, grantId, route: 'end_session' });
+      }
+    }
     return destroy.call(this);
   };
   provider.use(async (koaCtx, next) => {
     if (koaCtx.method !== 'POST' || koaCtx.path !== END_SESSION_CONFIRM_PATH) return next();
-    const sessionId = koaCtx.cookies.get(provider.cookieName('session'), { signed: COOKIE_OPTIONS.signed });
-    const before = sessionId ? await provider.Session.find(sessionId) : undefined;
     await confirmingLogout.run(true, next);
-    const ctx = koaCtx as unknown as KoaContextWithOIDC;
-    // Signing out of the IdP (logout=yes) revoked every grant as the session was deleted.
-    if (!before || koaCtx.status !== 303 || ctx.oidc?.params?.['logout']) return;
-    const clientId = (before.state as { clientId?: string } | undefined)?.clientId;
-    await revokeGrantsOf((before.authorizations ?? {}) as Record<string, { grantId?: string }>, (id) => id === clientId);
   });
 }

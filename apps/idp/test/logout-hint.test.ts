@@ -1,7 +1,7 @@
 // Forced logout: a page on another site sends the victim's browser to the end-session endpoint with
 // some ID token of the client as id_token_hint. Only a hint of the victim's current IdP session may
 // log out without asking (its sub and its sid); anything else shows the confirmation page, and
-// nothing ends until she confirms.
+// nothing ends until she confirms: a "No" on that page, or any answer that does not say yes, ends nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
@@ -110,4 +110,38 @@ describe('end session with an id_token_hint', () => {
     assert.equal(res.status, 400);
     await assertUntouched(victim.ua, victim.tokens.refresh_token!);
   });
+});
+
+/** The sign-out page an unproven end-session request shows the victim: its form's action and xsrf. */
+async function signOutQuestion(ua: UserAgent, query: string): Promise<{ action: URL; xsrf: string }> {
+  const html = await (await followIdpRedirects(ua, idp.issuer, `${idp.issuer}/oidc/logout?${query}`)).text();
+  asksTheUser(html);
+  return {
+    action: new URL(/<form id="op.logoutForm" method="post" action="([^"]+)"/.exec(html)![1]!, idp.issuer),
+    xsrf: /name="xsrf" value="([^"]+)"/.exec(html)![1]!,
+  };
+}
+
+describe('the sign-out page answered with anything but yes ends nothing (decision 0055)', () => {
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const forcedLogout = `client_id=spa&post_logout_redirect_uri=${encodeURIComponent(SPA_REDIRECT_URI)}`;
+  const answers: Array<{ what: string; query?: (attackerHint: string) => string; path?: string; post: (xsrf: string) => RequestInit }> = [
+    { what: '"No, stay signed in" (the form without logout)', post: (xsrf) => ({ headers: form, body: new URLSearchParams({ xsrf }).toString() }) },
+    { what: '"No" to a request carrying another user\'s hint', query: (hint) => `id_token_hint=${hint}&post_logout_redirect_uri=${encodeURIComponent(SPA_REDIRECT_URI)}`, post: (xsrf) => ({ headers: form, body: new URLSearchParams({ xsrf }).toString() }) },
+    { what: 'an empty logout value', post: (xsrf) => ({ headers: form, body: new URLSearchParams({ xsrf, logout: '' }).toString() }) },
+    { what: 'no body at all', post: () => ({}) },
+    { what: '"No" at another spelling of the route', path: '/OIDC/Logout/Confirm/', post: (xsrf) => ({ headers: form, body: new URLSearchParams({ xsrf }).toString() }) },
+  ];
+  for (const answer of answers) {
+    test(answer.what, async () => {
+      const victim = await login(spa, 'alice', 'demo-alice');
+      const attacker = await login(spa, 'bob', 'demo-bob');
+      const { action, xsrf } = await signOutQuestion(victim.ua, answer.query?.(attacker.tokens.id_token!) ?? forcedLogout);
+      const res = await victim.ua.request(answer.path ? new URL(answer.path, idp.issuer) : action, { method: 'POST', ...answer.post(xsrf) });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('location'), null);
+      assert.match(await res.text(), /You are still signed in/);
+      await assertUntouched(victim.ua, victim.tokens.refresh_token!);
+    });
+  }
 });

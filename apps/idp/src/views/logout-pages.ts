@@ -21,6 +21,11 @@ export function renderLoggedOutPage(): string {
   return page('Signed out', '<h1>Signed out</h1><p>You have been signed out.</p>');
 }
 
+/** The answer to "No, stay signed in" on the sign-out page: nothing ended. */
+export function renderStillSignedInPage(): string {
+  return page('Still signed in', '<h1>You are still signed in</h1><p>Nothing was signed out. You can close this page and go back to the application.</p>');
+}
+
 export function renderErrorPage(error: string, description: string | undefined): string {
   return page('Sign-in error', `
 <h1>Something went wrong</h1>
