@@ -2,7 +2,7 @@
 // `apiScopes` is what the user may be granted at the API (as Auth0's RBAC permissions): bob has none.
 import { USERNAME_NORMALIZATION_FORM } from './defaults.ts';
 import { readJsonFile } from './json-file.ts';
-import { isPasswordHash, verifyPassword, decoyHash } from './password-hash.ts';
+import { decoyHashFor, isPasswordHash, verifyPassword } from './password-hash.ts';
 
 export interface User {
   sub: string;
@@ -33,7 +33,13 @@ export function usernameKey(username: string): string {
   return username.normalize(USERNAME_NORMALIZATION_FORM).trim().toLowerCase().normalize(USERNAME_NORMALIZATION_FORM);
 }
 
-export function loadUsers(file: string): UserDirectory {
+export interface LoadUsersOptions {
+  /** Checks a password against a PHC hash (tests watch which hashes are checked). */
+  verify?: (password: string, phc: string) => Promise<boolean>;
+}
+
+export function loadUsers(file: string, opts: LoadUsersOptions = {}): UserDirectory {
+  const verify = opts.verify ?? verifyPassword;
   let parsed: unknown;
   try {
     parsed = readJsonFile(file);
@@ -58,13 +64,15 @@ export function loadUsers(file: string): UserDirectory {
     byName.set(key, user);
     bySub.set(user.sub, user);
   });
+  // An unknown username is checked against this, at the cost of the users' own hashes.
+  const decoyHash = decoyHashFor([...byName.values()].map((u) => u.passwordHash));
   return {
     demo: doc.demo === true,
     findBySub: (sub) => bySub.get(sub),
     registeredUsername: (username) => byName.get(usernameKey(username))?.username,
     async authenticate(username, password) {
       const user = byName.get(usernameKey(username));
-      const ok = await verifyPassword(password, user?.passwordHash ?? decoyHash);
+      const ok = await verify(password, user?.passwordHash ?? decoyHash);
       return user && ok ? user : undefined;
     },
   };
