@@ -13,6 +13,7 @@ import { loadClients } from './clients.ts';
 import type { IdpConfig } from './config.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { contentSecurityPolicy, LOGIN_THROTTLE, openerPolicy, retiredKeyGraceSeconds, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, type SigningAlg } from './defaults.ts';
+import { interactionBinding } from './interaction-binding.ts';
 import { createInteractionHandler } from './interactions.ts';
 import { asFormRequest, hasJsonBodyToConvert } from './json-bodies.ts';
 import { answerStoreOutages, auditProviderEvents, keepOfflineAccess, refuseFraming, refuseIntrospectionWithoutCredentials, revokeGrantsAtLogout } from './koa-middleware.ts';
@@ -87,8 +88,9 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   const alg = config.IDP_SIGNING_ALG as SigningAlg;
   const grace = retiredKeyGraceSeconds(config.IDP_ACCESS_TOKEN_TTL, config.IDP_ID_TOKEN_TTL);
 
+  const binding = interactionBinding(store, config.issuer);
   const build = (keys: JWK[]) => {
-    const provider = createProvider({ config, registry, users, store, keys, cookieKeys, logger, clock });
+    const provider = createProvider({ config, registry, users, store, keys, cookieKeys, logger, clock, binding });
     refuseFraming(provider);
     answerStoreOutages(provider);
     keepOfflineAccess(provider);
@@ -108,7 +110,7 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
     slowAfter: config.IDP_LOGIN_SLOW_AFTER,
     maxDelayMs: config.IDP_LOGIN_MAX_DELAY_MS,
   }, clock);
-  const interactions = createInteractionHandler({ provider: () => current.provider, registry, users, throttle, logger, trustProxy: config.IDP_TRUST_PROXY });
+  const interactions = createInteractionHandler({ provider: () => current.provider, registry, users, throttle, logger, trustProxy: config.IDP_TRUST_PROXY, binding });
   const csp = contentSecurityPolicy(registry.origins);
   const pinToIssuer = pinRequestToIssuer(config.issuer, config.IDP_TRUST_PROXY);
   const hsts = strictTransportSecurity(config.issuer, config.IDP_HSTS_MAX_AGE);

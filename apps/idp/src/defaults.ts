@@ -18,6 +18,13 @@ export const REFRESH_TOKEN_IDLE_TTL_SECONDS = 15 * 24 * 3600;
 export const SESSION_TTL_SECONDS = 24 * 3600;
 /** An interaction (login page) must be finished within this. */
 export const INTERACTION_TTL_SECONDS = 10 * 60;
+/**
+ * Cookie holding the browser key every login in progress is bound to (interaction-binding.ts,
+ * docs/decisions/0055): random, HttpOnly, SameSite=Lax, kept for INTERACTION_TTL_SECONDS, and on an
+ * https issuer named `__Host-` + this (Secure, Path=/, no Domain), so that no other host and no
+ * plain-http answer can set it in a victim's browser.
+ */
+export const LOGIN_BROWSER_COOKIE = 'login-browser';
 
 /** JWS algorithm of signing keys, ID tokens and JWT access tokens (Auth0 signs with RS256). IDP_SIGNING_ALG */
 export const SIGNING_ALG = 'RS256' as const;

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { ClientRegistry } from './clients.ts';
 import { grantImpliedConsent, type MissingConsent } from './implied-consent.ts';
+import type { InteractionBinding } from './interaction-binding.ts';
 import { LOGIN_FORM_MAX_BYTES, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS } from './defaults.ts';
 import type { Logger } from './log.ts';
 import type { LoginThrottle } from './login-throttle.ts';
@@ -26,6 +27,7 @@ export interface InteractionDeps {
   throttle: LoginThrottle;
   logger: Logger;
   trustProxy: boolean;
+  binding: InteractionBinding;
 }
 
 class HttpError extends Error {
@@ -141,6 +143,11 @@ export function createInteractionHandler(deps: InteractionDeps) {
         throw new HttpError(400, 'This sign-in request has expired or is not valid. Go back to the application and start again.');
       }
       if (details.uid !== uid) throw new HttpError(400, 'This sign-in request does not match your browser session.');
+      // Its cookie alone may have been planted: the page, the password and the cancel answer only
+      // the browser that started the sign-in (interaction-binding.ts).
+      if (!(await deps.binding.isBrowserOf(req, uid))) {
+        throw new HttpError(400, 'This sign-in request was started in another browser. Go back to the application and sign in from there.');
+      }
       const method = req.method ?? 'GET';
       if (!action && method === 'GET') {
         if (LOGIN_PAGE_PROMPTS.has(details.prompt.name)) return await showLoginPage(res, details.uid, String(details.params['client_id']));

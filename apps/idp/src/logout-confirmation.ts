@@ -4,7 +4,7 @@
 // The page is shown because nothing proved the request came from the session's own client (no
 // hint of this session, decision 0006), so a refusal must end nothing: only a form that says
 // `logout` reaches oidc-provider's confirmation; any other answer leaves the session, its clients
-// and their grants as they were (docs/decisions/0055).
+// and their grants as they were (docs/decisions/0055, part 1).
 import type { IncomingMessage } from 'node:http';
 import { LOGOUT_FORM_MAX_BYTES } from './defaults.ts';
 import { readBoundedBody, requestWithFormBody, type Refusal } from './json-bodies.ts';

@@ -11,6 +11,7 @@ import type { IdpConfig } from './config.ts';
 import { cookieNames } from './cookie-names.ts';
 import type { Logger } from './log.ts';
 import { grantImpliedConsent, isNothingMissing, missingConsent } from './implied-consent.ts';
+import type { InteractionBinding } from './interaction-binding.ts';
 import { allowFramingBy } from './koa-middleware.ts';
 import { ACCOUNT_SELECTION_PROMPT } from './interactions.ts';
 import { ROUTES } from './routes.ts';
@@ -29,6 +30,8 @@ export interface ProviderDeps {
   cookieKeys: string[];
   logger: Logger;
   clock: Clock;
+  /** Binds each interaction to the browser that started it (its login page answers no other). */
+  binding: InteractionBinding;
 }
 
 const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -269,7 +272,13 @@ export function createProvider(deps: ProviderDeps): Provider {
         claims: async () => ({ sub: user.sub, name: user.name, email: user.email, email_verified: user.email !== '' }),
       };
     },
-    interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: promptsWithAccountSelection() },
+    interactions: {
+      url: async (ctx, interaction) => {
+        await deps.binding.bind(ctx, interaction.uid);
+        return `/interaction/${interaction.uid}`;
+      },
+      policy: promptsWithAccountSelection(),
+    },
     loadExistingGrant: loadGrant,
     clientBasedCORS: (ctx, origin, client) => CORS_ROUTES.has(ctx.oidc.route ?? '') && (originsByClient.get(client.clientId)?.has(origin) ?? false),
     renderError: async (ctx: KoaContextWithOIDC, out) => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { cookieNames, cookieSentTwice } from '../src/cookie-names.ts';
-import { IDP_COOKIE_NAMES, IDP_HOST_SESSION_COOKIE } from '../src/defaults.ts';
+import { IDP_COOKIE_NAMES, IDP_HOST_SESSION_COOKIE, LOGIN_BROWSER_COOKIE } from '../src/defaults.ts';
 import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { authorizationRequest, login, rpConfig, userAgent } from '../../../tests/support/oidc-rp.ts';
 
@@ -85,7 +85,8 @@ describe('an IdP cookie sent twice', () => {
     const start = await ua.request(url);
     assert.equal(start.status, 303);
     const loginPage = new URL(start.headers.get('location')!, idp.issuer);
-    const interaction = `_interaction=${ua.jar.cookies.get('_interaction')}; _interaction.sig=${ua.jar.cookies.get('_interaction.sig')}`;
+    // With the browser key the login was bound to (decision 0055): the page answers no other browser.
+    const interaction = `_interaction=${ua.jar.cookies.get('_interaction')}; _interaction.sig=${ua.jar.cookies.get('_interaction.sig')}; ${LOGIN_BROWSER_COOKIE}=${ua.jar.cookies.get(LOGIN_BROWSER_COOKIE)}`;
     const resume = `_interaction_resume=${ua.jar.cookies.get('_interaction_resume')}; _interaction_resume.sig=${ua.jar.cookies.get('_interaction_resume.sig')}`;
     assert.equal((await fetch(loginPage, { headers: { cookie: interaction } })).status, 200, 'one copy: the login page');
     assert.equal((await fetch(loginPage, { headers: { cookie: `${interaction}; _interaction=other` } })).status, 400);
