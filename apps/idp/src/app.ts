@@ -114,7 +114,8 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   const csp = contentSecurityPolicy(registry.origins);
   const pinToIssuer = pinRequestToIssuer(config.issuer, config.IDP_TRUST_PROXY);
   const hsts = strictTransportSecurity(config.issuer, config.IDP_HSTS_MAX_AGE);
-  const ownCookies = Object.values(cookieNames(config.issuer));
+  // The browser key of logins in progress too: a copy beside ours would choose whose login a page answers.
+  const ownCookies = [...Object.values(cookieNames(config.issuer)), binding.cookieName];
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     // Every answer, refusals included, once the issuer is https:// (decision 0059).

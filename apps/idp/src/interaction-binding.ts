@@ -28,6 +28,8 @@ function cookieValue(req: IncomingMessage, name: string): string | undefined {
 }
 
 export interface InteractionBinding {
+  /** The name of the cookie holding the browser key (one of the IdP's cookies that may not arrive twice, decision 0060). */
+  readonly cookieName: string;
   /** Where oidc-provider starts an interaction: marks the browser (its key kept, else a new one) and records it for the interaction. */
   bind(ctx: KoaContextWithOIDC, uid: string): Promise<void>;
   /** Whether the request comes from the browser that started interaction `uid`. */
@@ -38,6 +40,7 @@ export function interactionBinding(store: Store, issuer: string): InteractionBin
   const secure = issuer.startsWith('https://');
   const name = secure ? `__Host-${LOGIN_BROWSER_COOKIE}` : LOGIN_BROWSER_COOKIE;
   return {
+    cookieName: name,
     async bind(ctx, uid) {
       const kept = ctx.cookies.get(name, { signed: false });
       const key = kept && /^[A-Za-z0-9_-]{43}$/.test(kept) ? kept : randomBytes(32).toString('base64url');

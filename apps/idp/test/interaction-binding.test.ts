@@ -77,6 +77,20 @@ describe('a login in progress answers only the browser that started it', () => {
     assert.ok(own.headers.get('location')?.startsWith(`${SPA_REDIRECT_URI}/?code=`));
   });
 
+  test('the attacker\'s browser key sent ahead of the victim\'s own is refused, as any IdP cookie sent twice (decision 0060)', async () => {
+    const victim = userAgent();
+    await (await followIdpRedirects(victim, idp.issuer, (await authorizationRequest(spa)).url)).arrayBuffer();
+    assert.ok(victim.jar.cookies.get(LOGIN_BROWSER_COOKIE), 'the victim has a browser key of her own');
+    const { attacker, page } = await plantedLogin();
+    for (const name of INTERACTION_COOKIES) victim.jar.cookies.set(name, attacker.jar.cookies.get(name)!);
+    const cookie = `${LOGIN_BROWSER_COOKIE}=${attacker.jar.cookies.get(LOGIN_BROWSER_COOKIE)}; ${victim.jar.header()}`;
+    const res = await fetch(page, { headers: { cookie }, redirect: 'manual' });
+    assert.equal(res.status, 400);
+    const html = await res.text();
+    assert.doesNotMatch(html, /name="password"/);
+    assert.match(html, /twice/);
+  });
+
   test('two logins started in one browser both finish (one key per browser, kept)', async () => {
     const ua = userAgent();
     const pages: Array<{ html: string; cookies: Array<[string, string]> }> = [];
