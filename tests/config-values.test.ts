@@ -89,8 +89,9 @@ test('a variable of a mode not chosen (a store\'s settings) is refused when set,
       assert.doesNotMatch(problems(read, { [variable]: other }), new RegExp(name), `${name} left unset`);
     }
   }
-  // IDP_REDIS_URL, IDP_REDIS_DURABILITY_CHECK, IDP_DATA_DIR_MIN_FREE_MB, IDP_SQLITE_SYNCHRONOUS, BFF_REDIS_URL.
-  assert.equal(rules, 5);
+  // IDP_REDIS_URL, IDP_REDIS_DURABILITY_CHECK, IDP_DATA_DIR_MIN_FREE_MB, IDP_SQLITE_SYNCHRONOUS, BFF_REDIS_URL,
+  // BFF_REDIS_DURABILITY_CHECK.
+  assert.equal(rules, 6);
 });
 
 test('every origin variable refuses a path and takes a trailing slash; the IdP\'s issuer is one (it serves at its root)', () => {

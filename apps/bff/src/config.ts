@@ -1,6 +1,6 @@
 // The BFF's environment, validated at start-up against one schema (see @suite/config).
 import { join } from 'node:path';
-import { int, loadConfig, localUrlOfPort, oneOf, port, redisUrl, str, url, type ConfigOf } from '@suite/config';
+import { bool, int, loadConfig, localUrlOfPort, oneOf, port, redisUrl, str, url, type ConfigOf } from '@suite/config';
 import { HSTS_MAX_AGE_LIMIT_SECONDS, strictTransportSecurity } from '@suite/process-shell';
 import * as d from './defaults.ts';
 
@@ -22,6 +22,7 @@ export const bffSchema = {
   BFF_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where sessions live: embedded SQLite (processes on one host may share its data dir), or Redis shared by instances on several hosts', default: 'sqlite' }),
   BFF_DATA_DIR: str({ doc: 'Directory of the SQLite session database and the generated development token key', default: join(appDir, 'data') }),
   BFF_REDIS_URL: redisUrl({ doc: 'Redis URL when BFF_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', appliesWhen: ['BFF_STORE', 'redis'] }),
+  BFF_REDIS_DURABILITY_CHECK: bool({ doc: 'Check that Redis keeps every write (appendonly yes, appendfsync everysec or always, maxmemory-policy noeviction): production refuses to start otherwise and /readyz reports not ready when a setting changes later; development warns at start-up. Turn off only where CONFIG is disabled and the settings are verified otherwise', default: 'true', appliesWhen: ['BFF_STORE', 'redis'] }),
   BFF_TOKEN_KEYS: str({ doc: 'Comma-separated base64 256-bit keys encrypting tokens at rest, newest first (older ones only decrypt); the same on every instance. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),
   BFF_SESSION_COOKIE_SAMESITE: oneOf(['strict', 'lax'] as const, { doc: 'SameSite of the session cookie', default: d.SESSION_COOKIE_SAMESITE }),
   BFF_SESSION_IDLE_TTL: int({ doc: 'Seconds a session may go unused before it ends (sliding)', default: String(d.SESSION_IDLE_TTL_SECONDS), min: 60, max: 30 * 24 * 3600 }),

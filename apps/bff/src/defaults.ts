@@ -188,3 +188,16 @@ export const HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600;
 export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
 /** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */
 export const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Redis persistence the BFF needs when it keeps sessions there (docs/decisions/0011-durable-redis.md):
+ * an append-only file, fsynced at least every second. BFF_REDIS_DURABILITY_CHECK
+ */
+export const REDIS_DURABLE_APPENDFSYNC = ['always', 'everysec'] as const;
+/**
+ * The only Redis maxmemory-policy the BFF accepts (docs/decisions/0053-redis-must-not-evict.md): any
+ * other deletes keys when memory runs short: a session (the user signed out), a login's state, the
+ * remembered id of a back-channel logout token (a replay is accepted again). noeviction refuses the
+ * write instead. BFF_REDIS_DURABILITY_CHECK
+ */
+export const REDIS_MAXMEMORY_POLICY = ['noeviction'] as const;

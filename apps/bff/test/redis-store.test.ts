@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { freePort } from '../../../scripts/ports.ts';
 import { openRedisSessionStore } from '../src/sessions/redis-session-store.ts';
+import { startIdp } from '../../../tests/support/idp-process.ts';
 import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
 import { Browser, ManualClock, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
 
@@ -80,4 +81,85 @@ it('a Redis that cannot be reached at start-up is named with its password hidden
     return true;
   });
   assert.equal(printed.mock.callCount(), 0, 'no unhandled error event printed');
+});
+
+// Every setting that makes a Redis forget a session write it acknowledged (docs/decisions/0011,
+// 0053): a crash (no append-only file, or one fsynced at the kernel's leisure) brings logged-out
+// sessions and used back-channel logout tokens back; an evicting policy deletes sessions, logins and
+// those remembered ids when memory runs short.
+const forgetfulRedisSettings: Array<[string, Record<string, string>, RegExp]> = [
+  ['no append-only file', { appendonly: 'no' }, /appendonly is not yes/],
+  ['an append-only file fsynced by the kernel', { appendfsync: 'no' }, /appendfsync is no/],
+  ['keys evicted by use once memory is full', { maxmemory: '1gb', 'maxmemory-policy': 'allkeys-lru' }, /maxmemory-policy is allkeys-lru: once its memory reaches maxmemory \(1073741824 bytes\) Redis deletes keys.*it must be noeviction/],
+  ['keys with an expiry evicted (every session has one)', { 'maxmemory-policy': 'volatile-lru' }, /maxmemory-policy is volatile-lru: once a maxmemory is set/],
+];
+
+describe('a Redis that would forget session writes', () => {
+  let redis: RedisProcess;
+  let admin: Redis;
+  const set = async (settings: Record<string, string>) => {
+    const before: Record<string, string> = {};
+    for (const [name, value] of Object.entries(settings)) {
+      before[name] = ((await admin.call('CONFIG', 'GET', name)) as string[])[1]!;
+      await admin.call('CONFIG', 'SET', name, value);
+    }
+    return async () => {
+      for (const [name, value] of Object.entries(before)) await admin.call('CONFIG', 'SET', name, value);
+    };
+  };
+  const production = (url: string, extra: Record<string, string> = {}) => ({
+    BFF_PROFILE: 'production', BFF_PUBLIC_URL: 'https://bff.example', BFF_CLIENT_SECRET: 'a-production-secret',
+    BFF_TOKEN_KEYS: Buffer.alloc(32, 7).toString('base64'), BFF_STORE: 'redis', BFF_REDIS_URL: url,
+    // No IdP is needed to open the store: the BFF reads discovery later.
+    BFF_AUTHORITY: 'http://127.0.0.1:9', ...extra,
+  });
+  before(async () => {
+    redis = await startRedis();
+    admin = new Redis(redis.url);
+  });
+  after(async () => {
+    admin?.disconnect();
+    // Turning appendonly back on writes a first append-only file in the background, during which
+    // redis-server refuses to stop on SIGTERM: a crash suits a throwaway server.
+    await redis?.kill('SIGKILL');
+    await redis?.stop();
+  });
+
+  it('stops a production BFF at start-up, naming the setting; development starts with one warning; the check can be turned off', async () => {
+    for (const [what, settings, named] of forgetfulRedisSettings) {
+      const restore = await set(settings);
+      await assert.rejects(startBff(production(redis.url), undefined, undefined, false), (err: Error) => {
+        assert.match(err.message, /^Redis at redis:\/\/127\.0\.0\.1:\d+\/0 \(BFF_REDIS_URL\) would lose sessions: /, what);
+        assert.match(err.message, named, what);
+        return true;
+      });
+      const unchecked = await startBff(production(redis.url, { BFF_REDIS_DURABILITY_CHECK: 'false' }), undefined, undefined, false);
+      await unchecked.dispose();
+      const development = await startBff({ BFF_STORE: 'redis', BFF_REDIS_URL: redis.url, BFF_AUTHORITY: 'http://127.0.0.1:9' }, undefined, undefined, false);
+      const warnings = development.logs.filter((l) => String(l['msg']).startsWith('session store Redis would lose writes'));
+      await development.dispose();
+      assert.equal(warnings.length, 1, what);
+      assert.match(String(warnings[0]!['problem']), named, what);
+      await restore();
+    }
+  });
+
+  it('a setting changed under a running production BFF makes /readyz 503 until it is set back', async () => {
+    const idp = await startIdp();
+    const bff = await startBff(production(redis.url, { BFF_AUTHORITY: idp.issuer }));
+    try {
+      assert.equal((await bff.app.inject({ url: '/readyz' })).statusCode, 200);
+      for (const [what, settings] of forgetfulRedisSettings) {
+        const restore = await set(settings);
+        const refused = await bff.app.inject({ url: '/readyz' });
+        assert.equal(refused.statusCode, 503, what);
+        assert.equal(refused.headers['retry-after'], '1');
+        await restore();
+        assert.equal((await bff.app.inject({ url: '/readyz' })).statusCode, 200, `${what}, set back`);
+      }
+    } finally {
+      await bff.dispose();
+      await idp.dispose();
+    }
+  });
 });

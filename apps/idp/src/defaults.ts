@@ -216,6 +216,12 @@ export const KEY_ACTIVATION_DELAY_SECONDS = KEY_RELOAD_INTERVAL_SECONDS + API_JW
 
 /** Redis persistence the IdP needs (docs/decisions/0011-durable-redis.md): an append-only file, fsynced at least every second. */
 export const REDIS_DURABLE_APPENDFSYNC = ['always', 'everysec'] as const;
+/**
+ * The only Redis maxmemory-policy the IdP accepts (docs/decisions/0053-redis-must-not-evict.md): any
+ * other deletes keys when memory runs short (a used code's mark, a refresh token's, a session, the
+ * signing keys) and a replay then succeeds; noeviction refuses the write, which answers 503.
+ */
+export const REDIS_MAXMEMORY_POLICY = ['noeviction'] as const;
 
 /** How long a statement waits for another connection's write (another process on the file) before failing "database busy". */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;

@@ -9,10 +9,11 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { readIdpConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { openStore } from '../src/storage/open-store.ts';
-import { redisUnavailableReason } from '../src/storage/redis-store.ts';
+import { openRedisStore, redisUnavailableReason } from '../src/storage/redis-store.ts';
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 import { StoreUnavailableError } from '../src/storage/store.ts';
 import { freePort } from '../../../scripts/ports.ts';
@@ -231,6 +232,80 @@ describe('Redis store', () => {
       });
     } finally {
       rmSync(usersDir, { recursive: true, force: true });
+      await redis.stop();
+    }
+  });
+});
+
+// Every setting that makes a Redis forget a write it acknowledged (docs/decisions/0011, 0053): a
+// crash (no append-only file, or one fsynced by the kernel's leisure) or memory running short (a
+// policy that deletes keys to make room: a used code's mark, a refresh token's, the signing keys).
+const forgetfulRedisSettings: Array<[string, Record<string, string>, RegExp]> = [
+  ['no append-only file', { appendonly: 'no' }, /appendonly is not yes/],
+  ['an append-only file fsynced by the kernel', { appendfsync: 'no' }, /appendfsync is no: the append-only file must be fsynced always or everysec/],
+  ['keys evicted by use once memory is full', { maxmemory: '1gb', 'maxmemory-policy': 'allkeys-lru' }, /maxmemory-policy is allkeys-lru: once its memory reaches maxmemory \(1073741824 bytes\) Redis deletes keys.*it must be noeviction/],
+  ['keys with an expiry evicted (every token and session has one)', { 'maxmemory-policy': 'volatile-ttl' }, /maxmemory-policy is volatile-ttl: once a maxmemory is set .*it must be noeviction/],
+  ['random eviction', { maxmemory: '512mb', 'maxmemory-policy': 'allkeys-random' }, /maxmemory-policy is allkeys-random/],
+];
+
+describe('a Redis that would forget writes', () => {
+  test('is refused at opening in production, each setting named; warned about otherwise', async () => {
+    const redis = await startRedis();
+    const admin = new Redis(redis.url);
+    try {
+      const durable = await admin.call('CONFIG', 'GET', '*') as string[];
+      const restore = async (settings: Record<string, string>) => {
+        for (const name of Object.keys(settings)) await admin.call('CONFIG', 'SET', name, durable[durable.indexOf(name) + 1]!);
+      };
+      for (const [what, settings, named] of forgetfulRedisSettings) {
+        for (const [name, value] of Object.entries(settings)) await admin.call('CONFIG', 'SET', name, value);
+        await assert.rejects(openRedisStore(redis.url, { durability: 'require' }), (err: Error) => {
+          assert.match(err.message, /^Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is not durable: /, what);
+          assert.match(err.message, named, what);
+          return true;
+        });
+        const logs: string[] = [];
+        const warned = await openRedisStore(redis.url, { durability: 'warn', logger: createLogger('info', (l) => logs.push(l)) });
+        await warned.close();
+        const warning = logs.map((l) => JSON.parse(l)).filter((l) => l.event === 'redis_not_durable');
+        assert.equal(warning.length, 1, what);
+        assert.match(warning[0].problem, named, what);
+        await restore(settings);
+      }
+      // noeviction with a memory limit keeps every write or refuses it (OOM answers 503): accepted.
+      await admin.call('CONFIG', 'SET', 'maxmemory', '1gb');
+      const store = await openRedisStore(redis.url, { durability: 'require' });
+      assert.deepEqual(await store.health(), { ok: true });
+      await store.close();
+    } finally {
+      admin.disconnect();
+      // Turning appendonly back on writes a first append-only file in the background, during
+      // which redis-server refuses to stop on SIGTERM: a crash suits a throwaway server.
+      await redis.kill('SIGKILL');
+      await redis.stop();
+    }
+  });
+
+  test('a setting changed after opening makes the production store not ready, with the setting named, until it is set back', async () => {
+    const redis = await startRedis();
+    const admin = new Redis(redis.url);
+    const store = await openRedisStore(redis.url, { durability: 'require' });
+    try {
+      assert.deepEqual(await store.health(), { ok: true });
+      for (const [what, settings, named] of forgetfulRedisSettings) {
+        const before = Object.fromEntries(await Promise.all(Object.keys(settings).map(async (name) => [name, ((await admin.call('CONFIG', 'GET', name)) as string[])[1]!])));
+        for (const [name, value] of Object.entries(settings)) await admin.call('CONFIG', 'SET', name, value);
+        const health = await store.health();
+        assert.equal(health.ok, false, what);
+        assert.match(health.reason!, named, what);
+        for (const [name, value] of Object.entries(before)) await admin.call('CONFIG', 'SET', name, String(value));
+        assert.deepEqual(await store.health(), { ok: true }, `${what}, set back`);
+      }
+    } finally {
+      await store.close();
+      admin.disconnect();
+      // As above: no SIGTERM while the first append-only file is written.
+      await redis.kill('SIGKILL');
       await redis.stop();
     }
   });

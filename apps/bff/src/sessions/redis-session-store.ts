@@ -4,6 +4,8 @@
 // random token, released only by its holder (a crashed holder's lock expires).
 import { Redis } from 'ioredis';
 import { redactUrlPassword } from '@suite/config';
+import { redisDurabilityProblem } from '@suite/process-shell';
+import { REDIS_DURABLE_APPENDFSYNC, REDIS_MAXMEMORY_POLICY } from '../defaults.ts';
 import { SharedLocks, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const PREFIX = 'bff:';
@@ -81,7 +83,22 @@ export interface RedisStoreLog {
   info(fields: Record<string, unknown>, msg: string): void;
 }
 
-export async function openRedisSessionStore(url: string, log?: RedisStoreLog): Promise<SessionStore> {
+/**
+ * What to do with a Redis that would forget writes (no append-only file, fsynced too rarely, keys
+ * evicted when memory runs short): refuse to open and, when its settings change later, fail the
+ * readiness ping (production); warn once at opening; or not check. BFF_REDIS_DURABILITY_CHECK
+ */
+export type RedisDurability = 'require' | 'warn' | 'off';
+
+/** Why this Redis would forget writes the BFF was told were done, or undefined (docs/decisions/0011, 0053). */
+function forgetsWrites(redis: Redis): Promise<string | undefined> {
+  return redisDurabilityProblem(redis, { appendfsync: REDIS_DURABLE_APPENDFSYNC, maxmemoryPolicy: REDIS_MAXMEMORY_POLICY }, 'BFF_REDIS_DURABILITY_CHECK');
+}
+
+/** A Redis that would forget writes, refused (production profile). */
+export class RedisNotDurableError extends Error {}
+
+export async function openRedisSessionStore(url: string, log?: RedisStoreLog, durability: RedisDurability = 'require'): Promise<SessionStore> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false });
   // A Redis that cannot be reached at start-up stops the start with where and why (its password
   // hidden), not ioredis's "Connection is closed" after an unhandled error event with a stack.
@@ -96,6 +113,12 @@ export async function openRedisSessionStore(url: string, log?: RedisStoreLog): P
   } finally {
     redis.off('error', onError);
   }
+  const problem = durability === 'off' ? undefined : await forgetsWrites(redis);
+  if (problem && durability === 'require') {
+    redis.disconnect();
+    throw new RedisNotDurableError(`Redis at ${redactUrlPassword(url)} (BFF_REDIS_URL) would lose sessions: ${problem}`);
+  }
+  if (problem) log?.warn({ redis: redactUrlPassword(url), problem }, 'session store Redis would lose writes (BFF_REDIS_URL); refused with BFF_PROFILE=production');
   // Once connected, a lost connection is one JSON line when it is lost and one when it is back,
   // however often ioredis retries meanwhile (without a listener ioredis prints every retry's
   // failure to stderr as "Unhandled error event", with its stack).
@@ -203,6 +226,10 @@ export async function openRedisSessionStore(url: string, log?: RedisStoreLog): P
     },
     async ping() {
       await redis.ping();
+      // Settings change without a restart of the BFF (CONFIG SET, a Redis restarted or failed over
+      // with another configuration): readiness judges the Redis it talks to now.
+      const forgets = durability === 'require' ? await forgetsWrites(redis) : undefined;
+      if (forgets) throw new RedisNotDurableError(`Redis at ${redactUrlPassword(url)} would lose sessions: ${forgets}`);
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

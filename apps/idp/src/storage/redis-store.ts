@@ -5,7 +5,8 @@
 import { Redis } from 'ioredis';
 import { redactUrlPassword } from '@suite/config';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
-import { INSTANCE_CLOCK_SKEW_SECONDS, REDIS_DURABLE_APPENDFSYNC } from '../defaults.ts';
+import { redisDurabilityProblem as redisForgetsWrites } from '@suite/process-shell';
+import { INSTANCE_CLOCK_SKEW_SECONDS, REDIS_DURABLE_APPENDFSYNC, REDIS_MAXMEMORY_POLICY } from '../defaults.ts';
 import type { Logger } from '../log.ts';
 import { GRANT_MEMBERS, StoreUnavailableError, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
 
@@ -121,25 +122,17 @@ export function redisUnavailableReason(url: string, err: unknown): string | unde
   return `Redis at ${redactUrlPassword(url)}: ${e.message}`;
 }
 
-/** Why this Redis would lose acknowledged writes on a crash, or undefined when it persists them (docs/decisions/0011-durable-redis.md). */
-export async function redisDurabilityProblem(redis: Redis): Promise<string | undefined> {
-  let settings: string[];
-  try {
-    settings = (await redis.call('CONFIG', 'GET', 'appendonly', 'appendfsync')) as string[];
-  } catch (err) {
-    return `its persistence cannot be checked (CONFIG GET refused: ${(err as Error).message}); set IDP_REDIS_DURABILITY_CHECK=false only if appendonly yes with appendfsync everysec or always is verified otherwise`;
-  }
-  const value = (name: string) => settings[settings.indexOf(name) + 1];
-  if (value('appendonly') !== 'yes') return 'appendonly is not yes: a crash loses every write since the last snapshot and brings used refresh tokens back';
-  if (!(REDIS_DURABLE_APPENDFSYNC as readonly string[]).includes(value('appendfsync') ?? '')) {
-    return `appendfsync is ${value('appendfsync')}: the append-only file must be fsynced ${REDIS_DURABLE_APPENDFSYNC.join(' or ')}`;
-  }
-  return undefined;
+/** Why this Redis would forget acknowledged writes (a crash, memory running short), or undefined when it keeps them (docs/decisions/0011, 0053). */
+export function redisDurabilityProblem(redis: Redis): Promise<string | undefined> {
+  return redisForgetsWrites(redis, { appendfsync: REDIS_DURABLE_APPENDFSYNC, maxmemoryPolicy: REDIS_MAXMEMORY_POLICY }, 'IDP_REDIS_DURABILITY_CHECK');
 }
 
 export interface RedisStoreOptions {
   logger?: Logger;
-  /** What to do with a Redis that does not persist: refuse to open (production), warn, or not check. */
+  /**
+   * What to do with a Redis that would forget writes: refuse to open and, when its settings change
+   * later, report not ready (production); warn once at opening; or not check.
+   */
   durability?: 'require' | 'warn' | 'off';
   clock?: Clock;
 }
@@ -274,6 +267,10 @@ export async function openRedisStore(url: string, opts: RedisStoreOptions = {}):
     async health() {
       try {
         await redis.ping();
+        // Settings change without a restart of the IdP (CONFIG SET, a Redis restarted or failed
+        // over with another configuration): readiness judges the Redis it talks to now.
+        const forgets = durability === 'require' ? await redisDurabilityProblem(redis) : undefined;
+        if (forgets) return { ok: false, reason: `Redis at ${redactUrlPassword(url)} is not durable: ${forgets}` };
         return { ok: true };
       } catch (err) {
         return { ok: false, reason: `Redis at ${redactUrlPassword(url)}: ${(err as Error).message}` };
