@@ -160,3 +160,8 @@ export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: REQUEST_TIMEOUT_SEC
  */
 export const REFUSAL_LOG_LINES_PER_REASON = 10;
 export const REFUSAL_LOG_WINDOW_SECONDS = 60;
+/**
+ * Retry-After of a notes request the SQLite database cannot serve now (disk full, read-only, its
+ * file deleted or replaced under the process): 503, an outage rather than a 500.
+ */
+export const STORE_OUTAGE_RETRY_AFTER_SECONDS = 5;

@@ -3,7 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { openInDataDir, ownerOnlyDatabaseFile, sqliteIntegrityProblem } from '@suite/process-shell';
+import { openedDatabaseFile, openInDataDir, ownerOnlyDatabaseFile, refuseWriteIfGone, sqliteIntegrityProblem, type OpenedDatabaseFile } from '@suite/process-shell';
+
+const NOTES_FILE = 'notes.sqlite';
 
 /** How long a statement waits for another process's write on the file before failing "database busy". */
 const NOTES_BUSY_TIMEOUT_MS = 5000;
@@ -26,10 +28,13 @@ export class NotesStore {
   private readonly countStmt: StatementSync;
   private readonly insertStmt: StatementSync;
   private readonly deleteStmt: StatementSync;
+  /** The file opened: a note written after it was deleted or replaced would be lost at the next restart, so it is refused (503). */
+  private readonly opened: OpenedDatabaseFile;
 
   /** Opens (creating if needed) `notes.sqlite` in `dataDir`; a DataDirError names the variable and the cause. */
   constructor(dataDir: string) {
     this.db = openInDataDir('the notes database', 'API_DATA_DIR', dataDir, () => openNotesDatabase(dataDir));
+    this.opened = openedDatabaseFile(join(dataDir, NOTES_FILE));
     this.listStmt = this.db.prepare('SELECT id, text, created_at FROM notes WHERE owner = ? ORDER BY created_at, id');
     this.countStmt = this.db.prepare('SELECT count(*) AS n FROM notes WHERE owner = ?');
     this.insertStmt = this.db.prepare('INSERT INTO notes (id, owner, text, created_at) VALUES (?, ?, ?, ?)');
@@ -45,6 +50,7 @@ export class NotesStore {
   }
 
   create(owner: string, text: string): Note {
+    refuseWriteIfGone(this.opened);
     const note = { id: randomUUID(), text, createdAt: new Date().toISOString() };
     this.insertStmt.run(note.id, owner, note.text, note.createdAt);
     return note;
@@ -52,6 +58,7 @@ export class NotesStore {
 
   /** True when the note existed and belonged to `owner`. */
   delete(owner: string, id: string): boolean {
+    refuseWriteIfGone(this.opened);
     return Number(this.deleteStmt.run(id, owner).changes) === 1;
   }
 
@@ -61,7 +68,7 @@ export class NotesStore {
 }
 
 function openNotesDatabase(dataDir: string): DatabaseSync {
-  const file = join(dataDir, 'notes.sqlite');
+  const file = join(dataDir, NOTES_FILE);
   // The users' notes: readable by this user only.
   ownerOnlyDatabaseFile(file);
   // The busy timeout from the first statement on: switching a new file to WAL locks it, and

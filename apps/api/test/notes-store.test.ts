@@ -9,6 +9,9 @@ import { DataDirError } from '@suite/process-shell';
 import { NotesStore } from '../src/notes-store.ts';
 import { damageSqliteFile } from '../../../tests/support/damaged-sqlite.ts';
 import { openAtOnce } from '../../../tests/support/open-at-once.ts';
+import { FILE_GONE } from '../../../tests/support/database-file-gone.ts';
+import { bearer, startApi } from './support/api.ts';
+import { startTestIssuer } from './support/test-issuer.ts';
 
 test('processes starting at once on a new data directory all open the notes database (the busy timeout holds from the first statement)', async () => {
   const failures = await openAtOnce(join(import.meta.dirname, '..', 'src', 'notes-store.ts'),
@@ -28,5 +31,34 @@ test('a damaged notes database stops the start with its path and what to do', ()
       && err.message.endsWith('); restore it from a backup, or move it away to start with an empty one'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the notes database deleted or replaced under the running API: a note written or deleted is refused 503 with Retry-After, never acknowledged and lost', async () => {
+  const idp = await startTestIssuer();
+  try {
+    const alice = await idp.sign();
+    for (const [how, remove, said] of FILE_GONE) {
+      const api = await startApi(idp);
+      try {
+        const post = () => api.app.inject({ method: 'POST', url: '/api/notes', headers: bearer(alice), payload: { text: 'kept?' } });
+        const first = await post();
+        assert.equal(first.statusCode, 201, how);
+        remove(join(api.dataDir, 'notes.sqlite'));
+        for (const [what, res] of [
+          ['POST', await post()],
+          ['DELETE', await api.app.inject({ method: 'DELETE', url: `/api/notes/${first.json().id}`, headers: bearer(alice) })],
+        ] as const) {
+          assert.equal(res.statusCode, 503, `${how}: ${what} ${res.body}`);
+          assert.equal(res.headers['retry-after'], '5', `${how}: ${what}`);
+          assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+        }
+        assert.throws(() => api.store.create('alice', 'x'), (err: Error) => said.test(err.message), how);
+      } finally {
+        await api.dispose();
+      }
+    }
+  } finally {
+    await idp.close();
   }
 });

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { answerClientError } from '@suite/process-shell';
+import { answerClientError, isSqliteOutage } from '@suite/process-shell';
 import { createSpaHandler } from '@suite/spa-hosting';
 import type { BffConfig } from './config.ts';
 import type { BffContext } from './context.ts';
@@ -144,6 +144,8 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     const status = err.statusCode;
     if (status !== undefined && status >= 400 && status < 500) return sendProblem(reply, status);
     req.log.error({ err }, 'request failed');
+    // The session store cannot serve now (disk full, read-only, its file gone): an outage, not a bug.
+    if (isSqliteOutage(err)) return sendProblem(reply.header('retry-after', String(d.STORE_OUTAGE_RETRY_AFTER_SECONDS)), 503);
     return sendProblem(reply, 500);
   });
   // Setting cookies only: each route reads the one cookie it needs (plugins/session-cookie.ts).

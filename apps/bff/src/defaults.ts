@@ -201,3 +201,8 @@ export const REDIS_DURABLE_APPENDFSYNC = ['always', 'everysec'] as const;
  * write instead. BFF_REDIS_DURABILITY_CHECK
  */
 export const REDIS_MAXMEMORY_POLICY = ['noeviction'] as const;
+/**
+ * Retry-After of a request the SQLite session store cannot serve now (disk full, read-only, its
+ * file deleted or replaced under the process): 503, an outage rather than a 500.
+ */
+export const STORE_OUTAGE_RETRY_AFTER_SECONDS = 5;

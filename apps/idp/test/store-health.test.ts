@@ -17,6 +17,7 @@ import { openRedisStore, redisUnavailableReason } from '../src/storage/redis-sto
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 import { StoreUnavailableError } from '../src/storage/store.ts';
 import { freePort } from '../../../scripts/ports.ts';
+import { FILE_GONE } from '../../../tests/support/database-file-gone.ts';
 import { damageSqliteFile } from '../../../tests/support/damaged-sqlite.ts';
 import { runIdpExpectingFailure, startIdp, withIdp } from '../../../tests/support/idp-process.ts';
 import { authorizationRequest, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
@@ -131,6 +132,38 @@ test('damage met while running answers 503, not a 500, and keeps /readyz not rea
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a database file deleted or replaced under the running IdP: every write refused as unavailable (503), not ready, the file and the cause named', async () => {
+  for (const [how, remove, said] of FILE_GONE) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'idp-file-gone-'));
+    const logs: string[] = [];
+    const store = await openStore(readIdpConfig({ IDP_DATA_DIR: dataDir, IDP_DATA_DIR_MIN_FREE_MB: '0' }), { logger: createLogger('info', (l) => logs.push(l)) });
+    try {
+      await store.upsert('Session', 'before', { accountId: 'alice' }, 3600);
+      assert.deepEqual(await store.health(), { ok: true }, how);
+      remove(join(dataDir, 'idp.sqlite'));
+      const health = await store.health();
+      assert.equal(health.ok, false, how);
+      assert.match(health.reason!, said, how);
+      assert.match(health.reason!, new RegExp(join(dataDir, 'idp.sqlite')), how);
+      // Every kind of write: what would be lost at the next restart is never acknowledged.
+      const writes: Array<[string, () => Promise<unknown>]> = [
+        ['upsert', () => store.upsert('Session', 'after', { accountId: 'alice' }, 3600)],
+        ['consume', () => store.consume('AuthorizationCode', 'code')],
+        ['revokeGrant', () => store.revokeGrant('grant')],
+        ['addSigningKey', () => store.addSigningKey({ kid: 'k', alg: 'RS256', jwk: {}, createdAt: 1, activatesAt: 1, retiredAt: null })],
+        ['reserveAttempt', () => store.reserveAttempt([{ key: 'alice', limit: 10 }], 900)],
+      ];
+      for (const [name, write] of writes) {
+        await assert.rejects(write(), (err: Error) => err instanceof StoreUnavailableError && said.test(err.reason), `${how}: ${name}`);
+      }
+      assert.equal(logs.filter((l) => JSON.parse(l).event === 'store_unavailable').length, 1, `${how}: one log line`);
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
 });
 

@@ -79,6 +79,60 @@ export function describeDataDirError(path: string, err: unknown): string {
   return `${path}: ${parentCause ?? (e.code && byErrno[e.code]) ?? e.message}`;
 }
 
+/**
+ * The database file a connection opened, by device and inode: a file deleted, moved or replaced
+ * under a running process (an operator's rm or mv, a restore copied over it, a volume remounted)
+ * leaves the connection writing to a file nobody will open again, and everything written from then
+ * on is gone at the next restart.
+ */
+export interface OpenedDatabaseFile {
+  readonly file: string;
+  readonly dev: number;
+  readonly ino: number;
+}
+
+export function openedDatabaseFile(file: string): OpenedDatabaseFile {
+  const { dev, ino } = statSync(file);
+  return { file, dev, ino };
+}
+
+/** A write refused because the database file open is no longer the one at its path; answered 503. */
+export class DatabaseFileGoneError extends Error {
+  readonly statusCode = 503;
+}
+
+/**
+ * Why the file open is no longer the one at its path (deleted or replaced), or undefined while it
+ * is. A path that cannot be looked at for another reason (permission) is left to SQLite to report.
+ */
+export function databaseFileGone(opened: OpenedDatabaseFile): string | undefined {
+  let now;
+  try {
+    now = statSync(opened.file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') return undefined;
+    return `the database file ${opened.file} was deleted while open: nothing more is written, since it would be lost at the next restart; restore the file and restart, or restart to begin with an empty one`;
+  }
+  if (now.ino === opened.ino && now.dev === opened.dev) return undefined;
+  return `the database file ${opened.file} was replaced while open: nothing more is written to the file this process holds, since it would be lost at the next restart; restart to open the file now at that path`;
+}
+
+/** Throws DatabaseFileGoneError when the file open is no longer the one at its path: call before every write. */
+export function refuseWriteIfGone(opened: OpenedDatabaseFile): void {
+  const gone = databaseFileGone(opened);
+  if (gone) throw new DatabaseFileGoneError(gone);
+}
+
+/**
+ * Whether an error of a SQLite store means "cannot serve now" (disk full, read-only, busy, damaged,
+ * the file gone) rather than a bug: answered 503 with Retry-After, never 500.
+ */
+export function isSqliteOutage(err: unknown): boolean {
+  if (err instanceof DatabaseFileGoneError) return true;
+  const e = err as { code?: string; errcode?: number };
+  return e?.code === 'ERR_SQLITE_ERROR' && e.errcode !== undefined && SQLITE_UNAVAILABLE.has(e.errcode & 0xff);
+}
+
 /** A start-up failure of a data directory: the message names the variable and the cause, no stack. */
 export class DataDirError extends Error {}
 

@@ -5,6 +5,8 @@
 // body, so how a body is judged (bad JSON, too large, `__proto__`) tells nothing of the routes.
 import type { FastifyError, FastifyPluginCallback, preHandlerHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
+import { isSqliteOutage } from '@suite/process-shell';
+import { STORE_OUTAGE_RETRY_AFTER_SECONDS } from '../defaults.ts';
 import { DEFAULT_POLICY } from '../policies.ts';
 import { problem, sendProblem } from '../problem.ts';
 
@@ -20,6 +22,8 @@ const errors: FastifyPluginCallback = (app, _opts, done) => {
       return sendProblem(reply, problem(status, err.code?.startsWith('FST_') ? err.message : undefined));
     }
     req.log.error({ err }, 'request failed');
+    // The notes database cannot serve now (disk full, read-only, its file gone): an outage, not a bug.
+    if (isSqliteOutage(err)) return sendProblem(reply.header('retry-after', String(STORE_OUTAGE_RETRY_AFTER_SECONDS)), problem(503));
     return sendProblem(reply, problem(status === 503 ? 503 : 500));
   });
 

@@ -5,7 +5,7 @@
 // with one statement and expiring with a dead holder, like the Redis store's (docs/decisions/0019).
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { openInDataDir, ownerOnlyDatabaseFile, sqliteIntegrityProblem } from '@suite/process-shell';
+import { openedDatabaseFile, openInDataDir, ownerOnlyDatabaseFile, refuseWriteIfGone, sqliteIntegrityProblem } from '@suite/process-shell';
 import { SharedLocks, type LoginLimits, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const SCHEMA = `
@@ -96,6 +96,10 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     }
     return opened;
   });
+  const opened = openedDatabaseFile(join(dataDir, SQLITE_FILE));
+  // The file deleted or replaced under this process: a write would go to a file nobody opens again
+  // (lost at the next restart), so every write is refused (503) and /readyz fails until a restart.
+  const writable = () => refuseWriteIfGone(opened);
   const q = {
     insert: db.prepare(`INSERT INTO session (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     get: db.prepare(`SELECT ${COLUMNS} FROM session WHERE key = ? AND idle_expires_at > ? AND absolute_expires_at > ?`),
@@ -133,6 +137,7 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
   // Expiry and wait by the store's clock; processes on one host share the wall clock.
   const locks = new SharedLocks({
     take(name, token, ttlMs) {
+      writable();
       const t = now();
       return Number(q.takeLock.run(name, token, t + ttlMs, t).changes) > 0;
     },
@@ -182,32 +187,40 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
   return {
     kind: 'sqlite',
     async create(s) {
+      writable();
       q.insert.run(s.key, s.sub, s.sid, s.createdAt, s.idleExpiresAt, s.absoluteExpiresAt, s.payload);
     },
     async get(key, at) {
       return toSession(q.get.get(key, at, at));
     },
     async update(s) {
+      writable();
       changed(s.key);
       return Number(q.update.run(s.idleExpiresAt, s.absoluteExpiresAt, s.payload, s.sid, s.key).changes) > 0;
     },
     async touch(key, idleExpiresAt) {
+      writable();
       return Number(q.touch.run(idleExpiresAt, key).changes) > 0;
     },
     async destroy(key) {
+      writable();
       changed(key);
       return toSession(q.destroy.get(key));
     },
     async destroyBySid(sid) {
+      writable();
       return destroyAll(q.destroyBySid.all(sid));
     },
     async destroyBySub(sub) {
+      writable();
       return destroyAll(q.destroyBySub.all(sub));
     },
     async saveLogin(l, at, limits) {
+      writable();
       return saveLoginBounded(l, at, limits);
     },
     async takeLogin(state, at) {
+      writable();
       const row = q.takeLogin.get(state);
       if (!row || Number(row['expires_at']) <= at) return undefined;
       return {
@@ -220,6 +233,7 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
       };
     },
     async firstUse(id, expiresAt) {
+      writable();
       return Number(q.useId.run(id, expiresAt, now()).changes) > 0;
     },
     withLock(name, fn, options) {
@@ -238,6 +252,7 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
       return false;
     },
     async ping() {
+      writable();
       q.ping.run(now());
     },
     async close() {

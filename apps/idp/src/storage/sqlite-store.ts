@@ -5,7 +5,7 @@
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { describeDataDirError, ownerOnlyDatabaseFile, SQLITE_UNAVAILABLE, sqliteIntegrityProblem } from '@suite/process-shell';
+import { databaseFileGone, describeDataDirError, openedDatabaseFile, ownerOnlyDatabaseFile, SQLITE_UNAVAILABLE, sqliteIntegrityProblem, type OpenedDatabaseFile } from '@suite/process-shell';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import { INSTANCE_CLOCK_SKEW_SECONDS, SQLITE_BUSY_TIMEOUT_MS, SQLITE_EXPIRED_ROW_GRACE_SECONDS, SQLITE_SWEEP_INTERVAL_SECONDS, SQLITE_WAL_LIMIT_BYTES } from '../defaults.ts';
 import { GRANT_MEMBERS, StoreUnavailableError, withinReuseInterval, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
@@ -59,6 +59,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const now = () => epochSeconds(clock);
   const file = join(opts.dataDir, 'idp.sqlite');
   let db: DatabaseSync;
+  let opened: OpenedDatabaseFile;
   try {
     // Its private signing keys, cookie keys and refresh tokens: readable by this user only.
     ownerOnlyDatabaseFile(file);
@@ -66,6 +67,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     // instances starting at once on one directory would otherwise fail with "database busy".
     db = new DatabaseSync(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
     db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${opts.synchronous};`);
+    opened = openedDatabaseFile(file);
     const damaged = sqliteIntegrityProblem(db, file);
     if (damaged) throw new Error(damaged);
     const pageSize = Number(db.prepare('PRAGMA page_size').get()!['page_size']);
@@ -162,7 +164,7 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
   }, sweepEvery * 1000) : undefined;
   sweeper?.unref();
 
-  return {
+  const store: Store = {
     async upsert(model, id, payload, expiresIn) {
       const expiresAt = typeof expiresIn === 'number' ? now() + expiresIn : null;
       q.upsert.run(model, id, JSON.stringify(payload), (payload['grantId'] as string) ?? null, (payload['uid'] as string) ?? null,
@@ -269,6 +271,8 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       q.clearAttempts.run(key);
     },
     async health() {
+      const gone = databaseFileGone(opened);
+      if (gone) return { ok: false, reason: gone };
       try {
         const fs = statfsSync(opts.dataDir);
         const free = fs.bavail * fs.bsize;
@@ -285,4 +289,20 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
       db.close();
     },
   };
+  // The file deleted or replaced under this process: a write would go to a file nobody opens again
+  // (lost at the next restart), so every write is refused (503) and /readyz says why until a restart.
+  for (const name of WRITES) {
+    const write = store[name] as (...args: unknown[]) => Promise<unknown>;
+    (store as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+      const gone = databaseFileGone(opened);
+      if (gone) throw new StoreUnavailableError(gone);
+      return write(...args);
+    };
+  }
+  return store;
 }
+
+/** The store's methods that write. */
+const WRITES = ['upsert', 'consume', 'reusableWithinInterval', 'destroy', 'revokeByGrantId', 'revokeGrant', 'addSigningKey',
+  'addSigningKeyRetiringOthers', 'retireSigningKeysExcept', 'deleteSigningKey', 'getOrSetSetting', 'reserveAttempt', 'releaseAttempt',
+  'clearAttempts'] as const satisfies ReadonlyArray<keyof Store>;
