@@ -84,6 +84,13 @@ export const LOGIN_THROTTLE = {
  */
 export const USERNAME_NORMALIZATION_FORM = 'NFKC' as const;
 
+/**
+ * Longest username the login page takes (its field's maxlength, and what a submitted one is cut
+ * to). An authorization request's login_hint prefills the field only up to it, escaped, without
+ * control characters (docs/decisions/0052).
+ */
+export const USERNAME_MAX_LENGTH = 128;
+
 /** Largest login form body read; anything bigger is refused with 413 before parsing. */
 export const LOGIN_FORM_MAX_BYTES = 16 * 1024;
 /**

@@ -6,7 +6,7 @@ import type Provider from 'oidc-provider';
 import type { ClientRegistry } from './clients.ts';
 import { grantImpliedConsent, type MissingConsent } from './implied-consent.ts';
 import type { InteractionBinding } from './interaction-binding.ts';
-import { LOGIN_FORM_MAX_BYTES, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS } from './defaults.ts';
+import { LOGIN_FORM_MAX_BYTES, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, USERNAME_MAX_LENGTH } from './defaults.ts';
 import type { Logger } from './log.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { StoreUnavailableError } from './storage/store.ts';
@@ -67,6 +67,18 @@ function loggedUsername(users: UserDirectory, typed: string): { username: string
   return registered === undefined ? { username: null, knownUser: false } : { username: registered };
 }
 
+/**
+ * The username an authorization request's `login_hint` suggests (Auth0's SDKs send it to prefill
+ * the login page): a string only, without control characters or surrounding white space, cut to
+ * the field's length. It only fills the field: whoever signs in is the user, and nothing on the
+ * page says whether the hinted name exists (docs/decisions/0052).
+ */
+function hintedUsername(params: Record<string, unknown>): string | undefined {
+  const hint = params['login_hint'];
+  if (typeof hint !== 'string') return undefined;
+  return hint.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim().slice(0, USERNAME_MAX_LENGTH) || undefined;
+}
+
 function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', ...headers });
   res.end(html);
@@ -98,7 +110,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
 
   async function submitLogin(req: IncomingMessage, res: ServerResponse, details: Awaited<ReturnType<Provider['interactionDetails']>>) {
     const form = await readForm(req);
-    const username = (form.get('username') ?? '').slice(0, 128);
+    const username = (form.get('username') ?? '').slice(0, USERNAME_MAX_LENGTH);
     const password = form.get('password') ?? '';
     const clientId = String(details.params['client_id']);
     const ip = clientIp(req, deps.trustProxy);
@@ -150,7 +162,9 @@ export function createInteractionHandler(deps: InteractionDeps) {
       }
       const method = req.method ?? 'GET';
       if (!action && method === 'GET') {
-        if (LOGIN_PAGE_PROMPTS.has(details.prompt.name)) return await showLoginPage(res, details.uid, String(details.params['client_id']));
+        if (LOGIN_PAGE_PROMPTS.has(details.prompt.name)) {
+          return await showLoginPage(res, details.uid, String(details.params['client_id']), { username: hintedUsername(details.params) });
+        }
         if (details.prompt.name === 'consent') return await grantConsent(req, res, details);
         throw new HttpError(400, `Unsupported prompt ${details.prompt.name}.`);
       }

@@ -265,3 +265,50 @@ describe("prompt=select_account, which Auth0's SDKs offer", () => {
     }
   });
 });
+
+describe("login_hint, which Auth0's SDKs send to prefill the login page", () => {
+  /** The login page for an authorization request with these parameters, in a browser without a session. */
+  async function loginPage(params: Record<string, string>): Promise<{ html: string; username: string | undefined; focus: string | undefined }> {
+    const res = await followIdpRedirects(userAgent(), idp.issuer, (await authorizationRequest(spa, params)).url);
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    const username = /<input id="username"[^>]* value="([^"]*)"/.exec(html)?.[1];
+    const focus = /<input id="(\w+)"[^>]* autofocus/.exec(html)?.[1];
+    return { html, username, focus };
+  }
+
+  test('prefills the username and puts the focus on the password; without a hint the field is empty and focused', async () => {
+    assert.deepEqual(await loginPage({ login_hint: 'bob' }).then(({ username, focus }) => ({ username, focus })), { username: 'bob', focus: 'password' });
+    assert.equal(await loginPage({ login_hint: 'bob', prompt: 'select_account' }).then(({ username }) => username), 'bob', 'so does the account selection');
+    assert.deepEqual(await loginPage({}).then(({ username, focus }) => ({ username, focus })), { username: '', focus: 'username' });
+  });
+
+  test('is only a hint: whoever signs in is the user', async () => {
+    const ua = userAgent();
+    const req = await authorizationRequest(spa, { login_hint: 'bob' });
+    const callback = await authorizeWithLogin(ua, spa, req, 'alice', 'demo-alice');
+    const tokens = await oidc.authorizationCodeGrant(spa, callback, { pkceCodeVerifier: req.verifier, expectedState: req.state });
+    assert.equal(tokens.claims()?.sub, 'auth0|alice');
+  });
+
+  test('a hostile hint is escaped, cut to the field\'s length and stripped of control characters; an unknown name looks like any other', async () => {
+    const hostile = `"><script src="https://evil.example/x.js"></script><input name="password" value="`;
+    const { html, username } = await loginPage({ login_hint: hostile });
+    assert.equal(username, '&quot;&gt;&lt;script src=&quot;https://evil.example/x.js&quot;&gt;&lt;/script&gt;&lt;input name=&quot;password&quot; value=&quot;');
+    assert.doesNotMatch(html, /evil\.example\/x\.js"/, 'no markup from the hint');
+    assert.equal((html.match(/name="password"/g) ?? []).length, 1, 'one password field, the page\'s own');
+    assert.equal(await loginPage({ login_hint: `  a\u0000b\u001b\u0085c\n${'x'.repeat(200)}  ` }).then((p) => p.username), `abc${'x'.repeat(125)}`);
+    const unknown = await loginPage({ login_hint: 'nobody-here' });
+    const known = await loginPage({ login_hint: 'alice' });
+    const shape = (html: string) => html.replace(/\/interaction\/[\w-]+\//g, '/interaction/UID/').replace(/value="(nobody-here|alice)"/, 'value="NAME"');
+    assert.equal(shape(unknown.html), shape(known.html), 'the page does not tell whether the hinted user exists');
+  });
+
+  test('a failed sign-in shows the name typed, not the hint', async () => {
+    const ua = userAgent();
+    const res = await followIdpRedirects(ua, idp.issuer, (await authorizationRequest(spa, { login_hint: 'bob' })).url);
+    const failed = await submitLogin(ua, idp.issuer, res, 'alice', 'wrong-password');
+    assert.equal(failed.status, 401);
+    assert.match(await failed.text(), /<input id="username"[^>]* value="alice"/);
+  });
+});
