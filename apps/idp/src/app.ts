@@ -16,6 +16,7 @@ import { contentSecurityPolicy, LOGIN_THROTTLE, openerPolicy, retiredKeyGraceSec
 import { interactionBinding } from './interaction-binding.ts';
 import { createInteractionHandler } from './interactions.ts';
 import { asFormRequest, hasJsonBodyToConvert } from './json-bodies.ts';
+import { answerPostAsGet, isPostAsGet } from './post-as-get.ts';
 import { answerStoreOutages, auditProviderEvents, keepOfflineAccess, refuseFraming, refuseIntrospectionWithoutCredentials, revokeGrantsAtLogout } from './koa-middleware.ts';
 import { createLogger, type Logger } from './log.ts';
 import { readLogoutAnswer } from './logout-confirmation.ts';
@@ -168,6 +169,10 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
     }
     if (req.method === 'POST' && path === END_SESSION_CONFIRM_PATH) {
       void answerLogoutConfirmation(req, res);
+      return;
+    }
+    if (isPostAsGet(req, path)) {
+      answerPostAsGet(req, res, path).catch(() => res.destroy());
       return;
     }
     if (hasJsonBodyToConvert(req, path)) {

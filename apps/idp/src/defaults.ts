@@ -114,6 +114,15 @@ export const JSON_BODY_MAX_BYTES = 56 * 1024;
  */
 export const HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600;
 
+/**
+ * The endpoints OpenID Connect requires to take POST as well as GET (authorization, end session):
+ * a form post to them is answered with a 303 to the same endpoint with the form as its query, so
+ * the IdP's cookies stay SameSite=Lax (docs/decisions/0052). At most this many bytes of form: the
+ * query must fit in a request line (Node reads at most 16 KiB of headers).
+ */
+export const POST_AS_GET_ROUTES: ReadonlySet<string> = new Set([ROUTES.authorization, ROUTES.end_session]);
+export const POST_AS_GET_MAX_BYTES = 8 * 1024;
+
 /** Slow clients cannot hold a connection open: whole request within 30 s, headers within 10 s; idle keep-alive 5 s. */
 export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 };
 /** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */
