@@ -3,9 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { openedDatabaseFile, openInDataDir, ownerOnlyDatabaseFile, refuseWriteIfGone, sqliteIntegrityProblem, type OpenedDatabaseFile } from '@suite/process-shell';
+import { openedDatabaseFile, openInDataDir, openSchemaVersion, ownerOnlyDatabaseFile, refuseWriteIfGone, sqliteIntegrityProblem, type OpenedDatabaseFile } from '@suite/process-shell';
 
 const NOTES_FILE = 'notes.sqlite';
+/**
+ * The schema's version (user_version): raised with every change to the table or what it means. A
+ * file of a higher version is refused, an older one upgraded (version 0: files from before the stamp).
+ */
+export const NOTES_SCHEMA_VERSION = 1;
 
 /** How long a statement waits for another process's write on the file before failing "database busy". */
 const NOTES_BUSY_TIMEOUT_MS = 5000;
@@ -78,7 +83,7 @@ function openNotesDatabase(dataDir: string): DatabaseSync {
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     const damaged = sqliteIntegrityProblem(db, file);
     if (damaged) throw new Error(damaged);
-    db.exec(`
+    openSchemaVersion(db, file, NOTES_SCHEMA_VERSION, () => db.exec(`
       CREATE TABLE IF NOT EXISTS notes (
         id TEXT PRIMARY KEY,
         owner TEXT NOT NULL,
@@ -86,7 +91,7 @@ function openNotesDatabase(dataDir: string): DatabaseSync {
         created_at TEXT NOT NULL
       ) STRICT;
       CREATE INDEX IF NOT EXISTS notes_by_owner ON notes (owner, created_at);
-    `);
+    `));
   } catch (err) {
     db.close();
     throw err;

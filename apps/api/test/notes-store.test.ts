@@ -2,14 +2,15 @@
 // (several processes behind one port, a rolling start) all open it; a damaged file is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirError } from '@suite/process-shell';
-import { NotesStore } from '../src/notes-store.ts';
+import { NOTES_SCHEMA_VERSION, NotesStore } from '../src/notes-store.ts';
 import { damageSqliteFile } from '../../../tests/support/damaged-sqlite.ts';
 import { openAtOnce } from '../../../tests/support/open-at-once.ts';
 import { FILE_GONE } from '../../../tests/support/database-file-gone.ts';
+import { schemaOf, writeNewerDatabase, writeOlderDatabase } from '../../../tests/support/schema-version.ts';
 import { bearer, startApi } from './support/api.ts';
 import { startTestIssuer } from './support/test-issuer.ts';
 
@@ -60,5 +61,28 @@ test('the notes database deleted or replaced under the running API: a note writt
     }
   } finally {
     await idp.close();
+  }
+});
+
+test('a notes database of another schema version: a newer one stops the start untouched, naming both versions; an older one is opened and stamped', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'api-schema-'));
+  const file = join(dir, 'notes.sqlite');
+  try {
+    writeNewerDatabase(file, NOTES_SCHEMA_VERSION + 1);
+    assert.throws(() => new NotesStore(dir), (err: Error) => err instanceof DataDirError
+      && err.message === `cannot open the notes database in API_DATA_DIR: ${dir}: the database file ${file} has schema version ${NOTES_SCHEMA_VERSION + 1}, written by a newer version of this app (this one knows up to ${NOTES_SCHEMA_VERSION}); run that version, or restore a backup made before the upgrade`);
+    assert.deepEqual(schemaOf(file), { version: NOTES_SCHEMA_VERSION + 1, tables: ['from_the_future'], columns: [] }, 'nothing read into it, nothing written');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+
+    // Before the stamp: the same table, unstamped, with a note in it.
+    writeOlderDatabase(file, `CREATE TABLE notes (id TEXT PRIMARY KEY, owner TEXT NOT NULL, text TEXT NOT NULL, created_at TEXT NOT NULL) STRICT;
+      INSERT INTO notes VALUES ('n1', 'alice', 'kept', '2026-01-01T00:00:00.000Z')`);
+    const store = new NotesStore(dir);
+    assert.deepEqual(store.list('alice').map((n) => n.text), ['kept']);
+    store.close();
+    assert.equal(schemaOf(file).version, NOTES_SCHEMA_VERSION);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

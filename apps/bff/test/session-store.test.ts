@@ -5,16 +5,17 @@
 // clock and a killed process: sqlite-lock.test.ts).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DataDirError } from '@suite/process-shell';
 import { damageSqliteFile } from '../../../tests/support/damaged-sqlite.ts';
+import { schemaOf, writeNewerDatabase, writeOlderDatabase } from '../../../tests/support/schema-version.ts';
 import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
 import { openRedisSessionStore } from '../src/sessions/redis-session-store.ts';
 import { LockTimeoutError, type SessionRecord, type SessionStore } from '../src/sessions/session-store.ts';
-import { openSqliteSessionStore, SQLITE_FILE } from '../src/sessions/sqlite-session-store.ts';
+import { openSqliteSessionStore, SCHEMA_VERSION, SQLITE_FILE } from '../src/sessions/sqlite-session-store.ts';
 
 const HOUR = 3600_000;
 const LIMITS = { total: 1000, perBinding: 10 };
@@ -304,6 +305,31 @@ it('a damaged session database stops the start with its path and what to do', as
     assert.throws(() => openSqliteSessionStore(dir), (err: Error) => err instanceof DataDirError
       && err.message.startsWith(`cannot open the session database in BFF_DATA_DIR: ${dir}: the database file ${join(dir, SQLITE_FILE)} is corrupted (`)
       && err.message.endsWith('); restore it from a backup, or move it away to start with an empty one'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('a session database of another schema version: a newer one stops the start untouched, naming both versions; an older one is upgraded and stamped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bff-schema-'));
+  const file = join(dir, SQLITE_FILE);
+  try {
+    writeNewerDatabase(file, SCHEMA_VERSION + 1);
+    assert.throws(() => openSqliteSessionStore(dir), (err: Error) => err instanceof DataDirError
+      && err.message === `cannot open the session database in BFF_DATA_DIR: ${dir}: the database file ${file} has schema version ${SCHEMA_VERSION + 1}, written by a newer version of this app (this one knows up to ${SCHEMA_VERSION}); run that version, or restore a backup made before the upgrade`);
+    assert.deepEqual(schemaOf(file), { version: SCHEMA_VERSION + 1, tables: ['from_the_future'], columns: [] }, 'nothing read into it, nothing written');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+
+    // Before the stamp: the refresh lock without taken_at.
+    writeOlderDatabase(file, 'CREATE TABLE lock (name TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID');
+    const store = openSqliteSessionStore(dir);
+    await store.create(record('after-upgrade'));
+    assert.ok(await store.get('after-upgrade', 0));
+    await store.close();
+    const upgraded = schemaOf(file, 'lock');
+    assert.equal(upgraded.version, SCHEMA_VERSION);
+    assert.ok(upgraded.columns.includes('taken_at'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,11 +14,12 @@ import { readIdpConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { openRedisStore, redisUnavailableReason } from '../src/storage/redis-store.ts';
-import { openSqliteStore } from '../src/storage/sqlite-store.ts';
+import { openSqliteStore, SCHEMA_VERSION } from '../src/storage/sqlite-store.ts';
 import { StoreUnavailableError } from '../src/storage/store.ts';
 import { freePort } from '../../../scripts/ports.ts';
 import { FILE_GONE } from '../../../tests/support/database-file-gone.ts';
 import { damageSqliteFile } from '../../../tests/support/damaged-sqlite.ts';
+import { schemaOf, writeNewerDatabase, writeOlderDatabase } from '../../../tests/support/schema-version.ts';
 import { runIdpExpectingFailure, startIdp, withIdp } from '../../../tests/support/idp-process.ts';
 import { authorizationRequest, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
 import { startRedis } from '../../../tests/support/redis-process.ts';
@@ -97,6 +98,31 @@ test('a damaged database file stops the start with its path and what to do', asy
     const { code, output } = await runIdpExpectingFailure({ IDP_DATA_DIR: dir });
     assert.equal(code, 2);
     assert.match(output, new RegExp(`cannot open the SQLite store in IDP_DATA_DIR: .*the database file ${join(dir, 'idp.sqlite')} is corrupted \\(.+\\); restore it from a backup, or move it away to start with an empty one`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a database of another schema version: a newer one is refused untouched, naming both versions; an older one is upgraded and stamped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'idp-schema-'));
+  const file = join(dir, 'idp.sqlite');
+  try {
+    writeNewerDatabase(file, SCHEMA_VERSION + 1);
+    assert.throws(() => openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 }), (err: Error) => err instanceof StoreUnavailableError
+      && err.reason === `cannot open the SQLite store in IDP_DATA_DIR: ${dir}: the database file ${file} has schema version ${SCHEMA_VERSION + 1}, written by a newer version of this app (this one knows up to ${SCHEMA_VERSION}); run that version, or restore a backup made before the upgrade`);
+    assert.deepEqual(schemaOf(file), { version: SCHEMA_VERSION + 1, tables: ['from_the_future'], columns: [] }, 'nothing read into it, nothing written');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
+
+    // Before the stamp: signing keys without activates_at.
+    writeOlderDatabase(file, `CREATE TABLE signing_key (kid TEXT PRIMARY KEY, alg TEXT NOT NULL, jwk TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER);
+      INSERT INTO signing_key VALUES ('old', 'RS256', '{}', 100, NULL)`);
+    const store = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
+    assert.deepEqual((await store.listSigningKeys()).map((k) => [k.kid, k.activatesAt]), [['old', 100]]);
+    await store.close();
+    const upgraded = schemaOf(file, 'signing_key');
+    assert.equal(upgraded.version, SCHEMA_VERSION);
+    assert.ok(upgraded.columns.includes('activates_at'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

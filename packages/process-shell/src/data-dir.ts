@@ -133,6 +133,27 @@ export function isSqliteOutage(err: unknown): boolean {
   return e?.code === 'ERR_SQLITE_ERROR' && e.errcode !== undefined && SQLITE_UNAVAILABLE.has(e.errcode & 0xff);
 }
 
+/** What a schema check needs of a SQLite connection. */
+interface VersionedDatabase {
+  prepare(sql: string): { get(): Record<string, unknown> | undefined };
+  exec(sql: string): void;
+}
+
+/**
+ * Opens a store's schema at `version` (SQLite's user_version): a file written by a newer version
+ * (a higher number: tables or meanings this code does not know) is refused before anything is
+ * read or written, naming both versions; an older or new file is brought up by `upgrade` (each
+ * store's idempotent CREATE and ALTER statements) and stamped. Files from before the stamp read 0.
+ */
+export function openSchemaVersion(db: VersionedDatabase, file: string, version: number, upgrade: () => void): void {
+  const found = Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
+  if (found > version) {
+    throw new Error(`the database file ${file} has schema version ${found}, written by a newer version of this app (this one knows up to ${version}); run that version, or restore a backup made before the upgrade`);
+  }
+  upgrade();
+  if (found < version) db.exec(`PRAGMA user_version = ${version}`);
+}
+
 /** A start-up failure of a data directory: the message names the variable and the cause, no stack. */
 export class DataDirError extends Error {}
 

@@ -163,4 +163,4 @@ function close(server: Server): Promise<void> {
   return new Promise((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
 }
 export { redisDurabilityProblem, type RedisConfigReader, type RedisDurabilityRequirement } from './redis-durability.ts';
-export { DatabaseFileGoneError, databaseFileGone, DATA_DIR_MODE, DATA_FILE_MODE, DataDirError, describeDataDirError, isSqliteOutage, keepOwnerOnly, openedDatabaseFile, openInDataDir, ownerOnlyDatabaseFile, refuseWriteIfGone, SQLITE_CORRUPTED, SQLITE_UNAVAILABLE, sqliteIntegrityProblem, type OpenedDatabaseFile } from './data-dir.ts';
+export { DATA_DIR_MODE, DATA_FILE_MODE, databaseFileGone, DatabaseFileGoneError, DataDirError, describeDataDirError, isSqliteOutage, keepOwnerOnly, openedDatabaseFile, openInDataDir, openSchemaVersion, ownerOnlyDatabaseFile, refuseWriteIfGone, SQLITE_CORRUPTED, SQLITE_UNAVAILABLE, sqliteIntegrityProblem, type OpenedDatabaseFile } from './data-dir.ts';

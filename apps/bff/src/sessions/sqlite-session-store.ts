@@ -5,7 +5,7 @@
 // with one statement and expiring with a dead holder, like the Redis store's (docs/decisions/0019).
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { openedDatabaseFile, openInDataDir, ownerOnlyDatabaseFile, refuseWriteIfGone, sqliteIntegrityProblem } from '@suite/process-shell';
+import { openedDatabaseFile, openInDataDir, openSchemaVersion, ownerOnlyDatabaseFile, refuseWriteIfGone, sqliteIntegrityProblem } from '@suite/process-shell';
 import { SharedLocks, type LoginLimits, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const SCHEMA = `
@@ -46,6 +46,12 @@ CREATE INDEX IF NOT EXISTS login_binding ON login (binding, expires_at);
 
 export const SQLITE_FILE = 'bff.sqlite';
 /**
+ * The schema's version (user_version): raised with every change to the tables or what they mean.
+ * A file of a higher version is refused, an older one upgraded (version 0: files from before the
+ * stamp, upgraded by adding lock.taken_at).
+ */
+export const SCHEMA_VERSION = 1;
+/**
  * How long a write waits for another process's write to commit before failing with SQLITE_BUSY.
  * Every write here is one short statement, so a wait is microseconds; set before anything else
  * (switching to WAL on a new file takes a lock too, when two processes start at once).
@@ -79,17 +85,19 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
       opened.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       const damaged = sqliteIntegrityProblem(opened, file);
       if (damaged) throw new Error(damaged);
-      opened.exec(SCHEMA);
-      // A file made before the lock kept when it was taken (a process of an older version on the
-      // same file leaves it NULL, which never counts as taken after now).
-      if (!opened.prepare("SELECT 1 FROM pragma_table_info('lock') WHERE name = 'taken_at'").get()) {
-        try {
-          opened.exec('ALTER TABLE lock ADD COLUMN taken_at INTEGER');
-        } catch (err) {
-          // Another process starting on the file at the same moment added it first.
-          if (!/duplicate column name/.test((err as Error).message)) throw err;
+      openSchemaVersion(opened, file, SCHEMA_VERSION, () => {
+        opened.exec(SCHEMA);
+        // A file made before the lock kept when it was taken (a process of an older version on the
+        // same file leaves it NULL, which never counts as taken after now).
+        if (!opened.prepare("SELECT 1 FROM pragma_table_info('lock') WHERE name = 'taken_at'").get()) {
+          try {
+            opened.exec('ALTER TABLE lock ADD COLUMN taken_at INTEGER');
+          } catch (err) {
+            // Another process starting on the file at the same moment added it first.
+            if (!/duplicate column name/.test((err as Error).message)) throw err;
+          }
         }
-      }
+      });
     } catch (err) {
       opened.close();
       throw err;

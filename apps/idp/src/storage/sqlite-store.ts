@@ -5,7 +5,7 @@
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { databaseFileGone, describeDataDirError, openedDatabaseFile, ownerOnlyDatabaseFile, SQLITE_UNAVAILABLE, sqliteIntegrityProblem, type OpenedDatabaseFile } from '@suite/process-shell';
+import { databaseFileGone, describeDataDirError, openedDatabaseFile, openSchemaVersion, ownerOnlyDatabaseFile, SQLITE_UNAVAILABLE, sqliteIntegrityProblem, type OpenedDatabaseFile } from '@suite/process-shell';
 import { epochSeconds, systemClock, type Clock } from '../clock.ts';
 import { INSTANCE_CLOCK_SKEW_SECONDS, SQLITE_BUSY_TIMEOUT_MS, SQLITE_EXPIRED_ROW_GRACE_SECONDS, SQLITE_SWEEP_INTERVAL_SECONDS, SQLITE_WAL_LIMIT_BYTES } from '../defaults.ts';
 import { GRANT_MEMBERS, StoreUnavailableError, withinReuseInterval, type AttemptReservation, type ConsumeOutcome, type Payload, type Store, type StoredSigningKey } from './store.ts';
@@ -37,6 +37,13 @@ CREATE TABLE IF NOT EXISTS signing_key (
 CREATE TABLE IF NOT EXISTS setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failure (key TEXT PRIMARY KEY, count INTEGER NOT NULL, window_start INTEGER NOT NULL);
 `;
+
+/**
+ * The schema's version (user_version): raised with every change to the tables or what they mean.
+ * A file of a higher version is refused, an older one upgraded (version 0: files from before the
+ * stamp, upgraded by adding signing_key.activates_at).
+ */
+export const SCHEMA_VERSION = 1;
 
 /** Why a failed statement means the store is unavailable (full, read-only…), or undefined for any other error. */
 export function sqliteUnavailableReason(dataDir: string, err: unknown): string | undefined {
@@ -72,9 +79,11 @@ export function openSqliteStore(opts: SqliteStoreOptions): Store {
     if (damaged) throw new Error(damaged);
     const pageSize = Number(db.prepare('PRAGMA page_size').get()!['page_size']);
     db.exec(`PRAGMA wal_autocheckpoint = ${Math.max(1, Math.floor(SQLITE_WAL_LIMIT_BYTES / pageSize))}; PRAGMA journal_size_limit = ${SQLITE_WAL_LIMIT_BYTES};`);
-    db.exec(SCHEMA);
-    const keyColumns = db.prepare("SELECT name FROM pragma_table_info('signing_key')").all().map((r) => r['name']);
-    if (!keyColumns.includes('activates_at')) db.exec('ALTER TABLE signing_key ADD COLUMN activates_at INTEGER');
+    openSchemaVersion(db, file, SCHEMA_VERSION, () => {
+      db.exec(SCHEMA);
+      const keyColumns = db.prepare("SELECT name FROM pragma_table_info('signing_key')").all().map((r) => r['name']);
+      if (!keyColumns.includes('activates_at')) db.exec('ALTER TABLE signing_key ADD COLUMN activates_at INTEGER');
+    });
   } catch (err) {
     throw new StoreUnavailableError(`cannot open the SQLite store in IDP_DATA_DIR: ${describeDataDirError(opts.dataDir, err)}`, { cause: err });
   }
