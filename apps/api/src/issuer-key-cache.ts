@@ -2,7 +2,7 @@
 // so that an API started while the IdP is unreachable can still validate tokens. Only what the
 // API itself fetched from the configured issuer is written; a copy older than the configured
 // bound, for another issuer, or unreadable is ignored.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DATA_DIR_MODE, DATA_FILE_MODE } from '@suite/process-shell';
@@ -42,13 +42,22 @@ export class IssuerKeyCache {
     return { savedAt: value.savedAt, discovery: value.discovery, jwks: value.jwks };
   }
 
-  /** Keeps a copy (written to a temporary file, then renamed: a crash never leaves half a file). */
+  /**
+   * Keeps a copy (written to a temporary file, then renamed: a crash never leaves half a file). A
+   * write that fails (disk full, the path taken) removes its temporary file: the copy is rewritten
+   * at every JWKS fetch, and each failure would otherwise leave one more behind.
+   */
   async write(issuer: string, discovery: Record<string, unknown>, jwks: Record<string, unknown>): Promise<void> {
     // savedAt is when the issuer last confirmed these keys, so the copy is rewritten at every fetch.
     const text = JSON.stringify({ issuer, savedAt: this.now(), discovery: { ...discovery, issuer }, jwks }, null, 2);
     await mkdir(dirname(this.file), { recursive: true, mode: DATA_DIR_MODE });
     const tmp = `${this.file}.${process.pid}.${++this.writes}.tmp`;
-    await writeFile(tmp, text, { mode: DATA_FILE_MODE });
-    await rename(tmp, this.file);
+    try {
+      await writeFile(tmp, text, { mode: DATA_FILE_MODE });
+      await rename(tmp, this.file);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => {});
+      throw err;
+    }
   }
 }

@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, test } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { exportJWK } from 'jose';
 import { JWKS_NEW_KID_REFETCHES_PER_COOLDOWN } from '../src/defaults.ts';
+import { IssuerKeyCache } from '../src/issuer-key-cache.ts';
 import { bearer, startApi, type TestApi } from './support/api.ts';
 import { signRaw } from './support/raw-jws.ts';
 import { startTestIssuer, type TestIssuer } from './support/test-issuer.ts';
@@ -281,6 +282,20 @@ describe('keys kept across restarts', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+});
+
+test('a copy of the keys that cannot be written (the disk full, its path taken) fails whole: no temporary file left behind', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'api-test-'));
+  try {
+    // The path taken by a directory: the rename fails after the temporary file was written.
+    mkdirSync(join(dataDir, 'issuer-keys.json'));
+    const cache = new IssuerKeyCache(join(dataDir, 'issuer-keys.json'), 60_000);
+    for (let i = 0; i < 3; i++) await assert.rejects(cache.write('http://issuer.example', { issuer: 'http://issuer.example' }, { keys: [] }));
+    assert.deepEqual(readdirSync(dataDir), ['issuer-keys.json']);
+    assert.equal(cache.read('http://issuer.example'), undefined);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 describe('verified-token cache', () => {

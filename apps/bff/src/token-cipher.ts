@@ -3,7 +3,7 @@
 // them has ended). The session's store key is the additional authenticated data, so a ciphertext
 // moved to another session does not decrypt.
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATA_DIR_MODE, DATA_FILE_MODE, keepOwnerOnly, openInDataDir } from '@suite/process-shell';
 import { TOKEN_CIPHER, TOKEN_KEY_BYTES } from './defaults.ts';
@@ -109,17 +109,20 @@ function generateKeyFile(dataDir: string, file: string): boolean {
   mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
   // Written whole under another name, then linked into place: of processes starting at once on
   // this directory one key wins, and the others read it, never a file still being written.
+  // A draft that cannot be written whole (disk full) is removed like one that was linked.
   const draft = `${file}.${randomBytes(8).toString('hex')}`;
-  writeFileSync(draft, randomBytes(TOKEN_KEY_BYTES).toString('base64') + '\n', { mode: DATA_FILE_MODE, flag: 'wx' });
   let generated = true;
   try {
+    writeFileSync(draft, randomBytes(TOKEN_KEY_BYTES).toString('base64') + '\n', { mode: DATA_FILE_MODE, flag: 'wx' });
     chmodSync(draft, DATA_FILE_MODE);
-    linkSync(draft, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    generated = false;
+    try {
+      linkSync(draft, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      generated = false;
+    }
   } finally {
-    unlinkSync(draft);
+    rmSync(draft, { force: true });
   }
   return generated;
 }

@@ -3,13 +3,15 @@
 // and the production profile refuses to run without configured keys.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@suite/config';
+import { DataDirError } from '@suite/process-shell';
 import { buildBff } from '../src/app.ts';
 import { readBffConfig } from '../src/config.ts';
 import { DEV_KEY_FILE, loadTokenKeys, parseTokenKeys, TokenCipher, TokenKeyError } from '../src/token-cipher.ts';
@@ -75,6 +77,37 @@ describe('token encryption at rest', () => {
       assert.deepEqual(again.keys, first.keys);
       assert.throws(() => loadTokenKeys('', dir, true), /production profile needs BFF_TOKEN_KEYS/);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a development key that cannot be written (disk full) stops the start saying so and leaves no partial file; written once there is room', (t) => {
+    if (process.getuid?.() !== 0) {
+      t.skip('needs root to mount a small tmpfs');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'bff-keys-full-'));
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]).status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      t.skip('cannot mount a tmpfs');
+      return;
+    }
+    const data = join(dir, 'data');
+    const filler = join(dir, 'filler');
+    try {
+      mkdirSync(data);
+      // Whatever is left of the volume, taken by another file (dd stops at ENOSPC).
+      spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4096']);
+      for (let i = 0; i < 3; i++) {
+        assert.throws(() => loadTokenKeys('', data, false), (err: Error) => err instanceof DataDirError && err.message === `cannot open the development token key in BFF_DATA_DIR: ${data}: disk full`);
+      }
+      assert.deepEqual(readdirSync(data), [], 'no draft, no key file left behind');
+      rmSync(filler);
+      const made = loadTokenKeys('', data, false);
+      assert.equal(made.generated, true);
+      assert.deepEqual(readdirSync(data), [DEV_KEY_FILE]);
+    } finally {
+      spawnSync('umount', [dir]);
       rmSync(dir, { recursive: true, force: true });
     }
   });
