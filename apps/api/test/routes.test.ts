@@ -86,6 +86,32 @@ describe('authentication and policies', () => {
     assert.ok(Object.keys(doc.paths).every((p) => p === '/' || !p.endsWith('/')), 'one spelling in the document');
   });
 
+  test('a path asked with a method it does not have: 405 naming those it has, told only to a valid token', async () => {
+    const cases = [
+      ['PUT', '/api/notes', 'GET, HEAD, POST'],
+      ['PATCH', '/api/notes/some-id', 'DELETE'],
+      ['GET', '/api/notes/some-id', 'DELETE'],
+      ['POST', '/api/UserOne', 'GET, HEAD'],
+      ['DELETE', '/API/USERONE/', 'GET, HEAD'],
+      ['OPTIONS', '/api/notes', 'GET, HEAD, POST'], // not a preflight (no Origin)
+      ['POST', '/swagger/static/swagger-ui.css', 'GET, HEAD'],
+    ] as const;
+    for (const [method, url, allow] of cases) {
+      assert.equal((await inject({ method, url })).statusCode, 401, `${method} ${url} without a token`);
+      const res = await inject({ method, url, headers: bearer(alice) });
+      assert.equal(res.statusCode, 405, `${method} ${url}`);
+      assert.equal(res.headers.allow, allow, `${method} ${url}`);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+      assert.equal(res.json().title, 'Method Not Allowed');
+    }
+    // No such path, or a file missing under a route that has the method: 404, without Allow.
+    for (const url of ['/api/admin', '/swagger/static/no-such-file.js']) {
+      const res = await inject({ url, headers: bearer(alice) });
+      assert.equal(res.statusCode, 404, url);
+      assert.equal(res.headers.allow, undefined, url);
+    }
+  });
+
   test('HEAD is protected like GET', async () => {
     assert.equal((await inject({ method: 'HEAD', url: '/api/UserOne' })).statusCode, 401);
     assert.equal((await inject({ method: 'HEAD', url: '/api/UserOne', headers: bearer(alice) })).statusCode, 200);

@@ -1,6 +1,7 @@
 // Every error leaves as RFC 9457 problem details. Client mistakes (bad JSON, schema violations,
 // wrong media type, oversized body) keep their 4xx; only a genuine server fault is a 500, and its
-// details stay in the log. Unknown paths and methods need a valid token too, checked in onRequest
+// details stay in the log. Unknown paths and methods need a valid token too (then 404, or 405 with
+// Allow for a path served with other methods), checked in onRequest
 // as on every route, before the body is read: an anonymous request is answered 401 whatever its
 // body, so how a body is judged (bad JSON, too large, `__proto__`) tells nothing of the routes.
 import type { FastifyError, FastifyPluginCallback, preHandlerHookHandler } from 'fastify';
@@ -10,7 +11,13 @@ import { STORE_OUTAGE_RETRY_AFTER_SECONDS } from '../defaults.ts';
 import { DEFAULT_POLICY } from '../policies.ts';
 import { problem, sendProblem } from '../problem.ts';
 
+/** Methods a route may have; the answer to any other is 404 (or 400 when it cannot be parsed). */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
 const errors: FastifyPluginCallback = (app, _opts, done) => {
+  /** The methods the router serves at `path` (a concrete path, matched as a request's). */
+  const methodsServing = (path: string): string[] => METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation) {
       return sendProblem(reply, problem(400, 'The request does not match the schema.', {
@@ -38,7 +45,13 @@ const errors: FastifyPluginCallback = (app, _opts, done) => {
       if (req.principal !== undefined) return hookDone();
       authenticate.call(this, req, reply, hookDone);
     };
-    notFound.setNotFoundHandler({ preHandler }, (_req, reply) => {
+    notFound.setNotFoundHandler({ preHandler }, (req, reply) => {
+      // A path the API serves, asked with another method: 405 naming the methods it has (RFC 9110
+      // §15.5.6), told only to a caller with a valid token, as the route table is (decision 0058).
+      const allowed = methodsServing(req.url.split('?', 1)[0]!);
+      if (allowed.length > 0 && !allowed.includes(req.method)) {
+        return sendProblem(reply.header('allow', allowed.join(', ')), problem(405, 'The resource does not support this method.'));
+      }
       sendProblem(reply, problem(404, 'No such resource.'));
     });
     next();
