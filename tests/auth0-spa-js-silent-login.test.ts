@@ -6,20 +6,13 @@
 // page above all, stays unframeable (decision 0041). With refresh tokens and its iframe fallback,
 // the silent login after a reload brings a refresh token back, as Auth0's does (decision 0042).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
-import { jwtClaims, launchChromium, newProfile, type BrowserLog } from './e2e/support/browser.ts';
-import { startIdpInProcess, type InProcessIdp } from './support/idp-in-process.ts';
-import { PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages, type PeerPagesConfig } from './support/peers/server.ts';
+import { jwtClaims, newProfile, type BrowserLog } from './e2e/support/browser.ts';
+import { logInAsAlice, openPeerPage, PEER_AUDIENCE as AUDIENCE, startIdpWithPeerPages, type IdpWithPeerPages } from './support/peers/idp-with-peer-pages.ts';
+import { PEER_CLIENT_IDS, type PeerPages } from './support/peers/server.ts';
 
-const AUDIENCE = 'https://auth0-api-spa';
-const root = join(import.meta.dirname, '..');
-
-let dir: string;
-let idp: InProcessIdp;
+let stage: IdpWithPeerPages;
 let idpOrigin: string;
 /** The registered pages, and the same pages on an origin no client registered. */
 let peers: PeerPages;
@@ -27,51 +20,15 @@ let foreign: PeerPages;
 let browser: Browser;
 
 before(async () => {
-  let config: PeerPagesConfig | undefined;
-  const configNow = () => {
-    if (!config) throw new Error('the IdP is not up yet');
-    return config;
-  };
-  peers = await startPeerPages(configNow);
-  foreign = await startPeerPages(configNow);
-  dir = mkdtempSync(join(tmpdir(), 'auth0-silent-'));
-  const clients = JSON.parse(readFileSync(join(root, 'apps', 'idp', 'config', 'clients.json'), 'utf8')) as { clients: unknown[] };
-  clients.clients.push(...peerClients(peers.origin));
-  writeFileSync(join(dir, 'clients.json'), JSON.stringify(clients));
-  idp = await startIdpInProcess((port) => ({ IDP_ISSUER: `http://localhost:${port}/`, IDP_CLIENTS_FILE: join(dir, 'clients.json'), IDP_ACCESS_TOKEN_PROFILE: 'auth0' }));
-  idpOrigin = new URL(idp.issuer).origin;
-  // No API here: the page's own call after its login goes to the IdP and fails; the tests read the user only.
-  config = { idpOrigin, issuer: idp.issuer, api: `${idpOrigin}/`, audience: AUDIENCE, scope: 'openid profile' };
-  browser = await launchChromium();
+  stage = await startIdpWithPeerPages((port) => ({ IDP_ISSUER: `http://localhost:${port}/`, IDP_ACCESS_TOKEN_PROFILE: 'auth0' }));
+  ({ idpOrigin, peers, foreign, browser } = stage);
 });
 
-after(async () => {
-  await browser?.close();
-  await peers?.close();
-  await foreign?.close();
-  await idp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+after(() => stage?.close());
 
 /** The SDK's options as its README shows them: domain, clientId, redirect_uri, audience; nothing else. */
 function defaultOptions(): Record<string, unknown> {
   return { domain: idpOrigin, clientId: PEER_CLIENT_IDS.auth0SpaJs, authorizationParams: { redirect_uri: peers.auth0SpaJs, audience: AUDIENCE, scope: 'openid profile' } };
-}
-
-async function openPage(context: BrowserContext, url: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(url);
-  await page.locator('body[data-ready="true"]').waitFor();
-  return page;
-}
-
-async function logIn(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await page.getByLabel('Username').fill('alice');
-  await page.getByLabel('Password').fill('demo-alice');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.href.startsWith(peers.auth0SpaJs));
-  await page.locator('#user:not(:empty)').waitFor();
 }
 
 async function addIframe(page: Page, src: string): Promise<void> {
@@ -87,8 +44,8 @@ describe("Auth0's SPA SDK with its defaults: the silent login in a hidden iframe
   test('after a reload, checkSession restores the user from the IdP session and getTokenSilently gets an access token for the API', async () => {
     const log: BrowserLog = { requests: [], cspViolations: [] };
     const context = await newProfile(browser, log);
-    const page = await openPage(context, peers.auth0SpaJs);
-    await logIn(page);
+    const page = await openPeerPage(context, peers.auth0SpaJs);
+    await logInAsAlice(page, peers.auth0SpaJs);
     assert.equal(await page.locator('#user').textContent(), 'Alice Example');
 
     await page.reload();
@@ -119,7 +76,7 @@ describe("Auth0's SPA SDK with its defaults: the silent login in a hidden iframe
 
   test('without an IdP session getTokenSilently fails with the IdP\'s login_required, read from the iframe', async () => {
     const context = await newProfile(browser, { requests: [], cspViolations: [] });
-    const page = await openPage(context, peers.auth0SpaJs);
+    const page = await openPeerPage(context, peers.auth0SpaJs);
     const error = await page.evaluate(`new auth0.Auth0Client(${JSON.stringify(defaultOptions())}).getTokenSilently().then(() => 'a token', (err) => err.error)`);
     assert.equal(error, 'login_required');
     await context.close();
@@ -130,8 +87,8 @@ describe("Auth0's SPA SDK with refresh tokens and its iframe fallback", () => {
   test('after a reload the iframe\'s silent login brings a refresh token back, and the next renewal uses it instead of another iframe', async () => {
     const log: BrowserLog = { requests: [], cspViolations: [] };
     const context = await newProfile(browser, log);
-    const page = await openPage(context, peers.auth0SpaJs);
-    await logIn(page);
+    const page = await openPeerPage(context, peers.auth0SpaJs);
+    await logInAsAlice(page, peers.auth0SpaJs);
     await page.reload();
     await page.locator('body[data-ready="true"]').waitFor();
     const grantsBefore = tokenGrants(log).length;
@@ -163,8 +120,8 @@ describe('framing stays refused everywhere else', () => {
 
   test('an origin no client registered cannot frame the web_message answer, and gets no message from it', async () => {
     const context = await newProfile(browser, { requests: [], cspViolations: [] });
-    await logIn(await openPage(context, peers.auth0SpaJs));
-    const page = await openPage(context, foreign.auth0SpaJs);
+    await logInAsAlice(await openPeerPage(context, peers.auth0SpaJs), peers.auth0SpaJs);
+    const page = await openPeerPage(context, foreign.auth0SpaJs);
     await page.evaluate("window.seen = []; window.addEventListener('message', (e) => window.seen.push(e.data))");
     const url = new URL('/authorize', idpOrigin);
     url.search = new URLSearchParams({
@@ -182,7 +139,7 @@ describe('framing stays refused everywhere else', () => {
 
   test('the registered origin cannot frame the login page', async () => {
     const context = await newProfile(browser, { requests: [], cspViolations: [] });
-    const page = await openPage(context, peers.auth0SpaJs);
+    const page = await openPeerPage(context, peers.auth0SpaJs);
     const url = new URL('/authorize', idpOrigin);
     url.search = new URLSearchParams({
       client_id: PEER_CLIENT_IDS.auth0SpaJs, redirect_uri: peers.auth0SpaJs, response_type: 'code', response_mode: 'web_message',

@@ -6,19 +6,13 @@
 // itself, which the post-logout redirect URI's origin, and no other, may frame. The page that asks
 // the user stays unframeable (decision 0051).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
-import { launchChromium, newProfile, type BrowserLog } from './e2e/support/browser.ts';
-import { startIdpInProcess, type InProcessIdp } from './support/idp-in-process.ts';
-import { PEER_CLIENT_IDS, peerClients, startPeerPages, type PeerPages, type PeerPagesConfig } from './support/peers/server.ts';
+import { newProfile, type BrowserLog } from './e2e/support/browser.ts';
+import { logInAsAlice, openPeerPage, startIdpWithPeerPages, type IdpWithPeerPages } from './support/peers/idp-with-peer-pages.ts';
+import { PEER_CLIENT_IDS, type PeerPages } from './support/peers/server.ts';
 
-const root = join(import.meta.dirname, '..');
-
-let dir: string;
-let idp: InProcessIdp;
+let stage: IdpWithPeerPages;
 let idpOrigin: string;
 /** The registered pages, and the same pages on an origin no client registered. */
 let peers: PeerPages;
@@ -26,47 +20,11 @@ let foreign: PeerPages;
 let browser: Browser;
 
 before(async () => {
-  let config: PeerPagesConfig | undefined;
-  const configNow = () => {
-    if (!config) throw new Error('the IdP is not up yet');
-    return config;
-  };
-  peers = await startPeerPages(configNow);
-  foreign = await startPeerPages(configNow);
-  dir = mkdtempSync(join(tmpdir(), 'oidc-client-ts-silent-logout-'));
-  const clients = JSON.parse(readFileSync(join(root, 'apps', 'idp', 'config', 'clients.json'), 'utf8')) as { clients: unknown[] };
-  clients.clients.push(...peerClients(peers.origin));
-  writeFileSync(join(dir, 'clients.json'), JSON.stringify(clients));
-  idp = await startIdpInProcess({ IDP_CLIENTS_FILE: join(dir, 'clients.json') });
-  idpOrigin = new URL(idp.issuer).origin;
-  // No API here: the page's own call after its login goes to the IdP and fails; the tests read the user only.
-  config = { idpOrigin, issuer: idp.issuer, api: `${idpOrigin}/`, audience: 'https://auth0-api-spa', scope: 'openid profile' };
-  browser = await launchChromium();
+  stage = await startIdpWithPeerPages();
+  ({ idpOrigin, peers, foreign, browser } = stage);
 });
 
-after(async () => {
-  await browser?.close();
-  await peers?.close();
-  await foreign?.close();
-  await idp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function openPage(context: BrowserContext, url: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(url);
-  await page.locator('body[data-ready="true"]').waitFor();
-  return page;
-}
-
-async function logIn(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await page.getByLabel('Username').fill('alice');
-  await page.getByLabel('Password').fill('demo-alice');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.href.startsWith(peers.oidcClientTs));
-  await page.locator('#user:not(:empty)').waitFor();
-}
+after(() => stage?.close());
 
 /** What a silent login (prompt=none) of the browser profile gets back: a code, or an error. */
 async function silentLoginAnswer(context: BrowserContext): Promise<{ code: boolean; error: string | null }> {
@@ -108,8 +66,8 @@ describe("oidc-client-ts's signoutSilent", () => {
   test('ends the IdP session from a hidden iframe: the library resolves, the stored user is gone, and a later silent login gets login_required', async () => {
     const log: BrowserLog = { requests: [], cspViolations: [] };
     const context = await newProfile(browser, log);
-    const page = await openPage(context, peers.oidcClientTs);
-    await logIn(page);
+    const page = await openPeerPage(context, peers.oidcClientTs);
+    await logInAsAlice(page, peers.oidcClientTs);
     assert.deepEqual(await silentLoginAnswer(context), { code: true, error: null }, 'signed in at the IdP');
 
     const logoutPage = page.waitForResponse((r) => r.url().startsWith(`${idpOrigin}/oidc/logout?`));
@@ -127,8 +85,8 @@ describe("oidc-client-ts's signoutSilent", () => {
 
   test('resolves too when the IdP session has already ended elsewhere (nothing left to end, nothing to ask)', async () => {
     const context = await newProfile(browser, { requests: [], cspViolations: [] });
-    const page = await openPage(context, peers.oidcClientTs);
-    await logIn(page);
+    const page = await openPeerPage(context, peers.oidcClientTs);
+    await logInAsAlice(page, peers.oidcClientTs);
     // Auth0's logout endpoint, as another application of the same user would call it.
     const auth0Logout = new URL('/v2/logout', idpOrigin);
     auth0Logout.search = new URLSearchParams({ client_id: PEER_CLIENT_IDS.oidcClientTs, returnTo: peers.oidcClientTs }).toString();
@@ -144,9 +102,9 @@ describe("oidc-client-ts's signoutSilent", () => {
 describe('framing of the end-session pages stays refused everywhere else', () => {
   test('an origin no client registered cannot frame the page that logs out at once, and the IdP session lives on', async () => {
     const context = await newProfile(browser, { requests: [], cspViolations: [] });
-    const page = await openPage(context, peers.oidcClientTs);
-    await logIn(page);
-    const attacker = await openPage(context, foreign.oidcClientTs);
+    const page = await openPeerPage(context, peers.oidcClientTs);
+    await logInAsAlice(page, peers.oidcClientTs);
+    const attacker = await openPeerPage(context, foreign.oidcClientTs);
     const headers = await frameRefused(attacker, await endSessionUrl(page, peers.oidcClientTsSilent));
     assert.match(headers['content-security-policy'] ?? '', new RegExp(`frame-ancestors ${peers.origin}$`), 'the page that logs out at once: only for its post-logout origin');
     assert.deepEqual(await silentLoginAnswer(context), { code: true, error: null }, 'the page never ran: still signed in at the IdP');
@@ -155,8 +113,8 @@ describe('framing of the end-session pages stays refused everywhere else', () =>
 
   test('the registered origin cannot frame the page that asks the user (no hint of this session)', async () => {
     const context = await newProfile(browser, { requests: [], cspViolations: [] });
-    const page = await openPage(context, peers.oidcClientTs);
-    await logIn(page);
+    const page = await openPeerPage(context, peers.oidcClientTs);
+    await logInAsAlice(page, peers.oidcClientTs);
     const url = new URL('/oidc/logout', idpOrigin);
     url.search = new URLSearchParams({ client_id: PEER_CLIENT_IDS.oidcClientTs, post_logout_redirect_uri: peers.oidcClientTsSilent }).toString();
     const headers = await frameRefused(page, url.href);
