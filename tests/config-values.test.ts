@@ -68,6 +68,24 @@ test('a mistyped name with the app\'s prefix stops every app, naming the variabl
   }
 });
 
+test('on Kubernetes, the service-link variables of Services named like an app\'s prefix do not stop it; a link that takes the name of a setting does, naming the cure', () => {
+  /** What Kubernetes puts into every pod of the namespace for a Service `name` on port 8080. */
+  const serviceLinks = (name: string) => {
+    const v = name.toUpperCase().replaceAll('-', '_');
+    return { [`${v}_SERVICE_HOST`]: '10.96.0.7', [`${v}_SERVICE_PORT`]: '8080', [`${v}_PORT`]: 'tcp://10.96.0.7:8080', [`${v}_PORT_8080_TCP`]: 'tcp://10.96.0.7:8080', [`${v}_PORT_8080_TCP_PROTO`]: 'tcp', [`${v}_PORT_8080_TCP_PORT`]: '8080', [`${v}_PORT_8080_TCP_ADDR`]: '10.96.0.7' };
+  };
+  for (const { app, schema, read, prefixes } of apps) {
+    // Services such as "idp-admin" or "auth": every prefix of the app, none of them a setting's name.
+    const env = Object.assign({}, ...prefixes.map((p) => serviceLinks(`${p}admin`)), serviceLinks('auth'));
+    assert.equal(problems(read, env), '', app);
+    // A Service named after the app itself sets <APP>_PORT, which is a setting.
+    const portSetting = Object.keys(schema).find((n) => prefixes.some((p) => n === `${p}PORT`));
+    assert.ok(portSetting, app);
+    const service = portSetting.slice(0, -'_PORT'.length).toLowerCase();
+    assert.match(problems(read, { ...env, ...serviceLinks(service) }), new RegExp(`^${portSetting}=.* is invalid.*a Service named "${service}" \\(a service link\\).*enableServiceLinks: false`, 'm'), app);
+  }
+});
+
 test('port 0 needs the URL that would otherwise be built from the port', () => {
   assert.match(problems(readIdpConfig, { IDP_PORT: '0' }), /IDP_PORT=0 \(any free port\) needs IDP_ISSUER/);
   assert.match(problems(readBffConfig, { BFF_PORT: '0' }), /BFF_PORT=0 \(any free port\) needs BFF_PUBLIC_URL/);

@@ -227,7 +227,9 @@ export function loadConfig<S extends Schema>(schema: S, env: Record<string, stri
       out[name] = f.parse(raw);
     } catch (err) {
       const why = err instanceof InvalidValue ? `: ${err.message}` : '';
-      problems.push(`${name}=${shown} is invalid${why}; expected ${f.expected}`);
+      const link = serviceLinkOf(name, raw);
+      const hint = link ? `; this is what Kubernetes sets for a Service named "${link.service}" (a service link), not a setting: set enableServiceLinks: false in the pod spec, or give the Service another name` : '';
+      problems.push(`${name}=${shown} is invalid${why}; expected ${f.expected}${hint}`);
     }
   }
   problems.push(...inapplicableVariables(schema, env, out));
@@ -300,10 +302,26 @@ function unknownVariables(schema: Schema, env: Record<string, string | undefined
   const problems: string[] = [];
   for (const name of Object.keys(env).sort()) {
     if (known.has(name) || !prefixes.some((p) => name.startsWith(p))) continue;
+    // Kubernetes gives every pod these for each Service of its namespace: an app's prefix is a
+    // likely Service name, and no setting is ever spelt so.
+    if (serviceLinkOf(name, env[name] ?? '')) continue;
     const near = nearest(name, [...known]);
     problems.push(`${name} is not a setting of this app${near ? ` (did you mean ${near}?)` : ''}: correct or remove it`);
   }
   return problems;
+}
+
+/** Kubernetes' service-link variables for a Service `svc-name`: SVC_NAME_SERVICE_HOST, …_PORT=tcp://ip:port, …_PORT_8080_TCP_ADDR. */
+const SERVICE_LINK_NAME = /^([A-Z][A-Z0-9_]*?)_(?:SERVICE_HOST|SERVICE_PORT(?:_[A-Z0-9_]+)?|PORT_\d{1,5}_(?:TCP|UDP|SCTP)(?:_PROTO|_PORT|_ADDR)?)$/;
+const SERVICE_LINK_PORT_VALUE = /^(?:tcp|udp|sctp):\/\/[0-9A-Fa-f.:[\]]+:\d{1,5}$/;
+
+/**
+ * The Service a variable was set for by Kubernetes' service links, read from its name (and, for
+ * `X_PORT`, from its value `tcp://10.0.0.7:3000`, which no setting takes), or undefined.
+ */
+export function serviceLinkOf(name: string, value: string): { service: string } | undefined {
+  const match = SERVICE_LINK_NAME.exec(name) ?? (SERVICE_LINK_PORT_VALUE.test(value) ? /^([A-Z][A-Z0-9_]*)_PORT$/.exec(name) : null);
+  return match ? { service: match[1]!.toLowerCase().replaceAll('_', '-') } : undefined;
 }
 
 /** The known name closest to `name`, if close enough to be what was meant. */

@@ -131,6 +131,26 @@ test('a variable with the app\'s prefix that the schema does not name is refused
   assert.deepEqual(loadConfig(s, { OTHER_PROFLE: 'x' }, options), { APP_PROFILE: 'dev', APP_TTL: 5 });
 });
 
+test('Kubernetes service links: the variables of a Service named like a prefix are not settings; one that collides with a setting is refused, naming the cure', () => {
+  const s = { APP_PORT: port({ doc: 'port', default: '4400' }), APP_TTL: int({ doc: 'ttl', default: '5' }) };
+  const options = { prefixes: ['APP_', 'X_'] };
+  // What a pod gets for Services named "x" and "app-admin" (port 8080): none of them a setting of this app.
+  const links = {
+    X_SERVICE_HOST: '10.96.0.7', X_SERVICE_PORT: '8080', X_SERVICE_PORT_HTTP: '8080', X_PORT: 'tcp://10.96.0.7:8080',
+    X_PORT_8080_TCP: 'tcp://10.96.0.7:8080', X_PORT_8080_TCP_PROTO: 'tcp', X_PORT_8080_TCP_PORT: '8080', X_PORT_8080_TCP_ADDR: '10.96.0.7',
+    APP_ADMIN_SERVICE_HOST: 'fd00::7', APP_ADMIN_PORT: 'tcp://[fd00::7]:8080', APP_ADMIN_PORT_8080_UDP_ADDR: 'fd00::7',
+  };
+  assert.deepEqual(loadConfig(s, links, options), { APP_PORT: 4400, APP_TTL: 5 });
+  // A Service named "app" sets APP_PORT, which is a setting: refused, with the Service named and the cure.
+  const text = problemsOf(() => loadConfig(s, { ...links, APP_PORT: 'tcp://10.96.0.9:4400', APP_SERVICE_HOST: '10.96.0.9' }, options)).join('\n');
+  assert.match(text, /APP_PORT="tcp:\/\/10\.96\.0\.9:4400" is invalid.*Kubernetes sets for a Service named "app" \(a service link\).*enableServiceLinks: false/);
+  assert.doesNotMatch(text, /APP_SERVICE_HOST|X_/, 'the other link variables are not reported');
+  // Only Kubernetes' own shapes are passed over: a mistyped name, or a _PORT with another value, is still refused.
+  const typos = problemsOf(() => loadConfig(s, { APP_TTLL: '3', X_PORT: '8080', X_SERVICE_HOSTS: 'a', APP_PORT_80_HTTP: 'tcp' }, options)).join('\n');
+  for (const name of ['APP_TTLL', 'X_PORT', 'X_SERVICE_HOSTS', 'APP_PORT_80_HTTP']) assert.match(typos, new RegExp(`${name} is not a setting of this app`));
+  assert.doesNotMatch(typos, /Kubernetes/);
+});
+
 test('a URL defaulting to http://localhost:PORT is required when the port is 0', () => {
   assert.equal(localUrlOfPort(4400, 'APP_PORT', 'APP_URL'), 'http://localhost:4400');
   assert.match(problemsOf(() => localUrlOfPort(0, 'APP_PORT', 'APP_URL')).join(), /APP_PORT=0 \(any free port\) needs APP_URL/);
