@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Authority } from './authority.ts';
 import type { ApiConfig } from './config.ts';
-import { answerClientError, strictTransportSecurity, type HttpTimeouts } from '@suite/process-shell';
+import { answerClientError, loggedError, strictTransportSecurity, type HttpTimeouts } from '@suite/process-shell';
 import { BODY_LIMIT_BYTES, CORS_MAX_AGE_SECONDS, HTTP_TIMEOUTS, JWKS_CACHE_FILE, REFUSAL_LOG_WINDOW_SECONDS, ROUTER_MAX_PARAM_LENGTH } from './defaults.ts';
 import { Introspector } from './introspection.ts';
 import { IssuerKeyCache } from './issuer-key-cache.ts';
@@ -65,6 +65,8 @@ export function loggerOptions(level: string): ApiLoggerOptions {
     serializers: {
       // The path only: a token pasted into the query string must not be logged either.
       req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?', 1)[0], remoteAddress: req.ip }),
+      // Type, message, code and stack only: not whatever a library attached to the error.
+      err: loggedError,
     },
   };
 }

@@ -77,6 +77,32 @@ test('no token ever reaches a log line, even at debug level and from the query s
   }
 });
 
+test('an unexpected error is logged with its type, message, code and stack only, never what a library attached to it', async () => {
+  for (const level of ['info', 'debug']) {
+    const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
+    const lines: string[] = [];
+    const stream = new Writable({ write(chunk, _enc, cb) { lines.push(chunk.toString()); cb(); } });
+    const api = buildApi(readApiConfig({ AUTH_AUTHORITY: idp.issuer, API_DATA_DIR: dir, API_LOG_LEVEL: level }), { logger: { ...(loggerOptions(level) as object), stream } });
+    try {
+      // As a Redis client's error carries the command it failed, arguments included.
+      api.app.get('/api/failing', () => {
+        throw Object.assign(new Error('the store failed'), { code: 'ESTORE', command: { name: 'set', args: ['login:1', 'pkce-verifier-canary'] }, options: { password: 'store-password-canary' } });
+      });
+      await api.authority.start();
+      const res = await api.app.inject({ url: '/api/failing', headers: { authorization: `Bearer ${await idp.sign()}` } });
+      assert.equal(res.statusCode, 500, level);
+      const failed = lines.map((l) => JSON.parse(l) as { msg?: string; err?: Record<string, unknown> }).find((l) => l.msg === 'request failed');
+      assert.ok(failed?.err, `${level}: the failure is logged`);
+      assert.deepEqual(Object.keys(failed.err).sort(), ['code', 'message', 'stack', 'type'], level);
+      assert.equal(failed.err['code'], 'ESTORE');
+      assert.doesNotMatch(lines.join(''), /canary/, level);
+    } finally {
+      await api.app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
 test('at the default level a refusal is logged with its request id and no token; a success logs nothing', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'api-test-'));
   const lines: string[] = [];

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import cookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { answerClientError, isSqliteOutage } from '@suite/process-shell';
+import { answerClientError, isSqliteOutage, loggedError } from '@suite/process-shell';
 import { createSpaHandler } from '@suite/spa-hosting';
 import type { BffConfig } from './config.ts';
 import type { BffContext } from './context.ts';
@@ -58,19 +58,6 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
       err: loggedError,
     },
   };
-}
-
-/**
- * An error as a log line carries it: its name, message, code and stack, and nothing else. pino's
- * own serializer writes every property a library attached, and ioredis attaches the failed
- * command with its arguments (a login record's nonce and PKCE verifier, a session record), also
- * those of every command of a failed transaction.
- */
-export function loggedError(err: Error): { type: string; message: string; stack: string; code?: string } {
-  // Some lines pass only a message under `err`: written as it is.
-  if (!(err instanceof Error)) return err as never;
-  const { code } = err as Error & { code?: unknown };
-  return { type: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}), stack: err.stack ?? '' };
 }
 
 export async function buildBff(config: BffConfig, options: BuildOptions = {}): Promise<Bff> {

@@ -7,6 +7,7 @@ import { refuseWhileDraining } from './draining.ts';
 export { answerClientError } from './client-error.ts';
 export { DRAINING_RETRY_AFTER_SECONDS } from './draining.ts';
 export { HSTS_MAX_AGE_LIMIT_SECONDS, strictTransportSecurity } from './strict-transport-security.ts';
+export { loggedError } from './logged-error.ts';
 
 /** Exit codes of every server process. */
 export const EXIT_CODES = {
