@@ -14,6 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import Provider, { type JWK, type KoaContextWithOIDC } from 'oidc-provider';
+import { CLIENT_CREDENTIALS_GTY, clientSubject } from './client-grants.ts';
 import type { Clock } from './clock.ts';
 import { SIGNING_ALGS, type AccessTokenProfile } from './defaults.ts';
 import { ROUTES } from './routes.ts';
@@ -137,6 +138,13 @@ export function installJwtAccessTokens(provider: Provider, deps: JwtAccessTokenD
     const openid = scope.split(' ').includes('openid');
     payload['aud'] = openid ? [audience, userinfoAudience] : [audience];
     payload['scope'] = scope;
+    if (token.kind === 'ClientCredentials') {
+      // Auth0's machine-to-machine token: no user, so sub names the client (`<client_id>@clients`),
+      // gty says how it was got, and aud is the API alone, a string (client-grants.ts).
+      payload['sub'] = clientSubject(String(payload['client_id']));
+      payload['gty'] = CLIENT_CREDENTIALS_GTY;
+      payload['aud'] = audience;
+    }
     if (deps.profileOf(audience) === 'auth0') {
       jwt.header = { ...jwt.header, typ: 'JWT' };
       payload['azp'] = payload['client_id'];

@@ -17,7 +17,7 @@ import { interactionBinding } from './interaction-binding.ts';
 import { createInteractionHandler } from './interactions.ts';
 import { asFormRequest, hasJsonBodyToConvert } from './json-bodies.ts';
 import { answerPostAsGet, isPostAsGet } from './post-as-get.ts';
-import { answerStoreOutages, auditProviderEvents, keepOfflineAccess, refuseFraming, refuseIntrospectionWithoutCredentials, revokeGrantsAtLogout } from './koa-middleware.ts';
+import { answerDisallowedGrantType, answerStoreOutages, auditProviderEvents, keepOfflineAccess, refuseFraming, refuseIntrospectionWithoutCredentials, revokeGrantsAtLogout } from './koa-middleware.ts';
 import { createLogger, type Logger } from './log.ts';
 import { readLogoutAnswer } from './logout-confirmation.ts';
 import { LoginThrottle } from './login-throttle.ts';
@@ -99,6 +99,7 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
     revokeGrantsAtLogout(provider, store, logger);
     auditProviderEvents(provider, logger);
     refuseIntrospectionWithoutCredentials(provider);
+    answerDisallowedGrantType(provider);
     return { provider, callback: provider.callback(), fingerprint: keySetFingerprint(keys) };
   };
   let current = build(await loadSigningKeys(store, alg, grace, clock));

@@ -4,7 +4,11 @@
 //   may_introspect     the client may call the introspection endpoint (only for API tokens)
 //   client_secret_env  environment variable holding the secret; dev_client_secret is its
 //                      development fallback, refused by the production profile
+//   machine_to_machine the client may use the client_credentials grant (confidential only), for
+//                      the APIs and scopes its entries in `client_grants` list; default_audience
+//                      is the API a request without `audience` gets (client-grants.ts)
 import type { ClientMetadata } from 'oidc-provider';
+import { CLIENT_CREDENTIALS, type ClientGrant, type MachineClients } from './client-grants.ts';
 import { ACCESS_TOKEN_PROFILES, type AccessTokenProfile } from './defaults.ts';
 import { readJsonFile } from './json-file.ts';
 
@@ -24,6 +28,8 @@ export interface ClientRegistry {
   clients: ClientMetadata[];
   policies: Map<string, ClientPolicy>;
   resources: ResourceDefinition[];
+  /** Machine-to-machine clients: their client grants and default audiences. */
+  machines: MachineClients;
   /** Origins of every registered redirect URI: the only CORS origins and form targets. */
   origins: string[];
 }
@@ -35,6 +41,8 @@ interface ClientEntry extends ClientMetadata {
   may_introspect?: boolean;
   client_secret_env?: string;
   dev_client_secret?: string;
+  machine_to_machine?: boolean;
+  default_audience?: string;
 }
 
 /**
@@ -53,7 +61,7 @@ export function secretVariableNames(file: string): string[] {
 }
 
 export function loadClients(file: string, env: Record<string, string | undefined>, production: boolean): ClientRegistry {
-  let doc: { clients?: ClientEntry[]; resources?: ResourceDefinition[] };
+  let doc: { clients?: ClientEntry[]; resources?: ResourceDefinition[]; client_grants?: ClientGrant[] };
   try {
     doc = readJsonFile(file) as typeof doc;
   } catch (err) {
@@ -69,9 +77,18 @@ export function loadClients(file: string, env: Record<string, string | undefined
   }
   const policies = new Map<string, ClientPolicy>();
   const origins = new Set<string>();
+  const machineClients = new Map<string, string | undefined>();
   const clients = doc.clients.map((entry, i) => {
-    const { first_party, may_introspect, client_secret_env, dev_client_secret, ...metadata } = entry;
+    const { first_party, may_introspect, client_secret_env, dev_client_secret, machine_to_machine, default_audience, ...metadata } = entry;
     if (typeof metadata.client_id !== 'string') throw new ClientsFileError(`${file}: clients[${i}].client_id is required`);
+    const clientCredentials = (metadata.grant_types ?? []).includes(CLIENT_CREDENTIALS);
+    if (machine_to_machine === true) {
+      if (metadata.token_endpoint_auth_method === 'none') throw new ClientsFileError(`client ${metadata.client_id}: machine_to_machine needs a confidential client (a secret)`);
+      if (!clientCredentials) throw new ClientsFileError(`client ${metadata.client_id}: machine_to_machine needs "${CLIENT_CREDENTIALS}" in grant_types`);
+      machineClients.set(metadata.client_id, default_audience);
+    } else if (clientCredentials || default_audience !== undefined) {
+      throw new ClientsFileError(`client ${metadata.client_id}: ${CLIENT_CREDENTIALS} and default_audience are for clients marked machine_to_machine`);
+    }
     if (may_introspect && metadata.token_endpoint_auth_method === 'none') {
       throw new ClientsFileError(`client ${metadata.client_id}: may_introspect needs a confidential client (a secret)`);
     }
@@ -89,5 +106,32 @@ export function loadClients(file: string, env: Record<string, string | undefined
     policies.set(metadata.client_id, { firstParty: first_party === true, mayIntrospect: may_introspect === true });
     return metadata;
   });
-  return { clients, policies, resources: doc.resources, origins: [...origins] };
+  const machines = machineClientsOf(file, doc.client_grants ?? [], machineClients, doc.resources);
+  return { clients, policies, resources: doc.resources, machines, origins: [...origins] };
+}
+
+/** The client grants, checked: each for a machine-to-machine client, a known API and its scopes only. */
+function machineClientsOf(file: string, entries: unknown, machineClients: Map<string, string | undefined>, resources: ResourceDefinition[]): MachineClients {
+  if (!Array.isArray(entries)) throw new ClientsFileError(`${file}: client_grants must be a list`);
+  const grants = new Map<string, Map<string, ReadonlySet<string>>>();
+  for (const [i, grant] of (entries as ClientGrant[]).entries()) {
+    const where = `${file}: client_grants[${i}]`;
+    if (!machineClients.has(grant?.client_id)) throw new ClientsFileError(`${where}: client_id must name a client marked machine_to_machine`);
+    const resource = resources.find((r) => r.identifier === grant.audience);
+    if (!resource) throw new ClientsFileError(`${where}: audience must be the identifier of a resource`);
+    if (!Array.isArray(grant.scope) || grant.scope.some((s) => typeof s !== 'string' || !resource.scopes.includes(s))) {
+      throw new ClientsFileError(`${where}: scope must list scopes of ${grant.audience} (${resource.scopes.join(', ')})`);
+    }
+    const byAudience = grants.get(grant.client_id) ?? new Map<string, ReadonlySet<string>>();
+    if (byAudience.has(grant.audience)) throw new ClientsFileError(`${where}: a second grant of ${grant.audience} to ${grant.client_id}`);
+    byAudience.set(grant.audience, new Set(grant.scope));
+    grants.set(grant.client_id, byAudience);
+  }
+  const defaultAudience = new Map<string, string>();
+  for (const [clientId, audience] of machineClients) {
+    if (audience === undefined) continue;
+    if (!grants.get(clientId)?.has(audience)) throw new ClientsFileError(`client ${clientId}: default_audience must be an audience of one of its client_grants`);
+    defaultAudience.set(clientId, audience);
+  }
+  return { grants, defaultAudience };
 }

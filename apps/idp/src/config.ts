@@ -55,6 +55,7 @@ export const idpSchema = {
   IDP_SQLITE_SYNCHRONOUS: oneOf(['NORMAL', 'FULL'] as const, { doc: 'SQLite durability: NORMAL survives process crashes, FULL also power loss', default: d.SQLITE_SYNCHRONOUS, appliesWhen: ['IDP_STORE', 'sqlite'] }),
   API_CLIENT_SECRET: str({ doc: 'Secret of the confidential `api` client (introspection); required in production', default: '', secret: true }),
   BFF_CLIENT_SECRET: str({ doc: 'Secret of the confidential `bff` client (the Backend-for-Frontend); required in production', default: '', secret: true }),
+  SERVICE_CLIENT_SECRET: str({ doc: 'Secret of the machine-to-machine `service` client (client_credentials, client_secret_post); required in production', default: '', secret: true }),
   IDP_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, { doc: 'Lowest level of log lines written', default: 'info' }),
 };
 

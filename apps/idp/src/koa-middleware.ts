@@ -129,6 +129,26 @@ export function refuseIntrospectionWithoutCredentials(provider: Provider): void 
   });
 }
 
+/** oidc-provider's refusal of a grant type the client is not registered for. */
+const GRANT_TYPE_NOT_ALLOWED = 'requested grant type is not allowed for this client';
+const isGrantTypeNotAllowed = (err: { error?: unknown; error_description?: unknown } | undefined) =>
+  err?.error === 'invalid_request' && err.error_description === GRANT_TYPE_NOT_ALLOWED;
+
+/**
+ * A client asking the token endpoint for a grant type it is not registered for (the SPA's public
+ * client asking client_credentials, a machine-to-machine client redeeming a code) is answered
+ * unauthorized_client, as RFC 6749 §5.2 and Auth0 answer it; oidc-provider says invalid_request.
+ */
+export function answerDisallowedGrantType(provider: Provider): void {
+  provider.use(async (koaCtx, next) => {
+    await next();
+    const ctx = koaCtx as unknown as KoaContextWithOIDC;
+    const body = ctx.body as { error?: unknown; error_description?: unknown } | undefined;
+    if (ctx.oidc?.route !== 'token' || !isGrantTypeNotAllowed(body)) return;
+    ctx.body = { error: 'unauthorized_client', error_description: `Grant type '${String(ctx.oidc.params?.['grant_type'])}' not allowed for the client.` };
+  });
+}
+
 /** Audit lines for what oidc-provider does on its own routes. Never a token, code or secret. */
 export function auditProviderEvents(provider: Provider, logger: Logger): void {
   const clientOf = (ctx: KoaContextWithOIDC) => ctx.oidc?.client?.clientId;
@@ -149,6 +169,8 @@ export function auditProviderEvents(provider: Provider, logger: Logger): void {
       logger.log('warn', 'replay_detected', { clientId: clientOf(ctx), error: err.error, model: err.model, grantId: err.grantId, race: true });
     } else if (revokedByTokenRequest.has(ctx) && err instanceof errors.InvalidGrant) {
       logger.log('warn', 'replay_detected', { clientId: clientOf(ctx), error: err.error, detail });
+    } else if (isGrantTypeNotAllowed(err)) {
+      logger.log('warn', 'token_error', { clientId: clientOf(ctx), error: 'unauthorized_client', detail, grantType: ctx.oidc.params?.['grant_type'] });
     } else {
       logger.log('warn', 'token_error', { clientId: clientOf(ctx), error: err.error, detail });
     }

@@ -5,6 +5,7 @@ import Provider, { errors, interactionPolicy, type Configuration, type JWK, type
 import { AUTHORIZATION_CODE_TTL_SECONDS, COOKIE_OPTIONS, INTERACTION_TTL_SECONDS, SIGNING_ALGS } from './defaults.ts';
 import { grantedScope, installJwtAccessTokens } from './access-tokens.ts';
 import { backchannelFetch, registeredBackchannelUris } from './backchannel-fetch.ts';
+import { CLIENT_CREDENTIALS_GTY, clientCredentialsAudience, clientCredentialsScopes, clientSubject, isClientCredentialsRequest, requestedAudience } from './client-grants.ts';
 import type { ClientRegistry } from './clients.ts';
 import { epochSeconds, type Clock } from './clock.ts';
 import type { IdpConfig } from './config.ts';
@@ -184,6 +185,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       pushedAuthorizationRequests: { enabled: false },
       dPoP: { enabled: false },
       userinfo: { enabled: true },
+      // Machine-to-machine clients, only those marked so and only for their client grants (client-grants.ts).
+      clientCredentials: { enabled: true },
       // Popup logins of Auth0's SPA SDK (loginWithPopup) answer by postMessage to the opener.
       webMessageResponseMode: { enabled: true, ack: 'individual-draft-01' },
       revocation: {
@@ -197,7 +200,7 @@ export function createProvider(deps: ProviderDeps): Provider {
         allowedPolicy: async (_ctx, client, token) => {
           if (!registry.policies.get(client.clientId)?.mayIntrospect) return false;
           const aud = (token as { aud?: string | string[] }).aud;
-          return token.kind === 'AccessToken' && [aud].flat().some((a) => a !== undefined && resources.has(a));
+          return (token.kind === 'AccessToken' || token.kind === 'ClientCredentials') && [aud].flat().some((a) => a !== undefined && resources.has(a));
         },
       },
       rpInitiatedLogout: {
@@ -219,13 +222,23 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async (ctx, _client, oneOf) => (ctx.oidc.params?.['audience'] as string | undefined) ?? oneOf,
+        defaultResource: async (ctx, _client, oneOf) => (isClientCredentialsRequest(ctx)
+          ? clientCredentialsAudience(ctx, registry.machines)
+          : (ctx.oidc.params?.['audience'] as string | undefined) ?? oneOf),
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, indicator) => {
+        getResourceServerInfo: async (ctx, indicator) => {
           const resource = resources.get(indicator);
-          if (!resource) throw new errors.InvalidTarget('unknown audience or resource');
+          let scopes = resource?.scopes;
+          if (isClientCredentialsRequest(ctx)) {
+            const audience = requestedAudience(ctx);
+            if (audience !== undefined && audience !== indicator) throw new errors.InvalidTarget('audience and resource name different APIs');
+            // The client grant decides, before oidc-provider filters the request's scope by this answer.
+            scopes = clientCredentialsScopes(ctx, registry.machines, indicator, resource !== undefined);
+            ctx.oidc.params!['scope'] = scopes.join(' ');
+          }
+          if (!resource || !scopes) throw new errors.InvalidTarget('unknown audience or resource');
           return {
-            scope: resource.scopes.join(' '),
+            scope: scopes.join(' '),
             audience: resource.identifier,
             accessTokenTTL: config.IDP_ACCESS_TOKEN_TTL,
             accessTokenFormat: config.IDP_ACCESS_TOKEN_FORMAT,
@@ -234,6 +247,10 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
     },
+    // Auth0's claims of a client-credentials token; in its JWT too, where customize() sets them last.
+    extraTokenClaims: async (_ctx, token) => (token.kind === 'ClientCredentials'
+      ? { sub: clientSubject(token.clientId!), gty: CLIENT_CREDENTIALS_GTY }
+      : undefined),
     formats: {
       customizers: {
         // Auth0's shapes (access-tokens.ts); also keeps a record so the token can be found again.
@@ -252,6 +269,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     ttl: {
       AccessToken: config.IDP_ACCESS_TOKEN_TTL,
+      ClientCredentials: config.IDP_ACCESS_TOKEN_TTL,
       AuthorizationCode: AUTHORIZATION_CODE_TTL_SECONDS,
       IdToken: config.IDP_ID_TOKEN_TTL,
       Interaction: INTERACTION_TTL_SECONDS,

@@ -19,7 +19,7 @@ test('a bad value names the variable and what was expected', async () => {
 });
 
 test('the production profile refuses demo users', async () => {
-  const { code, output } = await runIdpExpectingFailure({ IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32), BFF_CLIENT_SECRET: 'b'.repeat(32) });
+  const { code, output } = await runIdpExpectingFailure({ IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32), BFF_CLIENT_SECRET: 'b'.repeat(32), SERVICE_CLIENT_SECRET: 'm'.repeat(32) });
   assert.equal(code, 2);
   assert.match(output, /refuses demo users/);
 });
@@ -30,6 +30,8 @@ test('the production profile refuses the development client secret', async () =>
   assert.match(output, /client api: set API_CLIENT_SECRET/);
   const bff = await runIdpExpectingFailure({ IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32) });
   assert.match(bff.output, /client bff: set BFF_CLIENT_SECRET/);
+  const service = await runIdpExpectingFailure({ IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32), BFF_CLIENT_SECRET: 'b'.repeat(32) });
+  assert.match(service.output, /client service: set SERVICE_CLIENT_SECRET/);
 });
 
 test('a clients file that cannot be read is reported', async () => {
@@ -65,7 +67,7 @@ test('a mistyped variable stops the start instead of leaving its setting at the 
 });
 
 test('every cookie key must be long enough, and none may be empty; no key is shown', async () => {
-  const production = { IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', API_CLIENT_SECRET: 's'.repeat(32), BFF_CLIENT_SECRET: 'b'.repeat(32) };
+  const production = { IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', API_CLIENT_SECRET: 's'.repeat(32), BFF_CLIENT_SECRET: 'b'.repeat(32), SERVICE_CLIENT_SECRET: 'm'.repeat(32) };
   const short = await runIdpExpectingFailure({ ...production, IDP_COOKIE_KEYS: `${'k'.repeat(32)},short-cookie-key` });
   assert.equal(short.code, 2);
   assert.match(short.output, /IDP_COOKIE_KEYS=\(hidden\) is invalid: item 2 is not valid \(shorter than 32 characters\)/);
