@@ -1,5 +1,6 @@
 // Auth0's server-side SDKs against the embedded IdP, unchanged: express-openid-connect (the Express
-// web-app SDK) and the `auth0` package's AuthenticationClient. The IdP mirrors a tenant (issuer with
+// web-app SDK) and the `auth0` package's AuthenticationClient, and openid-client's client credentials grant
+// (machine-to-machine). The IdP mirrors a tenant (issuer with
 // the trailing slash, Auth0's token profile); the web client is registered in a test clients file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +23,9 @@ import { readApiConfig } from '../apps/api/src/config.ts';
 const WEB_CLIENT = 'express-web';
 const WEB_SECRET = 'express-web-test-secret-0123456789';
 const SCOPE = `openid profile email offline_access ${API_SCOPE}`;
+/** The demo machine-to-machine client's development secret, and the scope its client grant holds. */
+const SERVICE_SECRET = 'dev-service-secret-change-me';
+const SERVICE_SCOPE = 'auth0-service-api';
 
 let dir: string;
 let idp: InProcessIdp;
@@ -261,8 +265,50 @@ describe("auth0's AuthenticationClient (node-auth0 v4)", () => {
     await assert.rejects(client.oauth.authorizationCodeGrant({ code: c, redirect_uri: REDIRECT_URI }), (err: Error & { error?: string }) => err.error === 'invalid_grant');
   });
 
-  test('clientCredentialsGrant: the IdP has no machine-to-machine clients, and says so', async () => {
+  test('clientCredentialsGrant as the machine-to-machine client: an access token only, shaped as Auth0\'s', async () => {
+    const client = new AuthenticationClient({ domain, clientId: 'service', clientSecret: SERVICE_SECRET });
+    const grant = await client.oauth.clientCredentialsGrant({ audience: API_AUDIENCE });
+    assert.equal(grant.status, 200);
+    assert.equal(grant.data.token_type, 'Bearer');
+    assert.equal(grant.data.id_token, undefined);
+    assert.equal(grant.data.refresh_token, undefined);
+    const { header, payload } = decodeJwt(grant.data.access_token);
+    assert.equal(header['typ'], 'JWT');
+    assert.deepEqual([payload['iss'], payload['sub'], payload['azp'], payload['gty'], payload['aud'], payload['scope']],
+      [`https://${domain}/`, 'service@clients', 'service', 'client-credentials', API_AUDIENCE, SERVICE_SCOPE]);
+  });
+
+  test('clientCredentialsGrant as a client not marked machine-to-machine: unauthorized_client; a wrong secret: invalid_client', async () => {
     const client = new AuthenticationClient({ domain, clientId: CLIENT, clientSecret: SECRET });
-    await assert.rejects(client.oauth.clientCredentialsGrant({ audience: API_AUDIENCE }), (err: Error & { error?: string }) => err.error === 'unsupported_grant_type' || err.error === 'unauthorized_client');
+    await assert.rejects(client.oauth.clientCredentialsGrant({ audience: API_AUDIENCE }), (err: Error & { error?: string }) => err.error === 'unauthorized_client');
+    const wrong = new AuthenticationClient({ domain, clientId: 'service', clientSecret: 'not-the-service-secret' });
+    await assert.rejects(wrong.oauth.clientCredentialsGrant({ audience: API_AUDIENCE }), (err: Error & { error?: string }) => err.error === 'invalid_client');
+  });
+});
+
+// openid-client's client credentials grant against the same IdP as express-openid-connect, its
+// token sent to the API: the service route answers, the user routes refuse a client's own token.
+describe("openid-client's clientCredentialsGrant", () => {
+  const serviceConfig = (auth: 'post' | 'basic') => oidc.discovery(new URL(idp.issuer), 'service', { client_secret: SERVICE_SECRET },
+    auth === 'post' ? oidc.ClientSecretPost(SERVICE_SECRET) : oidc.ClientSecretBasic(SERVICE_SECRET), { execute: [oidc.allowInsecureRequests] });
+  const call = (token: string, url: string) => api.app.inject({ url, headers: { authorization: `Bearer ${token}` } });
+
+  test('with client_secret_post and client_secret_basic: a token the API takes at /api/ServiceOne and refuses at the user routes', async () => {
+    for (const auth of ['post', 'basic'] as const) {
+      const tokens = await oidc.clientCredentialsGrant(await serviceConfig(auth), { audience: API_AUDIENCE });
+      assert.equal(tokens.token_type, 'bearer');
+      assert.equal(tokens.scope, SERVICE_SCOPE);
+      assert.equal(tokens.refresh_token, undefined);
+      assert.equal(tokens.id_token, undefined);
+      const service = await call(tokens.access_token, '/api/ServiceOne');
+      assert.equal(service.statusCode, 200, service.body);
+      assert.equal((await call(tokens.access_token, '/api/UserOne')).statusCode, 403);
+      assert.equal((await call(tokens.access_token, '/api/notes')).statusCode, 403);
+    }
+  });
+
+  test('a scope outside the client grant: access_denied, no token', async () => {
+    await assert.rejects(oidc.clientCredentialsGrant(await serviceConfig('post'), { audience: API_AUDIENCE, scope: `${SERVICE_SCOPE} ${API_SCOPE}` }),
+      (err: Error & { error?: string; status?: number }) => err.error === 'access_denied' && err.status === 403);
   });
 });

@@ -20,6 +20,7 @@ import responseHeaders from './plugins/response-headers.ts';
 import { healthRoutes } from './routes/health.ts';
 import { notesRoutes } from './routes/notes.ts';
 import { noteSchema, problemSchema } from './routes/schemas.ts';
+import { serviceOneRoutes } from './routes/service-one.ts';
 import { userOneRoutes } from './routes/user-one.ts';
 import { TokenValidator } from './token-validator.ts';
 import { VerifiedTokenCache } from './verified-token-cache.ts';
@@ -144,7 +145,10 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
   }, authority);
   const validator = new TokenValidator(config.AUTH_TOKEN_FORMAT, verifier, introspector);
   const store = new NotesStore(config.API_DATA_DIR);
-  const policies = buildPolicies({ requiredScope: config.AUTH_REQUIRED_SCOPE, allowedClients: config.AUTH_ALLOWED_CLIENTS });
+  const policies = buildPolicies({
+    requiredScope: config.AUTH_REQUIRED_SCOPE, allowedClients: config.AUTH_ALLOWED_CLIENTS,
+    serviceScope: config.AUTH_SERVICE_SCOPE, allowedServiceClients: config.AUTH_ALLOWED_SERVICE_CLIENTS,
+  });
 
   app.addSchema(problemSchema);
   app.addSchema(noteSchema);
@@ -155,6 +159,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
   app.register(healthRoutes, { authority });
   app.register(userOneRoutes, { requiredScope: config.AUTH_REQUIRED_SCOPE });
   app.register(notesRoutes, { store, requiredScope: config.AUTH_REQUIRED_SCOPE });
+  app.register(serviceOneRoutes, { serviceScope: config.AUTH_SERVICE_SCOPE });
 
   app.addHook('onClose', async () => {
     refusals.flush();

@@ -45,6 +45,8 @@ export const apiSchema = {
   AUTH_AUDIENCE: str({ doc: 'API identifier every token\'s aud must contain', default: d.AUDIENCE }),
   AUTH_ALLOWED_CLIENTS: list(clientId, { doc: `Client ids (azp or client_id) the reference policy accepts. Unset: ${d.DEVELOPMENT_ALLOWED_CLIENTS.join(', ')} and API_SWAGGER_CLIENT_ID in development; required in production`, what: 'client ids', default: '' }),
   AUTH_REQUIRED_SCOPE: str({ doc: 'Scope the reference policy p-user-api-auth0 requires', default: d.REQUIRED_SCOPE }),
+  AUTH_ALLOWED_SERVICE_CLIENTS: list(clientId, { doc: `Machine-to-machine client ids (client_credentials tokens, no user) the service policy p-service-api-auth0 accepts. Unset: ${d.DEVELOPMENT_ALLOWED_SERVICE_CLIENTS.join(', ')} in development, none in production`, what: 'client ids', default: '' }),
+  AUTH_SERVICE_SCOPE: str({ doc: 'Scope the service policy p-service-api-auth0 requires', default: d.SERVICE_SCOPE }),
   AUTH_ALGORITHMS: list(algorithm, { doc: 'Accepted JWS algorithms (asymmetric only)', what: `algorithms among ${d.SUPPORTED_ALGORITHMS.join(' ')}`, default: d.ALGORITHMS.join(',') }),
   AUTH_TOKEN_TYPES: list(tokenType, { doc: 'Accepted JOSE typ values (Auth0: at+jwt,JWT)', what: 'media types', default: d.TOKEN_TYPES.join(',') }),
   AUTH_TOKEN_FORMAT: oneOf(['jwt', 'reference', 'auto'] as const, { doc: 'Access tokens accepted: jwt (verified locally), reference (introspected) or auto (a JWS is verified, anything else introspected)', default: d.TOKEN_FORMAT }),
@@ -64,7 +66,14 @@ export const API_PREFIXES = ['API_', 'AUTH_'] as const;
 
 export function readApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
   const raw = loadConfig(apiSchema, env, { prefixes: API_PREFIXES });
-  return { ...raw, AUTH_ALLOWED_CLIENTS: allowedClients(raw) };
+  return { ...raw, AUTH_ALLOWED_CLIENTS: allowedClients(raw), AUTH_ALLOWED_SERVICE_CLIENTS: allowedServiceClients(raw) };
+}
+
+/** The machine-to-machine clients a service token may come from: as configured, else the development default; none in production. */
+function allowedServiceClients(raw: ApiConfig): string[] {
+  const given = raw.AUTH_ALLOWED_SERVICE_CLIENTS as string[] | '';
+  if (given !== '') return given;
+  return raw.API_PROFILE === 'production' ? [] : [...d.DEVELOPMENT_ALLOWED_SERVICE_CLIENTS];
 }
 
 /** The clients a token may come from: as configured, else the development default; production must say. */

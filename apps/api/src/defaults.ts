@@ -17,6 +17,15 @@ export const AUDIENCE = 'https://auth0-api-spa';
 export const DEVELOPMENT_ALLOWED_CLIENTS = ['spa', 'bff'];
 /** Scope the reference policy `p-user-api-auth0` requires. AUTH_REQUIRED_SCOPE */
 export const REQUIRED_SCOPE = 'auth0-user-api-spa';
+/**
+ * Machine-to-machine clients (client_credentials, no user) whose tokens the service policy
+ * `p-service-api-auth0` accepts when AUTH_ALLOWED_SERVICE_CLIENTS is unset in the development
+ * profile: the embedded IdP's demo client. In production the default is none: no service may call
+ * until it is named (docs/decisions/0070). AUTH_ALLOWED_SERVICE_CLIENTS
+ */
+export const DEVELOPMENT_ALLOWED_SERVICE_CLIENTS = ['service'];
+/** Scope the service policy `p-service-api-auth0` requires. AUTH_SERVICE_SCOPE */
+export const SERVICE_SCOPE = 'auth0-service-api';
 
 /**
  * Signature algorithms accepted, asymmetric only (HS* would let anyone holding the public key forge

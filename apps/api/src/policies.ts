@@ -39,6 +39,29 @@ export function requireClient(clientIds: readonly string[]): Requirement {
   };
 }
 
+/**
+ * Whether the token was issued to a client acting for itself (the client_credentials grant), not
+ * for a user: Auth0 marks it with gty client-credentials and names the client as `<client_id>@clients`;
+ * other providers (RFC 9068 §2.2) name the client itself as the subject.
+ */
+export function isClientOnlyToken(p: Principal): boolean {
+  return p.claims['gty'] === 'client-credentials'
+    || (p.clientId !== undefined && (p.subject === p.clientId || p.subject === `${p.clientId}@clients`));
+}
+
+/**
+ * A user is behind the token: a route acting for the token's subject (its notes, keyed by sub)
+ * never takes a client's own token for a user's (403 otherwise).
+ */
+export function requireUser(): Requirement {
+  return { check: (p) => (isClientOnlyToken(p) ? forbidden('user_required') : undefined) };
+}
+
+/** No user is behind the token: a machine-to-machine client calls for itself (403 otherwise). */
+export function requireService(): Requirement {
+  return { check: (p) => (isClientOnlyToken(p) ? undefined : forbidden('service_required')) };
+}
+
 /** A string claim equal to one of `values`. */
 export function requireClaim(name: string, values: readonly string[]): Requirement {
   const allowed = new Set(values);
@@ -71,20 +94,26 @@ export function policy(name: string, ...requirements: Requirement[]): Policy {
 }
 
 export const DEFAULT_POLICY = 'default';
-/** The reference design's policy: the API scope, from one of the allowed clients. */
+/** The reference design's policy: a user's token with the API scope, from one of the allowed clients. */
 export const USER_API_POLICY = 'p-user-api-auth0';
+/** Machine-to-machine calls: a client's own token with the service scope, from one of the allowed service clients. */
+export const SERVICE_API_POLICY = 'p-service-api-auth0';
 
 export interface PolicySettings {
   requiredScope: string;
   allowedClients: readonly string[];
+  /** Service policy; without them it admits nobody. */
+  serviceScope?: string;
+  allowedServiceClients?: readonly string[];
 }
 
-export type PolicyName = typeof DEFAULT_POLICY | typeof USER_API_POLICY;
+export type PolicyName = typeof DEFAULT_POLICY | typeof USER_API_POLICY | typeof SERVICE_API_POLICY;
 
 export function buildPolicies(settings: PolicySettings): ReadonlyMap<string, Policy> {
   const all: Policy[] = [
     policy(DEFAULT_POLICY),
-    policy(USER_API_POLICY, requireScope(settings.requiredScope), requireClient(settings.allowedClients)),
+    policy(USER_API_POLICY, requireUser(), requireScope(settings.requiredScope), requireClient(settings.allowedClients)),
+    policy(SERVICE_API_POLICY, requireService(), requireScope(settings.serviceScope ?? ''), requireClient(settings.allowedServiceClients ?? [])),
   ];
   return new Map(all.map((p) => [p.name, p]));
 }

@@ -40,6 +40,8 @@ export const REFUSAL_REASONS = {
   scope_missing: 'the route\'s policy needs a scope the token lacks',
   client_not_allowed: 'azp/client_id not among the policy\'s allowed clients',
   claim_not_satisfied: 'a claim requirement of the policy failed',
+  user_required: 'a token issued to a client alone (client_credentials: gty client-credentials, or sub naming the client) at a route that acts for a user',
+  service_required: 'a token issued for a user at a route only machine-to-machine clients may call',
   // A bug in validation fails closed.
   validation_error: 'unexpected exception while validating',
 } as const;

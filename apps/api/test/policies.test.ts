@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { buildPolicies, policy, requireClaim, requireClient, requireScope, USER_API_POLICY } from '../src/policies.ts';
+import { buildPolicies, policy, requireClaim, requireClient, requireScope, SERVICE_API_POLICY, USER_API_POLICY } from '../src/policies.ts';
 import authentication from '../src/plugins/authentication.ts';
 import { RefusalLog } from '../src/refusal-log.ts';
 import { parseScope, type Principal } from '../src/principal.ts';
@@ -23,6 +23,34 @@ test('p-user-api-auth0 needs the scope AND an allowed client; the scope refusal 
   assert.equal(otherClient.status, 403);
   assert.equal(otherClient.code, undefined);
   assert.equal(p.evaluate(principal({ clientId: undefined }))?.status, 403);
+});
+
+test("a client's own token (client_credentials) is no user's: p-user-api-auth0 refuses it however it is shaped, p-service-api-auth0 takes only it", () => {
+  const policies = buildPolicies({ requiredScope: 'api', allowedClients: ['spa', 'svc'], serviceScope: 'svc-api', allowedServiceClients: ['spa', 'svc'] });
+  const userApi = policies.get(USER_API_POLICY)!;
+  const serviceApi = policies.get(SERVICE_API_POLICY)!;
+  const scopes = parseScope('api svc-api');
+  const clientOnly = [
+    principal({ subject: 'svc@clients', clientId: 'svc', scopes, claims: { gty: 'client-credentials' } }), // Auth0's
+    principal({ subject: 'svc@clients', clientId: 'svc', scopes, claims: {} }), // Auth0's subject without gty
+    principal({ subject: 'svc', clientId: 'svc', scopes, claims: {} }), // RFC 9068 §2.2: the client as the subject
+    principal({ subject: 'someone', clientId: 'svc', scopes, claims: { gty: 'client-credentials' } }), // gty alone
+  ];
+  for (const p of clientOnly) {
+    const refusal = userApi.evaluate(p)!;
+    assert.equal(refusal.status, 403, p.subject);
+    assert.equal(refusal.reason, 'user_required');
+    assert.equal(serviceApi.evaluate(p), undefined, p.subject);
+  }
+  // A user's token, with every scope and from an allowed client: the user route only.
+  const user = principal({ subject: 'auth0|alice', clientId: 'spa', scopes });
+  assert.equal(userApi.evaluate(user), undefined);
+  assert.equal(serviceApi.evaluate(user)?.reason, 'service_required');
+  // The service policy's own scope and clients.
+  assert.equal(serviceApi.evaluate(principal({ subject: 'svc@clients', clientId: 'svc', scopes: parseScope('api') }))?.code, 'insufficient_scope');
+  assert.equal(serviceApi.evaluate(principal({ subject: 'other@clients', clientId: 'other', scopes }))?.reason, 'client_not_allowed');
+  // Without service settings the service policy admits nobody.
+  assert.equal(buildPolicies({ requiredScope: 'api', allowedClients: ['svc'] }).get(SERVICE_API_POLICY)!.evaluate(clientOnly[0]!)?.status, 403);
 });
 
 test('requirements compose: every one must pass, the first refusal is reported', () => {
