@@ -38,6 +38,7 @@ const hex = (bytes = 12) => randomBytes(bytes).toString('hex');
 const CONFIGURED = {
   API_CLIENT_SECRET: `canary-api-secret-${hex()}`,
   BFF_CLIENT_SECRET: `canary-bff-secret-${hex()}`,
+  SERVICE_CLIENT_SECRET: `canary-service-secret-${hex()}`,
   IDP_COOKIE_KEYS: `canary-idp-cookie-key-${hex(16)}`,
   BFF_TOKEN_KEYS: randomBytes(32).toString('base64'),
 };
@@ -250,6 +251,20 @@ describe('secrets: no log line, error answer or redirect URL of any app carries 
     const clientSecretPost = await b.request(new URL('/oauth/token', system.idp), form({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'api', client_secret: TYPED.wrongClientSecret }));
     assert.equal(clientSecretPost.res.status, 401);
 
+    // The machine-to-machine client: its token by secret in the body and in Basic, at the API's
+    // service route; then a wrong secret, a scope and an audience it was not granted.
+    const service = { grant_type: 'client_credentials', audience: 'https://auth0-api-spa', scope: 'auth0-service-api' };
+    const byPost = await tokenRequest(b, { ...service, client_id: 'service', client_secret: CONFIGURED.SERVICE_CLIENT_SECRET });
+    assert.equal(byPost.status, 200);
+    canary('a machine-to-machine access token', byPost.json['access_token']);
+    const byBasic = await tokenRequest(b, service, ['service', CONFIGURED.SERVICE_CLIENT_SECRET]);
+    assert.equal(byBasic.status, 200);
+    canary('a second machine-to-machine access token', byBasic.json['access_token']);
+    assert.equal((await api('/api/ServiceOne', {}, byPost.json['access_token'])).res.status, 200);
+    assert.equal((await tokenRequest(b, service, ['service', TYPED.wrongClientSecret])).status, 401);
+    assert.equal((await tokenRequest(b, { ...service, scope: 'auth0-user-api-spa' }, ['service', CONFIGURED.SERVICE_CLIENT_SECRET])).status, 403);
+    assert.equal((await tokenRequest(b, { ...service, audience: 'https://no-such-api' }, ['service', CONFIGURED.SERVICE_CLIENT_SECRET])).status, 403);
+
     // The SPA's logout: the refresh token revoked, then end-session with the ID token as hint.
     assert.equal((await b.request(new URL('/oauth/revoke', system.idp), form({ client_id: 'spa', token: second['refresh_token']!, token_type_hint: 'refresh_token' }))).res.status, 200);
     const endSession = new URL('/oidc/logout', system.idp);
@@ -435,8 +450,8 @@ describe('secrets: a start-up refusal shows no secret it was given', { timeout: 
   const refusals: Array<{ app: string; server: string; env: Record<string, string>; names: string[] }> = [
     {
       app: 'idp', server: 'apps/idp/src/server.ts',
-      env: { IDP_STORE: 'redis', IDP_REDIS_URL: `redis://:p#${C}@redis.test:6379/0`, IDP_COOKIE_KEYS: `${C},short`, BFF_CLIENT_SECRET: ` ${C}`, API_CLIENT_SECRET: `${C}\n` },
-      names: ['IDP_REDIS_URL', 'IDP_COOKIE_KEYS', 'BFF_CLIENT_SECRET', 'API_CLIENT_SECRET'],
+      env: { IDP_STORE: 'redis', IDP_REDIS_URL: `redis://:p#${C}@redis.test:6379/0`, IDP_COOKIE_KEYS: `${C},short`, BFF_CLIENT_SECRET: ` ${C}`, API_CLIENT_SECRET: `${C}\n`, SERVICE_CLIENT_SECRET: `${C}\t` },
+      names: ['IDP_REDIS_URL', 'IDP_COOKIE_KEYS', 'BFF_CLIENT_SECRET', 'API_CLIENT_SECRET', 'SERVICE_CLIENT_SECRET'],
     },
     {
       app: 'api', server: 'apps/api/src/server.ts',
