@@ -135,12 +135,16 @@ export const PROXIED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE',
 /**
  * Response headers of the API never passed to the browser: the BFF's origin keeps its own cookies
  * and no CORS, and a header that speaks for a whole origin (its HTTPS policy, what to clear of it,
- * where else it is served) is the BFF's to say, not the API's: an https API's Strict-Transport-Security
- * forwarded by an http BFF would make the BFF's host (localhost's every port) https-only.
+ * where else it is served, where its network errors and requests are reported, whether the user
+ * is signed in at it, how far a service worker of it may reach) is the BFF's to say, not the
+ * API's: an https API's Strict-Transport-Security forwarded by an http BFF would make the BFF's
+ * host (localhost's every port) https-only, and an API's NEL with Report-To would have the browser
+ * report the URL of every request to the BFF's origin (the callback's code among them) to the
+ * API's collector for the policy's max_age.
  */
 export const DROPPED_RESPONSE_HEADERS = ['set-cookie', 'access-control-allow-origin', 'access-control-allow-credentials',
   'access-control-expose-headers', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-max-age',
-  'strict-transport-security', 'clear-site-data', 'alt-svc'] as const;
+  'strict-transport-security', 'clear-site-data', 'alt-svc', 'nel', 'report-to', 'set-login', 'service-worker-allowed'] as const;
 /**
  * Set on every answer of the BFF itself and on every answer of the API it forwards (over the
  * API's own); `cache-control: no-store` too unless the answer has its own.

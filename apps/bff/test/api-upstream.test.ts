@@ -1,7 +1,7 @@
 // The proxy's transport against a stand-in API that shows what arrives and when: answers and
 // request bodies streamed (the next part is only sent once the other side has seen the first,
 // so a buffering proxy would never finish), the query string forwarded, the API's Set-Cookie,
-// CORS, connection and whole-origin headers (HSTS, Clear-Site-Data, Alt-Svc) dropped (and those a Connection header names, both ways), the BFF's own answer headers added, and 502 when the API
+// CORS, connection and whole-origin headers (HSTS, Clear-Site-Data, Alt-Svc, NEL, Report-To, Set-Login, Service-Worker-Allowed) dropped (and those a Connection header names, both ways), the BFF's own answer headers added, and 502 when the API
 // cannot be reached, 504 when it does not answer in time (the upstream alone, with a short
 // timeout), nothing when the browser left first.
 import assert from 'node:assert/strict';
@@ -129,11 +129,14 @@ describe('the proxy\'s transport to the API', () => {
     assert.equal(res.headers['cache-control'], 'no-store');
   });
 
-  it('drops the API\'s headers that speak for a whole origin: HTTPS policy, Clear-Site-Data, Alt-Svc (the BFF\'s origin is not the API\'s)', async () => {
+  it('drops the API\'s headers that speak for a whole origin: HTTPS policy, Clear-Site-Data, Alt-Svc, network error reporting, login status, service-worker scope (the BFF\'s origin is not the API\'s)', async () => {
     handle = (_req, res) => {
       res.writeHead(200, {
         'content-type': 'application/json', 'strict-transport-security': 'max-age=63072000; includeSubDomains',
         'clear-site-data': '"cookies", "storage"', 'alt-svc': 'h3=":443"; ma=86400', 'x-api': 'kept',
+        nel: '{"report_to":"collector","max_age":31536000,"success_fraction":1.0}',
+        'report-to': '{"group":"collector","max_age":31536000,"endpoints":[{"url":"https://collector.example/reports"}]}',
+        'set-login': 'logged-out', 'service-worker-allowed': '/',
       });
       res.end('{}');
     };
@@ -143,7 +146,7 @@ describe('the proxy\'s transport to the API', () => {
     await text(res);
     assert.equal(res.statusCode, 200);
     // This BFF's public URL is http://: no HTTPS policy at all, the API's included.
-    for (const name of ['strict-transport-security', 'clear-site-data', 'alt-svc']) assert.equal(res.headers[name], undefined, name);
+    for (const name of ['strict-transport-security', 'clear-site-data', 'alt-svc', 'nel', 'report-to', 'set-login', 'service-worker-allowed']) assert.equal(res.headers[name], undefined, name);
     assert.equal(res.headers['x-api'], 'kept');
   });
 
