@@ -7,7 +7,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errors, Pool, type Dispatcher } from 'undici';
-import { DROPPED_RESPONSE_HEADERS } from './defaults.ts';
+import { DROPPED_RESPONSE_HEADERS, SHARED_CACHE_DIRECTIVES } from './defaults.ts';
 
 /** Connection-level headers of the API's answer (and any its Connection header names): they describe its connection to the BFF, not the browser's. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate'];
@@ -24,6 +24,26 @@ export function connectionNamed(connection: string | string[] | undefined): Set<
     for (const token of value.split(',')) names.add(token.trim().toLowerCase());
   }
   return names;
+}
+
+const sharedCacheDirectives = new Set<string>(SHARED_CACHE_DIRECTIVES);
+
+/**
+ * The Cache-Control the browser gets for the API's: `no-store` when the API gave none; the API's
+ * own when one of its directives lets a shared cache keep it or forbids that already (a qualified
+ * `private="field"` does neither); else the API's with `private` first. The API answered a request
+ * bearing the user's token, which no shared cache serves to another request unless told it may;
+ * the browser's request bears a cookie, which keeps no shared cache from doing so.
+ */
+export function browserCacheControl(api: string | string[] | undefined): string {
+  if (api === undefined) return 'no-store';
+  const value = Array.isArray(api) ? api.join(', ') : api;
+  for (const directive of value.split(',')) {
+    const equals = directive.indexOf('=');
+    const name = (equals < 0 ? directive : directive.slice(0, equals)).trim().toLowerCase();
+    if (sharedCacheDirectives.has(name) && !(name === 'private' && equals >= 0)) return value;
+  }
+  return `private, ${value}`;
 }
 
 /**
@@ -83,7 +103,7 @@ export class ApiUpstream {
         const named = connectionNamed(headers['connection']);
         for (const name in headers) if (!dropped.has(name) && !named?.has(name)) out[name] = headers[name];
         Object.assign(out, call.answerHeaders);
-        out['cache-control'] ??= 'no-store';
+        out['cache-control'] = browserCacheControl(out['cache-control'] as string | string[] | undefined);
         // An HTTP/1 connection whose request body was not read to its end cannot carry another request.
         if (!req.complete) out['connection'] = 'close';
         res.writeHead(statusCode, out);

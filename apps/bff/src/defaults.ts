@@ -146,8 +146,17 @@ export const DROPPED_RESPONSE_HEADERS = ['set-cookie', 'access-control-allow-ori
   'access-control-expose-headers', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-max-age',
   'strict-transport-security', 'clear-site-data', 'alt-svc', 'nel', 'report-to', 'set-login', 'service-worker-allowed'] as const;
 /**
+ * Cache-Control directives with which the API lets a shared cache keep its answer to a request
+ * bearing a token (RFC 9111 §3.5). The browser's request to the BFF bears a cookie instead, which
+ * gives a shared cache in front of the BFF (a CDN, a caching reverse proxy) no such pause: any
+ * other cacheable answer of the API (`max-age=60` alone) is sent on with `private` added, so one
+ * user's answer is never kept and served to another. `private` and `no-store` need nothing added.
+ */
+export const SHARED_CACHE_DIRECTIVES = ['public', 's-maxage', 'must-revalidate', 'private', 'no-store'] as const;
+/**
  * Set on every answer of the BFF itself and on every answer of the API it forwards (over the
- * API's own); `cache-control: no-store` too unless the answer has its own.
+ * API's own); `cache-control: no-store` too unless the answer has its own (then `private` added
+ * unless SHARED_CACHE_DIRECTIVES names one of its directives).
  */
 export const ANSWER_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' } as const;
 

@@ -1,7 +1,7 @@
 // The proxy's transport against a stand-in API that shows what arrives and when: answers and
 // request bodies streamed (the next part is only sent once the other side has seen the first,
 // so a buffering proxy would never finish), the query string forwarded, the API's Set-Cookie,
-// CORS, connection and whole-origin headers (HSTS, Clear-Site-Data, Alt-Svc, NEL, Report-To, Set-Login, Service-Worker-Allowed) dropped (and those a Connection header names, both ways), the BFF's own answer headers added, and 502 when the API
+// CORS, connection and whole-origin headers (HSTS, Clear-Site-Data, Alt-Svc, NEL, Report-To, Set-Login, Service-Worker-Allowed) dropped (and those a Connection header names, both ways), the BFF's own answer headers added, the API's cacheable answers made private, and 502 when the API
 // cannot be reached, 504 when it does not answer in time (the upstream alone, with a short
 // timeout), nothing when the browser left first.
 import assert from 'node:assert/strict';
@@ -180,6 +180,36 @@ describe('the proxy\'s transport to the API', () => {
     assert.equal(res.statusCode, 404);
     assert.equal(res.headers['cache-control'], 'private, max-age=5');
     assert.equal(await text(res), '{"status":404}');
+  });
+
+  it('makes the API\'s cacheable answers private unless the API lets shared caches keep them: a cache in front of the BFF never serves one user\'s answer to another', async () => {
+    // The API answered a request bearing a token (no shared cache serves that to anyone else
+    // unless told it may); the browser's request bears only a cookie.
+    const cases: Array<[string | string[] | undefined, string]> = [
+      ['max-age=60', 'private, max-age=60'],
+      ['no-cache', 'private, no-cache'],
+      ['max-age=60, immutable', 'private, max-age=60, immutable'],
+      ['private="x-user", max-age=60', 'private, private="x-user", max-age=60'],
+      [['max-age=60', 'stale-while-revalidate=30'], 'private, max-age=60, stale-while-revalidate=30'],
+      ['public, max-age=60', 'public, max-age=60'],
+      ['max-age=0, S-MaxAge=30', 'max-age=0, S-MaxAge=30'],
+      ['max-age=60, must-revalidate', 'max-age=60, must-revalidate'],
+      ['no-store', 'no-store'],
+      ['Private', 'Private'],
+      [undefined, 'no-store'],
+    ];
+    for (const [api, browser] of cases) {
+      handle = (_req, res) => {
+        if (api !== undefined) res.setHeader('cache-control', api);
+        res.setHeader('content-type', 'application/json');
+        res.end('{"mine":true}');
+      };
+      const { req, response } = send('GET', '/api/mine');
+      req.end();
+      const res = await response;
+      assert.equal(await text(res), '{"mine":true}');
+      assert.equal(res.headers['cache-control'], browser, String(api));
+    }
   });
 
   it('answers 502 problem details when the API cannot be reached', async () => {
