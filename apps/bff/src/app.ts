@@ -93,6 +93,7 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
     redirectUri: config.redirectUri,
     scope: config.BFF_SCOPE,
     audience: config.BFF_AUDIENCE,
+    logoutHint: config.BFF_LOGOUT_HINT,
     now,
     ...(options.idpFetch ? { fetch: options.idpFetch } : {}),
     onRefused: (endpoint, error) => app.log.error({ endpoint, error, clientId: config.BFF_CLIENT_ID },

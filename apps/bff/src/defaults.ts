@@ -41,6 +41,15 @@ export const SESSION_COOKIE_SAMESITE = 'strict' as const;
 /** Bytes of randomness in a session id, a login binding and `state`/`nonce`: 256 bits. */
 export const RANDOM_ID_BYTES = 32;
 
+/**
+ * How /bff/logout names the session it ends to the IdP's end-session endpoint, so that the IdP ends
+ * its own session without asking the user (docs/decisions/0066). `sid`: `client_id` and
+ * `logout_hint` = the IdP session id of the ID token (Auth0 and the embedded IdP accept it): no
+ * token passes through the browser. `id_token`: the ID token as `id_token_hint`, for an IdP that
+ * ignores `logout_hint` (it would ask the user); the ID token then lands in the browser's history
+ * and the IdP's access log. A session without a sid is always named by its ID token. BFF_LOGOUT_HINT
+ */
+export const LOGOUT_HINT = 'sid' as const;
 /** A login must come back from the IdP within this many seconds. BFF_LOGIN_TTL */
 export const LOGIN_TTL_SECONDS = 600;
 /**

@@ -1,7 +1,8 @@
 // Server-side sessions against the real IdP: tokens encrypted at rest, sessions surviving a
 // restart, the access token renewed with exactly one refresh for 20 parallel calls, a revoked
 // grant ending the session, sliding idle and absolute lifetimes (manual clock), logout revoking
-// the refresh token at the IdP, and no token, cookie value or secret in any log line.
+// the refresh token at the IdP and naming the IdP session without a token (or by its ID token
+// when so configured), and no token, cookie value or secret in any log line.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -177,18 +178,24 @@ describe('server-side sessions', () => {
     assert.equal((await used.request('GET', '/bff/user')).statusCode, 401, 'past the absolute lifetime');
   });
 
-  it('logs out: refresh token revoked at the IdP, end-session URL with id_token_hint, cookie cleared, session gone', async () => {
+  it('logs out: refresh token revoked at the IdP, end-session URL naming the IdP session by client_id and logout_hint (no token), which the IdP ends at once; cookie cleared, session gone', async () => {
     const browser = new Browser(env.bff);
     await browser.login();
     const refreshToken = await refreshTokenOf(env.bff, browser);
     const sessionId = browser.sessionId!;
+    const { sid } = (await env.bff.sessions.load(sessionId))!;
+    assert.ok(sid);
     const res = await browser.request('POST', '/bff/logout');
     assert.equal(res.statusCode, 200);
     const { redirectTo } = res.json() as { redirectTo: string };
     const end = new URL(redirectTo);
     assert.equal(end.origin, new URL(env.system.idp.issuer).origin);
     assert.equal(end.searchParams.get('post_logout_redirect_uri'), 'http://localhost:4300/');
-    assert.ok(end.searchParams.get('id_token_hint'));
+    assert.equal(end.searchParams.get('client_id'), 'bff');
+    assert.equal(end.searchParams.get('logout_hint'), sid);
+    assert.equal(end.searchParams.get('id_token_hint'), null, 'no ID token through the browser');
+    const page = await (await followIdpRedirects(browser.idp, env.system.idp.issuer, end)).text();
+    assert.match(page, /data-auto-submit/, 'the IdP ends its session without asking');
     assert.equal(browser.sessionId, undefined);
     // At the IdP: the refresh token no longer works.
     const refresh = await tokenRequest(env.system.idp.issuer, { grant_type: 'refresh_token', refresh_token: refreshToken }, ['bff', d.DEV_CLIENT_SECRET]);
@@ -292,7 +299,7 @@ describe('server-side sessions', () => {
     assert.equal(refresh.body['error'], 'invalid_grant');
   });
 
-  it('never puts a token into an answer: login, user, renew, API calls, logout (only its ID-token hint)', async () => {
+  it('never puts a token into an answer: login, user, renew, API calls, logout', async () => {
     const browser = new Browser(env.bff);
     const answers: Array<{ what: string; text: string }> = [];
     const record = (what: string, res: { body: string; headers: Record<string, unknown> }) => answers.push({ what, text: res.body + JSON.stringify(res.headers) });
@@ -309,9 +316,12 @@ describe('server-side sessions', () => {
       for (const secret of secrets) assert.ok(!text.includes(secret), `${what} carries a token`);
       assert.doesNotMatch(text, /eyJ[\w-]+\.eyJ[\w-]+\./, what);
     }
-    const redirectTo = new URL((logout.json() as { redirectTo: string }).redirectTo);
-    assert.equal(redirectTo.searchParams.get('id_token_hint'), renewed!.tokens.idToken, 'the hint is the ID token');
-    for (const secret of secrets.slice(0, 4)) assert.ok(!logout.body.includes(secret), 'no access or refresh token at logout');
+    record('logout', logout);
+    assert.equal(new URL((logout.json() as { redirectTo: string }).redirectTo).searchParams.get('logout_hint'), renewed!.sid, 'the hint is the IdP session id');
+    for (const { what, text } of answers) {
+      for (const secret of secrets) assert.ok(!text.includes(secret), `${what} carries a token`);
+      assert.doesNotMatch(text, /eyJ[\w-]+\.eyJ[\w-]+\./, what);
+    }
   });
 
   it('writes no token, session id or secret into any log line', async () => {
@@ -328,6 +338,21 @@ describe('server-side sessions', () => {
     }
     assert.doesNotMatch(log, /eyJ[\w-]+\.eyJ/);
     assert.doesNotMatch(log, /[?&]code=/);
+  });
+});
+
+describe('a logout naming the session by its ID token (BFF_LOGOUT_HINT=id_token, for an IdP that ignores logout_hint)', () => {
+  const env = useSystem({ BFF_LOGOUT_HINT: 'id_token' });
+
+  it('sends the ID token as id_token_hint and no logout_hint; the IdP ends its session at once', async () => {
+    const browser = new Browser(env.bff);
+    await browser.login();
+    const { tokens } = (await env.bff.sessions.load(browser.sessionId))!;
+    const res = await browser.request('POST', '/bff/logout');
+    const end = new URL((res.json() as { redirectTo: string }).redirectTo);
+    assert.equal(end.searchParams.get('id_token_hint'), tokens.idToken);
+    assert.equal(end.searchParams.get('logout_hint'), null);
+    assert.match(await (await followIdpRedirects(browser.idp, env.system.idp.issuer, end)).text(), /data-auto-submit/);
   });
 });
 

@@ -40,14 +40,25 @@ const CLIENT_AUTH_METHODS = ['none', ...CONFIDENTIAL_AUTH_METHODS] as const;
 const CORS_ROUTES = new Set(['token', 'revocation', 'userinfo']);
 
 /**
- * oidc-provider has validated the hint's signature and audience (expired hints included, as
- * RP-Initiated Logout allows); this checks that it names the session being ended: its subject,
- * and its session id when it carries one (every ID token does, see includeSid below).
+ * Whether an end-session request proves the session being ended. With an id_token_hint:
+ * oidc-provider has validated its signature and audience (expired hints included, as RP-Initiated
+ * Logout allows); this checks that it names the session: its subject, and its session id when it
+ * carries one (every ID token does, see includeSid below), and a logout_hint beside it must be that
+ * sid (as Auth0 requires). Without one, Auth0's alternative for a client that keeps no ID token
+ * where the browser sees it (a BFF, decision 0066): client_id and logout_hint, the session's id for
+ * that client. That sid reaches only that client, in its ID and logout tokens, so it proves no less.
  */
 function hintMatchesSession(ctx: KoaContextWithOIDC): boolean {
   const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown; sid?: unknown; aud?: unknown } } | undefined;
   const session = ctx.oidc.session;
-  if (!hint?.payload || !session?.accountId || hint.payload.sub !== session.accountId) return false;
+  const logoutHint = ctx.oidc.params?.['logout_hint'] as string | undefined;
+  if (!session?.accountId) return false;
+  if (!hint?.payload) {
+    const clientId = ctx.oidc.params?.['client_id'] as string | undefined;
+    return !!clientId && !!logoutHint && session.sidFor(clientId) === logoutHint;
+  }
+  if (hint.payload.sub !== session.accountId) return false;
+  if (logoutHint !== undefined && logoutHint !== hint.payload.sid) return false;
   if (hint.payload.sid === undefined) return true;
   return typeof hint.payload.aud === 'string' && session.sidFor(hint.payload.aud) === hint.payload.sid;
 }
@@ -205,8 +216,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       rpInitiatedLogout: {
         enabled: true,
-        // Logs out at once only for an id_token_hint of this very session and a registered
-        // post_logout_redirect_uri; anything less asks the user (docs/decisions/0006).
+        // Logs out at once only for an id_token_hint (or client_id + logout_hint, 0066) of this very
+        // session and a registered post_logout_redirect_uri; anything less asks the user (docs/decisions/0006).
         // That page submits itself and shows nothing to click: the post-logout redirect URI's origin
         // may run it in a hidden iframe (oidc-client-ts signoutSilent), as Auth0's redirect at once.
         logoutSource: async (ctx, form) => {

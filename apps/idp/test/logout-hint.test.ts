@@ -112,6 +112,39 @@ describe('end session with an id_token_hint', () => {
   });
 });
 
+describe('end session with client_id and logout_hint instead of an ID token (Auth0\'s alternative for a client that keeps no ID token in the browser, decision 0066)', () => {
+  /** The page for these parameters, with the SPA's post-logout URI unless they name their own (or none: ''). */
+  const pageFor = async (ua: UserAgent, params: Record<string, string>) => {
+    const query = new URLSearchParams({ post_logout_redirect_uri: SPA_REDIRECT_URI, ...params });
+    if (!query.get('post_logout_redirect_uri')) query.delete('post_logout_redirect_uri');
+    const res = await followIdpRedirects(ua, idp.issuer, `${idp.issuer}/oidc/logout?${query}`);
+    assert.equal(res.status, 200);
+    return res.text();
+  };
+
+  test("the session's own sid for that client logs out at once", async () => {
+    const { tokens, ua } = await login(spa, 'alice', 'demo-alice');
+    assert.match(await pageFor(ua, { client_id: 'spa', logout_hint: tokens.claims()!['sid'] as string }), /data-auto-submit/);
+  });
+
+  test('anything else asks: another browser\'s sid, the sid with another client, a made-up sid, an ID token of this session beside another sid', async () => {
+    const victim = await login(spa, 'alice', 'demo-alice');
+    const elsewhere = await login(spa, 'alice', 'demo-alice');
+    const sid = victim.tokens.claims()!['sid'] as string;
+    const otherSid = elsewhere.tokens.claims()!['sid'] as string;
+    assert.notEqual(otherSid, sid);
+    const requests: Array<Record<string, string>> = [
+      { client_id: 'spa', logout_hint: otherSid },
+      { client_id: 'bff', logout_hint: sid, post_logout_redirect_uri: 'http://localhost:4300/' },
+      { client_id: 'spa', logout_hint: 'x'.repeat(sid.length) },
+      { client_id: 'spa', logout_hint: '' },
+      { id_token_hint: victim.tokens.id_token!, logout_hint: otherSid },
+    ];
+    for (const params of requests) asksTheUser(await pageFor(victim.ua, params));
+    await assertUntouched(victim.ua, victim.tokens.refresh_token!);
+  });
+});
+
 /** The sign-out page an unproven end-session request shows the victim: its form's action and xsrf. */
 async function signOutQuestion(ua: UserAgent, query: string): Promise<{ action: URL; xsrf: string }> {
   const html = await (await followIdpRedirects(ua, idp.issuer, `${idp.issuer}/oidc/logout?${query}`)).text();

@@ -99,7 +99,7 @@ export const sessionRoutes: FastifyPluginCallback<{ ctx: BffContext }> = (app, {
     }
     let redirectTo = fallback;
     try {
-      redirectTo = (await ctx.idp.endSessionUrl(session.tokens.idToken, ctx.config.postLogoutRedirectUri)) ?? fallback;
+      redirectTo = (await ctx.idp.endSessionUrl({ idToken: session.tokens.idToken, sid: session.sid }, ctx.config.postLogoutRedirectUri)) ?? fallback;
     } catch (err) {
       req.log.warn({ session: ref, err: (err as Error).message }, 'no end-session URL at logout');
     }
