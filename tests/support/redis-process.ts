@@ -1,6 +1,7 @@
 // A throwaway redis-server on a free loopback port (Debian's redis-server package), with the
-// persistence the IdP requires (appendonly yes, appendfsync everysec; see the README's
-// "Operations" section), so that it can be killed and restarted without losing acknowledged writes.
+// persistence the IdP and the BFF require (appendonly yes, appendfsync always; see the README's
+// "Operations" section and docs/decisions/0063), so that it can be killed and restarted without
+// losing an acknowledged write, however slow the disk.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -40,7 +41,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisProcess>
   if (!existsSync(REDIS_SERVER)) throw new Error(`${REDIS_SERVER} is missing: apt-get install redis-server (npm test installs it when run as root)`);
   const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
   let port = 0;
-  const persistence = opts.persistence === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec'];
+  const persistence = opts.persistence === 'none' ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
   let child: ChildProcess | undefined;
 
   const start = async () => {

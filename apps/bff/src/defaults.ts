@@ -212,10 +212,13 @@ export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTime
 export const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
- * Redis persistence the BFF needs when it keeps sessions there (docs/decisions/0011-durable-redis.md):
- * an append-only file, fsynced at least every second. BFF_REDIS_DURABILITY_CHECK
+ * Redis persistence the BFF needs when it keeps sessions there: an append-only file written and
+ * fsynced before each answer (appendfsync always). everysec may answer writes it has not written
+ * yet, and a Redis crash then loses up to 2 s of them: a logged-out session back, a rotated refresh
+ * token forgotten (the next refresh presents the used one and the IdP revokes the login)
+ * (docs/decisions/0011-durable-redis.md, 0063-redis-appendfsync-always.md). BFF_REDIS_DURABILITY_CHECK
  */
-export const REDIS_DURABLE_APPENDFSYNC = ['always', 'everysec'] as const;
+export const REDIS_DURABLE_APPENDFSYNC = ['always'] as const;
 /**
  * The only Redis maxmemory-policy the BFF accepts (docs/decisions/0053-redis-must-not-evict.md): any
  * other deletes keys when memory runs short: a session (the user signed out), a login's state, the

@@ -230,8 +230,14 @@ export const INSTANCE_CLOCK_SKEW_SECONDS = 5;
  */
 export const KEY_ACTIVATION_DELAY_SECONDS = KEY_RELOAD_INTERVAL_SECONDS + API_JWKS_COOLDOWN_SECONDS + INSTANCE_CLOCK_SKEW_SECONDS;
 
-/** Redis persistence the IdP needs (docs/decisions/0011-durable-redis.md): an append-only file, fsynced at least every second. */
-export const REDIS_DURABLE_APPENDFSYNC = ['always', 'everysec'] as const;
+/**
+ * Redis persistence the IdP needs: an append-only file written and fsynced before each answer
+ * (appendfsync always). everysec answers writes it may not have written yet while an fsync is slow,
+ * and a Redis crash then loses up to 2 s of them: used codes and refresh tokens accepted again,
+ * rotations lost (docs/decisions/0011-durable-redis.md, 0063-redis-appendfsync-always.md).
+ * IDP_REDIS_DURABILITY_CHECK
+ */
+export const REDIS_DURABLE_APPENDFSYNC = ['always'] as const;
 /**
  * The only Redis maxmemory-policy the IdP accepts (docs/decisions/0053-redis-must-not-evict.md): any
  * other deletes keys when memory runs short (a used code's mark, a refresh token's, a session, the

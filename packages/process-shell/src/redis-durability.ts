@@ -6,7 +6,7 @@
 
 /** What a Redis must be set to; each list holds the accepted values of its setting. */
 export interface RedisDurabilityRequirement {
-  /** appendfsync values that persist often enough ('no' leaves flushing to the kernel). */
+  /** appendfsync values that persist every write before its answer (always; everysec and no do not). */
   appendfsync: readonly string[];
   /** maxmemory-policy values that never delete a key by themselves: noeviction only. */
   maxmemoryPolicy: readonly string[];
@@ -18,6 +18,12 @@ export interface RedisConfigReader {
 }
 
 const SETTINGS = ['appendonly', 'appendfsync', 'maxmemory', 'maxmemory-policy'] as const;
+
+/** What each appendfsync value loses, said in a refusal (docs/decisions/0063-redis-appendfsync-always.md). */
+const FSYNC_LOSS: Record<string, string> = {
+  no: 'the kernel writes the file at its leisure, and a machine crash loses up to 30 s of acknowledged writes',
+  everysec: 'while an fsync is slow Redis answers writes it has not written to its file yet, and a Redis crash (not only a machine crash) loses up to 2 s of them',
+};
 
 /**
  * Why this Redis would forget writes it acknowledged (a crash, or memory running short), or
@@ -38,7 +44,7 @@ export async function redisDurabilityProblem(redis: RedisConfigReader, required:
   const appendonly = values.get('appendonly');
   if (appendonly !== 'yes') return `appendonly is not yes (${appendonly ?? 'unknown'}): a crash loses every write since the last snapshot and brings used codes and refresh tokens and ended sessions back`;
   const appendfsync = values.get('appendfsync') ?? 'unknown';
-  if (!required.appendfsync.includes(appendfsync)) return `appendfsync is ${appendfsync}: the append-only file must be fsynced ${required.appendfsync.join(' or ')}`;
+  if (!required.appendfsync.includes(appendfsync)) return `appendfsync is ${appendfsync}: ${FSYNC_LOSS[appendfsync] ?? 'unknown'}; the append-only file must be fsynced ${required.appendfsync.join(' or ')}`;
   const policy = values.get('maxmemory-policy') ?? 'unknown';
   if (!required.maxmemoryPolicy.includes(policy)) {
     const limit = values.get('maxmemory');
