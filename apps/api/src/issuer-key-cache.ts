@@ -2,10 +2,10 @@
 // so that an API started while the IdP is unreachable can still validate tokens. Only what the
 // API itself fetched from the configured issuer is written; a copy older than the configured
 // bound, for another issuer, or unreadable is ignored.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DATA_DIR_MODE, DATA_FILE_MODE } from '@suite/process-shell';
+import { DATA_DIR_MODE, replaceFileWhole } from '@suite/process-shell';
 
 export interface CachedIssuerKeys {
   /** When it was written, ms since the epoch. */
@@ -20,7 +20,6 @@ export class IssuerKeyCache {
   private readonly file: string;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
-  private writes = 0;
 
   constructor(file: string, maxAgeMs: number, now: () => number = Date.now) {
     this.file = file;
@@ -43,21 +42,15 @@ export class IssuerKeyCache {
   }
 
   /**
-   * Keeps a copy (written to a temporary file, then renamed: a crash never leaves half a file). A
-   * write that fails (disk full, the path taken) removes its temporary file: the copy is rewritten
-   * at every JWKS fetch, and each failure would otherwise leave one more behind.
+   * Keeps a copy, whole and durable: written under a temporary name, fsynced, renamed into place,
+   * the directory fsynced (a crash or a power cut leaves the old copy or the new one, never an
+   * empty file). A write that fails (disk full, the path taken) removes its temporary file: the
+   * copy is rewritten at every JWKS fetch, and each failure would otherwise leave one more behind.
    */
   async write(issuer: string, discovery: Record<string, unknown>, jwks: Record<string, unknown>): Promise<void> {
     // savedAt is when the issuer last confirmed these keys, so the copy is rewritten at every fetch.
     const text = JSON.stringify({ issuer, savedAt: this.now(), discovery: { ...discovery, issuer }, jwks }, null, 2);
     await mkdir(dirname(this.file), { recursive: true, mode: DATA_DIR_MODE });
-    const tmp = `${this.file}.${process.pid}.${++this.writes}.tmp`;
-    try {
-      await writeFile(tmp, text, { mode: DATA_FILE_MODE });
-      await rename(tmp, this.file);
-    } catch (err) {
-      await rm(tmp, { force: true }).catch(() => {});
-      throw err;
-    }
+    await replaceFileWhole(this.file, text);
   }
 }

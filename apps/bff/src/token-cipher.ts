@@ -3,9 +3,9 @@
 // them has ended). The session's store key is the additional authenticated data, so a ciphertext
 // moved to another session does not decrypt.
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DATA_DIR_MODE, DATA_FILE_MODE, keepOwnerOnly, openInDataDir } from '@suite/process-shell';
+import { createFileWhole, DATA_DIR_MODE, keepOwnerOnly, openInDataDir } from '@suite/process-shell';
 import { TOKEN_CIPHER, TOKEN_KEY_BYTES } from './defaults.ts';
 
 const IV_BYTES = 12;
@@ -107,22 +107,10 @@ export function loadTokenKeys(configured: string, dataDir: string, production: b
 /** Whether this process wrote the key file (another one may have won the race). */
 function generateKeyFile(dataDir: string, file: string): boolean {
   mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
-  // Written whole under another name, then linked into place: of processes starting at once on
-  // this directory one key wins, and the others read it, never a file still being written.
-  // A draft that cannot be written whole (disk full) is removed like one that was linked.
-  const draft = `${file}.${randomBytes(8).toString('hex')}`;
-  let generated = true;
-  try {
-    writeFileSync(draft, randomBytes(TOKEN_KEY_BYTES).toString('base64') + '\n', { mode: DATA_FILE_MODE, flag: 'wx' });
-    chmodSync(draft, DATA_FILE_MODE);
-    try {
-      linkSync(draft, file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      generated = false;
-    }
-  } finally {
-    rmSync(draft, { force: true });
-  }
-  return generated;
+  // Written whole under another name, fsynced, then linked into place and the directory fsynced:
+  // of processes starting at once on this directory one key wins and the others read it, never a
+  // file still being written, and a power cut cannot leave an empty key (sessions unreadable) or
+  // take back one whose sessions were written. A draft that cannot be written whole (disk full)
+  // is removed like one that was linked.
+  return createFileWhole(file, randomBytes(TOKEN_KEY_BYTES).toString('base64') + '\n');
 }
