@@ -101,15 +101,16 @@ test('a variable of a mode not chosen (a store\'s settings) is refused when set,
       rules++;
       const [variable, value] = f.appliesWhen;
       const other = (schema[variable]!.expected.match(/^one of (.*)$/)![1]!.split(', ')).find((v) => v !== value)!;
-      const given = f.default!;
+      // A value it takes: its default, or (unset by default: chosen by profile) its first allowed one.
+      const given = f.default || f.expected.match(/^one of ([^,;]+)/)![1]!;
       assert.match(problems(read, { [variable]: other, [name]: given }), new RegExp(`^${name} is set, but applies only with ${variable}=${value} \\(${variable} is ${other}\\)`, 'm'), name);
       assert.doesNotMatch(problems(read, { [variable]: value, [name]: given }), new RegExp(name), name);
       assert.doesNotMatch(problems(read, { [variable]: other }), new RegExp(name), `${name} left unset`);
     }
   }
-  // IDP_REDIS_URL, IDP_REDIS_DURABILITY_CHECK, IDP_DATA_DIR_MIN_FREE_MB, IDP_SQLITE_SYNCHRONOUS, BFF_REDIS_URL,
-  // BFF_REDIS_DURABILITY_CHECK.
-  assert.equal(rules, 6);
+  // IDP_REDIS_URL, IDP_REDIS_DURABILITY_CHECK, IDP_DATA_DIR_MIN_FREE_MB, IDP_SQLITE_SYNCHRONOUS, BFF_SQLITE_SYNCHRONOUS,
+  // BFF_REDIS_URL, BFF_REDIS_DURABILITY_CHECK.
+  assert.equal(rules, 7);
 });
 
 test('every origin variable refuses a path and takes a trailing slash; the IdP\'s issuer is one (it serves at its root)', () => {

@@ -1,5 +1,5 @@
 // Redis killed (SIGKILL) with the persistence the IdP requires (appendonly yes, appendfsync always;
-// docs/decisions/0011-durable-redis.md, 0063-redis-appendfsync-always.md) right after a burst of
+// docs/decisions/0011-durable-redis.md, 0063-acknowledged-writes-survive-a-power-cut.md) right after a burst of
 // logins and refreshes: after its restart no refresh token or session is lost and no used refresh
 // token is accepted. With always, Redis writes and fsyncs each write before it answers, so this
 // holds however loaded the disk; everysec (which the IdP refuses, store-health.test.ts) may answer

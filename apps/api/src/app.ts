@@ -144,7 +144,7 @@ export function buildApi(config: ApiConfig, options: BuildOptions = {}): Api {
     log: (level, msg) => log[level](msg),
   }, authority);
   const validator = new TokenValidator(config.AUTH_TOKEN_FORMAT, verifier, introspector);
-  const store = new NotesStore(config.API_DATA_DIR);
+  const store = new NotesStore(config.API_DATA_DIR, config.API_SQLITE_SYNCHRONOUS);
   const policies = buildPolicies({
     requiredScope: config.AUTH_REQUIRED_SCOPE, allowedClients: config.AUTH_ALLOWED_CLIENTS,
     serviceScope: config.AUTH_SERVICE_SCOPE, allowedServiceClients: config.AUTH_ALLOWED_SERVICE_CLIENTS,

@@ -34,6 +34,7 @@ export const apiSchema = {
   API_PUBLIC_URL: url({ doc: 'Origin browsers and clients use for the API (defaults to http://localhost:API_PORT); https:// sends Strict-Transport-Security', default: '', origin: true }),
   API_HSTS_MAX_AGE: int({ doc: 'Strict-Transport-Security max-age in seconds, sent on every answer when API_PUBLIC_URL is https:// (never on http://); 0 tells browsers to forget it', default: String(d.HSTS_MAX_AGE_SECONDS), min: 0, max: HSTS_MAX_AGE_LIMIT_SECONDS }),
   API_DATA_DIR: str({ doc: 'Directory of the notes SQLite database', default: join(appDir, 'data') }),
+  API_SQLITE_SYNCHRONOUS: oneOf(['NORMAL', 'FULL'] as const, { doc: `SQLite durability of the notes database: NORMAL survives a killed process (SIGKILL), FULL also a power cut (each commit fsynced). Unset: ${d.SQLITE_SYNCHRONOUS.production} in production, ${d.SQLITE_SYNCHRONOUS.development} in development`, default: '' }),
   API_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, { doc: 'Lowest level of log lines written', default: 'info' }),
   API_CORS_ORIGINS: list(origin, { doc: 'Browser origins allowed to call the API (CORS)', what: 'origins', default: d.CORS_ORIGINS.join(',') }),
   API_CLIENT_ID: str({ doc: 'Client id the API introspects reference tokens as', default: d.INTROSPECTION_CLIENT_ID }),
@@ -66,7 +67,10 @@ export const API_PREFIXES = ['API_', 'AUTH_'] as const;
 
 export function readApiConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
   const raw = loadConfig(apiSchema, env, { prefixes: API_PREFIXES });
-  return { ...raw, AUTH_ALLOWED_CLIENTS: allowedClients(raw), AUTH_ALLOWED_SERVICE_CLIENTS: allowedServiceClients(raw) };
+  return {
+    ...raw, AUTH_ALLOWED_CLIENTS: allowedClients(raw), AUTH_ALLOWED_SERVICE_CLIENTS: allowedServiceClients(raw),
+    API_SQLITE_SYNCHRONOUS: raw.API_SQLITE_SYNCHRONOUS || d.SQLITE_SYNCHRONOUS[raw.API_PROFILE],
+  };
 }
 
 /** The machine-to-machine clients a service token may come from: as configured, else the development default; none in production. */

@@ -174,3 +174,11 @@ export const REFUSAL_LOG_WINDOW_SECONDS = 60;
  * file deleted or replaced under the process): 503, an outage rather than a 500.
  */
 export const STORE_OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * SQLite durability of the notes store by profile: WAL + synchronous=NORMAL survives a killed
+ * process (SIGKILL) but a power cut may lose the last commits (a note answered 201 gone, a deleted
+ * one back); FULL fsyncs each commit and loses none. API_SQLITE_SYNCHRONOUS.
+ * See docs/decisions/0063-acknowledged-writes-survive-a-power-cut.md
+ */
+export const SQLITE_SYNCHRONOUS = { development: 'NORMAL', production: 'FULL' } as const;

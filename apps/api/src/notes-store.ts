@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { openedDatabaseFile, openInDataDir, openSchemaVersion, ownerOnlyDatabaseFile, refuseWriteIfGone, sqliteIntegrityProblem, type OpenedDatabaseFile } from '@suite/process-shell';
+import { SQLITE_SYNCHRONOUS } from './defaults.ts';
 
 const NOTES_FILE = 'notes.sqlite';
 /**
@@ -36,9 +37,12 @@ export class NotesStore {
   /** The file opened: a note written after it was deleted or replaced would be lost at the next restart, so it is refused (503). */
   private readonly opened: OpenedDatabaseFile;
 
-  /** Opens (creating if needed) `notes.sqlite` in `dataDir`; a DataDirError names the variable and the cause. */
-  constructor(dataDir: string) {
-    this.db = openInDataDir('the notes database', 'API_DATA_DIR', dataDir, () => openNotesDatabase(dataDir));
+  /**
+   * Opens (creating if needed) `notes.sqlite` in `dataDir`; a DataDirError names the variable and
+   * the cause. `synchronous`: NORMAL survives a killed process, FULL also a power cut (API_SQLITE_SYNCHRONOUS).
+   */
+  constructor(dataDir: string, synchronous: 'NORMAL' | 'FULL' = SQLITE_SYNCHRONOUS.development) {
+    this.db = openInDataDir('the notes database', 'API_DATA_DIR', dataDir, () => openNotesDatabase(dataDir, synchronous));
     this.opened = openedDatabaseFile(join(dataDir, NOTES_FILE));
     this.listStmt = this.db.prepare('SELECT id, text, created_at FROM notes WHERE owner = ? ORDER BY created_at, id');
     this.countStmt = this.db.prepare('SELECT count(*) AS n FROM notes WHERE owner = ?');
@@ -72,7 +76,7 @@ export class NotesStore {
   }
 }
 
-function openNotesDatabase(dataDir: string): DatabaseSync {
+function openNotesDatabase(dataDir: string, synchronous: 'NORMAL' | 'FULL'): DatabaseSync {
   const file = join(dataDir, NOTES_FILE);
   // The users' notes: readable by this user only.
   ownerOnlyDatabaseFile(file);
@@ -80,7 +84,7 @@ function openNotesDatabase(dataDir: string): DatabaseSync {
   // processes starting at once on one directory would otherwise fail with "database busy".
   const db = new DatabaseSync(file, { timeout: NOTES_BUSY_TIMEOUT_MS });
   try {
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`);
     const damaged = sqliteIntegrityProblem(db, file);
     if (damaged) throw new Error(damaged);
     openSchemaVersion(db, file, NOTES_SCHEMA_VERSION, () => db.exec(`

@@ -21,6 +21,7 @@ export const bffSchema = {
   BFF_API_URL: url({ doc: 'The API /api/* is proxied to (only its /api/ paths)', default: d.API_URL }),
   BFF_STORE: oneOf(['sqlite', 'redis'] as const, { doc: 'Where sessions live: embedded SQLite (processes on one host may share its data dir), or Redis shared by instances on several hosts', default: 'sqlite' }),
   BFF_DATA_DIR: str({ doc: 'Directory of the SQLite session database and the generated development token key', default: join(appDir, 'data') }),
+  BFF_SQLITE_SYNCHRONOUS: oneOf(['NORMAL', 'FULL'] as const, { doc: `SQLite durability of the session store: NORMAL survives a killed process (SIGKILL), FULL also a power cut (each commit fsynced). Unset: ${d.SQLITE_SYNCHRONOUS.production} in production, ${d.SQLITE_SYNCHRONOUS.development} in development`, default: '', appliesWhen: ['BFF_STORE', 'sqlite'] }),
   BFF_REDIS_URL: redisUrl({ doc: 'Redis URL when BFF_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', appliesWhen: ['BFF_STORE', 'redis'] }),
   BFF_REDIS_DURABILITY_CHECK: bool({ doc: 'Check that Redis keeps every write (appendonly yes, appendfsync always, maxmemory-policy noeviction): production refuses to start otherwise and /readyz reports not ready when a setting changes later; development warns at start-up. Turn off only where CONFIG is disabled and the settings are verified otherwise', default: 'true', appliesWhen: ['BFF_STORE', 'redis'] }),
   BFF_TOKEN_KEYS: str({ doc: 'Comma-separated base64 256-bit keys encrypting tokens at rest, newest first (older ones only decrypt); the same on every instance. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),
@@ -57,6 +58,7 @@ export function readBffConfig(env: Record<string, string | undefined> = process.
   const publicUrl = new URL(raw.BFF_PUBLIC_URL || localUrlOfPort(raw.BFF_PORT, 'BFF_PORT', 'BFF_PUBLIC_URL')).origin;
   return {
     ...raw, publicUrl, redirectUri: publicUrl + d.CALLBACK_PATH, postLogoutRedirectUri: publicUrl + '/',
+    BFF_SQLITE_SYNCHRONOUS: raw.BFF_SQLITE_SYNCHRONOUS || d.SQLITE_SYNCHRONOUS[raw.BFF_PROFILE],
     strictTransportSecurity: strictTransportSecurity(publicUrl, raw.BFF_HSTS_MAX_AGE),
   };
 }

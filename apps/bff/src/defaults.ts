@@ -216,7 +216,7 @@ export const SHUTDOWN_GRACE_MS = 10_000;
  * fsynced before each answer (appendfsync always). everysec may answer writes it has not written
  * yet, and a Redis crash then loses up to 2 s of them: a logged-out session back, a rotated refresh
  * token forgotten (the next refresh presents the used one and the IdP revokes the login)
- * (docs/decisions/0011-durable-redis.md, 0063-redis-appendfsync-always.md). BFF_REDIS_DURABILITY_CHECK
+ * (docs/decisions/0011-durable-redis.md, 0063-acknowledged-writes-survive-a-power-cut.md). BFF_REDIS_DURABILITY_CHECK
  */
 export const REDIS_DURABLE_APPENDFSYNC = ['always'] as const;
 /**
@@ -231,3 +231,12 @@ export const REDIS_MAXMEMORY_POLICY = ['noeviction'] as const;
  * file deleted or replaced under the process): 503, an outage rather than a 500.
  */
 export const STORE_OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * SQLite durability of the session store by profile: WAL + synchronous=NORMAL survives a killed
+ * process (SIGKILL) but a power cut may lose the last commits (a logout: the session back; a
+ * rotated refresh token: the next refresh presents the used one and the IdP ends the login; a
+ * back-channel logout token's id: a replay accepted); FULL fsyncs each commit and loses none.
+ * BFF_SQLITE_SYNCHRONOUS. See docs/decisions/0063-acknowledged-writes-survive-a-power-cut.md
+ */
+export const SQLITE_SYNCHRONOUS = { development: 'NORMAL', production: 'FULL' } as const;

@@ -52,7 +52,7 @@ export const idpSchema = {
   IDP_REDIS_DURABILITY_CHECK: bool({ doc: 'Check that Redis keeps every write (appendonly yes, appendfsync always, maxmemory-policy noeviction): production refuses to start otherwise and /readyz reports not ready when a setting changes later; development warns at start-up. Turn off only where CONFIG is disabled and the settings are verified otherwise', default: 'true', appliesWhen: ['IDP_STORE', 'redis'] }),
   IDP_DATA_DIR_MIN_FREE_MB: int({ doc: 'Free space (MiB) the SQLite data directory needs for /readyz to report ready', default: String(d.DATA_DIR_MIN_FREE_MB), min: 0, max: 1024 * 1024, appliesWhen: ['IDP_STORE', 'sqlite'] }),
   IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: int({ doc: 'Milliseconds a back-channel logout post to a client may take before it counts as failed', default: String(d.BACKCHANNEL_LOGOUT_TIMEOUT_MS), min: 100, max: 120_000 }),
-  IDP_SQLITE_SYNCHRONOUS: oneOf(['NORMAL', 'FULL'] as const, { doc: 'SQLite durability: NORMAL survives process crashes, FULL also power loss', default: d.SQLITE_SYNCHRONOUS, appliesWhen: ['IDP_STORE', 'sqlite'] }),
+  IDP_SQLITE_SYNCHRONOUS: oneOf(['NORMAL', 'FULL'] as const, { doc: `SQLite durability: NORMAL survives a killed process (SIGKILL), FULL also a power cut (each commit fsynced). Unset: ${d.SQLITE_SYNCHRONOUS.production} in production, ${d.SQLITE_SYNCHRONOUS.development} in development`, default: '', appliesWhen: ['IDP_STORE', 'sqlite'] }),
   API_CLIENT_SECRET: str({ doc: 'Secret of the confidential `api` client (introspection); required in production', default: '', secret: true }),
   BFF_CLIENT_SECRET: str({ doc: 'Secret of the confidential `bff` client (the Backend-for-Frontend); required in production', default: '', secret: true }),
   SERVICE_CLIENT_SECRET: str({ doc: 'Secret of the machine-to-machine `service` client (client_credentials, client_secret_post); required in production', default: '', secret: true }),
@@ -73,5 +73,5 @@ export function readIdpConfig(env: Record<string, string | undefined> = process.
     throw new ConfigError([`IDP_KEY_ACTIVATION_DELAY=${raw.IDP_KEY_ACTIVATION_DELAY} is shorter than IDP_KEY_RELOAD_INTERVAL=${raw.IDP_KEY_RELOAD_INTERVAL}: a rotated-in key would sign before the other instances publish it, and APIs would refuse its tokens; make the delay at least the reload interval plus the APIs' JWKS cooldown`]);
   }
   const issuer = raw.IDP_ISSUER || localUrlOfPort(raw.IDP_PORT, 'IDP_PORT', 'IDP_ISSUER');
-  return { ...raw, issuer };
+  return { ...raw, issuer, IDP_SQLITE_SYNCHRONOUS: raw.IDP_SQLITE_SYNCHRONOUS || d.SQLITE_SYNCHRONOUS[raw.IDP_PROFILE] };
 }

@@ -186,8 +186,14 @@ export function openerPolicy(path: string): 'unsafe-none' | 'same-origin' {
  */
 export const WEB_MESSAGE_ROUTES: ReadonlySet<string> = new Set(['authorization', 'resume']);
 
-/** SQLite durability: WAL + synchronous=NORMAL survives a process crash (SIGKILL); FULL also survives power loss. IDP_SQLITE_SYNCHRONOUS */
-export const SQLITE_SYNCHRONOUS = 'NORMAL' as const;
+/**
+ * SQLite durability by profile: WAL + synchronous=NORMAL survives a killed process (SIGKILL) but a
+ * power cut may lose the last commits (a used code's or refresh token's mark: a replay gets
+ * through; a rotation: the user signed out); FULL fsyncs each commit and loses none. Production
+ * keeps every acknowledged write; development skips the fsync. IDP_SQLITE_SYNCHRONOUS
+ * See docs/decisions/0063-acknowledged-writes-survive-a-power-cut.md
+ */
+export const SQLITE_SYNCHRONOUS = { development: 'NORMAL', production: 'FULL' } as const;
 
 /**
  * How long a back-channel logout post may take before the IdP gives up on it (the end-session
@@ -234,7 +240,7 @@ export const KEY_ACTIVATION_DELAY_SECONDS = KEY_RELOAD_INTERVAL_SECONDS + API_JW
  * Redis persistence the IdP needs: an append-only file written and fsynced before each answer
  * (appendfsync always). everysec answers writes it may not have written yet while an fsync is slow,
  * and a Redis crash then loses up to 2 s of them: used codes and refresh tokens accepted again,
- * rotations lost (docs/decisions/0011-durable-redis.md, 0063-redis-appendfsync-always.md).
+ * rotations lost (docs/decisions/0011-durable-redis.md, 0063-acknowledged-writes-survive-a-power-cut.md).
  * IDP_REDIS_DURABILITY_CHECK
  */
 export const REDIS_DURABLE_APPENDFSYNC = ['always'] as const;

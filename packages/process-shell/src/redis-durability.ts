@@ -19,7 +19,7 @@ export interface RedisConfigReader {
 
 const SETTINGS = ['appendonly', 'appendfsync', 'maxmemory', 'maxmemory-policy'] as const;
 
-/** What each appendfsync value loses, said in a refusal (docs/decisions/0063-redis-appendfsync-always.md). */
+/** What each appendfsync value loses, said in a refusal (docs/decisions/0063-acknowledged-writes-survive-a-power-cut.md). */
 const FSYNC_LOSS: Record<string, string> = {
   no: 'the kernel writes the file at its leisure, and a machine crash loses up to 30 s of acknowledged writes',
   everysec: 'while an fsync is slow Redis answers writes it has not written to its file yet, and a Redis crash (not only a machine crash) loses up to 2 s of them',

@@ -1,5 +1,6 @@
-// The default session store: one SQLite file under the data directory (node:sqlite), WAL with
-// synchronous=NORMAL, so a SIGKILL loses no committed session. Each operation is one statement,
+// The default session store: one SQLite file under the data directory (node:sqlite), WAL, so a
+// SIGKILL loses no committed session (with BFF_SQLITE_SYNCHRONOUS=FULL, production's default, a
+// power cut neither). Each operation is one statement,
 // so it is atomic, also between several processes on the file (a rolling restart, blue/green on
 // one host, a second instance for capacity): the refresh lock is a row of the `lock` table, taken
 // with one statement and expiring with a dead holder, like the Redis store's (docs/decisions/0019).
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { openedDatabaseFile, openInDataDir, openSchemaVersion, ownerOnlyDatabaseFile, refuseWriteIfGone, sqliteIntegrityProblem } from '@suite/process-shell';
 import { SharedLocks, type LoginLimits, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
+import { SQLITE_SYNCHRONOUS } from '../defaults.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS session (
@@ -75,14 +77,15 @@ function toSession(row: Record<string, unknown> | undefined): SessionRecord | un
   };
 }
 
-export function openSqliteSessionStore(dataDir: string, now: () => number = Date.now): SessionStore {
+/** `synchronous`: NORMAL survives a killed process, FULL also a power cut (BFF_SQLITE_SYNCHRONOUS). */
+export function openSqliteSessionStore(dataDir: string, now: () => number = Date.now, synchronous: 'NORMAL' | 'FULL' = SQLITE_SYNCHRONOUS.development): SessionStore {
   const db = openInDataDir('the session database', 'BFF_DATA_DIR', dataDir, () => {
     const file = join(dataDir, SQLITE_FILE);
     // Pending logins' PKCE verifiers and nonces, the sessions: readable by this user only.
     ownerOnlyDatabaseFile(file);
     const opened = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     try {
-      opened.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      opened.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`);
       const damaged = sqliteIntegrityProblem(opened, file);
       if (damaged) throw new Error(damaged);
       openSchemaVersion(opened, file, SCHEMA_VERSION, () => {
