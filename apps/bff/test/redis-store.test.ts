@@ -93,6 +93,8 @@ const forgetfulRedisSettings: Array<[string, Record<string, string>, RegExp]> = 
   // everysec answers writes it has not written while an fsync is slow: a Redis crash loses up to
   // 2 s of them, a logout or a rotated refresh token among them (docs/decisions/0063).
   ['an append-only file fsynced once a second', { appendfsync: 'everysec' }, /appendfsync is everysec: .*a Redis crash \(not only a machine crash\) loses up to 2 s.*must be fsynced always/],
+  // yes: no fsync at all while a rewrite of the append-only file or a snapshot runs (decision 0063).
+  ['no fsync while the append-only file is rewritten', { 'no-appendfsync-on-rewrite': 'yes' }, /no-appendfsync-on-rewrite is yes: .*it must be no/],
   ['keys evicted by use once memory is full', { maxmemory: '1gb', 'maxmemory-policy': 'allkeys-lru' }, /maxmemory-policy is allkeys-lru: once its memory reaches maxmemory \(1073741824 bytes\) Redis deletes keys.*it must be noeviction/],
   ['keys with an expiry evicted (every session has one)', { 'maxmemory-policy': 'volatile-lru' }, /maxmemory-policy is volatile-lru: once a maxmemory is set/],
 ];

@@ -305,6 +305,8 @@ const forgetfulRedisSettings: Array<[string, Record<string, string>, RegExp]> = 
   // everysec postpones writing while an fsync is slow and answers all the same: a Redis crash loses
   // up to 2 s of acknowledged writes (docs/decisions/0063).
   ['an append-only file fsynced once a second', { appendfsync: 'everysec' }, /appendfsync is everysec: while an fsync is slow Redis answers writes it has not written.*; the append-only file must be fsynced always$/],
+  // yes: no fsync at all while a rewrite of the append-only file or a snapshot runs (decision 0063).
+  ['no fsync while the append-only file is rewritten', { 'no-appendfsync-on-rewrite': 'yes' }, /no-appendfsync-on-rewrite is yes: while Redis rewrites its append-only file .*a machine crash loses up to 30 s.*; it must be no$/],
   ['keys evicted by use once memory is full', { maxmemory: '1gb', 'maxmemory-policy': 'allkeys-lru' }, /maxmemory-policy is allkeys-lru: once its memory reaches maxmemory \(1073741824 bytes\) Redis deletes keys.*it must be noeviction/],
   ['keys with an expiry evicted (every token and session has one)', { 'maxmemory-policy': 'volatile-ttl' }, /maxmemory-policy is volatile-ttl: once a maxmemory is set .*it must be noeviction/],
   ['random eviction', { maxmemory: '512mb', 'maxmemory-policy': 'allkeys-random' }, /maxmemory-policy is allkeys-random/],

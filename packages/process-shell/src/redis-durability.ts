@@ -17,7 +17,7 @@ export interface RedisConfigReader {
   call(command: string, ...args: string[]): Promise<unknown>;
 }
 
-const SETTINGS = ['appendonly', 'appendfsync', 'maxmemory', 'maxmemory-policy'] as const;
+const SETTINGS = ['appendonly', 'appendfsync', 'no-appendfsync-on-rewrite', 'maxmemory', 'maxmemory-policy'] as const;
 
 /** What each appendfsync value loses, said in a refusal (docs/decisions/0063-acknowledged-writes-survive-a-power-cut.md). */
 const FSYNC_LOSS: Record<string, string> = {
@@ -39,12 +39,17 @@ export async function redisDurabilityProblem(redis: RedisConfigReader, required:
       for (let i = 0; i + 1 < answer.length; i += 2) values.set(answer[i]!, answer[i + 1]!);
     }
   } catch (err) {
-    return `its persistence cannot be checked (CONFIG GET refused: ${(err as Error).message}); set ${checkVariable}=false only if appendonly yes, appendfsync ${required.appendfsync.join(' or ')} and maxmemory-policy ${required.maxmemoryPolicy.join(' or ')} are verified otherwise`;
+    return `its persistence cannot be checked (CONFIG GET refused: ${(err as Error).message}); set ${checkVariable}=false only if appendonly yes, appendfsync ${required.appendfsync.join(' or ')}, no-appendfsync-on-rewrite no and maxmemory-policy ${required.maxmemoryPolicy.join(' or ')} are verified otherwise`;
   }
   const appendonly = values.get('appendonly');
   if (appendonly !== 'yes') return `appendonly is not yes (${appendonly ?? 'unknown'}): a crash loses every write since the last snapshot and brings used codes and refresh tokens and ended sessions back`;
   const appendfsync = values.get('appendfsync') ?? 'unknown';
   if (!required.appendfsync.includes(appendfsync)) return `appendfsync is ${appendfsync}: ${FSYNC_LOSS[appendfsync] ?? 'unknown'}; the append-only file must be fsynced ${required.appendfsync.join(' or ')}`;
+  // yes skips the fsync while a rewrite of the append-only file or a snapshot runs in the
+  // background (Redis starts them by itself as the file grows): always then fsyncs nothing for as
+  // long, and a machine crash loses up to 30 s of acknowledged writes.
+  const onRewrite = values.get('no-appendfsync-on-rewrite') ?? 'unknown';
+  if (onRewrite !== 'no') return `no-appendfsync-on-rewrite is ${onRewrite}: while Redis rewrites its append-only file or writes a snapshot (it starts both by itself) no write is fsynced, and a machine crash loses up to 30 s of acknowledged writes; it must be no`;
   const policy = values.get('maxmemory-policy') ?? 'unknown';
   if (!required.maxmemoryPolicy.includes(policy)) {
     const limit = values.get('maxmemory');
