@@ -406,6 +406,41 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await page.context().close();
   });
 
+  it('an IdP answering its refreshes 503 (a restart, an overload) ends no session: the refresh token stays through the renewals and a reload meanwhile, and the tabs sign in again by themselves once it answers', async () => {
+    const page = await newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    const other = await page.context().newPage();
+    await other.goto(`${system.spa}/notes`);
+    await other.getByTestId('user-name').waitFor();
+    const before = await storedSession(page);
+    assert.ok(before);
+    let outage = true;
+    let refused = 0;
+    await page.context().route(endpoints.token, async (route) => {
+      const refresh = new URLSearchParams(route.request().postData() ?? '').get('grant_type') === 'refresh_token';
+      if (!outage || !refresh) return route.continue();
+      refused++;
+      return route.fulfill({ status: 503, contentType: 'application/json', headers: { 'retry-after': '1' }, body: '{"error":"temporarily_unavailable"}' });
+    });
+    // "Renew now", then the tabs' own renewals, until the access token has expired.
+    await page.getByRole('link', { name: 'Session' }).click();
+    await page.getByRole('button', { name: 'Renew now' }).click();
+    const expiresAt = (jwtClaims(before.accessToken)['exp'] as number) * 1000;
+    await waitUntil('the access token expired while the IdP answered 503', async () => Date.now() > expiresAt + 1000 && refused >= 2);
+    await page.getByRole('alert').getByText('Sign-in is unavailable').waitFor();
+    assert.equal((await storedSession(page))?.refreshToken, before.refreshToken, 'the refresh token is still stored');
+    // A start with the expired access token meets the outage too: the page says so at once.
+    await page.reload();
+    await page.getByRole('alert').getByText('Sign-in is unavailable').waitFor();
+    assert.equal((await storedSession(page))?.refreshToken, before.refreshToken, 'still stored after the reload');
+    outage = false;
+    for (const tab of [page, other]) await tab.getByTestId('user-name').waitFor({ timeout: PATIENCE_MS });
+    const after = await storedSession(page);
+    assert.ok(after);
+    assert.notEqual(after.refreshToken, before.refreshToken, 'renewed with the refresh token kept through the outage');
+    await page.context().close();
+  });
+
   it('logout completes even when the revocation call fails', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');

@@ -6,6 +6,7 @@ import { startEarlyBffRequests } from './bff/early-bff-requests';
 import { accessTokenInterceptor } from './oidc/access-token-interceptor';
 import { EARLY_API_CALL, earlyApiCallInterceptor, startApiCallOnTokens } from './oidc/early-api-call';
 import { EARLY_IDP_REQUESTS, earlyIdpRequestInterceptor, startCodeExchange, startKeySetFetch } from './oidc/early-idp-requests';
+import { refreshOutageInterceptor } from './oidc/refresh-outage-interceptor';
 import { loadOidcRuntime, oidcNeededAtStart, takeCallbackUrl, type OidcRuntime } from './oidc/oidc-start';
 import { provideSignedOutAuthSession } from './oidc/signed-out-auth-session';
 import { SplitSecurityStorage } from './oidc/split-security-storage';
@@ -53,7 +54,8 @@ async function provideTokenModeAuthSession(config: TokenModeConfig, start: Start
     { provide: EARLY_IDP_REQUESTS, useValue: early },
     { provide: EARLY_API_CALL, useValue: apiCall },
     // earlyApiCallInterceptor after accessTokenInterceptor: it compares the bearer that one adds.
-    provideHttpClient(withFetch(), withInterceptors([earlyIdpRequestInterceptor, accessTokenInterceptor, earlyApiCallInterceptor])),
+    // refreshOutageInterceptor first: it sees the IdP's answer to a refresh as it came (decision 0067).
+    provideHttpClient(withFetch(), withInterceptors([refreshOutageInterceptor, earlyIdpRequestInterceptor, accessTokenInterceptor, earlyApiCallInterceptor])),
     ...(oidc ? oidc.provideOidcAuthSession(config, callbackUrl) : provideSignedOutAuthSession()),
   ];
 }

@@ -1,7 +1,7 @@
 // Runs the real angular-auth-oidc-client (login redirect, callback with a signed ID token,
 // refresh, local logoff) against a scripted IdP, and checks every assumption library-internals.ts
 // makes about it. When an upgrade changes one, this fails instead of a user.
-import { provideHttpClient } from '@angular/common/http';
+import { provideHttpClient, withInterceptors } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
 import { Router } from '@angular/router';
@@ -14,6 +14,7 @@ import { hasStoredTokens, LOGIN_IN_FLIGHT_ENTRIES, logoffLocalLeavingNothing, PE
 import { LOGOUT_REVOCATION_DEADLINE, OidcAuthSession } from './oidc-auth-session';
 import { OIDC_CONFIG_ID } from './oidc-config-id';
 import { provideOidcAuthSession } from './provide-oidc-auth-session';
+import { refreshOutageInterceptor } from './refresh-outage-interceptor';
 import { SplitSecurityStorage, STORAGE_PREFIX } from './split-security-storage';
 
 const config = testRuntimeConfig;
@@ -66,7 +67,7 @@ describe('angular-auth-oidc-client internals this app relies on (real library)',
     logoutDeadline = new AbortController();
     TestBed.configureTestingModule({
       providers: [
-        provideHttpClient(), provideHttpClientTesting(), { provide: TOKEN_MODE_CONFIG, useValue: config }, ...provideOidcAuthSession(config),
+        provideHttpClient(withInterceptors([refreshOutageInterceptor])), provideHttpClientTesting(), { provide: TOKEN_MODE_CONFIG, useValue: config }, ...provideOidcAuthSession(config),
         { provide: BrowserNavigation, useValue: { assign: (url: string) => navigatedTo.push(url) } },
         { provide: LOGOUT_REVOCATION_DEADLINE, useValue: () => logoutDeadline.signal },
       ],
@@ -212,5 +213,73 @@ describe('angular-auth-oidc-client internals this app relies on (real library)',
     });
     for (const write of written) expect(write).not.toHaveBeenCalled();
     expect(navigated).not.toHaveBeenCalled();
+  });
+
+  describe('a refresh that meets an outage of the IdP ends no session (refreshOutageInterceptor, decision 0067)', () => {
+    const outages: Array<[string, number, object | string | null]> = [
+      ['503 temporarily_unavailable (a restart)', 503, { error: 'temporarily_unavailable' }],
+      ['502 from a gateway', 502, 'Bad Gateway'],
+      ['429 (overloaded)', 429, { error: 'too_many_requests' }],
+      ['400 server_error', 400, { error: 'server_error' }],
+      ['no answer at all', 0, null],
+    ];
+
+    /** Answers the refresh grant sent to the token endpoint. */
+    async function answerRefresh(status: number, body: object | string | null): Promise<void> {
+      await vi.waitFor(() => {
+        // The library may fetch discovery again before the token request.
+        for (const request of backend.match(`${issuer}/.well-known/openid-configuration`)) request.flush(discovery);
+        const request = backend.expectOne(discovery.token_endpoint);
+        expect(new URLSearchParams(request.request.body as string).get('grant_type')).toBe('refresh_token');
+        if (status === 0) request.error(new ProgressEvent('error'));
+        else request.flush(body, { status, statusText: 'refused' });
+      });
+    }
+
+    const storedRefreshToken = () => (stored(localStorage)['authnResult'] as { refresh_token?: string } | undefined)?.refresh_token;
+
+    beforeEach(() => vi.spyOn(console, 'warn').mockImplementation(() => {}));
+
+    it.each(outages)('"Renew now" answered %s: still signed in, the refresh token still stored', async (_name, status, body) => {
+      await startLogin();
+      await finishLogin();
+      const session = TestBed.inject(OidcAuthSession);
+      await session.initialize();
+      expect(session.isAuthenticated()).toBe(true);
+      const renewed = session.renew();
+      await answerRefresh(status, body);
+      await renewed;
+      expect(storedRefreshToken()).toBe('rt-1');
+      expect(session.isAuthenticated()).toBe(true);
+      expect(session.problem()).toBeNull();
+      expect(session.details()?.lastRenewal?.ok).toBe(false);
+    });
+
+    it.each(outages)('a start with an expired access token answered %s: signed out saying the IdP cannot be reached, the refresh token still stored', async (_name, status, body) => {
+      await startLogin();
+      await finishLogin();
+      // The access token expired while no tab was open.
+      localStorage.setItem(STORAGE_PREFIX + OIDC_CONFIG_ID, JSON.stringify({ ...stored(localStorage), access_token_expires_at: Date.now() - 60_000 }));
+      const session = TestBed.inject(OidcAuthSession);
+      const started = session.initialize();
+      await answerRefresh(status, body);
+      await started;
+      expect(storedRefreshToken()).toBe('rt-1');
+      expect(session.isAuthenticated()).toBe(false);
+      expect(session.problem()).toEqual({ kind: 'idp-unreachable' });
+    });
+
+    it('a refresh the IdP refuses (invalid_grant) still ends the session, leaving nothing stored', async () => {
+      await startLogin();
+      await finishLogin();
+      const session = TestBed.inject(OidcAuthSession);
+      await session.initialize();
+      const renewed = session.renew();
+      await answerRefresh(400, { error: 'invalid_grant' });
+      await renewed;
+      expect(session.isAuthenticated()).toBe(false);
+      expect(session.problem()).toEqual({ kind: 'session-ended' });
+      expect(localStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
+    });
   });
 });

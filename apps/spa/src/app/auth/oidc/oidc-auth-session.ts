@@ -11,7 +11,7 @@ import { claimTime, decodeJwtPayload } from '../jwt-claims';
 import { ApiError, errorBodyDetail, problemForStatus, type Problem } from '../problem';
 import type { AccessTokenSource } from './access-token-source';
 import { hasStoredTokens, LOGIN_IN_FLIGHT_ENTRIES, logoffLocalLeavingNothing, refreshLockName, storedAccessTokenExpiry } from './library-internals';
-import { LOGOUT_REVOCATION_WAIT_MS, OIDC_CONFIG_ID } from './oidc-config';
+import { IDP_OUTAGE_RETRY_MS, LOGOUT_REVOCATION_WAIT_MS, OIDC_CONFIG_ID } from './oidc-config';
 import { SplitSecurityStorage } from './split-security-storage';
 
 /**
@@ -52,6 +52,10 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   private readonly tokens = signal<TokenSnapshot | null>(null);
   private readonly lastRenewal = signal<RenewalRecord | null>(null);
   private readonly problemState = signal<Problem | null>(null);
+  /** The next try after refreshes met an outage of the IdP, and how many tries met one in a row. */
+  /** How many refreshes of this class's own (start, renew(), a retry) are under way. */
+  private ownRefreshes = 0;
+  private outageRetry: { timer: ReturnType<typeof setTimeout> | undefined; failures: number } = { timer: undefined, failures: 0 };
 
   override readonly problem = this.problemState.asReadonly();
   override readonly isAuthenticated = computed(() => this.ready() && this.oidc.authenticated().isAuthenticated && this.tokens() !== null);
@@ -81,6 +85,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   constructor() {
     super();
     const destroyRef = inject(DestroyRef);
+    destroyRef.onDestroy(() => clearTimeout(this.outageRetry.timer));
     this.events
       .registerForEvents()
       .pipe(takeUntilDestroyed(destroyRef))
@@ -91,7 +96,10 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
           this.lastRenewal.set({ at: Date.now(), ok: false, detail: errorText(event.value) });
         }
         if ([EventTypes.NewAuthenticationResult, EventTypes.SilentRenewFailed, EventTypes.TokenExpired].includes(event.type)) {
-          void this.readTokens().then(() => this.noticeEndedSession());
+          // A renewal of the library's own that met an outage ends in SilentRenewFailed; this class's own refreshes see to theirs.
+          const own = event.type === EventTypes.SilentRenewFailed && this.ownRefreshes === 0;
+          const outage = own ? this.keepSessionThroughOutage() : Promise.resolve(null);
+          void outage.then(() => this.readTokens()).then(() => this.noticeEndedSession());
         }
       });
     // Another tab refreshed, logged in or logged out: the session is shared, follow it.
@@ -128,9 +136,22 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
         }
       }
       // With an expired access token, checkAuth() alone reports signed-out; this one also refreshes.
-      if (hasRefreshToken && !result?.isAuthenticated) result = await firstValueFrom(this.oidc.checkAuthIncludingServer());
+      let outage = false;
+      if (hasRefreshToken && !result?.isAuthenticated) {
+        let failure: unknown = null;
+        try {
+          result = await this.ownRefresh(() => firstValueFrom(this.oidc.checkAuthIncludingServer()));
+        } catch (error) {
+          failure = error;
+        }
+        const kept = await this.keepSessionThroughOutage();
+        if (kept) [result, outage] = [kept, true];
+        else if (failure !== null) throw failure;
+      }
       result ??= await firstValueFrom(this.oidc.checkAuth());
-      if (!result.isAuthenticated && (callbackError || result.errorMessage || hasRefreshToken)) {
+      if (outage) {
+        // keepSessionThroughOutage said why when the tab starts signed out.
+      } else if (!result.isAuthenticated && (callbackError || result.errorMessage || hasRefreshToken)) {
         this.problemState.set(await this.diagnose(callbackError ?? result.errorMessage ?? '', hasRefreshToken));
       } else if (callbackError) {
         console.warn('[auth] a return from the IdP was refused; the stored session stays:', callbackError);
@@ -164,6 +185,7 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
    * end-session request revokes the grant too, and JWT access tokens cannot be revoked anyway).
    */
   override async logout(): Promise<void> {
+    this.storage.releaseShared();
     const deadline = this.logoutDeadline();
     let endSessionUrl: string | null = null;
     let endedHere = false;
@@ -198,11 +220,12 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
 
   override async renew(): Promise<void> {
     try {
-      const result = await firstValueFrom(this.oidc.forceRefreshSession(), { defaultValue: null });
+      const result = await this.ownRefresh(() => firstValueFrom(this.oidc.forceRefreshSession(), { defaultValue: null }));
       this.lastRenewal.set({ at: Date.now(), ok: !!result?.isAuthenticated, ...(result?.errorMessage ? { detail: result.errorMessage } : {}) });
     } catch (error) {
       this.lastRenewal.set({ at: Date.now(), ok: false, detail: errorText(error) });
     }
+    await this.keepSessionThroughOutage();
     await this.readTokens();
     this.noticeEndedSession();
   }
@@ -259,6 +282,56 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
       scope: result.scope,
       expiresAt: claimTime(accessClaims, 'exp') ?? storedAccessTokenExpiry(this.storage.readShared(OIDC_CONFIG_ID)),
     });
+  }
+
+  /**
+   * After a refresh that met an outage of the IdP (no answer, a 5xx, 429…): the library signed
+   * this tab out, but refreshOutageInterceptor held the stored session, which is released here and
+   * taken up again. The tab stays signed in while its access token lives (the library renews again
+   * at its next check); past that it starts signed out saying the IdP cannot be reached, the
+   * refresh token kept for the next start. Null when no refresh met an outage. Decision 0067.
+   */
+  private async keepSessionThroughOutage(): Promise<LoginResponse | null> {
+    if (!this.storage.releaseShared()) return null;
+    // After the library's clean-up of the failed refresh (it stops its periodic check in a later task).
+    await new Promise((resolve) => setTimeout(resolve));
+    const result = await firstValueFrom(this.oidc.checkAuth());
+    if (!result.isAuthenticated) this.problemState.set({ kind: 'idp-unreachable' });
+    clearTimeout(this.outageRetry.timer);
+    const wait = Math.min(IDP_OUTAGE_RETRY_MS.first * 2 ** this.outageRetry.failures, IDP_OUTAGE_RETRY_MS.longest);
+    this.outageRetry = { timer: setTimeout(() => void this.retryAfterOutage(), wait), failures: this.outageRetry.failures + 1 };
+    return result;
+  }
+
+  private async ownRefresh<T>(refresh: () => Promise<T>): Promise<T> {
+    this.ownRefreshes++;
+    try {
+      return await refresh();
+    } finally {
+      this.ownRefreshes--;
+    }
+  }
+
+  /**
+   * Tries again after an outage (keepSessionThroughOutage): the session as on a start, renewed when
+   * its access token is due. Another outage tries again later; a refused refresh ends the session.
+   */
+  private async retryAfterOutage(): Promise<void> {
+    if (!hasStoredTokens(this.storage.readShared(OIDC_CONFIG_ID))) return;
+    let result: LoginResponse | null = null;
+    try {
+      result = await this.ownRefresh(() => firstValueFrom(this.oidc.checkAuthIncludingServer()));
+    } catch (error) {
+      console.warn('[auth] renewing the session after an outage of the identity provider failed:', errorText(error));
+    }
+    if (await this.keepSessionThroughOutage()) return;
+    this.lastRenewal.set({ at: Date.now(), ok: !!result?.isAuthenticated });
+    if (result?.isAuthenticated) {
+      this.outageRetry.failures = 0;
+      if (this.problemState()?.kind === 'idp-unreachable') this.problemState.set(null);
+    }
+    await this.readTokens();
+    this.noticeEndedSession();
   }
 
   /** The library drops the tokens when a renewal is refused (revoked grant, expired refresh token). */

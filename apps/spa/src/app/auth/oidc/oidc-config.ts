@@ -10,6 +10,12 @@ export { OIDC_CONFIG_ID };
  */
 export const LOGOUT_REVOCATION_WAIT_MS = 5_000;
 
+/**
+ * After a refresh met an outage of the IdP (no answer, a 5xx, 429: decision 0067), the session is
+ * kept and renewed again after `first` ms, doubling at each further outage up to `longest`.
+ */
+export const IDP_OUTAGE_RETRY_MS = { first: 5_000, longest: 60_000 } as const;
+
 /** How often each tab checks whether the token needs renewing (seconds). */
 const TOKEN_CHECK_INTERVAL_SECONDS = 2;
 

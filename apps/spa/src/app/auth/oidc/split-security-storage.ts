@@ -25,6 +25,8 @@ export class SplitSecurityStorage implements AbstractSecurityStorage {
    * while neither text has changed (this tab's writes, another tab's), the merge is not redone.
    */
   private last: { configId: string; shared: string | null; perTab: string | null; merged: string | null } | null = null;
+  /** While true, writes leave the shared part as it is (holdShared). */
+  private sharedHeld = false;
 
   /** An instance over other storages (tests). */
   static over(shared: Storage, perTab: Storage): SplitSecurityStorage {
@@ -53,8 +55,30 @@ export class SplitSecurityStorage implements AbstractSecurityStorage {
       if (entry === '') continue;
       (PER_TAB_ENTRIES.has(name) ? perTab : shared)[name] = entry;
     }
+    if (this.sharedHeld) {
+      this.last = null;
+      setIfChanged(this.perTab, STORAGE_PREFIX + configId, perTab);
+      return;
+    }
     const stored = { configId, shared: setIfChanged(this.shared, STORAGE_PREFIX + configId, shared), perTab: setIfChanged(this.perTab, STORAGE_PREFIX + configId, perTab) };
     this.last = { ...stored, merged: merge(stored.shared === null ? null : shared, stored.perTab === null ? null : perTab) };
+  }
+
+  /**
+   * From now until releaseShared, the library's writes leave the shared part (the session) as it
+   * is: after a refresh that met an outage of the IdP, the library drops the stored session,
+   * which is not what the IdP said (refreshOutageInterceptor, decision 0067). Per-tab entries are
+   * written as always; clear() and remove() still remove everything.
+   */
+  holdShared(): void {
+    this.sharedHeld = true;
+  }
+
+  /** Ends holdShared; answers whether the shared part was held. */
+  releaseShared(): boolean {
+    const held = this.sharedHeld;
+    this.sharedHeld = false;
+    return held;
   }
 
   remove(configId: string): void {
