@@ -184,6 +184,37 @@ describe('BffAuthSession', () => {
     await backend.expectNothingPending();
   });
 
+  it('a renewal that fails but leaves the session (503, no answer) is tried again, waiting longer each time, until one succeeds', async () => {
+    vi.useFakeTimers({ now });
+    await signedIn({ ...alice, renewsAt: now + 5_000 });
+    await vi.advanceTimersByTimeAsync(5_000);
+    await answer('POST', '/bff/renew', { title: 'Service Unavailable' }, 503);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(session.isAuthenticated()).toBe(true);
+    expect(session.problem()).not.toBeNull();
+    for (const wait of [5_000, 10_000, 20_000, 40_000, 60_000, 60_000]) {
+      await vi.advanceTimersByTimeAsync(wait - 1);
+      await backend.expectNothingPending();
+      await vi.advanceTimersByTimeAsync(1);
+      await answer('POST', '/bff/renew', { title: 'Service Unavailable' }, 503);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(session.isAuthenticated()).toBe(true);
+    }
+    await vi.advanceTimersByTimeAsync(60_000);
+    await answer('POST', '/bff/renew', { ...alice, renewsAt: now + 600_000 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(session.problem()).toBeNull();
+    // Back on the BFF's timeline: nothing before the time it names, and a later failure starts again at the first wait.
+    await vi.advanceTimersByTimeAsync(now + 600_000 - Date.now() - 1);
+    await backend.expectNothingPending();
+    await vi.advanceTimersByTimeAsync(1);
+    await answer('POST', '/bff/renew', { title: 'Service Unavailable' }, 503);
+    await vi.advanceTimersByTimeAsync(5_000 - 1);
+    await backend.expectNothingPending();
+    await vi.advanceTimersByTimeAsync(1);
+    await answer('POST', '/bff/renew', { ...alice, renewsAt: null });
+  });
+
   it('waits for a renewal time beyond what one timer can hold (a 30-day access token) instead of renewing at once', async () => {
     vi.useFakeTimers({ now });
     const day = 86_400_000;

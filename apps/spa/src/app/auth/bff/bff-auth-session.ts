@@ -28,6 +28,8 @@ export class BffAuthSession extends AuthSession {
   private readonly session = signal<BffUser | null>(null);
   private readonly problemState = signal<Problem | null>(null);
   private renewalTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The wait before the last retry of a failed renewal (0: the last renewal succeeded). */
+  private renewalRetryMs = 0;
 
   override readonly problem = this.problemState.asReadonly();
   override readonly isAuthenticated = computed(() => this.ready() && this.session() !== null);
@@ -93,10 +95,21 @@ export class BffAuthSession extends AuthSession {
   override async renew(): Promise<void> {
     try {
       this.adopt(await this.fetchSession('POST', BFF_PATHS.renew));
+      this.renewalRetryMs = 0;
     } catch (error) {
       this.fail(error, { kind: 'session-ended' });
+      // Not a 401: the BFF or the IdP behind it could not renew now, and the session stands; without
+      // another try the timeline would stop (the BFF still renews on the next API call).
+      if (this.session() !== null) this.retryRenewal();
     }
     this.announce();
+  }
+
+  /** Renews again after a failed renewal: first after RENEWAL_RETRY_MS.first, doubling up to .longest. */
+  private retryRenewal(): void {
+    this.renewalRetryMs = this.renewalRetryMs === 0 ? RENEWAL_RETRY_MS.first : Math.min(2 * this.renewalRetryMs, RENEWAL_RETRY_MS.longest);
+    clearTimeout(this.renewalTimer);
+    this.renewalTimer = setTimeout(() => void this.renew(), this.renewalRetryMs);
   }
 
   override async callApi<T>(request: ApiRequest): Promise<T> {
@@ -175,6 +188,13 @@ export class BffAuthSession extends AuthSession {
       : setTimeout(() => void this.renew(), Math.max(0, wait));
   }
 }
+
+/**
+ * After a renewal failed but the session stands (a 503 while the BFF or its IdP restarts, no
+ * answer), the next try comes after `first` ms, doubling up to `longest`, as token mode's retry
+ * after an IdP outage (decision 0067).
+ */
+export const RENEWAL_RETRY_MS = { first: 5_000, longest: 60_000 } as const;
 
 /** The longest delay a timer holds (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
