@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { SESSION_COOKIE } from '../apps/bff/src/defaults.ts';
+import { loginCookieName, LoginSealer } from '../apps/bff/src/login-cookie.ts';
 import { sha256 } from '../apps/bff/src/sessions/session-manager.ts';
 import { SQLITE_FILE as BFF_SQLITE_FILE } from '../apps/bff/src/sessions/sqlite-session-store.ts';
 import { parseTokenKeys, TokenCipher } from '../apps/bff/src/token-cipher.ts';
@@ -297,24 +298,23 @@ describe('secrets: no log line, error answer or redirect URL of any app carries 
     return tokens;
   }
 
-  /** The login records the BFF keeps while the user is at the IdP: state, nonce, PKCE verifier. */
-  function bffPendingLogins(): void {
-    const db = new DatabaseSync(join(system.dataDirs.bff, BFF_SQLITE_FILE), { readOnly: true });
-    try {
-      for (const row of db.prepare('SELECT nonce, code_verifier FROM login').all()) {
-        canary('a BFF login\'s nonce', String(row['nonce']));
-        canary('a BFF login\'s PKCE verifier', String(row['code_verifier']));
-      }
-    } finally {
-      db.close();
-    }
+  /** The login the BFF seals into the browser's cookie while the user is at the IdP: nonce, PKCE verifier (decision 0071). */
+  function bffPendingLogin(b: Browser, state: string): void {
+    const name = loginCookieName(state);
+    const value = b.jar.cookies.get(name);
+    assert.ok(value, 'the login\'s cookie');
+    const login = new LoginSealer(parseTokenKeys(CONFIGURED.BFF_TOKEN_KEYS)).open(name, value, Date.now());
+    assert.ok(login, 'sealed with the configured keys');
+    canary('a BFF login\'s nonce', login.nonce);
+    canary('a BFF login\'s PKCE verifier', login.codeVerifier);
+    canary('a BFF login cookie', value);
   }
 
   /** Signs in through the BFF; answers the callback URL the IdP sent the browser to. */
   async function bffLogin(b: Browser): Promise<string> {
     const start = await b.request(`${system.bff}/bff/login?returnTo=/notes`);
     assert.equal(start.res.status, 302);
-    bffPendingLogins();
+    bffPendingLogin(b, new URL(start.res.headers.get('location')!).searchParams.get('state')!);
     const page = await atIdp(b, start.res.headers.get('location')!);
     const back = page.body.includes('action=') ? await submitLogin(b, page.body, 'alice', ALICE_PASSWORD) : page;
     idpCookies(b);

@@ -19,6 +19,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { openSessionStore } from './sessions/open-store.ts';
 import { SessionManager, type AuditLog } from './sessions/session-manager.ts';
 import type { SessionStore } from './sessions/session-store.ts';
+import { LoginSealer } from './login-cookie.ts';
 import { loadTokenKeys, TokenCipher } from './token-cipher.ts';
 
 export interface Bff {
@@ -85,6 +86,9 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
 
   const { keys, generated } = loadTokenKeys(config.BFF_TOKEN_KEYS, config.BFF_DATA_DIR, production);
   if (generated) app.log.warn({ dataDir: config.BFF_DATA_DIR }, 'generated a development token key in the data directory; set BFF_TOKEN_KEYS outside development');
+  for (const name of config.retiredSettings) {
+    app.log.warn({ setting: name }, `${name} is set but no longer read (docs/decisions/0071): remove it; the next release refuses it`);
+  }
   const store = await openSessionStore(config, now, app.log);
   const idp = new IdpClient({
     issuer: config.BFF_AUTHORITY,
@@ -140,7 +144,7 @@ export async function buildBff(config: BffConfig, options: BuildOptions = {}): P
   await app.register(cookie, { hook: false });
   await app.register(csrf, { audit });
   await app.register(healthRoutes, { ctx });
-  await app.register(loginRoutes, { ctx });
+  await app.register(loginRoutes, { ctx, sealer: new LoginSealer(keys) });
   await app.register(sessionRoutes, { ctx });
   await app.register(apiProxy, { ctx });
   await app.register(backchannelRoutes, { ctx });

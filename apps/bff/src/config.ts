@@ -30,8 +30,7 @@ export const bffSchema = {
   BFF_SESSION_ABSOLUTE_TTL: int({ doc: 'Seconds after login at which a session ends whatever its use', default: String(d.SESSION_ABSOLUTE_TTL_SECONDS), min: 60, max: 365 * 24 * 3600 }),
   BFF_SESSION_CACHE_SIZE: int({ doc: 'Decrypted sessions kept in memory per instance (0: read the store on every request); a session ended on any instance stops working at once either way', default: String(d.SESSION_CACHE_SIZE), min: 0, max: 1_000_000 }),
   BFF_LOGOUT_HINT: oneOf(['sid', 'id_token'] as const, { doc: 'How a logout names the session to the IdP\'s end-session endpoint: sid sends client_id and logout_hint (Auth0, the embedded IdP; no token in the browser), id_token sends the ID token as id_token_hint (an IdP that ignores logout_hint would ask the user)', default: d.LOGOUT_HINT }),
-  BFF_LOGIN_TTL: int({ doc: 'Seconds a login may take at the IdP before its state is forgotten', default: String(d.LOGIN_TTL_SECONDS), min: 30, max: 3600 }),
-  BFF_MAX_PENDING_LOGINS: int({ doc: 'Logins pending at once in the session store (all instances); past it /bff/login answers 503 until some finish or expire. One browser keeps at most its 10 newest', default: String(d.MAX_PENDING_LOGINS), min: 1, max: 10_000_000 }),
+  BFF_LOGIN_TTL: int({ doc: 'Seconds a login may take at the IdP: the Max-Age of its sealed cookie, and the BFF refuses the cookie past it by its own clock', default: String(d.LOGIN_TTL_SECONDS), min: 30, max: 3600 }),
   BFF_RENEW_BEFORE_EXPIRY: int({ doc: 'Seconds before access-token expiry at which the BFF renews it (at most three quarters of the token\'s lifetime, so a short-lived token is not renewed on every request)', default: String(d.RENEW_BEFORE_EXPIRY_SECONDS), min: 1, max: 3600 }),
   BFF_BACKCHANNEL_MAX_AGE: int({ doc: 'Oldest back-channel logout token accepted, in seconds since its iat', default: String(d.BACKCHANNEL_MAX_AGE_SECONDS), min: 10, max: 3600 }),
   BFF_CLOCK_TOLERANCE: int({ doc: 'Clock skew tolerated on the iat and exp of back-channel logout tokens, in seconds', default: String(d.CLOCK_TOLERANCE_SECONDS), min: 0, max: 300 }),
@@ -46,19 +45,28 @@ export interface BffConfig extends BffEnv {
   publicUrl: string;
   redirectUri: string;
   postLogoutRedirectUri: string;
+  /** RETIRED_SETTINGS found in the environment: accepted, warned about at start-up. */
+  retiredSettings: string[];
   /** Strict-Transport-Security of every answer when the public URL is https://, else undefined. */
   strictTransportSecurity: string | undefined;
 }
 
 /** Variables of the BFF's own prefix; any other BFF_ variable is refused as a mistyped name. */
 export const BFF_PREFIXES = ['BFF_'] as const;
+/**
+ * Settings of earlier versions that nothing reads any more, accepted for one release with a
+ * warning at start-up (an upgrade must not stop on them), refused as unknown afterwards.
+ * BFF_MAX_PENDING_LOGINS: pending logins live in the browser (docs/decisions/0071).
+ */
+export const RETIRED_SETTINGS = ['BFF_MAX_PENDING_LOGINS'] as const;
 
 export function readBffConfig(env: Record<string, string | undefined> = process.env): BffConfig {
-  const raw = loadConfig(bffSchema, env, { prefixes: BFF_PREFIXES });
+  const raw = loadConfig(bffSchema, env, { prefixes: BFF_PREFIXES, alsoKnown: RETIRED_SETTINGS });
   const publicUrl = new URL(raw.BFF_PUBLIC_URL || localUrlOfPort(raw.BFF_PORT, 'BFF_PORT', 'BFF_PUBLIC_URL')).origin;
   return {
     ...raw, publicUrl, redirectUri: publicUrl + d.CALLBACK_PATH, postLogoutRedirectUri: publicUrl + '/',
     BFF_SQLITE_SYNCHRONOUS: raw.BFF_SQLITE_SYNCHRONOUS || d.SQLITE_SYNCHRONOUS[raw.BFF_PROFILE],
     strictTransportSecurity: strictTransportSecurity(publicUrl, raw.BFF_HSTS_MAX_AGE),
+    retiredSettings: RETIRED_SETTINGS.filter((name) => env[name] !== undefined),
   };
 }

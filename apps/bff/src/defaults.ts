@@ -27,10 +27,20 @@ export const CALLBACK_PATH = '/bff/callback';
  */
 export const SESSION_COOKIE = '__Host-bff-session';
 /**
- * Short-lived cookie binding a login in progress to the browser that started it. It has to come
- * back on the IdP's cross-site redirect to the callback, which SameSite=Strict would prevent.
+ * Prefix of the cookies holding the logins in progress, one per login (docs/decisions/0071): the
+ * login's state, nonce, PKCE verifier, returnTo and expiry sealed (AES-256-GCM) under a key of
+ * their own, in the browser that started the login, never in the session store. `__Host-`: Secure,
+ * Path=/, no Domain, so no sibling subdomain can set one; Lax, because it has to come back on the
+ * IdP's cross-site redirect to the callback (a top-level GET: the BFF asks for the query
+ * response_mode, never form_post), which SameSite=Strict would prevent; Max-Age BFF_LOGIN_TTL.
  */
-export const LOGIN_COOKIE = '__Host-bff-login';
+export const LOGIN_COOKIE_PREFIX = '__Host-bff-login-';
+/**
+ * HKDF info deriving the login cookies' key from each token key (BFF_TOKEN_KEYS): one key per
+ * purpose, so a token record of the store never opens as a login cookie nor the reverse. A new
+ * label (v2) makes every login in flight fail as expired, as does removing a token key.
+ */
+export const LOGIN_COOKIE_KEY_INFO = 'bff login cookie v1';
 /**
  * SameSite of the session cookie. Strict: every request that needs the session is a same-site
  * fetch from the SPA's own page (a cross-site top-level navigation loads only static files),
@@ -53,22 +63,29 @@ export const LOGOUT_HINT = 'sid' as const;
 /** A login must come back from the IdP within this many seconds. BFF_LOGIN_TTL */
 export const LOGIN_TTL_SECONDS = 600;
 /**
- * Logins pending at once in the whole store (every instance sharing it): each `/bff/login` writes
- * one record (about 400 bytes) kept for BFF_LOGIN_TTL. Past it `/bff/login` answers 503 until
- * logins finish or expire, so a flood cannot fill the store the sessions live in (docs/decisions/0047).
- * 100,000 is about 160 logins started per second, sustained for the 10 minutes, and 40 MB.
- * BFF_MAX_PENDING_LOGINS
- */
-export const MAX_PENDING_LOGINS = 100_000;
-/**
- * Logins one browser (one login binding) may have pending; a further one pushes out its oldest.
- * Tabs signing in at once stay far below it.
+ * Logins one browser may have pending (tabs signing in at once): `/bff/login` keeps the newest
+ * ones and deletes the others' cookies, whose callbacks then fail as expired ones.
  */
 export const MAX_PENDING_LOGINS_PER_BROWSER = 10;
-/** Retry-After of a login refused because MAX_PENDING_LOGINS are pending. */
-export const LOGINS_FULL_RETRY_AFTER_SECONDS = 60;
-/** A refused login is logged once per this many seconds, with how many were refused since. */
-export const LOGINS_FULL_LOG_INTERVAL_SECONDS = 60;
+/**
+ * Bytes all of a browser's login cookies may take together (names and values): `/bff/login`
+ * deletes the oldest beyond it. Each cookie goes along with every request to the BFF while its
+ * login is pending, and Node refuses requests whose headers pass 16 KB (431): a site sending the
+ * browser to /bff/login again and again with long returnTo values must not make the BFF refuse
+ * that browser. One login alone always fits (returnTo is at most MAX_RETURN_TO_LENGTH).
+ */
+export const LOGIN_COOKIES_MAX_BYTES = 8 * 1024;
+/** Longest returnTo kept, as received and as sent back (longer ones return to `/`). */
+export const MAX_RETURN_TO_LENGTH = 2048;
+/**
+ * A callback holds a lock named after its state in the session store while it exchanges the code,
+ * so that two callbacks with the same state and cookie (a replay racing the original) never both
+ * reach the IdP (a code presented twice makes the IdP revoke what it issued for it). Locks leave
+ * nothing behind once released; a crashed holder's lock frees itself after the TTL. Past the wait,
+ * the callback fails as a used one.
+ */
+export const CALLBACK_LOCK_TTL_MS = 60_000;
+export const CALLBACK_LOCK_WAIT_MS = 10_000;
 /** A session unused for this long ends (sliding: every authenticated request extends it). BFF_SESSION_IDLE_TTL */
 export const SESSION_IDLE_TTL_SECONDS = 8 * 3600;
 /** A session ends this long after the login whatever its use. BFF_SESSION_ABSOLUTE_TTL */

@@ -121,8 +121,12 @@ describe('two BFF instances on one Redis', () => {
     try {
       // A replica of a primary that does not answer keeps its data and refuses every write.
       await admin.replicaof('127.0.0.1', '1');
-      const login = await new Browser(a).request('GET', '/bff/login', { csrf: false });
-      assert.equal(login.statusCode, 500);
+      // A callback takes the store's lock of its state: a write.
+      const flooder = new Browser(a);
+      const start = await flooder.request('GET', '/bff/login', { csrf: false });
+      const state = new URL(start.headers.location as string).searchParams.get('state')!;
+      const callback = await flooder.request('GET', `/bff/callback?code=made-up&state=${state}`, { csrf: false });
+      assert.equal(callback.statusCode, 500);
       const logout = await onA.request('POST', '/bff/logout');
       assert.equal(logout.statusCode, 500);
     } finally {
@@ -135,7 +139,7 @@ describe('two BFF instances on one Redis', () => {
       assert.match(String(err!['message']), /READONLY/);
       assert.deepEqual(Object.keys(err!).filter((key) => !['type', 'message', 'code', 'stack'].includes(key)), [], 'only what the error says');
     }
-    // The login record's nonce and PKCE verifier, the session record, the commands' arguments.
+    // The login's nonce and PKCE verifier, the session record, the commands' arguments.
     assert.doesNotMatch(a.rawLogs.slice(logged).join('\n'), /codeVerifier|nonce|bff:session:|"args"/);
   });
 });

@@ -1,6 +1,6 @@
 // The session-store contract, run against both stores (SQLite and Redis, each with a second
 // connection standing for a second instance): expiry, no resurrection by an update, atomic
-// destroy and login take-over (exactly one winner), the sid and sub indexes, the replay guard,
+// destroy (exactly one winner), the sid and sub indexes, the replay guard and used ids,
 // and a lock that serialises holders and frees itself when a holder dies (SQLite's with a manual
 // clock and a killed process: sqlite-lock.test.ts).
 import assert from 'node:assert/strict';
@@ -18,7 +18,6 @@ import { LockTimeoutError, type SessionRecord, type SessionStore } from '../src/
 import { openSqliteSessionStore, SCHEMA_VERSION, SQLITE_FILE } from '../src/sessions/sqlite-session-store.ts';
 
 const HOUR = 3600_000;
-const LIMITS = { total: 1000, perBinding: 10 };
 
 function record(key: string, fields: Partial<SessionRecord> = {}): SessionRecord {
   const now = Date.now();
@@ -185,42 +184,20 @@ for (const backend of backends) {
       assert.equal(await other.stillCurrent('k-held-2'), false, 'ended elsewhere by its user');
     });
 
-    it('gives a login to exactly one callback, and none after its expiry', async () => {
-      const login = { state: 's-1', binding: 'b', nonce: 'n', codeVerifier: 'v', returnTo: '/notes', expiresAt: Date.now() + 60_000 };
-      await store.saveLogin(login, Date.now(), LIMITS);
-      const taken = await Promise.all([store.takeLogin('s-1', Date.now()), second.takeLogin('s-1', Date.now()), store.takeLogin('s-1', Date.now())]);
-      assert.deepEqual(taken.filter(Boolean), [login]);
-      await store.saveLogin({ ...login, state: 's-2' }, Date.now(), LIMITS);
-      assert.equal(await store.takeLogin('s-2', login.expiresAt), undefined);
-    });
-
-    it('keeps a browser\'s newest pending logins only, and no more pending logins than its bound in all', async () => {
-      // Later than every login the other tests left: those count as expired.
-      const now = Date.now() + 10 * HOUR;
-      const login = (state: string, binding: string, i = 0) => ({ state, binding, nonce: 'n', codeVerifier: 'v', returnTo: '/', expiresAt: now + 60_000 + i });
-      for (let i = 0; i < 12; i++) assert.equal(await store.saveLogin(login(`b1-${i}`, 'b1', i), now, { total: 100, perBinding: 10 }), true);
-      const kept = await Promise.all(Array.from({ length: 12 }, (_, i) => second.takeLogin(`b1-${i}`, now)));
-      assert.deepEqual(kept.map((l) => l !== undefined), [false, false, ...Array(10).fill(true)], 'the two oldest pushed out');
-
-      const later = now + 120_000;
-      const limits = { total: 3, perBinding: 10 };
-      const at = (state: string, binding: string) => ({ ...login(state, binding), expiresAt: later + 60_000 });
-      const saved = [];
-      for (const [state, binding] of [['t-1', 'x'], ['t-2', 'y'], ['t-3', 'z'], ['t-4', 'w']] as const) saved.push(await store.saveLogin(at(state, binding), later, limits));
-      assert.deepEqual(saved, [true, true, true, false], 'the fourth is refused');
-      assert.equal(await store.takeLogin('t-4', later), undefined, 'and nothing of it written');
-      assert.equal(await second.saveLogin(at('t-5', 'v'), later, limits), false, 'by every instance');
-      assert.ok(await store.takeLogin('t-1', later));
-      assert.equal(await second.saveLogin(at('t-6', 'v'), later, limits), true, 'a finished login makes room');
-      assert.equal(await store.saveLogin(at('t-7', 'u'), later, limits), false);
-      assert.equal(await store.saveLogin({ ...at('t-8', 'u'), expiresAt: later + 200_000 }, later + 60_000, limits), true, 'expired logins make room');
-    });
-
     it('accepts an id once until its expiry (the back-channel replay guard)', async () => {
       const until = Date.now() + 60_000;
       const uses = await Promise.all([store.firstUse('jti-1', until), second.firstUse('jti-1', until), store.firstUse('jti-1', until)]);
       assert.deepEqual(uses.sort(), [false, false, true]);
       assert.equal(await store.firstUse('jti-2', until), true);
+    });
+
+    it('says whether an id was used, on every instance, without marking it (a callback\'s state)', async () => {
+      const until = Date.now() + 60_000;
+      assert.equal(await store.used('state-1', Date.now()), false);
+      assert.equal(await second.used('state-1', Date.now()), false, 'asking marks nothing');
+      assert.equal(await store.firstUse('state-1', until), true);
+      assert.equal(await second.used('state-1', Date.now()), true);
+      assert.equal(await store.used('state-2', Date.now()), false);
     });
 
     it('runs lock holders one at a time, across instances', async () => {

@@ -26,9 +26,13 @@ describe('the session database file gone from under a running BFF', () => {
         assert.equal((await bff.app.inject({ url: '/readyz' })).statusCode, 200);
         remove(join(bff.config.BFF_DATA_DIR, SQLITE_FILE));
         assert.equal((await bff.app.inject({ url: '/readyz' })).statusCode, 503, how);
-        // A new login (its state is written), a logout (the session deleted): refused, not lost.
+        // A callback (its state's lock is written), a logout (the session deleted): refused, not lost.
+        const other = new Browser(bff);
+        const start = await other.request('GET', '/bff/login', { csrf: false });
+        assert.equal(start.statusCode, 302, 'a login starts: nothing of it is written (decision 0071)');
+        const state = new URL(start.headers.location as string).searchParams.get('state')!;
         for (const [what, res] of [
-          ['login', await new Browser(bff).request('GET', '/bff/login', { csrf: false })],
+          ['callback', await other.request('GET', `/bff/callback?code=made-up&state=${state}`, { csrf: false })],
           ['logout', await browser.request('POST', '/bff/logout')],
         ] as const) {
           assert.equal(res.statusCode, 503, `${how}: ${what} ${res.body}`);

@@ -10,7 +10,7 @@
 // that reads it refuses and clears both copies. Every write of a cookie also deletes a partitioned
 // copy of it, the one kind of copy that can live beside ours.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { LOGIN_COOKIE, SESSION_COOKIE } from '../defaults.ts';
+import { LOGIN_COOKIE_PREFIX, SESSION_COOKIE } from '../defaults.ts';
 
 export interface CookiePolicy {
   sameSite: 'strict' | 'lax';
@@ -87,22 +87,40 @@ export function clearSessionCookie(reply: FastifyReply, policy: CookiePolicy): v
   reply.clearCookie(SESSION_COOKIE, { ...base, sameSite: policy.sameSite });
 }
 
-export function loginCookieValue(req: FastifyRequest): CookieRead {
-  return cookieValue(req.headers.cookie, LOGIN_COOKIE);
+/** One login cookie as sent: its name, and its value or SENT_TWICE. */
+export interface LoginCookie {
+  name: string;
+  value: string | typeof SENT_TWICE;
+}
+
+/**
+ * Every login cookie (LOGIN_COOKIE_PREFIX) a Cookie header names, in the order sent; one named
+ * twice is listed once, as SENT_TWICE.
+ */
+export function loginCookies(header: string | undefined): LoginCookie[] {
+  const found = new Map<string, string | typeof SENT_TWICE>();
+  if (!header || !header.includes(LOGIN_COOKIE_PREFIX)) return [];
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0) continue;
+    const name = pair.slice(0, eq).trim();
+    if (!name.startsWith(LOGIN_COOKIE_PREFIX)) continue;
+    found.set(name, found.has(name) ? SENT_TWICE : pair.slice(eq + 1).trim());
+  }
+  return [...found].map(([name, value]) => ({ name, value }));
 }
 
 /**
  * Lax: it must come back on the IdP's redirect to the callback, a cross-site navigation with a real
- * IdP. Never cleared by a callback: it binds every login the browser has pending, and ends with its
- * Max-Age (a binding without a pending login record is worth nothing).
+ * IdP. Max-Age BFF_LOGIN_TTL; the callback deletes it whatever its outcome.
  */
-export function setLoginCookie(reply: FastifyReply, policy: CookiePolicy, value: string): void {
-  deletePartitionedCopy(reply, LOGIN_COOKIE);
-  reply.setCookie(LOGIN_COOKIE, value, { ...base, sameSite: 'lax', maxAge: policy.loginTtlSeconds });
+export function setLoginCookie(reply: FastifyReply, policy: CookiePolicy, name: string, value: string): void {
+  deletePartitionedCopy(reply, name);
+  reply.setCookie(name, value, { ...base, sameSite: 'lax', maxAge: policy.loginTtlSeconds });
 }
 
-/** Deletes the login cookie, and a partitioned copy beside it (a callback that met two). */
-export function clearLoginCookie(reply: FastifyReply): void {
-  deletePartitionedCopy(reply, LOGIN_COOKIE);
-  reply.clearCookie(LOGIN_COOKIE, { ...base, sameSite: 'lax' });
+/** Deletes a login cookie, and a partitioned copy beside it. */
+export function clearLoginCookie(reply: FastifyReply, name: string): void {
+  deletePartitionedCopy(reply, name);
+  reply.clearCookie(name, { ...base, sameSite: 'lax' });
 }

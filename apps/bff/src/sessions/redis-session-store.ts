@@ -1,23 +1,18 @@
 // Sessions shared by several BFF instances: Redis. A session is one key expiring with it; `sid`
-// and `sub` are sets of session keys (back-channel logout finds sessions without a scan); a login
-// is taken with GETDEL, so a replayed callback finds nothing; the refresh lock is SET NX PX with a
-// random token, released only by its holder (a crashed holder's lock expires).
+// and `sub` are sets of session keys (back-channel logout finds sessions without a scan); the
+// refresh lock is SET NX PX with a random token, released only by its holder (a crashed holder's
+// lock expires). Logins in progress are not kept here (docs/decisions/0071).
 import { Redis } from 'ioredis';
 import { redactUrlPassword } from '@suite/config';
 import { redisDurabilityProblem } from '@suite/process-shell';
 import { REDIS_DURABLE_APPENDFSYNC, REDIS_MAXMEMORY_POLICY } from '../defaults.ts';
-import { SharedLocks, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
+import { SharedLocks, type SessionRecord, type SessionStore } from './session-store.ts';
 
 const PREFIX = 'bff:';
 const k = {
   session: (key: string) => `${PREFIX}session:${key}`,
   sid: (sid: string) => `${PREFIX}sid:${sid}`,
   sub: (sub: string) => `${PREFIX}sub:${sub}`,
-  login: (state: string) => `${PREFIX}login:${state}`,
-  /** Every pending login's state, scored by its expiry: how many are pending. */
-  logins: `${PREFIX}logins`,
-  /** One binding's pending logins' states, scored by expiry. */
-  loginBinding: (binding: string) => `${PREFIX}login-binding:${binding}`,
   lock: (name: string) => `${PREFIX}lock:${name}`,
   usedId: (id: string) => `${PREFIX}used-id:${id}`,
 };
@@ -44,31 +39,6 @@ local idle = tonumber(ARGV[1])
 if idle <= s.idleExpiresAt then return 1 end
 s.idleExpiresAt = idle
 redis.call('SET', KEYS[1], cjson.encode(s), 'PXAT', math.min(idle, s.absoluteExpiresAt))
-return 1`;
-
-/**
- * Saves the login KEYS[1] (ARGV[1], expiring at ARGV[2]) unless ARGV[4] logins are pending at
- * ARGV[3] in the set KEYS[2] (answers 0); then keeps only the ARGV[5] newest of its binding's set
- * KEYS[3], deleting the others (their keys under the prefix ARGV[7]). ARGV[6] is its state.
- */
-const SAVE_LOGIN = `
-local now = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[6])
-redis.call('PEXPIREAT', KEYS[3], ARGV[2], 'GT')
-redis.call('PEXPIREAT', KEYS[3], ARGV[2], 'NX')
-local extra = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[5])
-if extra > 0 then
-  local oldest = redis.call('ZPOPMIN', KEYS[3], extra)
-  for i = 1, #oldest, 2 do
-    redis.call('DEL', ARGV[7] .. oldest[i])
-    redis.call('ZREM', KEYS[2], oldest[i])
-  end
-end
 return 1`;
 
 const RELEASE_LOCK = `
@@ -197,20 +167,12 @@ export async function openRedisSessionStore(url: string, log?: RedisStoreLog, du
     async destroyBySub(sub) {
       return destroyIndexed(k.sub(sub));
     },
-    async saveLogin(l, now, limits) {
-      const saved = await redis.eval(SAVE_LOGIN, 3, k.login(l.state), k.logins, k.loginBinding(l.binding),
-        JSON.stringify(l), l.expiresAt, now, limits.total, limits.perBinding, l.state, k.login(''));
-      return Number(saved) === 1;
-    },
-    async takeLogin(state, now) {
-      const raw = await redis.getdel(k.login(state));
-      const login = raw ? (JSON.parse(raw) as LoginRecord) : undefined;
-      // A login taken no longer counts as pending.
-      if (login) await redis.multi().zrem(k.logins, state).zrem(k.loginBinding(login.binding), state).exec();
-      return login && login.expiresAt > now ? login : undefined;
-    },
     async firstUse(id, expiresAt) {
       return (await redis.set(k.usedId(id), '1', 'PXAT', expiresAt, 'NX')) === 'OK';
+    },
+    // The key expires with its entry (Redis's clock, as firstUse's).
+    async used(id) {
+      return (await redis.exists(k.usedId(id))) === 1;
     },
     withLock(name, fn, options) {
       return locks.run(name, fn, options);

@@ -20,25 +20,6 @@ export interface SessionRecord {
   payload: string;
 }
 
-/** A login in progress, from /bff/login to /bff/callback, found by its `state`. */
-export interface LoginRecord {
-  state: string;
-  /** SHA-256 of the login cookie's value: the browser that started the login. */
-  binding: string;
-  nonce: string;
-  codeVerifier: string;
-  returnTo: string;
-  expiresAt: number;
-}
-
-/** Bounds of the pending logins a store keeps (docs/decisions/0047). */
-export interface LoginLimits {
-  /** Pending logins in the whole store (every instance sharing it). */
-  total: number;
-  /** Pending logins of one browser binding; a new one pushes out the oldest. */
-  perBinding: number;
-}
-
 export interface SessionStore {
   readonly kind: 'sqlite' | 'redis';
   create(session: SessionRecord): Promise<void>;
@@ -58,18 +39,12 @@ export interface SessionStore {
   /** Ends every session of one user; answers how many. For back-channel logout without `sid`. */
   destroyBySub(sub: string): Promise<number>;
   /**
-   * Saves a login unless `limits.total` logins are pending already at `now` (then answers false
-   * and writes nothing); of its binding's pending logins, keeps only the `limits.perBinding`
-   * newest (docs/decisions/0047).
-   */
-  saveLogin(login: LoginRecord, now: number, limits: LoginLimits): Promise<boolean>;
-  /** Removes and answers the login with this state, atomically: a second call gets nothing. */
-  takeLogin(state: string, now: number): Promise<LoginRecord | undefined>;
-  /**
    * True the first time `id` is presented before `expiresAt`, false on every later call on any
    * instance: the replay guard of back-channel logout tokens (`jti`).
    */
   firstUse(id: string, expiresAt: number): Promise<boolean>;
+  /** Whether `firstUse(id)` was called and its entry has not expired at `now` (no write). */
+  used(id: string, now: number): Promise<boolean>;
   /**
    * Runs `fn` holding the named lock on every instance sharing this store (every process on the
    * SQLite file, every instance on Redis). A holder that dies keeps it for at most `ttlMs`.

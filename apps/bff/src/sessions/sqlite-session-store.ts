@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { openedDatabaseFile, openInDataDir, openSchemaVersion, ownerOnlyDatabaseFile, refuseWriteIfGone, sqliteIntegrityProblem } from '@suite/process-shell';
-import { SharedLocks, type LoginLimits, type LoginRecord, type SessionRecord, type SessionStore } from './session-store.ts';
+import { SharedLocks, type SessionRecord, type SessionStore } from './session-store.ts';
 import { SQLITE_SYNCHRONOUS } from '../defaults.ts';
 
 const SCHEMA = `
@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS lock (
   expires_at INTEGER NOT NULL,
   taken_at INTEGER
 ) WITHOUT ROWID;
+-- Pending logins of versions before decision 0071 (they live in the browser now): kept so that a
+-- process of the older version on the same file (a rolling restart) still works; emptied by the
+-- sweep, never written.
 CREATE TABLE IF NOT EXISTS login (
   state TEXT PRIMARY KEY,
   binding TEXT NOT NULL,
@@ -81,7 +84,7 @@ function toSession(row: Record<string, unknown> | undefined): SessionRecord | un
 export function openSqliteSessionStore(dataDir: string, now: () => number = Date.now, synchronous: 'NORMAL' | 'FULL' = SQLITE_SYNCHRONOUS.development): SessionStore {
   const db = openInDataDir('the session database', 'BFF_DATA_DIR', dataDir, () => {
     const file = join(dataDir, SQLITE_FILE);
-    // Pending logins' PKCE verifiers and nonces, the sessions: readable by this user only.
+    // The sessions: readable by this user only.
     ownerOnlyDatabaseFile(file);
     const opened = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     try {
@@ -121,18 +124,13 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     destroyBySub: db.prepare('DELETE FROM session WHERE sub = ? RETURNING key'),
     // Changes when another connection (another process on the same file) commits; never for ours.
     dataVersion: db.prepare('PRAGMA data_version'),
-    saveLogin: db.prepare('INSERT INTO login (state, binding, nonce, code_verifier, return_to, expires_at) VALUES (?, ?, ?, ?, ?, ?)'),
-    pendingLogins: db.prepare('SELECT COUNT(*) AS n FROM login WHERE expires_at > ?'),
-    // The binding's logins past its newest `perBinding` (expired ones go too).
-    trimBinding: db.prepare(`DELETE FROM login WHERE binding = ? AND state NOT IN
-      (SELECT state FROM login WHERE binding = ? AND expires_at > ? ORDER BY expires_at DESC LIMIT ?)`),
-    takeLogin: db.prepare('DELETE FROM login WHERE state = ? RETURNING state, binding, nonce, code_verifier, return_to, expires_at'),
     sweepSessions: db.prepare('DELETE FROM session WHERE idle_expires_at <= ? OR absolute_expires_at <= ?'),
     sweepLogins: db.prepare('DELETE FROM login WHERE expires_at <= ?'),
     // An expired entry is replaced; a live one makes the insert change nothing.
     useId: db.prepare(`INSERT INTO used_id (id, expires_at) VALUES (?, ?)
       ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE used_id.expires_at <= ?`),
     sweepUsedIds: db.prepare('DELETE FROM used_id WHERE expires_at <= ?'),
+    used: db.prepare('SELECT 1 FROM used_id WHERE id = ? AND expires_at > ?'),
     // Taken when free or when its holder's time is up (a process killed while holding it), or when
     // it was taken after now: stamped before the clock stepped back, it would otherwise outlive a
     // dead holder by the step.
@@ -173,25 +171,6 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
     q.sweepUsedIds.run(t);
     q.sweepLocks.run(t);
   };
-  // One write transaction (IMMEDIATE: it takes the write lock before counting), so processes on the
-  // file cannot both see room for the last login.
-  const saveLoginBounded = (l: LoginRecord, at: number, limits: LoginLimits): boolean => {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const pending = Number((q.pendingLogins.get(at) as { n: number }).n);
-      if (pending >= limits.total) {
-        db.exec('COMMIT');
-        return false;
-      }
-      q.saveLogin.run(l.state, l.binding, l.nonce, l.codeVerifier, l.returnTo, l.expiresAt);
-      q.trimBinding.run(l.binding, l.binding, at, limits.perBinding);
-      db.exec('COMMIT');
-      return true;
-    } catch (err) {
-      db.exec('ROLLBACK');
-      throw err;
-    }
-  };
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   timer.unref();
 
@@ -226,26 +205,12 @@ export function openSqliteSessionStore(dataDir: string, now: () => number = Date
       writable();
       return destroyAll(q.destroyBySub.all(sub));
     },
-    async saveLogin(l, at, limits) {
-      writable();
-      return saveLoginBounded(l, at, limits);
-    },
-    async takeLogin(state, at) {
-      writable();
-      const row = q.takeLogin.get(state);
-      if (!row || Number(row['expires_at']) <= at) return undefined;
-      return {
-        state: row['state'] as string,
-        binding: row['binding'] as string,
-        nonce: row['nonce'] as string,
-        codeVerifier: row['code_verifier'] as string,
-        returnTo: row['return_to'] as string,
-        expiresAt: Number(row['expires_at']),
-      };
-    },
     async firstUse(id, expiresAt) {
       writable();
       return Number(q.useId.run(id, expiresAt, now()).changes) > 0;
+    },
+    async used(id, at) {
+      return q.used.get(id, at) !== undefined;
     },
     withLock(name, fn, options) {
       return locks.run(name, fn, options);
