@@ -7,6 +7,7 @@ import { freePort } from '../../../scripts/ports.ts';
 import { openRedisSessionStore } from '../src/sessions/redis-session-store.ts';
 import { startIdp } from '../../../tests/support/idp-process.ts';
 import { startRedis, type RedisProcess } from '../../../tests/support/redis-process.ts';
+import { closedIfOpened } from '../../../tests/support/closed-if-opened.ts';
 import { Browser, ManualClock, startBff, startSystem, type BffUnderTest, type System } from './support/system.ts';
 
 describe('the BFF with BFF_STORE=redis', () => {
@@ -133,7 +134,7 @@ describe('a Redis that would forget session writes', () => {
   it('stops a production BFF at start-up, naming the setting; development starts with one warning; the check can be turned off', async () => {
     for (const [what, settings, named] of forgetfulRedisSettings) {
       const restore = await set(settings);
-      await assert.rejects(startBff(production(redis.url), undefined, undefined, false), (err: Error) => {
+      await assert.rejects(closedIfOpened(startBff(production(redis.url), undefined, undefined, false), (bff) => bff.dispose()), (err: Error) => {
         assert.match(err.message, /^Redis at redis:\/\/127\.0\.0\.1:\d+\/0 \(BFF_REDIS_URL\) would lose sessions: /, what);
         assert.match(err.message, named, what);
         return true;
@@ -149,8 +150,9 @@ describe('a Redis that would forget session writes', () => {
     }
   });
 
-  it('a setting changed under a running production BFF makes /readyz 503 until it is set back', async () => {
+  it('a setting changed under a running production BFF makes /readyz 503 until it is set back', async (t) => {
     const idp = await startIdp();
+    t.after(() => idp.dispose());
     const bff = await startBff(production(redis.url, { BFF_AUTHORITY: idp.issuer }));
     try {
       assert.equal((await bff.app.inject({ url: '/readyz' })).statusCode, 200);
@@ -164,7 +166,6 @@ describe('a Redis that would forget session writes', () => {
       }
     } finally {
       await bff.dispose();
-      await idp.dispose();
     }
   });
 });

@@ -23,6 +23,7 @@ import { schemaOf, writeNewerDatabase, writeOlderDatabase } from '../../../tests
 import { runIdpExpectingFailure, startIdp, withIdp } from '../../../tests/support/idp-process.ts';
 import { authorizationRequest, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
 import { startRedis } from '../../../tests/support/redis-process.ts';
+import { closedIfOpened } from '../../../tests/support/closed-if-opened.ts';
 
 const readyz = async (base: string) => {
   const res = await fetch(`${base}/readyz`);
@@ -92,8 +93,11 @@ test('a damaged database file stops the start with its path and what to do', asy
   const dir = mkdtempSync(join(tmpdir(), 'idp-damaged-'));
   try {
     const store = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
-    for (let i = 0; i < 200; i++) await store.upsert('Session', `s${i}`, { filler: 'x'.repeat(1000) }, 3600);
-    await store.close();
+    try {
+      for (let i = 0; i < 200; i++) await store.upsert('Session', `s${i}`, { filler: 'x'.repeat(1000) }, 3600);
+    } finally {
+      await store.close();
+    }
     damageSqliteFile(join(dir, 'idp.sqlite'));
     const { code, output } = await runIdpExpectingFailure({ IDP_DATA_DIR: dir });
     assert.equal(code, 2);
@@ -118,8 +122,11 @@ test('a database of another schema version: a newer one is refused untouched, na
     writeOlderDatabase(file, `CREATE TABLE signing_key (kid TEXT PRIMARY KEY, alg TEXT NOT NULL, jwk TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER);
       INSERT INTO signing_key VALUES ('old', 'RS256', '{}', 100, NULL)`);
     const store = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
-    assert.deepEqual((await store.listSigningKeys()).map((k) => [k.kid, k.activatesAt]), [['old', 100]]);
-    await store.close();
+    try {
+      assert.deepEqual((await store.listSigningKeys()).map((k) => [k.kid, k.activatesAt]), [['old', 100]]);
+    } finally {
+      await store.close();
+    }
     const upgraded = schemaOf(file, 'signing_key');
     assert.equal(upgraded.version, SCHEMA_VERSION);
     assert.ok(upgraded.columns.includes('activates_at'));
@@ -134,8 +141,11 @@ test('damage met while running answers 503, not a 500, and keeps /readyz not rea
   try {
     // Larger than SQLite's page cache (2 MiB), so that pages checked at opening are read again from the file.
     const first = openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 });
-    for (let i = 0; i < 6000; i++) await first.upsert('Session', `s${i}`, { filler: 'x'.repeat(1000) }, 3600);
-    await first.close();
+    try {
+      for (let i = 0; i < 6000; i++) await first.upsert('Session', `s${i}`, { filler: 'x'.repeat(1000) }, 3600);
+    } finally {
+      await first.close();
+    }
     const store = await openStore(readIdpConfig({ IDP_DATA_DIR: dir }), { logger: createLogger('info', (line) => logs.push(line)) });
     try {
       assert.deepEqual(await store.health(), { ok: true });
@@ -210,8 +220,9 @@ describe('Redis store', () => {
     assert.ok(lines.some((l) => l.includes('"redis_error"')), lines.join('\n'));
   });
 
-  test('Redis down: 503 with Retry-After and a structured log line; back up: ready and serving, the login intact', async () => {
+  test('Redis down: 503 with Retry-After and a structured log line; back up: ready and serving, the login intact', async (t) => {
     const redis = await startRedis();
+    t.after(() => redis.stop());
     const idp = await startIdp({ IDP_STORE: 'redis', IDP_REDIS_URL: redis.url });
     try {
       const spa = await rpConfig(idp.issuer, 'spa');
@@ -246,12 +257,12 @@ describe('Redis store', () => {
       assert.ok(!idp.logs.some((l) => l.includes('Unhandled error event')), idp.logs.join('\n'));
     } finally {
       await idp.dispose();
-      await redis.stop();
     }
   });
 
-  test('an IdP started while Redis is down says why it is not ready and becomes ready when Redis answers', async () => {
+  test('an IdP started while Redis is down says why it is not ready and becomes ready when Redis answers', async (t) => {
     const redis = await startRedis();
+    t.after(() => redis.stop());
     await redis.kill('SIGKILL');
     const idp = await startIdp({ IDP_STORE: 'redis', IDP_REDIS_URL: redis.url });
     try {
@@ -266,7 +277,6 @@ describe('Redis store', () => {
       assert.ok(tokens.refresh_token);
     } finally {
       await idp.dispose();
-      await redis.stop();
     }
   });
 
@@ -323,7 +333,7 @@ describe('a Redis that would forget writes', () => {
       };
       for (const [what, settings, named] of forgetfulRedisSettings) {
         for (const [name, value] of Object.entries(settings)) await admin.call('CONFIG', 'SET', name, value);
-        await assert.rejects(openRedisStore(redis.url, { durability: 'require' }), (err: Error) => {
+        await assert.rejects(closedIfOpened(openRedisStore(redis.url, { durability: 'require' }), (store) => store.close()), (err: Error) => {
           assert.match(err.message, /^Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is not durable: /, what);
           assert.match(err.message, named, what);
           return true;
@@ -339,8 +349,11 @@ describe('a Redis that would forget writes', () => {
       // noeviction with a memory limit keeps every write or refuses it (OOM answers 503): accepted.
       await admin.call('CONFIG', 'SET', 'maxmemory', '1gb');
       const store = await openRedisStore(redis.url, { durability: 'require' });
-      assert.deepEqual(await store.health(), { ok: true });
-      await store.close();
+      try {
+        assert.deepEqual(await store.health(), { ok: true });
+      } finally {
+        await store.close();
+      }
     } finally {
       admin.disconnect();
       // Turning appendonly back on writes a first append-only file in the background, during
@@ -350,9 +363,15 @@ describe('a Redis that would forget writes', () => {
     }
   });
 
-  test('a setting changed after opening makes the production store not ready, with the setting named, until it is set back', async () => {
+  test('a setting changed after opening makes the production store not ready, with the setting named, until it is set back', async (t) => {
     const redis = await startRedis();
     const admin = new Redis(redis.url);
+    t.after(async () => {
+      admin.disconnect();
+      // As above: no SIGTERM while the first append-only file is written.
+      await redis.kill('SIGKILL');
+      await redis.stop();
+    });
     const store = await openRedisStore(redis.url, { durability: 'require' });
     try {
       assert.deepEqual(await store.health(), { ok: true });
@@ -367,10 +386,6 @@ describe('a Redis that would forget writes', () => {
       }
     } finally {
       await store.close();
-      admin.disconnect();
-      // As above: no SIGTERM while the first append-only file is written.
-      await redis.kill('SIGKILL');
-      await redis.stop();
     }
   });
 });
