@@ -4,13 +4,16 @@
 // the cut can leave neither an empty file under the name nor the old file (or none) back. A power
 // cut cannot be staged here; the file-system calls each app makes, in order, can be recorded.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, beforeEach, mock, test } from 'node:test';
-import { createFileWhole, wholeFileCalls, wholeFileCallsAsync } from '@suite/process-shell';
+import { createDirectoryDurably, createFileWhole, wholeFileCalls, wholeFileCallsAsync } from '@suite/process-shell';
 import { IssuerKeyCache } from '../apps/api/src/issuer-key-cache.ts';
+import { NotesStore } from '../apps/api/src/notes-store.ts';
+import { openSqliteSessionStore } from '../apps/bff/src/sessions/sqlite-session-store.ts';
 import { DEV_KEY_FILE, loadTokenKeys } from '../apps/bff/src/token-cipher.ts';
+import { openSqliteStore, sqliteStoreFile } from '../apps/idp/src/storage/sqlite-store.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'files-written-whole-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -22,6 +25,18 @@ beforeEach(() => {
   mock.restoreAll();
   const opened = new Map<unknown, string>();
   const record = (name: string, target: unknown) => calls.push(`${name} ${typeof target === 'string' ? target : opened.get(target) ?? '?'}`);
+  const mkdirSync = wholeFileCalls.mkdirSync as (...a: unknown[]) => string | undefined;
+  mock.method(wholeFileCalls, 'mkdirSync', (path: string, ...rest: unknown[]) => {
+    const made = mkdirSync(path, ...rest);
+    record('mkdir', path);
+    return made;
+  });
+  const mkdirAsync = wholeFileCallsAsync.mkdir as (...a: unknown[]) => Promise<string | undefined>;
+  mock.method(wholeFileCallsAsync, 'mkdir', async (path: string, ...rest: unknown[]) => {
+    const made = await mkdirAsync(path, ...rest);
+    record('mkdir', path);
+    return made;
+  });
   const openSync = wholeFileCalls.openSync as (...a: unknown[]) => number;
   mock.method(wholeFileCalls, 'openSync', (path: string, ...rest: unknown[]) => {
     const fd = openSync(path, ...rest);
@@ -123,5 +138,81 @@ test('no app source renames or links a file into place, or writes one whole, but
   const offenders = sources
     .filter((f) => !f.endsWith('whole-file.ts'))
     .filter((f) => /\b(rename|renameSync|link|linkSync|writeFile|writeFileSync|copyFile|copyFileSync)\s*\(/.test(readFileSync(join(root, f), 'utf8')));
+  assert.deepEqual(offenders, []);
+});
+
+// A data directory created at first start survives a power cut (decision 0074): its name, and the
+// name of every directory created above it, is fsynced into its parent before anything is written
+// into it; the database file an app creates empty for SQLite is fsynced into the directory. Else
+// the cut right after a first start can take back the directory entry, and with it the database,
+// the signing keys, the sessions, however durably each write inside was made.
+
+/**
+ * Asserts that `dir` was created and then each parent from `dir`'s up to `existing` (the directory
+ * that was there before) was opened and fsynced, in that order, before anything in `dir` was opened.
+ */
+function assertDirectoryDurable(dir: string, existing: string): void {
+  const made = calls.indexOf(`mkdir ${dir}`);
+  assert.ok(made >= 0, `the directory is made through the helper: ${calls.join(', ')}`);
+  const parents: string[] = [];
+  for (let d = dir; d !== existing; d = dirname(d)) parents.push(dirname(d));
+  const synced = calls.slice(made + 1).filter((c) => c.startsWith('fsync '));
+  assert.deepEqual(synced.slice(0, parents.length), parents.map((p) => `fsync ${p}`), 'each new name fsynced into its parent, the nearest first');
+  const lastParentSync = calls.indexOf(`fsync ${existing}`, made);
+  const firstInside = calls.findIndex((c) => c.includes(`${dir}/`));
+  assert.ok(firstInside < 0 || lastParentSync < firstInside, `the directory is durable before anything is written into it: ${calls.join(', ')}`);
+}
+
+test('a directory made with its parents: every new name fsynced into its parent; an existing one: its own name again', () => {
+  const base = mkdtempSync(join(scratch, 'dirs-'));
+  const dir = join(base, 'a', 'b', 'c');
+  createDirectoryDurably(dir);
+  assertDirectoryDurable(dir, base);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  calls = [];
+  createDirectoryDurably(dir);
+  assert.deepEqual(calls, [`mkdir ${dir}`, `open ${join(base, 'a', 'b')}`, `fsync ${join(base, 'a', 'b')}`, `close ${join(base, 'a', 'b')}`], 'made a moment ago by another process: its name is made durable too');
+});
+
+test('each app\'s data directory made at first start is durable before its database or key file is written', async () => {
+  const openers: Array<[string, string, (dir: string) => unknown]> = [
+    ['IdP SQLite store', 'idp.sqlite', (dir) => openSqliteStore({ dataDir: dir, synchronous: 'NORMAL', sweepIntervalSeconds: 0 }).close()],
+    ['BFF session store', 'bff.sqlite', (dir) => openSqliteSessionStore(dir).close()],
+    ['BFF development token key', DEV_KEY_FILE, (dir) => loadTokenKeys('', dir, false)],
+    ['API notes store', 'notes.sqlite', (dir) => new NotesStore(dir).close()],
+  ];
+  for (const [what, fileName, open] of openers) {
+    const base = mkdtempSync(join(scratch, 'first-start-'));
+    const dir = join(base, 'var', 'data');
+    calls = [];
+    await open(dir);
+    assert.ok(existsSync(join(dir, fileName)), `${what}: ${fileName} written`);
+    assertDirectoryDurable(dir, base);
+    // The file's own name (created empty for SQLite, or linked into place): fsynced into the directory after.
+    const created = calls.findIndex((c) => c === `open ${join(dir, fileName)}` || c.endsWith(` -> ${join(dir, fileName)}`));
+    assert.ok(created >= 0, `${what}: ${calls.join(', ')}`);
+    assert.ok(calls.indexOf(`fsync ${dir}`, created) > created, `${what}: the file's name fsynced into the directory: ${calls.join(', ')}`);
+  }
+  assert.equal(sqliteStoreFile('/x'), '/x/idp.sqlite');
+});
+
+test('the API\'s key cache directory made while it serves is durable before the file is put there', async () => {
+  const base = mkdtempSync(join(scratch, 'api-cache-'));
+  const dir = join(base, 'cache', 'keys');
+  const file = join(dir, 'issuer-keys.json');
+  await new IssuerKeyCache(file, 60_000).write('http://issuer.example', { issuer: 'http://issuer.example' }, { keys: [] });
+  assertDirectoryDurable(dir, base);
+  assertDurableWrite(file, dir);
+});
+
+// The class, kept whole: no app source makes a directory but through the helper.
+test('no app source makes a directory but through the helper', () => {
+  const root = join(import.meta.dirname, '..');
+  const sources = ['apps/idp/src', 'apps/api/src', 'apps/bff/src', 'apps/spa/server', 'packages/process-shell/src']
+    .flatMap((d) => readdirSync(join(root, d), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => join(d, f)));
+  assert.ok(sources.length > 50, 'the sources were found');
+  const offenders = sources
+    .filter((f) => !f.endsWith('whole-file.ts'))
+    .filter((f) => /\b(mkdir|mkdirSync|mkdtemp|mkdtempSync|cp|cpSync)\s*\(/.test(readFileSync(join(root, f), 'utf8')));
   assert.deepEqual(offenders, []);
 });

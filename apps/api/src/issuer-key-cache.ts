@@ -2,10 +2,9 @@
 // so that an API started while the IdP is unreachable can still validate tokens. Only what the
 // API itself fetched from the configured issuer is written; a copy older than the configured
 // bound, for another issuer, or unreadable is ignored.
-import { mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DATA_DIR_MODE, replaceFileWhole } from '@suite/process-shell';
+import { createDirectoryDurablyAsync, replaceFileWhole } from '@suite/process-shell';
 
 export interface CachedIssuerKeys {
   /** When it was written, ms since the epoch. */
@@ -50,7 +49,7 @@ export class IssuerKeyCache {
   async write(issuer: string, discovery: Record<string, unknown>, jwks: Record<string, unknown>): Promise<void> {
     // savedAt is when the issuer last confirmed these keys, so the copy is rewritten at every fetch.
     const text = JSON.stringify({ issuer, savedAt: this.now(), discovery: { ...discovery, issuer }, jwks }, null, 2);
-    await mkdir(dirname(this.file), { recursive: true, mode: DATA_DIR_MODE });
+    await createDirectoryDurablyAsync(dirname(this.file));
     await replaceFileWhole(this.file, text);
   }
 }

@@ -3,9 +3,9 @@
 // them has ended). The session's store key is the additional authenticated data, so a ciphertext
 // moved to another session does not decrypt.
 import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createFileWhole, DATA_DIR_MODE, keepOwnerOnly, openInDataDir } from '@suite/process-shell';
+import { createDirectoryDurably, createFileWhole, keepOwnerOnly, openInDataDir } from '@suite/process-shell';
 import { TOKEN_CIPHER, TOKEN_KEY_BYTES } from './defaults.ts';
 
 const IV_BYTES = 12;
@@ -106,7 +106,7 @@ export function loadTokenKeys(configured: string, dataDir: string, production: b
 
 /** Whether this process wrote the key file (another one may have won the race). */
 function generateKeyFile(dataDir: string, file: string): boolean {
-  mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
+  createDirectoryDurably(dataDir);
   // Written whole under another name, fsynced, then linked into place and the directory fsynced:
   // of processes starting at once on this directory one key wins and the others read it, never a
   // file still being written, and a power cut cannot leave an empty key (sessions unreadable) or

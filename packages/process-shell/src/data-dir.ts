@@ -1,30 +1,27 @@
 // Why an app's data directory (and the SQLite file in it) cannot be used, said the same way by
 // every app at start-up and, for the IdP, at run time: the path and the file system's own cause
 // (read-only, permission denied, not a directory, disk full) rather than SQLite's "unable to open".
-import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/**
- * Mode of every file an app keeps in its data directory: its owner's only. The IdP's database
- * holds its private signing keys, cookie keys and refresh tokens, the BFF's its pending logins'
- * PKCE verifiers and the sessions, the API's its users' notes (docs/decisions/0061).
- */
-export const DATA_FILE_MODE = 0o600;
-/** Mode of a data directory an app creates (one that exists keeps its own). */
-export const DATA_DIR_MODE = 0o700;
+import { DATA_FILE_MODE } from './modes.ts';
+import { createDirectoryDurably, createEmptyFileDurably } from './whole-file.ts';
+
+export { DATA_DIR_MODE, DATA_FILE_MODE } from './modes.ts';
 /** What SQLite keeps beside a database file: its -wal and -shm files take the database file's mode when SQLite creates them. */
 const SQLITE_SIDE_FILES = ['-wal', '-shm', '-journal'];
 
 /**
  * Makes the database file `file` readable and writable by its owner only before anything is
- * written to it: its directory is created with DATA_DIR_MODE when missing, a new file
+ * written to it: its directory is created with DATA_DIR_MODE when missing, durably (whole-file.ts:
+ * its name fsynced into its parent, the file's into the directory), a new file
  * is created empty with DATA_FILE_MODE (SQLite takes an empty file for a new database, and gives
  * its -wal and -shm files the same mode), and an existing one, or its side files, left readable
  * to others by an earlier version or a copy are set to it.
  */
 export function ownerOnlyDatabaseFile(file: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: DATA_DIR_MODE });
-  closeSync(openSync(file, constants.O_RDWR | constants.O_CREAT, DATA_FILE_MODE));
+  createDirectoryDurably(dirname(file));
+  createEmptyFileDurably(file);
   for (const path of [file, ...SQLITE_SIDE_FILES.map((suffix) => file + suffix)]) keepOwnerOnly(path);
 }
 

@@ -165,4 +165,4 @@ function close(server: Server): Promise<void> {
 }
 export { redisDurabilityProblem, type RedisConfigReader, type RedisDurabilityRequirement } from './redis-durability.ts';
 export { DATA_DIR_MODE, DATA_FILE_MODE, databaseFileGone, DatabaseFileGoneError, DataDirError, describeDataDirError, isSqliteOutage, keepOwnerOnly, openedDatabaseFile, openInDataDir, openSchemaVersion, ownerOnlyDatabaseFile, refuseWriteIfGone, SQLITE_CORRUPTED, SQLITE_UNAVAILABLE, sqliteIntegrityProblem, type OpenedDatabaseFile } from './data-dir.ts';
-export { createFileWhole, replaceFileWhole, wholeFileCalls, wholeFileCallsAsync } from './whole-file.ts';
+export { createDirectoryDurably, createDirectoryDurablyAsync, createEmptyFileDurably, createFileWhole, replaceFileWhole, wholeFileCalls, wholeFileCallsAsync } from './whole-file.ts';

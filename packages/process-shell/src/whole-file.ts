@@ -9,13 +9,14 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DATA_FILE_MODE } from './data-dir.ts';
+import { DATA_DIR_MODE, DATA_FILE_MODE } from './modes.ts';
 
 /**
  * The file-system calls made, in one object so that a test can record them in order (a power cut
  * cannot be staged in a test; what reaches the disk before the call returns can be).
  */
 export const wholeFileCalls = {
+  mkdirSync: fs.mkdirSync,
   openSync: fs.openSync,
   writeFileSync: fs.writeFileSync,
   fsyncSync: fs.fsyncSync,
@@ -50,6 +51,7 @@ const draftName = (file: string) => `${file}.${process.pid}.${randomBytes(6).toS
 
 /** The same calls without blocking the event loop (a server that writes while it serves). */
 export const wholeFileCallsAsync = {
+  mkdir: fsp.mkdir,
   open: fsp.open,
   writeFile: (handle: fsp.FileHandle, data: string | Uint8Array) => handle.writeFile(data),
   fsync: (handle: fsp.FileHandle) => handle.sync(),
@@ -114,4 +116,49 @@ export function createFileWhole(file: string, data: string | Uint8Array): boolea
   // in memory when a loser returns, so every caller syncs the directory.
   syncPath(dirname(file));
   return created;
+}
+
+/**
+ * The directories whose entries a call creating `dir` must fsync: the parent of `dir` and of each
+ * directory above it up to `top`, the first one the call created (mkdir's answer), or `dir` itself
+ * when it was there already (another process may have created it a moment ago and not synced its
+ * parent yet, as a loser of createFileWhole's race returns only once the winner's name is durable).
+ */
+function parentsToSync(dir: string, top: string | undefined): string[] {
+  const parents: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    if (dirname(d) === d) break;
+    parents.push(dirname(d));
+    if (d === (top ?? dir)) break;
+  }
+  return parents;
+}
+
+/**
+ * Creates the data directory `dir` (and every missing directory above it) with DATA_DIR_MODE, and
+ * returns once each new directory's name is on disk: every parent that gained an entry is fsynced,
+ * the nearest first. Without it a power cut right after the first start can take the directory
+ * back, and with it the database, the signing keys and the sessions written into it, however
+ * durably each of them was written (docs/decisions/0074). Synchronous: for start-up.
+ */
+export function createDirectoryDurably(dir: string): void {
+  const top = wholeFileCalls.mkdirSync(dir, { recursive: true, mode: DATA_DIR_MODE });
+  for (const parent of parentsToSync(dir, top)) syncPath(parent);
+}
+
+/** createDirectoryDurably without blocking the event loop (a server creating a directory while it serves). */
+export async function createDirectoryDurablyAsync(dir: string): Promise<void> {
+  const top = await wholeFileCallsAsync.mkdir(dir, { recursive: true, mode: DATA_DIR_MODE });
+  for (const parent of parentsToSync(dir, top)) await syncPathAsync(parent);
+}
+
+/**
+ * Creates the file `file` empty with DATA_FILE_MODE unless it exists (in a directory made by
+ * createDirectoryDurably), and returns once its name is on disk: the directory is fsynced
+ * (SQLite fsyncs the database file's content and the directory of its journal files, never the
+ * directory entry of a database file someone else created).
+ */
+export function createEmptyFileDurably(file: string): void {
+  wholeFileCalls.closeSync(wholeFileCalls.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, DATA_FILE_MODE));
+  syncPath(dirname(file));
 }

@@ -61,10 +61,15 @@ export interface SqliteStoreOptions {
   clock?: Clock;
 }
 
+/** The database file of the SQLite store in the data directory `dataDir`. */
+export function sqliteStoreFile(dataDir: string): string {
+  return join(dataDir, 'idp.sqlite');
+}
+
 export function openSqliteStore(opts: SqliteStoreOptions): Store {
   const clock = opts.clock ?? systemClock;
   const now = () => epochSeconds(clock);
-  const file = join(opts.dataDir, 'idp.sqlite');
+  const file = sqliteStoreFile(opts.dataDir);
   let db: DatabaseSync;
   let opened: OpenedDatabaseFile;
   try {
