@@ -4,7 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { untilServing } from './ports.ts';
+import { readArgumentsOrExit } from '@suite/config';
 import { apps, appPort, type AppEntry } from './apps.ts';
+
+readArgumentsOrExit({ name: 'start', synopsis: 'npm start', summary: 'Starts every app; takes no arguments: the apps are configured by environment variables (README.md, "Configuration").', options: {} });
 
 const root = join(import.meta.dirname, '..');
 const present = apps.filter((a) => existsSync(join(root, 'apps', a.name, a.entry)));

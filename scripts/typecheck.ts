@@ -2,6 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readArgumentsOrExit } from '@suite/config';
+
+readArgumentsOrExit({ name: 'typecheck', synopsis: 'npm run typecheck', summary: 'Type-checks every TypeScript project of the repository; takes no arguments.', options: {} });
 
 const root = join(import.meta.dirname, '..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');

@@ -1,11 +1,12 @@
 // Starts the resource API: validated configuration, then the shared process shell (timeouts,
 // listen, and a graceful stop on SIGTERM/SIGINT: in-flight requests finish, then the database closes).
-import { readConfigOrExit } from '@suite/config';
+import { readConfigOrExit, refuseArgumentsOrExit } from '@suite/config';
 import { EXIT_CODES, runServer } from '@suite/process-shell';
 import { buildApi, httpTimeouts, type Api } from './app.ts';
 import { readApiConfig } from './config.ts';
 import { SHUTDOWN_GRACE_MS } from './defaults.ts';
 
+refuseArgumentsOrExit('api');
 const config = readConfigOrExit('api', () => readApiConfig());
 
 let api: Api;

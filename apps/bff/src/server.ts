@@ -1,13 +1,14 @@
 // Starts the BFF: validated configuration, the SPA's production build (built when missing or
 // stale), then the shared process shell (timeouts, listen, graceful stop on SIGTERM/SIGINT).
 import { join } from 'node:path';
-import { readConfigOrExit } from '@suite/config';
+import { readConfigOrExit, refuseArgumentsOrExit } from '@suite/config';
 import { EXIT_CODES, jsonLog, runServer } from '@suite/process-shell';
 import { ensureBuilt } from '@suite/spa-hosting';
 import { buildBff, type Bff } from './app.ts';
 import { readBffConfig } from './config.ts';
 import { HTTP_TIMEOUTS, SHUTDOWN_GRACE_MS } from './defaults.ts';
 
+refuseArgumentsOrExit('bff');
 const config = readConfigOrExit('bff', () => readBffConfig());
 const log = jsonLog('bff');
 

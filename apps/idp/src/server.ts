@@ -4,7 +4,7 @@
 // comes up as soon as Redis answers.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readConfigOrExit } from '@suite/config';
+import { readConfigOrExit, refuseArgumentsOrExit } from '@suite/config';
 import { EXIT_CODES, runServer } from '@suite/process-shell';
 import { createIdp, readiness, type Idp } from './app.ts';
 import { readIdpConfig } from './config.ts';
@@ -12,6 +12,7 @@ import { HTTP_TIMEOUTS, SHUTDOWN_GRACE_MS, STORE_CONNECT_RETRY_SECONDS, STORE_UN
 import { createLogger } from './log.ts';
 import { StoreUnavailableError } from './storage/store.ts';
 
+refuseArgumentsOrExit('idp');
 const config = readConfigOrExit('idp', () => readIdpConfig());
 const logger = createLogger(config.IDP_LOG_LEVEL);
 

@@ -1,12 +1,13 @@
 // Starts the SPA server: validated configuration, a fresh build, then the shared process shell
 // (timeouts, listen, graceful stop).
-import { ConfigError } from '@suite/config';
+import { ConfigError, refuseArgumentsOrExit } from '@suite/config';
 import { EXIT_CODES, jsonLog, runServer } from '@suite/process-shell';
 import { createSpaServer } from './app.ts';
 import { distDir, ensureBuilt } from './build.ts';
 import { readSpaConfig, type SpaConfig } from './config.ts';
 import { HTTP_TIMEOUTS, SHUTDOWN_GRACE_MS } from './defaults.ts';
 
+refuseArgumentsOrExit('spa');
 const log = jsonLog('spa');
 
 let config: SpaConfig;

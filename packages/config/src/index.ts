@@ -371,3 +371,98 @@ export function readConfigOrExit<T>(app: string, read: () => T): T {
     throw err;
   }
 }
+
+/** An option a command takes (`--now`), with what it does for its usage line. */
+export interface CommandOption {
+  readonly type: 'boolean' | 'string';
+  readonly doc: string;
+  /** What the value of a string option is, for the usage line (VALUE when unset). */
+  readonly value?: string;
+}
+
+/** What `readArguments` refuses: an argument the command does not take. */
+export class ArgumentError extends Error {}
+
+/**
+ * The arguments of a command an operator types (a server's entry point, `rotate-keys`,
+ * `hash-password`): the options it takes and nothing else. An unknown or misspelt option
+ * (`--nwo` for `--now`), a value given to a switch, a missing value or a stray word is refused
+ * with an ArgumentError naming it (and the option meant, when one is close), never ignored: an
+ * ignored `--nwo` would silently do the command's other thing. `--help` is always understood.
+ */
+export function readArguments<O extends Record<string, CommandOption>>(options: O, args: readonly string[]): { help: boolean; values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string } } {
+  const values: Record<string, boolean | string> = {};
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    const m = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
+    const name = m?.[1];
+    const option = name !== undefined && Object.hasOwn(options, name) ? options[name] : undefined;
+    if (!m || !name || !option) {
+      // Its value is not repeated: a word typed where none is taken may be a secret (a password).
+      if (!m) throw new ArgumentError(`unexpected argument #${i + 1} (not shown: it may be a secret): this command takes ${Object.keys(options).length ? 'only the options listed' : 'no arguments'}`);
+      const meant = nearest(name ?? '', Object.keys(options));
+      throw new ArgumentError(`unknown option --${name}${meant ? ` (did you mean --${meant}?)` : ''}`);
+    }
+    if (Object.hasOwn(values, name)) throw new ArgumentError(`--${name} given twice`);
+    if (option.type === 'boolean') {
+      if (m[2] !== undefined) throw new ArgumentError(`--${name} takes no value`);
+      values[name] = true;
+    } else {
+      const value = m[2] ?? args[++i];
+      if (value === undefined || (m[2] === undefined && value.startsWith('--'))) throw new ArgumentError(`--${name} needs a value`);
+      values[name] = value;
+    }
+  }
+  return { help, values: values as never };
+}
+
+/** The usage text of a command: its synopsis, what it does, and each option. */
+export function commandUsage(synopsis: string, summary: string, options: Record<string, CommandOption>): string {
+  const lines = [`usage: ${synopsis}`, '', summary];
+  const names = Object.keys(options);
+  if (names.length) {
+    lines.push('', 'options:');
+    for (const name of names) lines.push(`  --${name}${options[name]!.type === 'string' ? ` ${options[name]!.value ?? 'VALUE'}` : ''}  ${options[name]!.doc}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * For a command's entry point: its arguments as `readArguments` reads them, before it does
+ * anything. `--help` prints the usage and exits 0; a refused argument prints why and the usage on
+ * stderr and exits 2 (the exit code of a bad configuration).
+ */
+export function readArgumentsOrExit<O extends Record<string, CommandOption>>(command: { name: string; synopsis: string; summary: string; options: O }, args: readonly string[] = process.argv.slice(2)): ReturnType<typeof readArguments<O>>['values'] {
+  const usage = commandUsage(command.synopsis, command.summary, command.options);
+  try {
+    const { help, values } = readArguments(command.options, args);
+    if (help) {
+      console.log(usage);
+      process.exit(0);
+    }
+    return values;
+  } catch (err) {
+    if (!(err instanceof ArgumentError)) throw err;
+    console.error(`${command.name}: ${err.message}\n\n${usage}`);
+    process.exit(2);
+  }
+}
+
+/**
+ * For a server's entry point, which takes no argument (its configuration is the environment):
+ * any argument (`--port 4401`, a misspelt flag) stops it with exit 2 before it starts, rather than
+ * a server started on other settings than the operator typed.
+ */
+export function refuseArgumentsOrExit(app: string, args: readonly string[] = process.argv.slice(2)): void {
+  readArgumentsOrExit({
+    name: `[${app}]`,
+    synopsis: `npm start -w apps/${app}`,
+    summary: 'Takes no arguments: it is configured by environment variables only (README.md, "Configuration").',
+    options: {},
+  }, args);
+}

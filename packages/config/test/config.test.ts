@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, bool, int, list, loadConfig, localUrlOfPort, oneOf, origin, port, redisUrl, secretItem, str, url } from '../src/index.ts';
+import { ArgumentError, commandUsage, ConfigError, readArguments, bool, int, list, loadConfig, localUrlOfPort, oneOf, origin, port, redisUrl, secretItem, str, url } from '../src/index.ts';
 
 const schema = {
   PORT: port({ doc: 'port', default: '4400' }),
@@ -154,4 +154,35 @@ test('Kubernetes service links: the variables of a Service named like a prefix a
 test('a URL defaulting to http://localhost:PORT is required when the port is 0', () => {
   assert.equal(localUrlOfPort(4400, 'APP_PORT', 'APP_URL'), 'http://localhost:4400');
   assert.match(problemsOf(() => localUrlOfPort(0, 'APP_PORT', 'APP_URL')).join(), /APP_PORT=0 \(any free port\) needs APP_URL/);
+});
+
+describe('readArguments: a command takes the options it names and nothing else', () => {
+  const options = { now: { type: 'boolean', doc: 'at once' }, verify: { type: 'string', doc: 'check', value: 'USERNAME' } } as const;
+  const refused = (args: string[], message: RegExp) => assert.throws(() => readArguments(options, args), (err: Error) => err instanceof ArgumentError && message.test(err.message));
+
+  test('the options it names, a string option in either spelling', () => {
+    assert.deepEqual(readArguments(options, []), { help: false, values: {} });
+    assert.deepEqual(readArguments(options, ['--now', '--verify', 'alice']), { help: false, values: { now: true, verify: 'alice' } });
+    assert.deepEqual(readArguments(options, ['--verify=alice']).values, { verify: 'alice' });
+    assert.equal(readArguments(options, ['--help']).help, true);
+  });
+
+  test('a misspelt option is refused, naming the one meant; an unknown one, a value given to a switch, a missing value, an option twice', () => {
+    refused(['--nwo'], /^unknown option --nwo \(did you mean --now\?\)$/);
+    refused(['--port', '4401'], /^unknown option --port$/);
+    refused(['--now=false'], /^--now takes no value$/);
+    refused(['--verify'], /^--verify needs a value$/);
+    refused(['--verify', '--now'], /^--verify needs a value$/);
+    refused(['--now', '--now'], /^--now given twice$/);
+    refused(['-n'], /^unexpected argument #1/);
+  });
+
+  test('a stray word is refused without repeating it: it may be a password', () => {
+    assert.throws(() => readArguments(options, ['--now', 'hunter2']), (err: Error) => err instanceof ArgumentError && /^unexpected argument #2 \(not shown/.test(err.message) && !err.message.includes('hunter2'));
+    assert.throws(() => readArguments({}, ['x']), /this command takes no arguments/);
+  });
+
+  test('the usage names each option and its value', () => {
+    assert.equal(commandUsage('tool [-- --now]', 'Does it.', options), 'usage: tool [-- --now]\n\nDoes it.\n\noptions:\n  --now  at once\n  --verify USERNAME  check');
+  });
 });
