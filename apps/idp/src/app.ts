@@ -28,7 +28,7 @@ import { END_SESSION_CONFIRM_PATH } from './routes.ts';
 import { keySetFingerprint, loadSigningKeys } from './signing-keys.ts';
 import { openStore } from './storage/open-store.ts';
 import type { Store } from './storage/store.ts';
-import { loadUsers, type UserDirectory } from './users.ts';
+import { usersFileModeProblem, watchUsersFile, type UserDirectory } from './users.ts';
 import { renderErrorPage, renderStillSignedInPage } from './views/logout-pages.ts';
 
 export class StartupError extends Error {}
@@ -75,9 +75,17 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   const clock = opts.clock ?? systemClock;
   const production = config.IDP_PROFILE === 'production';
   const registry = loadClients(config.IDP_CLIENTS_FILE, opts.env ?? process.env, production);
-  const fileUsers = loadUsers(config.IDP_USERS_FILE);
+  // Read again when the file changes: a user removed or a password changed needs no restart.
+  const fileUsers = watchUsersFile(config.IDP_USERS_FILE, {
+    now: () => clock.now(),
+    refuse: (changed) => (production && changed.demo ? 'the production profile refuses demo users' : undefined),
+    onChange: (event, fields) => logger.log(event === 'users_file_reloaded' ? 'info' : 'error', event, fields),
+  });
   const users = opts.wrapUsers ? opts.wrapUsers(fileUsers) : fileUsers;
   if (production && users.demo) throw new StartupError('the production profile refuses demo users: set IDP_USERS_FILE to your own users file');
+  const usersFileMode = usersFileModeProblem(config.IDP_USERS_FILE, users.demo);
+  if (usersFileMode?.writable && production) throw new StartupError(usersFileMode.problem);
+  if (usersFileMode) logger.log('warn', 'users_file_mode', { problem: usersFileMode.problem });
   if (production && !config.IDP_COOKIE_KEYS) throw new StartupError('the production profile needs IDP_COOKIE_KEYS (the same on every instance)');
   if (production && !config.issuer.startsWith('https://')) throw new StartupError('the production profile needs an https:// IDP_ISSUER');
 

@@ -53,6 +53,12 @@ export const PASSWORD_HASH = { algorithm: 'argon2id', memoryKiB: 19 * 1024, pass
  * a hash made elsewhere (another tool) is accepted in the users file whatever its password.
  */
 export const PASSWORD_MIN_LENGTH = 8;
+/**
+ * How often, at most, the users file is looked at for a change (when a user is looked up): a user
+ * removed or a password changed in the file takes effect within this time on every instance,
+ * without a restart. A stat of one file per second; the file is read again only when it changed.
+ */
+export const USERS_FILE_CHECK_INTERVAL_MS = 1000;
 
 /**
  * Login throttling (docs/decisions/0005-login-throttling.md). Hard limits count per username and

@@ -35,36 +35,30 @@ export async function verifyPassword(password: string, phc: string): Promise<boo
   return timingSafeEqual(tag, expected);
 }
 
+/** The parameters of a PHC hash that set what checking it costs: memory, passes, parallelism, salt and tag lengths. */
+export function hashCostOf(phc: string): string | undefined {
+  const m = PHC.exec(phc);
+  if (!m) return undefined;
+  return `m=${m[1]},t=${m[2]},p=${m[3]},salt=${Buffer.from(m[4]!, 'base64url').length},tag=${Buffer.from(m[5]!, 'base64url').length}`;
+}
+
+/** A hash of a random password at the cost `cost` (as hashCostOf writes it). */
+function decoyAt(cost: string): string {
+  const [memory, passes, parallelism, saltLength, tagLength] = /^m=(\d+),t=(\d+),p=(\d+),salt=(\d+),tag=(\d+)$/.exec(cost)!.slice(1).map(Number) as [number, number, number, number, number];
+  const nonce = randomBytes(saltLength);
+  const tag = argon2Sync('argon2id', { message: randomBytes(16), nonce, memory, passes, parallelism, tagLength });
+  return `$argon2id$v=19$m=${memory},t=${passes},p=${parallelism}$${nonce.toString('base64url')}$${tag.toString('base64url')}`;
+}
+
 /**
- * What an unknown username is checked against, so that it costs what checking a known user's
- * password costs: a hash of a random password with the parameters (memory, passes, parallelism,
- * salt and tag lengths) most of `hashes` share, the users file's (docs/decisions/0056). A hash made
- * at other parameters takes another time to check: a decoy at the current defaults answered an
- * unknown name in a fifth of the time a user hashed at m=64 MiB, t=3 took, which tells an attacker
- * who exists. Without any hash, the current defaults.
+ * One decoy hash for each cost the users' `hashes` come in (docs/decisions/0056): a login checks
+ * the password against one hash of every cost, the user's own for its cost and these for the
+ * others, so that every attempt, for any user or for an unknown name, costs the same sum. A users
+ * file of one cost (the usual case) makes that one check. Without any hash, the current defaults.
+ * In the order of the costs' names: the same order for every attempt.
  */
-export function decoyHashFor(hashes: readonly string[]): string {
-  const counts = new Map<string, { n: number; p: Omit<Argon2Params, 'nonce'> & { saltLength: number } }>();
-  for (const phc of hashes) {
-    const m = PHC.exec(phc);
-    if (!m) continue;
-    const p = {
-      memory: Number(m[1]), passes: Number(m[2]), parallelism: Number(m[3]),
-      saltLength: Buffer.from(m[4]!, 'base64url').length, tagLength: Buffer.from(m[5]!, 'base64url').length,
-    };
-    const key = JSON.stringify(p);
-    const seen = counts.get(key);
-    if (seen) seen.n++;
-    else counts.set(key, { n: 1, p });
-  }
-  let chosen: Omit<Argon2Params, 'nonce'> & { saltLength: number } = { memory: PASSWORD_HASH.memoryKiB, passes: PASSWORD_HASH.passes, parallelism: PASSWORD_HASH.parallelism, saltLength: PASSWORD_HASH.saltLength, tagLength: PASSWORD_HASH.tagLength };
-  let most = 0;
-  for (const { n, p } of counts.values()) {
-    if (n > most) [most, chosen] = [n, p];
-  }
-  const nonce = randomBytes(chosen.saltLength);
-  const tag = argon2Sync('argon2id', {
-    message: randomBytes(16), nonce, memory: chosen.memory, passes: chosen.passes, parallelism: chosen.parallelism, tagLength: chosen.tagLength,
-  });
-  return `$argon2id$v=19$m=${chosen.memory},t=${chosen.passes},p=${chosen.parallelism}$${nonce.toString('base64url')}$${tag.toString('base64url')}`;
+export function decoyHashesFor(hashes: readonly string[]): Map<string, string> {
+  const costs = new Set(hashes.map(hashCostOf).filter((c): c is string => c !== undefined));
+  if (costs.size === 0) costs.add(`m=${PASSWORD_HASH.memoryKiB},t=${PASSWORD_HASH.passes},p=${PASSWORD_HASH.parallelism},salt=${PASSWORD_HASH.saltLength},tag=${PASSWORD_HASH.tagLength}`);
+  return new Map([...costs].sort().map((cost) => [cost, decoyAt(cost)]));
 }

@@ -1,6 +1,7 @@
 // User enumeration by time: a wrong password for a known user and any password for an unknown
-// username must cost one Argon2id check of the same parameters, whatever parameters the users
-// file's hashes were made with (decision 0056). The check's parameters are read from the hashes
+// username must cost the same Argon2id checks, whatever parameters the users file's hashes were
+// made with (decision 0056): one check of those parameters, or one of each when the file mixes
+// several. The check's parameters are read from the hashes
 // the user directory checks, not from a clock.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,8 +44,9 @@ function directory(hashes: string[]) {
     async costOfChecking(username: string, password: string): Promise<{ cost: string; signedIn: boolean }> {
       const before = checked.length;
       const user = await users.authenticate(username, password);
-      assert.equal(checked.length, before + 1, 'every attempt checks exactly one hash');
-      return { cost: checked.at(-1)!, signedIn: user !== undefined };
+      const costs = checked.slice(before);
+      assert.equal(costs.length, new Set(hashes.map(costOf)).size, 'every attempt checks one hash of each cost of the file');
+      return { cost: costs.join(' + '), signedIn: user !== undefined };
     },
   };
 }
@@ -70,9 +72,28 @@ describe('an unknown username costs one check at the parameters of the users\' h
     });
   }
 
-  test('users hashed with two parameter sets: an unknown username costs what most of them cost', async () => {
+  // A file mixing costs (hashes made before the defaults were raised, or imported): one check per
+  // cost of the file for every attempt, the user's own hash for its cost, decoys for the others,
+  // in one order. Checking only the user's own hash told the users of the less common costs apart
+  // from an unknown name (and from each other) by the time of one failed login.
+  test('users hashed with two parameter sets: every attempt, any user or an unknown name, checks one hash of each set, in one order', async () => {
     const older = { ...DEFAULTS, memory: 8 * 1024, passes: 3 };
     const users = directory([hashWith('a', older), hashWith('b', DEFAULTS), hashWith('c', older)]);
-    assert.equal((await users.costOfChecking('nobody', 'x')).cost, (await users.costOfChecking('user0', 'x')).cost);
+    const unknown = await users.costOfChecking('nobody', 'x');
+    assert.equal(unknown.cost.split(' + ').length, 2);
+    for (const [username, password, signedIn] of [['user0', 'x', false], ['user1', 'x', false], ['user2', 'x', false], ['user1', 'b', true], ['user2', 'c', true]] as const) {
+      const attempt = await users.costOfChecking(username, password);
+      assert.deepEqual(attempt, { cost: unknown.cost, signedIn }, `${username} with ${password}`);
+    }
+  });
+
+  test('three parameter sets, one user each: the right password signs in whatever its set, each attempt costs the same', async () => {
+    const sets = [DEFAULTS, { ...DEFAULTS, memory: 8 * 1024, passes: 3 }, { ...DEFAULTS, saltLength: 32, tagLength: 16 }];
+    const users = directory(sets.map((p, i) => hashWith(`pw-${i}`, p)));
+    const unknown = await users.costOfChecking('nobody', 'pw-0');
+    for (let i = 0; i < sets.length; i++) {
+      assert.deepEqual(await users.costOfChecking(`user${i}`, `pw-${i}`), { cost: unknown.cost, signedIn: true });
+      assert.deepEqual(await users.costOfChecking(`user${i}`, `pw-${(i + 1) % sets.length}`), { cost: unknown.cost, signedIn: false }, 'another user\'s password is checked only against this user\'s hash');
+    }
   });
 });

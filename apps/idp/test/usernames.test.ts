@@ -11,7 +11,8 @@ import * as oidc from 'openid-client';
 import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { authorizationRequest, followIdpRedirects, rpConfig, submitLogin, userAgent } from '../../../tests/support/oidc-rp.ts';
 import { hashPassword } from '../src/password-hash.ts';
-import { loadUsers, UsersFileError } from '../src/users.ts';
+import { USERS_FILE_CHECK_INTERVAL_MS } from '../src/defaults.ts';
+import { loadUsers, UsersFileError, watchUsersFile } from '../src/users.ts';
 
 /** The users file's spelling: composed (NFC), lower case. */
 const ZOE = 'zo\u00eb';
@@ -99,5 +100,73 @@ describe('the users file', () => {
   test('a username of white space only is refused', async () => {
     const file = usersFile('blank.json', [{ sub: 'auth0|blank', username: ' \u3000', passwordHash: await hashPassword('x') }]);
     assert.throws(() => loadUsers(file), UsersFileError);
+  });
+
+  // Two entries that are one name to a reader and two keys to the IdP: an operator granting or
+  // removing "alice" may act on the other entry, and a user may be shown as someone else.
+  const lookAlikes: Array<[string, string, RegExp]> = [
+    ['a Cyrillic а among Latin letters', '\u0430lice', /mixes letters of the Cyrillic and Latin scripts/],
+    ['a Greek ο among Latin letters', 'b\u03bfb', /mixes letters of the Latin and Greek scripts/],
+    ['a zero-width space', 'ali\u200bce', /invisible, formatting or unassigned character U\+200B/],
+    ['a soft hyphen', 'al\u00adice', /U\+00AD/],
+    ['a right-to-left override', 'ecila\u202e', /U\+202E/],
+    ['a zero-width joiner', 'ali\u200dce', /U\+200D/],
+    ['a variation selector', 'alice\ufe0f', /U\+FE0F/],
+  ];
+  for (const [what, username, said] of lookAlikes) {
+    test(`a username with ${what} beside "alice" is refused, naming why`, async () => {
+      const passwordHash = await hashPassword('x');
+      const file = usersFile('look-alike.json', [{ sub: 'auth0|alice', username: 'alice', passwordHash }, { sub: 'auth0|other', username, passwordHash }]);
+      assert.throws(() => loadUsers(file), (err: Error) => err instanceof UsersFileError && said.test(err.message) && err.message.includes('users[1].username'));
+    });
+  }
+
+  test('names of one script, with accents, in full width, or with Han and kana beside Latin letters, are taken', async () => {
+    const passwordHash = await hashPassword('x');
+    const names = ['zo\u00eb', '\u0437\u043e\u044f', '\u03b6\u03c9\u03ae', '\u5c71\u7530taro', 'jean-luc', 'o\'brien', 'mar\u00eda jos\u00e9'];
+    const file = usersFile('one-script.json', names.map((username, i) => ({ sub: `auth0|${i}`, username, passwordHash })));
+    const users = loadUsers(file);
+    for (const name of names) assert.equal(users.registeredUsername(name), name);
+  });
+});
+
+describe('the users file changed while the IdP runs', () => {
+  const clock = { t: 1_000_000, now() { return this.t; } };
+  const events: Array<[string, Record<string, unknown>]> = [];
+  const write = (file: string, users: unknown, demo = false) => writeFileSync(file, JSON.stringify({ demo, users }));
+
+  test('is read again within USERS_FILE_CHECK_INTERVAL_MS: a removed user and an old password stop signing in, a new user signs in', async () => {
+    const file = join(dir, 'changing.json');
+    const [oldHash, newHash] = [await hashPassword('old-password'), await hashPassword('new-password')];
+    write(file, [{ sub: 'auth0|ann', username: 'ann', passwordHash: oldHash }, { sub: 'auth0|leaver', username: 'leaver', passwordHash: oldHash }]);
+    const users = watchUsersFile(file, { now: () => clock.now(), onChange: (e, f) => events.push([e, f]) });
+    assert.ok(await users.authenticate('leaver', 'old-password'));
+
+    write(file, [{ sub: 'auth0|ann', username: 'ann', passwordHash: newHash }, { sub: 'auth0|new', username: 'newcomer', passwordHash: newHash }]);
+    assert.ok(await users.authenticate('leaver', 'old-password'), 'not looked at before the interval');
+    clock.t += USERS_FILE_CHECK_INTERVAL_MS;
+    assert.equal(await users.authenticate('leaver', 'old-password'), undefined, 'a removed user no longer signs in');
+    assert.equal(users.findBySub('auth0|leaver'), undefined, 'nor is found for his refresh tokens');
+    assert.equal(await users.authenticate('ann', 'old-password'), undefined, 'an old password no longer signs in');
+    assert.equal((await users.authenticate('ann', 'new-password'))?.sub, 'auth0|ann');
+    assert.equal((await users.authenticate('newcomer', 'new-password'))?.sub, 'auth0|new');
+    assert.deepEqual(events.map(([e]) => e), ['users_file_reloaded']);
+  });
+
+  test('a changed file that does not load, or is refused, is not taken: the previous users stay, the problem told once per change', async () => {
+    const file = join(dir, 'broken.json');
+    const passwordHash = await hashPassword('ann-password');
+    write(file, [{ sub: 'auth0|ann', username: 'ann', passwordHash }]);
+    events.length = 0;
+    const users = watchUsersFile(file, { now: () => clock.now(), onChange: (e, f) => events.push([e, f]), refuse: (u) => (u.demo ? 'the production profile refuses demo users' : undefined) });
+    writeFileSync(file, '{"users": [{"sub": "auth0|ann", "username": "ann"');
+    clock.t += USERS_FILE_CHECK_INTERVAL_MS;
+    assert.equal((await users.authenticate('ann', 'ann-password'))?.sub, 'auth0|ann', 'a half-written file changes nothing');
+    clock.t += USERS_FILE_CHECK_INTERVAL_MS;
+    await users.authenticate('ann', 'ann-password');
+    write(file, [{ sub: 'auth0|ann', username: 'ann', passwordHash }, { sub: 'auth0|demo', username: 'demo', passwordHash }], true);
+    clock.t += USERS_FILE_CHECK_INTERVAL_MS;
+    assert.equal(await users.authenticate('demo', 'ann-password'), undefined, 'demo users refused');
+    assert.deepEqual(events.map(([e, f]) => [e, String(f['reason']).includes('refuses demo users') || String(f['reason']).includes('cannot read users file')]), [['users_file_refused', true], ['users_file_refused', true]]);
   });
 });
