@@ -1,23 +1,17 @@
 // What clients with Auth0's behaviour built in rely on: Auth0's endpoint paths (listed in discovery
 // for everyone else), Auth0's GET /v2/logout, and a discovery document that advertises only what is
 // configured and tested.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { startIdpInProcess, withIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
+import { withIdpInProcess } from '../../../tests/support/idp-in-process.ts';
 import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, authorizationRequest, authorizeWithLogin, decodeJwt, followIdpRedirects, login, rpConfig, submitLogin, tokenRequest, userAgent } from '../../../tests/support/oidc-rp.ts';
 import type { UserAgent } from '../../../tests/support/oidc-rp.ts';
+import { idp, inProcessIdpWithSpa, spa } from '../../../tests/support/idp-with-spa.ts';
 
-let idp: InProcessIdp;
-let spa: oidc.Configuration;
-
-before(async () => {
-  idp = await startIdpInProcess();
-  spa = await rpConfig(idp.issuer, 'spa');
-});
-after(async () => idp.close());
+inProcessIdpWithSpa();
 
 /** True when the browser still has an IdP session: a new authorization skips the login page. */
 async function signedIn(ua: UserAgent): Promise<boolean> {

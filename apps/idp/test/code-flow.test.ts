@@ -1,19 +1,12 @@
 // The happy path, as the SPA will use it: code flow through the login form, refresh rotation,
 // revocation, RP-initiated logout.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
-import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, SPA_SCOPE, authorizationRequest, decodeJwt, followIdpRedirects, login, rpConfig, tokenRequest, userAgent } from '../../../tests/support/oidc-rp.ts';
+import { API_AUDIENCE, API_SCOPE, SPA_REDIRECT_URI, SPA_SCOPE, authorizationRequest, decodeJwt, followIdpRedirects, login, tokenRequest, userAgent } from '../../../tests/support/oidc-rp.ts';
+import { idp, inProcessIdpWithSpa, spa } from '../../../tests/support/idp-with-spa.ts';
 
-let idp: InProcessIdp;
-let spa: oidc.Configuration;
-
-before(async () => {
-  idp = await startIdpInProcess();
-  spa = await rpConfig(idp.issuer, 'spa');
-});
-after(async () => idp.close());
+inProcessIdpWithSpa();
 
 describe('authorization code flow', () => {
   test('alice signs in through the login form and gets Auth0-shaped tokens', async () => {

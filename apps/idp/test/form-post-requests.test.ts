@@ -4,20 +4,13 @@
 // the form as its query, which the browser follows with a GET carrying the IdP's SameSite=Lax
 // cookies (a cross-site post carries none): the request then goes on as if sent by GET
 // (docs/decisions/0052).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
-import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, submitLogin, userAgent, type UserAgent } from '../../../tests/support/oidc-rp.ts';
+import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, submitLogin, userAgent, type UserAgent } from '../../../tests/support/oidc-rp.ts';
+import { idp, inProcessIdpWithSpa, spa } from '../../../tests/support/idp-with-spa.ts';
 
-let idp: InProcessIdp;
-let spa: oidc.Configuration;
-
-before(async () => {
-  idp = await startIdpInProcess();
-  spa = await rpConfig(idp.issuer, 'spa');
-});
-after(async () => idp.close());
+inProcessIdpWithSpa();
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 

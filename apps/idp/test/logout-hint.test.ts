@@ -2,20 +2,13 @@
 // some ID token of the client as id_token_hint. Only a hint of the victim's current IdP session may
 // log out without asking (its sub and its sid); anything else shows the confirmation page, and
 // nothing ends until she confirms: a "No" on that page, or any answer that does not say yes, ends nothing.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
-import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, rpConfig, tokenRequest, userAgent, type UserAgent } from '../../../tests/support/oidc-rp.ts';
+import { SPA_REDIRECT_URI, authorizationRequest, followIdpRedirects, login, tokenRequest, userAgent, type UserAgent } from '../../../tests/support/oidc-rp.ts';
+import { idp, inProcessIdpWithSpa, spa } from '../../../tests/support/idp-with-spa.ts';
 
-let idp: InProcessIdp;
-let spa: oidc.Configuration;
-
-before(async () => {
-  idp = await startIdpInProcess();
-  spa = await rpConfig(idp.issuer, 'spa');
-});
-after(async () => idp.close());
+inProcessIdpWithSpa();
 
 /** The page the victim's browser gets for an end-session request with this hint. */
 async function endSessionPage(ua: UserAgent, idTokenHint: string): Promise<string> {

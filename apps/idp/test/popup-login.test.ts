@@ -4,19 +4,12 @@
 // redirect URI's origin only, and only that origin may frame it (decision 0041).
 // The same flows in Chromium: tests/e2e/scenarios/ and tests/auth0-spa-js-silent-login.test.ts.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type * as oidc from 'openid-client';
-import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
-import { SPA_REDIRECT_URI, authorizationRequest, rpConfig, userAgent, type UserAgent } from '../../../tests/support/oidc-rp.ts';
+import { SPA_REDIRECT_URI, authorizationRequest, userAgent, type UserAgent } from '../../../tests/support/oidc-rp.ts';
+import { idp, inProcessIdpWithSpa, spa } from '../../../tests/support/idp-with-spa.ts';
 
-let idp: InProcessIdp;
-let spa: oidc.Configuration;
-
-before(async () => {
-  idp = await startIdpInProcess();
-  spa = await rpConfig(idp.issuer, 'spa');
-});
-after(async () => idp.close());
+inProcessIdpWithSpa();
 
 /** Every response from the authorization request to the answer that leaves the IdP, logging in on the way. */
 async function popupJourney(ua: UserAgent, start: URL): Promise<Response[]> {

@@ -3,24 +3,17 @@
 // check the IdP keys on the route's path (decision 0046): the logout that revokes grants, JWT access
 // tokens at revocation and introspection, JSON bodies, offline_access without a consent prompt,
 // the popup pages' opener policy.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import * as oidc from 'openid-client';
-import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import {
   DEV_API_SECRET, SPA_REDIRECT_URI, authorizationRequest, authorizeWithLogin, followIdpRedirects, login, rpConfig, tokenRequest, userAgent,
 } from '../../../tests/support/oidc-rp.ts';
 import { canonicalPath } from '../src/request-path.ts';
+import { idp, inProcessIdpWithSpa, spa } from '../../../tests/support/idp-with-spa.ts';
 
-let idp: InProcessIdp;
-let spa: oidc.Configuration;
-
-before(async () => {
-  idp = await startIdpInProcess();
-  spa = await rpConfig(idp.issuer, 'spa');
-});
-after(async () => idp.close());
+inProcessIdpWithSpa();
 
 const refreshStatus = async (refreshToken: string) =>
   (await tokenRequest(idp.issuer, { grant_type: 'refresh_token', client_id: 'spa', refresh_token: refreshToken })).status;
