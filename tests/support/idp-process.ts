@@ -1,6 +1,7 @@
 // Runs the real identity provider as a child process on a free loopback port, with its own data
 // directory, for black-box tests over HTTP (and for killing it with SIGKILL).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,14 @@ import { freePort, onFreshPort, PortTakenError, untilServing } from '../../scrip
 
 const root = join(import.meta.dirname, '..', '..');
 export const IDP_SERVER = join(root, 'apps', 'idp', 'src', 'server.ts');
+
+/** Secrets the production profile takes (random, one per client): for tests that run it past its secret checks. */
+export const PRODUCTION_SECRETS = {
+  IDP_COOKIE_KEYS: randomBytes(32).toString('base64url'),
+  API_CLIENT_SECRET: randomBytes(32).toString('base64url'),
+  BFF_CLIENT_SECRET: randomBytes(32).toString('base64url'),
+  SERVICE_CLIENT_SECRET: randomBytes(32).toString('base64url'),
+};
 
 export interface IdpProcess {
   issuer: string;

@@ -12,7 +12,7 @@ import { cookieNames, cookieSentTwice } from './cookie-names.ts';
 import { loadClients } from './clients.ts';
 import type { IdpConfig } from './config.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { contentSecurityPolicy, LOGIN_THROTTLE, openerPolicy, retiredKeyGraceSeconds, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, type SigningAlg } from './defaults.ts';
+import { contentSecurityPolicy, COOKIE_KEY_MIN_LENGTH, LOGIN_THROTTLE, openerPolicy, retiredKeyGraceSeconds, STORE_UNAVAILABLE_RETRY_AFTER_SECONDS, type SigningAlg } from './defaults.ts';
 import { interactionBinding } from './interaction-binding.ts';
 import { createInteractionHandler } from './interactions.ts';
 import { asFormRequest, hasJsonBodyToConvert } from './json-bodies.ts';
@@ -29,6 +29,7 @@ import { keySetFingerprint, loadSigningKeys } from './signing-keys.ts';
 import { openStore } from './storage/open-store.ts';
 import type { Store } from './storage/store.ts';
 import { usersFileModeProblem, watchUsersFile, type UserDirectory } from './users.ts';
+import { secretWeakness } from './secret-strength.ts';
 import { renderErrorPage, renderStillSignedInPage } from './views/logout-pages.ts';
 
 export class StartupError extends Error {}
@@ -87,6 +88,12 @@ export async function createIdp(config: IdpConfig, opts: IdpOptions = {}): Promi
   if (usersFileMode?.writable && production) throw new StartupError(usersFileMode.problem);
   if (usersFileMode) logger.log('warn', 'users_file_mode', { problem: usersFileMode.problem });
   if (production && !config.IDP_COOKIE_KEYS) throw new StartupError('the production profile needs IDP_COOKIE_KEYS (the same on every instance)');
+  if (production) {
+    for (const [i, key] of (config.IDP_COOKIE_KEYS || []).entries()) {
+      const weakness = secretWeakness(key, COOKIE_KEY_MIN_LENGTH);
+      if (weakness) throw new StartupError(`IDP_COOKIE_KEYS item ${i + 1} is too weak to sign cookies: ${weakness} (generate one: openssl rand -base64 32)`);
+    }
+  }
   if (production && !config.issuer.startsWith('https://')) throw new StartupError('the production profile needs an https:// IDP_ISSUER');
 
   const openedStore = await openStore(config, { logger, clock });

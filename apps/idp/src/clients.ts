@@ -11,6 +11,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import { CLIENT_CREDENTIALS, type ClientGrant, type MachineClients } from './client-grants.ts';
 import { ACCESS_TOKEN_PROFILES, type AccessTokenProfile } from './defaults.ts';
 import { readJsonFile } from './json-file.ts';
+import { clientSecretMinLength, secretWeakness } from './secret-strength.ts';
 
 export interface ResourceDefinition {
   identifier: string;
@@ -78,6 +79,9 @@ export function loadClients(file: string, env: Record<string, string | undefined
   const policies = new Map<string, ClientPolicy>();
   const origins = new Set<string>();
   const machineClients = new Map<string, string | undefined>();
+  // Every development secret of the file, refused in production whichever client's variable holds it.
+  const developmentSecrets = new Set(doc.clients.map((c) => c?.dev_client_secret).filter((v): v is string => typeof v === 'string'));
+  const secretHolders = new Map<string, string>();
   const clients = doc.clients.map((entry, i) => {
     const { first_party, may_introspect, client_secret_env, dev_client_secret, machine_to_machine, default_audience, ...metadata } = entry;
     if (typeof metadata.client_id !== 'string') throw new ClientsFileError(`${file}: clients[${i}].client_id is required`);
@@ -97,7 +101,20 @@ export function loadClients(file: string, env: Record<string, string | undefined
       if (!secret) {
         throw new ClientsFileError(`client ${metadata.client_id}: set ${client_secret_env ?? 'its client_secret_env variable'} (development secrets are refused in production)`);
       }
-      if (secret.length < 16) throw new ClientsFileError(`client ${metadata.client_id}: its secret must have at least 16 characters`);
+      // The variable's name, never the value: the message reaches logs.
+      const holder = client_secret_env && env[client_secret_env] ? client_secret_env : 'its development secret';
+      if (production && developmentSecrets.has(secret)) {
+        throw new ClientsFileError(`client ${metadata.client_id}: ${holder} holds a development secret of the clients file, published with the code; the production profile refuses it`);
+      }
+      const weakness = secretWeakness(secret, clientSecretMinLength(production));
+      if (weakness) {
+        throw new ClientsFileError(`client ${metadata.client_id}: ${holder} is too weak to be a client secret: ${weakness} (generate one: openssl rand -base64 32)`);
+      }
+      const sharer = secretHolders.get(secret);
+      if (production && sharer !== undefined) {
+        throw new ClientsFileError(`client ${metadata.client_id}: its secret is also client ${sharer}'s; the production profile needs one secret per client (either could act as the other)`);
+      }
+      secretHolders.set(secret, metadata.client_id);
       metadata.client_secret = secret;
     }
     for (const uri of [...(metadata.redirect_uris ?? []), ...((metadata.post_logout_redirect_uris as string[] | undefined) ?? [])]) {

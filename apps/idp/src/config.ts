@@ -31,7 +31,7 @@ export const idpSchema = {
   IDP_REDIS_URL: redisUrl({ doc: 'Redis URL when IDP_STORE=redis (redis://host:port/db)', default: 'redis://127.0.0.1:6379/0', appliesWhen: ['IDP_STORE', 'redis'] }),
   IDP_CLIENTS_FILE: str({ doc: 'JSON file of registered clients', default: join(appDir, 'config', 'clients.json') }),
   IDP_USERS_FILE: str({ doc: 'JSON file of users with Argon2id password hashes', default: join(appDir, 'config', 'demo-users.json') }),
-  IDP_COOKIE_KEYS: list(secretItem(d.COOKIE_KEY_MIN_LENGTH), { what: `secrets of at least ${d.COOKIE_KEY_MIN_LENGTH} characters`, doc: 'Comma-separated secrets signing the IdP cookies, newest first; same on every instance and across restarts. Generated and kept in the data dir when unset (development only)', default: '', secret: true }),
+  IDP_COOKIE_KEYS: list(secretItem(d.COOKIE_KEY_MIN_LENGTH), { what: `secrets of at least ${d.COOKIE_KEY_MIN_LENGTH} characters`, doc: 'Comma-separated secrets signing the IdP cookies, newest first; same on every instance and across restarts. Generated and kept in the data dir when unset (development only); production refuses a key of fewer than 8 different characters', default: '', secret: true }),
   IDP_TRUST_PROXY: bool({ doc: 'Trust the last X-Forwarded-For entry as the client address (login throttling): set behind a proxy that appends it. URLs and Secure cookies follow IDP_ISSUER either way', default: 'false' }),
   IDP_SIGNING_ALG: oneOf(d.SIGNING_ALGS, { doc: 'Algorithm of newly generated signing keys', default: d.SIGNING_ALG }),
   IDP_ACCESS_TOKEN_FORMAT: oneOf(['jwt', 'opaque'] as const, { doc: 'Access-token format for the API', default: d.ACCESS_TOKEN_FORMAT }),
@@ -53,9 +53,9 @@ export const idpSchema = {
   IDP_DATA_DIR_MIN_FREE_MB: int({ doc: 'Free space (MiB) the SQLite data directory needs for /readyz to report ready', default: String(d.DATA_DIR_MIN_FREE_MB), min: 0, max: 1024 * 1024, appliesWhen: ['IDP_STORE', 'sqlite'] }),
   IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS: int({ doc: 'Milliseconds a back-channel logout post to a client may take before it counts as failed', default: String(d.BACKCHANNEL_LOGOUT_TIMEOUT_MS), min: 100, max: 120_000 }),
   IDP_SQLITE_SYNCHRONOUS: oneOf(['NORMAL', 'FULL'] as const, { doc: `SQLite durability: NORMAL survives a killed process (SIGKILL), FULL also a power cut (each commit fsynced). Unset: ${d.SQLITE_SYNCHRONOUS.production} in production, ${d.SQLITE_SYNCHRONOUS.development} in development`, default: '', appliesWhen: ['IDP_STORE', 'sqlite'] }),
-  API_CLIENT_SECRET: str({ doc: 'Secret of the confidential `api` client (introspection); required in production', default: '', secret: true }),
-  BFF_CLIENT_SECRET: str({ doc: 'Secret of the confidential `bff` client (the Backend-for-Frontend); required in production', default: '', secret: true }),
-  SERVICE_CLIENT_SECRET: str({ doc: 'Secret of the machine-to-machine `service` client (client_credentials, client_secret_post); required in production', default: '', secret: true }),
+  API_CLIENT_SECRET: str({ doc: 'Secret of the confidential `api` client (introspection); required in production, where it must have at least 32 characters of at least 8 different ones, be no development secret of the clients file and no other client\'s (the same for every client secret)', default: '', secret: true }),
+  BFF_CLIENT_SECRET: str({ doc: 'Secret of the confidential `bff` client (the Backend-for-Frontend); required in production, as strong as API_CLIENT_SECRET', default: '', secret: true }),
+  SERVICE_CLIENT_SECRET: str({ doc: 'Secret of the machine-to-machine `service` client (client_credentials, client_secret_post); required in production, as strong as API_CLIENT_SECRET', default: '', secret: true }),
   IDP_LOG_LEVEL: oneOf(['debug', 'info', 'warn', 'error', 'silent'] as const, { doc: 'Lowest level of log lines written', default: 'info' }),
 };
 

@@ -147,6 +147,22 @@ export const SHUTDOWN_GRACE_MS = 10_000;
  */
 export const COOKIE_KEY_MIN_LENGTH = 32;
 
+/**
+ * Shortest client secret accepted (docs/decisions/0073): a secret is the whole of a confidential
+ * client's authentication, and the token, revocation and introspection endpoints count no failed
+ * attempts (a count per client would let anyone lock a client out), so it must be too strong to
+ * guess online. 32 characters is 128 bits as hex, 192 as base64 (`openssl rand -base64 32` gives
+ * 44). Development keeps the published development secrets' floor; production refuses those
+ * secrets whatever variable holds them. Not configurable: a lower floor is the fault itself.
+ */
+export const CLIENT_SECRET_MIN_LENGTH = { development: 16, production: 32 } as const;
+/**
+ * Fewest different characters a production secret (client secret, IDP_COOKIE_KEYS item) may be
+ * made of: 'k'.repeat(32) or a word repeated to length passes a length check alone. A random hex
+ * secret of 32 characters has 8 or more (of a million drawn, none had fewer; 3 had exactly 8).
+ */
+export const SECRET_MIN_DISTINCT_CHARACTERS = 8;
+
 /** oidc-provider's names of the IdP's cookies, kept over http:// (development). */
 export const IDP_COOKIE_NAMES = { session: '_session', interaction: '_interaction', resume: '_interaction_resume' } as const;
 /**

@@ -116,6 +116,11 @@ describe('the token of a machine-to-machine client', () => {
     const post = await tokenRequest(idp.issuer, { grant_type: 'client_credentials', client_id: 'reporter', client_secret: 'dev-reporter-secret-change-me' });
     assert.equal(post.status, 200);
   });
+
+  test('what is enforced is the kind of credential: a secret from a public client, none from a confidential one, is invalid_client', async () => {
+    await assertRefused({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'spa', client_secret: 'a-secret-the-spa-never-had' }, 401, 'invalid_client');
+    await assertRefused({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'bff' }, 401, 'invalid_client');
+  });
 });
 
 describe('the scope of a machine-to-machine token', () => {

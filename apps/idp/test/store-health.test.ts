@@ -20,7 +20,7 @@ import { freePort } from '../../../scripts/ports.ts';
 import { FILE_GONE } from '../../../tests/support/database-file-gone.ts';
 import { damageSqliteFile } from '../../../tests/support/damaged-sqlite.ts';
 import { schemaOf, writeNewerDatabase, writeOlderDatabase } from '../../../tests/support/schema-version.ts';
-import { runIdpExpectingFailure, startIdp, withIdp } from '../../../tests/support/idp-process.ts';
+import { PRODUCTION_SECRETS, runIdpExpectingFailure, startIdp, withIdp } from '../../../tests/support/idp-process.ts';
 import { authorizationRequest, login, rpConfig, tokenRequest } from '../../../tests/support/oidc-rp.ts';
 import { startRedis } from '../../../tests/support/redis-process.ts';
 import { closedIfOpened } from '../../../tests/support/closed-if-opened.ts';
@@ -289,7 +289,7 @@ describe('Redis store', () => {
       writeFileSync(usersFile, JSON.stringify({ ...users, demo: false }));
       const { code, output } = await runIdpExpectingFailure({
         IDP_STORE: 'redis', IDP_REDIS_URL: redis.url, IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com',
-        IDP_USERS_FILE: usersFile, IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32), BFF_CLIENT_SECRET: 'b'.repeat(32), SERVICE_CLIENT_SECRET: 'm'.repeat(32),
+        IDP_USERS_FILE: usersFile, ...PRODUCTION_SECRETS,
       });
       assert.equal(code, 2);
       assert.match(output, /Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is not durable: appendonly is not yes/);

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { startIdpInProcess, type InProcessIdp } from '../../../tests/support/idp-in-process.ts';
 import { closedIfOpened } from '../../../tests/support/closed-if-opened.ts';
+import { PRODUCTION_SECRETS } from '../../../tests/support/idp-process.ts';
 import { ManualClock } from '../../../tests/support/manual-clock.ts';
 import { login, rpConfig } from '../../../tests/support/oidc-rp.ts';
 import { USERS_FILE_CHECK_INTERVAL_MS } from '../src/defaults.ts';
@@ -74,7 +75,7 @@ test('a production IdP does not start on a users file every user of the machine 
   chmodSync(file, 0o666);
   const env = {
     IDP_PROFILE: 'production', IDP_ISSUER: 'https://id.example.com', IDP_USERS_FILE: file, IDP_DATA_DIR: join(dir, 'production-data'),
-    IDP_COOKIE_KEYS: 'k'.repeat(32), API_CLIENT_SECRET: 's'.repeat(32), BFF_CLIENT_SECRET: 'b'.repeat(32), SERVICE_CLIENT_SECRET: 'm'.repeat(32),
+    ...PRODUCTION_SECRETS,
   };
   await assert.rejects(closedIfOpened(createIdp(readIdpConfig(env), { env: { ...process.env, ...env }, logger: createLogger('silent') }), (opened) => opened.close()), (err: Error) => err instanceof StartupError && /writable by every user of the machine/.test(err.message));
 });
