@@ -3,6 +3,7 @@
 // (machine-to-machine). The IdP mirrors a tenant (issuer with
 // the trailing slash, Auth0's token profile); the web client is registered in a test clients file.
 import { after, before, describe, test } from 'node:test';
+import { generateKeyPairSync } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -207,6 +208,9 @@ describe("auth0's AuthenticationClient (node-auth0 v4)", () => {
   const CLIENT = 'node-auth0';
   const SECRET = 'node-auth0-test-secret-0123456789';
   const REDIRECT_URI = 'http://localhost:4600/callback';
+  // A machine client registered for private_key_jwt (decision 0077): the SDK signs its assertion with clientAssertionSigningKey.
+  const SIGNER = 'node-auth0-signer';
+  const signerKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
   let tlsServer: TlsServer;
   let tlsIdp: InProcessIdp;
   let domain: string;
@@ -226,6 +230,11 @@ describe("auth0's AuthenticationClient (node-auth0 v4)", () => {
       client_id: CLIENT, first_party: true, token_endpoint_auth_method: 'client_secret_post', client_secret_env: 'NODE_AUTH0_SECRET', dev_client_secret: SECRET,
       grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [REDIRECT_URI],
     });
+    doc.clients.push({
+      client_id: SIGNER, machine_to_machine: true, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [signerKeys.publicKey.export({ format: 'jwk' })] },
+      grant_types: ['client_credentials'], response_types: [], redirect_uris: [],
+    });
+    doc.client_grants.push({ client_id: SIGNER, audience: API_AUDIENCE, scope: [SERVICE_SCOPE] });
     const file = join(dir, 'tls-clients.json');
     writeFileSync(file, JSON.stringify(doc));
     tlsIdp = await startIdpInProcess({ IDP_CLIENTS_FILE: file, IDP_ISSUER: `https://${domain}/`, IDP_ACCESS_TOKEN_PROFILE: 'auth0' });
@@ -276,6 +285,17 @@ describe("auth0's AuthenticationClient (node-auth0 v4)", () => {
     assert.equal(header['typ'], 'JWT');
     assert.deepEqual([payload['iss'], payload['sub'], payload['azp'], payload['gty'], payload['aud'], payload['scope']],
       [`https://${domain}/`, 'service@clients', 'service', 'client-credentials', API_AUDIENCE, SERVICE_SCOPE]);
+  });
+
+  test('clientCredentialsGrant with clientAssertionSigningKey (private_key_jwt): the token, shaped as with a secret', async () => {
+    const client = new AuthenticationClient({ domain, clientId: SIGNER, clientAssertionSigningKey: signerKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string });
+    const grant = await client.oauth.clientCredentialsGrant({ audience: API_AUDIENCE });
+    assert.equal(grant.status, 200);
+    const { payload } = decodeJwt(grant.data.access_token);
+    assert.deepEqual([payload['sub'], payload['gty'], payload['scope']], [`${SIGNER}@clients`, 'client-credentials', SERVICE_SCOPE]);
+    // A secret is no credential of this client.
+    const withSecret = new AuthenticationClient({ domain, clientId: SIGNER, clientSecret: 'a-secret-this-client-never-had' });
+    await assert.rejects(withSecret.oauth.clientCredentialsGrant({ audience: API_AUDIENCE }), (err: Error & { error?: string }) => err.error === 'invalid_client');
   });
 
   test('clientCredentialsGrant as a client not marked machine-to-machine: unauthorized_client; a wrong secret: invalid_client', async () => {

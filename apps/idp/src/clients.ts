@@ -4,12 +4,14 @@
 //   may_introspect     the client may call the introspection endpoint (only for API tokens)
 //   client_secret_env  environment variable holding the secret; dev_client_secret is its
 //                      development fallback, refused by the production profile
+//   token_endpoint_auth_method private_key_jwt: no secret; public keys inline in `jwks` (checkClientKeys)
 //   machine_to_machine the client may use the client_credentials grant (confidential only), for
 //                      the APIs and scopes its entries in `client_grants` list; default_audience
 //                      is the API a request without `audience` gets (client-grants.ts)
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { ClientMetadata } from 'oidc-provider';
 import { CLIENT_CREDENTIALS, type ClientGrant, type MachineClients } from './client-grants.ts';
-import { ACCESS_TOKEN_PROFILES, type AccessTokenProfile } from './defaults.ts';
+import { ACCESS_TOKEN_PROFILES, CLIENT_ASSERTION_ALGS, CLIENT_KEY_MIN_RSA_BITS, type AccessTokenProfile } from './defaults.ts';
 import { readJsonFile } from './json-file.ts';
 import { clientSecretMinLength, secretWeakness } from './secret-strength.ts';
 
@@ -96,7 +98,12 @@ export function loadClients(file: string, env: Record<string, string | undefined
     if (may_introspect && metadata.token_endpoint_auth_method === 'none') {
       throw new ClientsFileError(`client ${metadata.client_id}: may_introspect needs a confidential client (a secret)`);
     }
-    if (metadata.token_endpoint_auth_method !== 'none') {
+    if (metadata.token_endpoint_auth_method === PRIVATE_KEY_JWT) {
+      checkClientKeys(metadata);
+    } else if (metadata.jwks !== undefined || metadata.jwks_uri !== undefined) {
+      throw new ClientsFileError(`client ${metadata.client_id}: jwks is for clients registered with token_endpoint_auth_method "${PRIVATE_KEY_JWT}"`);
+    }
+    if (metadata.token_endpoint_auth_method !== 'none' && metadata.token_endpoint_auth_method !== PRIVATE_KEY_JWT) {
       const secret = (client_secret_env && env[client_secret_env]) || (production ? undefined : dev_client_secret);
       if (!secret) {
         throw new ClientsFileError(`client ${metadata.client_id}: set ${client_secret_env ?? 'its client_secret_env variable'} (development secrets are refused in production)`);
@@ -125,6 +132,42 @@ export function loadClients(file: string, env: Record<string, string | undefined
   });
   const machines = machineClientsOf(file, doc.client_grants ?? [], machineClients, doc.resources);
   return { clients, policies, resources: doc.resources, machines, origins: [...origins] };
+}
+
+const PRIVATE_KEY_JWT = 'private_key_jwt';
+/** Members of a JWK that only a private (or symmetric) key has. */
+const PRIVATE_KEY_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/**
+ * A private_key_jwt client's keys (decision 0077): an inline `jwks` of public RSA (at least
+ * CLIENT_KEY_MIN_RSA_BITS) or P-256 keys, each usable with an algorithm of CLIENT_ASSERTION_ALGS.
+ * Never `jwks_uri`: the IdP fetches no key set from anywhere (an address the operator wrote today
+ * can serve an attacker's keys tomorrow, and every fetch is a request the IdP makes for whoever
+ * names the client). A private key in the file is refused: the file is not where it belongs.
+ */
+function checkClientKeys(metadata: ClientMetadata): void {
+  const id = metadata.client_id;
+  if (metadata.jwks_uri !== undefined) throw new ClientsFileError(`client ${id}: jwks_uri is not fetched; register the public keys inline in jwks`);
+  const keys = (metadata.jwks as { keys?: unknown } | undefined)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) throw new ClientsFileError(`client ${id}: ${PRIVATE_KEY_JWT} needs jwks with at least one public key`);
+  const alg = metadata.token_endpoint_auth_signing_alg;
+  if (alg !== undefined && !(CLIENT_ASSERTION_ALGS as readonly string[]).includes(alg)) {
+    throw new ClientsFileError(`client ${id}: token_endpoint_auth_signing_alg must be one of ${CLIENT_ASSERTION_ALGS.join(', ')}`);
+  }
+  for (const [i, jwk] of (keys as Array<Record<string, unknown>>).entries()) {
+    const where = `client ${id}: jwks.keys[${i}]`;
+    if (PRIVATE_KEY_MEMBERS.some((m) => jwk?.[m] !== undefined)) throw new ClientsFileError(`${where} is a private or symmetric key; register the public key only`);
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+    } catch {
+      throw new ClientsFileError(`${where} is not a public key`);
+    }
+    const { modulusLength, namedCurve } = key.asymmetricKeyDetails ?? {};
+    if (key.asymmetricKeyType === 'rsa' && (modulusLength ?? 0) >= CLIENT_KEY_MIN_RSA_BITS) continue;
+    if (key.asymmetricKeyType === 'ec' && namedCurve === 'prime256v1') continue;
+    throw new ClientsFileError(`${where} must be an RSA key of at least ${CLIENT_KEY_MIN_RSA_BITS} bits or a P-256 key`);
+  }
 }
 
 /** The client grants, checked: each for a machine-to-machine client, a known API and its scopes only. */

@@ -163,6 +163,21 @@ export const CLIENT_SECRET_MIN_LENGTH = { development: 16, production: 32 } as c
  */
 export const SECRET_MIN_DISTINCT_CHARACTERS = 8;
 
+/**
+ * private_key_jwt (docs/decisions/0077): the algorithms a client assertion may be signed with, as
+ * Auth0 offers them for a credential (RS256, PS256) plus ES256; never `none` or an HMAC (a public
+ * key used as an HMAC secret). A client may pin one with token_endpoint_auth_signing_alg.
+ */
+export const CLIENT_ASSERTION_ALGS = ['RS256', 'PS256', 'ES256'] as const;
+/**
+ * Longest life of a client assertion (exp past iat, and past now): Auth0's own limit, 5 minutes.
+ * Each assertion's jti is kept until its exp, so a longer one would only be a longer replay window
+ * and more rows. The SDKs sign for 1 (openid-client) or 2 minutes (auth0).
+ */
+export const CLIENT_ASSERTION_MAX_LIFETIME_SECONDS = 5 * 60;
+/** Smallest RSA modulus of a client's registered key (NIST's floor, as the IdP's own keys). */
+export const CLIENT_KEY_MIN_RSA_BITS = 2048;
+
 /** oidc-provider's names of the IdP's cookies, kept over http:// (development). */
 export const IDP_COOKIE_NAMES = { session: '_session', interaction: '_interaction', resume: '_interaction_resume' } as const;
 /**

@@ -114,7 +114,7 @@ export function keepOfflineAccess(provider: Provider): void {
 }
 
 /**
- * Introspection needs client credentials (RFC 7662 §2.1; discovery lists only the secret-based
+ * Introspection needs client credentials (RFC 7662 §2.1; discovery lists only the confidential
  * methods), but oidc-provider lets a public client through with `none` and answers it
  * `{ "active": false }`. Such a client is answered 401 invalid_client instead, whatever the token,
  * so the answer tells it nothing about the token either way.

@@ -2,7 +2,8 @@
 // every client, Auth0's `audience` parameter selecting the API, JWT (or opaque) access tokens with
 // aud as an array, azp and a space-separated scope, refresh tokens rotated at every use.
 import Provider, { errors, interactionPolicy, type Configuration, type JWK, type KoaContextWithOIDC } from 'oidc-provider';
-import { AUTHORIZATION_CODE_TTL_SECONDS, COOKIE_OPTIONS, INTERACTION_TTL_SECONDS, SIGNING_ALGS } from './defaults.ts';
+import { createHash } from 'node:crypto';
+import { AUTHORIZATION_CODE_TTL_SECONDS, CLIENT_ASSERTION_ALGS, CLIENT_ASSERTION_MAX_LIFETIME_SECONDS, COOKIE_OPTIONS, INTERACTION_TTL_SECONDS, SIGNING_ALGS } from './defaults.ts';
 import { grantedScope, installJwtAccessTokens } from './access-tokens.ts';
 import { backchannelFetch, registeredBackchannelUris } from './backchannel-fetch.ts';
 import { CLIENT_CREDENTIALS_GTY, clientCredentialsAudience, clientCredentialsScopes, clientSubject, isClientCredentialsRequest, requestedAudience } from './client-grants.ts';
@@ -35,7 +36,7 @@ export interface ProviderDeps {
   binding: InteractionBinding;
 }
 
-const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 const CLIENT_AUTH_METHODS = ['none', ...CONFIDENTIAL_AUTH_METHODS] as const;
 const CORS_ROUTES = new Set(['token', 'revocation', 'userinfo']);
 
@@ -74,6 +75,29 @@ function assertGrantedResource(ctx: KoaContextWithOIDC): void {
   if (values.length !== 1) throw new errors.InvalidTarget('only a single resource indicator value must be requested/resolved during Access Token Request');
   const granted = (ctx.oidc.entities.RefreshToken as unknown as { resourceIndicators: Set<string> } | undefined)?.resourceIndicators;
   if (!granted?.has(values[0]!)) throw new errors.InvalidTarget();
+}
+
+/** oidc-provider's own tolerance of a clock ahead of ours (its default `clockTolerance`), for an assertion's exp too. */
+const CLOCK_TOLERANCE_SECONDS = 15;
+
+/**
+ * A client assertion (private_key_jwt, decision 0077), after oidc-provider checked its signature
+ * against the client's registered keys, iss, sub, exp and jti: its audience must be this IdP's
+ * issuer identifier exactly, one string (RFC 7523bis; Auth0: the tenant URL with its trailing
+ * slash, which is the issuer of a tenant-like IdP), never the token or another endpoint's URL
+ * that oidc-provider also takes: a client that signs for the endpoint another server named in
+ * its metadata would otherwise hand that server an assertion valid here. It lives at most
+ * CLIENT_ASSERTION_MAX_LIFETIME_SECONDS, from its iat and from now.
+ */
+function assertClientAssertion(issuer: string, nowSeconds: number, claims: Record<string, unknown>): void {
+  if (claims['aud'] !== issuer) {
+    throw new errors.InvalidClientAuth(`the client assertion's audience (aud) must be the issuer identifier ${issuer}, one string`);
+  }
+  const exp = Number(claims['exp']);
+  const iat = claims['iat'] === undefined ? undefined : Number(claims['iat']);
+  if (exp - nowSeconds > CLIENT_ASSERTION_MAX_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS || (iat !== undefined && !(exp - iat <= CLIENT_ASSERTION_MAX_LIFETIME_SECONDS))) {
+    throw new errors.InvalidClientAuth(`a client assertion may live at most ${CLIENT_ASSERTION_MAX_LIFETIME_SECONDS} seconds`);
+  }
 }
 
 /** Whether the authorization request in `ctx` is a silent login (prompt=none): it may show no page. */
@@ -154,6 +178,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     }),
     // Signed on this thread with node:crypto (signing-keys.ts); published and verified as before.
     jwks: { keys: deps.keys.map((jwk) => new LocalSigningKey(jwk)) },
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
     cookies: {
       names: cookieNames(config.issuer),
       keys: deps.cookieKeys,
@@ -180,7 +205,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: config.IDP_SIGNING_ALG,
       token_endpoint_auth_method: 'client_secret_basic',
     },
-    enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS] },
+    enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS], clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS] },
+    assertJwtClientAuthClaimsAndHeader: async (_ctx, claims) => assertClientAssertion(config.issuer, now(), claims as Record<string, unknown>),
     // Back-channel logout tokens go to the registered URIs even on loopback or private hosts.
     fetch: backchannelFetch(registeredBackchannelUris(registry.clients), globalThis.fetch, { timeoutMs: config.IDP_BACKCHANNEL_LOGOUT_TIMEOUT_MS }),
     features: {
@@ -330,6 +356,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     const ctx = (this as unknown as { ctx?: KoaContextWithOIDC }).ctx;
     if (key === 'nonce' && ctx?.oidc?.params?.['grant_type'] === 'refresh_token') return;
     setIdTokenClaim.call(this, key, value);
+  };
+  // A client assertion's jti is taken once (decision 0077). oidc-provider looks it up, then saves
+  // it: two requests with one assertion both pass between the two awaits. Saved, then consumed
+  // with the store's atomic consume (SQLite and Redis alike; saving again never clears the mark):
+  // only one request wins. Keyed by client and jti, unambiguously.
+  provider.ReplayDetection.unique = async (iss: string, jti: string, exp: number) => {
+    const id = createHash('sha256').update(JSON.stringify([iss, jti])).digest('base64url');
+    await store.upsert('ReplayDetection', id, { iss, jti: id, exp }, Math.max(1, exp - now()));
+    return (await store.consume('ReplayDetection', id)) === 'consumed';
   };
   // The token response lists every granted scope, as Auth0's does (oidc-provider: the token's only).
   provider.use(async (koaCtx, next) => {

@@ -48,9 +48,9 @@ describe('discovery', () => {
 
   test('lists the client authentication methods of the token, revocation and introspection endpoints', async () => {
     const doc = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
-    assert.deepEqual(doc['token_endpoint_auth_methods_supported'], ['none', 'client_secret_basic', 'client_secret_post']);
-    assert.deepEqual(doc['revocation_endpoint_auth_methods_supported'], ['none', 'client_secret_basic', 'client_secret_post']);
-    assert.deepEqual(doc['introspection_endpoint_auth_methods_supported'], ['client_secret_basic', 'client_secret_post']);
+    assert.deepEqual(doc['token_endpoint_auth_methods_supported'], ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    assert.deepEqual(doc['revocation_endpoint_auth_methods_supported'], ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
+    assert.deepEqual(doc['introspection_endpoint_auth_methods_supported'], ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
   });
 });
 

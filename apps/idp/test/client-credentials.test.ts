@@ -168,7 +168,7 @@ describe('the audience of a machine-to-machine request', () => {
 });
 
 describe('who may use client_credentials', () => {
-  test('a wrong secret, no secret, a client assertion (private_key_jwt is not offered): invalid_client', async () => {
+  test('a wrong secret, no secret, a client assertion from a client registered with a secret: invalid_client', async () => {
     await assertRefused(service({ client_secret: 'not-the-secret-at-all' }), 401, 'invalid_client');
     await assertRefused({ grant_type: 'client_credentials', audience: API_AUDIENCE }, 401, 'invalid_client', undefined, ['service', 'not-the-secret-at-all']);
     const { client_secret: _secret, ...withoutSecret } = service();
