@@ -2,11 +2,20 @@
 // bound, same server) are served under our SPA's own security headers, read from
 // @suite/spa-hosting, so that the bench's login round trip compares libraries and apps under one
 // header policy (decision 0034). Fails when a page or file stops sending one of them, or sends a
-// CSP other than our SPA's but for what a page needs to work.
+// CSP other than our SPA's but for what a page needs to work (and our Trusted Types directives,
+// which name our app's policies: decision 0072).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { contentSecurityPolicy, SECURITY_HEADERS } from '@suite/spa-hosting';
+import { contentSecurityPolicy as spaContentSecurityPolicy, SECURITY_HEADERS, TRUSTED_TYPES_POLICIES } from '@suite/spa-hosting';
 import { startPeerPages, type PeerPages } from './support/peers/server.ts';
+
+/** Our SPA's CSP without its Trusted Types directives, which name our app's policies (decision 0072). */
+function contentSecurityPolicy(nonce: string, connectOrigins: readonly string[]): string {
+  const trustedTypes = `; require-trusted-types-for 'script'; trusted-types ${TRUSTED_TYPES_POLICIES.join(' ')}`;
+  const csp = spaContentSecurityPolicy(nonce, connectOrigins);
+  assert.ok(csp.includes(trustedTypes), csp);
+  return csp.replace(trustedTypes, '');
+}
 
 const IDP = 'http://localhost:4400';
 const API = 'http://localhost:5001';

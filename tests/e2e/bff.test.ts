@@ -14,7 +14,7 @@ import { sha256 } from '../../apps/bff/src/sessions/session-manager.ts';
 import { openSqliteSessionStore } from '../../apps/bff/src/sessions/sqlite-session-store.ts';
 import { parseTokenKeys, TokenCipher } from '../../apps/bff/src/token-cipher.ts';
 import { DEV_BFF_SECRET, tokenRequest } from '../support/oidc-rp.ts';
-import { launchChromium, logIn, newProfile, screenshot, type BrowserLog } from './support/browser.ts';
+import { DOM_XSS_SINKS, launchChromium, logIn, newProfile, screenshot, tryDomXssSinks, type BrowserLog } from './support/browser.ts';
 import { startSystem, type RunningSystem } from './support/system.ts';
 
 const ACCESS_TOKEN_TTL_SECONDS = 20;
@@ -377,7 +377,19 @@ describe('SPA in BFF mode end to end in Chromium', { timeout: 600_000 }, () => {
     await context.close();
   });
 
-  it('no page broke its Content-Security-Policy', () => {
+  it('no page broke its Content-Security-Policy (Trusted Types included: no string reached a DOM-XSS sink, no policy but those named)', () => {
     assert.deepEqual(log.cspViolations, []);
+  });
+
+  it('under the CSP the BFF serves the SPA with, a string handed to a DOM-XSS sink by page script is refused (Trusted Types), as is a policy of its own', async () => {
+    const attackLog: BrowserLog = { requests: [], cspViolations: [] };
+    const page = await (await newProfile(browser, attackLog)).newPage();
+    await logIn(page, system.bff, 'alice', 'demo-alice');
+    await showsUserData(page);
+    const { thrown, inserted } = await tryDomXssSinks(page);
+    assert.deepEqual(thrown, Object.fromEntries(DOM_XSS_SINKS.map((sink) => [sink, 'TypeError'])));
+    assert.equal(inserted, false, 'none of the markup got into the document');
+    assert.match(attackLog.cspViolations.join('\n'), /require-trusted-types-for \(enforce\)/);
+    await page.context().close();
   });
 });

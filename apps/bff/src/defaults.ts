@@ -257,3 +257,8 @@ export const STORE_OUTAGE_RETRY_AFTER_SECONDS = 5;
  * BFF_SQLITE_SYNCHRONOUS. See docs/decisions/0063-acknowledged-writes-survive-a-power-cut.md
  */
 export const SQLITE_SYNCHRONOUS = { development: 'NORMAL', production: 'FULL' } as const;
+
+// The SPA's pages and files in BFF mode: the same CSP (connect-src 'self' only: every call goes
+// through the BFF's origin), Trusted Types (decision 0072), security headers and caching rule as
+// the SPA's own server, from the one hosting package both use.
+export { contentSecurityPolicy, SECURITY_HEADERS, TRUSTED_TYPES_POLICIES } from '@suite/spa-hosting';

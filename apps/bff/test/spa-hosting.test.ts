@@ -24,6 +24,8 @@ describe('the BFF serving the SPA, with its IdP down', () => {
       const csp = res.headers['content-security-policy'] as string;
       assert.match(csp, /connect-src 'self';/);
       assert.match(csp, /script-src 'self';/);
+      assert.match(csp, /(^|; )require-trusted-types-for 'script'(;|$)/);
+      assert.match(csp, /(^|; )trusted-types angular(;|$)/);
       assert.match(csp, /frame-ancestors 'none'/);
       assert.equal(res.headers['x-frame-options'], 'DENY');
       assert.equal(res.headers['cache-control'], 'no-store');

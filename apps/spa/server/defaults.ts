@@ -32,5 +32,6 @@ export const HTTP_TIMEOUTS: HttpTimeouts = { requestTimeout: 30_000, headersTime
 /** Time given to in-flight requests on SIGTERM before the process exits anyway (exit code 1). */
 export const SHUTDOWN_GRACE_MS = 10_000;
 
-// The CSP, security headers and caching rule are shared with the BFF, which serves the same build.
-export { contentSecurityPolicy, HASHED_ASSET_MAX_AGE_SECONDS, SECURITY_HEADERS } from '@suite/spa-hosting';
+// The CSP (Trusted Types included: TRUSTED_TYPES_POLICIES, decision 0072), security headers and
+// caching rule are shared with the BFF, which serves the same build.
+export { contentSecurityPolicy, HASHED_ASSET_MAX_AGE_SECONDS, SECURITY_HEADERS, TRUSTED_TYPES_POLICIES } from '@suite/spa-hosting';

@@ -113,6 +113,9 @@ describe('SPA server', () => {
     assert.match(csp, /script-src 'self'(;|$)/, 'scripts only from our origin: no inline, no eval');
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     assert.match(csp, /default-src 'none'/);
+    // No string reaches a DOM-XSS sink; Angular's sanitizer policy is the only one (decision 0072).
+    assert.match(csp, /(^|; )require-trusted-types-for 'script'(;|$)/);
+    assert.match(csp, /(^|; )trusted-types angular(;|$)/);
     assert.match(csp, /connect-src 'self' https:\/\/tenant\.example\.auth0\.com http:\/\/localhost:5001(;|$)/);
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(response.headers.get('x-frame-options'), 'DENY');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { before, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { jwtClaims, logIn, newProfile, screenshot, storageKeys, storedSession, type BrowserLog } from '../support/browser.ts';
+import { DOM_XSS_SINKS, jwtClaims, logIn, newProfile, screenshot, storageKeys, storedSession, tryDomXssSinks, type BrowserLog } from '../support/browser.ts';
 import type { IdpEndpoints, RunningSystem } from '../support/system.ts';
 
 const ACCESS_TOKEN_TTL_SECONDS = 20;
@@ -519,7 +519,25 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     assert.ok(log.requests.some((r) => [endpoints.token, endpoints.revocation].includes(r.url) && r.method === 'POST' && r.authorization === undefined));
   });
 
-  it('no page broke its Content-Security-Policy (strict CSP, no inline script)', () => {
+  it('no page broke its Content-Security-Policy (strict CSP, no inline script, Trusted Types: no string reached a DOM-XSS sink, no policy but those named)', () => {
     assert.deepEqual(log.cspViolations, []);
+  });
+
+  it('under the served CSP a string handed to a DOM-XSS sink by page script is refused (Trusted Types), as is a policy of its own; each refusal is reported', async () => {
+    // A log of its own: these violations are the point here, not a fault of the flows above.
+    const attackLog: BrowserLog = { requests: [], cspViolations: [] };
+    const page = await (await newProfile(browser, attackLog)).newPage();
+    await logIn(page, system.spa, 'alice', 'demo-alice');
+    await showsUserData(page);
+    const { thrown, inserted } = await tryDomXssSinks(page);
+    assert.deepEqual(thrown, Object.fromEntries(DOM_XSS_SINKS.map((sink) => [sink, 'TypeError'])));
+    assert.equal(inserted, false, 'none of the markup got into the document');
+    const reported = attackLog.cspViolations.join('\n');
+    assert.match(reported, /require-trusted-types-for \(enforce\)/);
+    assert.match(reported, /trusted-types \(enforce\)/);
+    // The app still works after the attempts: its own rendering needs no sink.
+    await page.getByRole('link', { name: 'Notes' }).click();
+    await page.getByRole('heading', { name: 'Notes' }).waitFor();
+    await page.context().close();
   });
 }

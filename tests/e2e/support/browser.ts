@@ -51,8 +51,23 @@ export async function newProfile(browser: Browser, log: BrowserLog): Promise<Bro
   context.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) log.cspViolations.push(`${message.location().url}: ${message.text()}`);
   });
+  // Every violation the page's own document reports, whether or not the browser also logs it: a
+  // Trusted Types refusal (a string assigned to innerHTML, a policy the CSP does not name) only
+  // throws in the page, where the app or a library may catch it.
+  await context.exposeBinding(CSP_VIOLATION_BINDING, ({ frame }, violation: string) => {
+    log.cspViolations.push(`${frame.url()}: ${violation}`);
+  });
+  await context.addInitScript({ content: REPORT_CSP_VIOLATIONS });
   return context;
 }
+
+const CSP_VIOLATION_BINDING = '__e2eCspViolation';
+
+/** Runs in every document before its own scripts: hands each securitypolicyviolation event to the test. */
+const REPORT_CSP_VIOLATIONS = `document.addEventListener('securitypolicyviolation', (event) => {
+  window.${CSP_VIOLATION_BINDING}('Content Security Policy violation: ' + event.effectiveDirective + ' (' + event.disposition + ') blocked '
+    + (event.blockedURI || 'inline') + (event.sample ? ': ' + event.sample : ''));
+});`;
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -91,4 +106,36 @@ export async function storageKeys(page: Page): Promise<string[]> {
 
 export function jwtClaims(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/**
+ * Page script handing strings to DOM-XSS sinks, and making a Trusted Types policy of its own, as
+ * script that got into the page would (a value from the URL, the API, another tab): what each
+ * attempt threw ('none' when the browser took it).
+ */
+const DOM_XSS_ATTEMPTS = `(() => {
+  const payload = '<img src="data:," onerror="window.__domXss = (window.__domXss || 0) + 1">';
+  const attempts = {
+    innerHTML: () => { document.body.appendChild(document.createElement('div')).innerHTML = payload; },
+    insertAdjacentHTML: () => { document.body.insertAdjacentHTML('beforeend', payload); },
+    iframeSrcdoc: () => { document.createElement('iframe').srcdoc = payload; },
+    domParser: () => { new DOMParser().parseFromString(payload, 'text/html'); },
+    scriptText: () => { document.createElement('script').text = 'window.__domXss = 1'; },
+    scriptSrc: () => { document.createElement('script').src = 'data:text/javascript,window.__domXss=1'; },
+    ownPolicy: () => { trustedTypes.createPolicy('attacker', { createHTML: (s) => s }); },
+  };
+  const thrown = {};
+  for (const [name, attempt] of Object.entries(attempts)) {
+    try { attempt(); thrown[name] = 'none'; } catch (error) { thrown[name] = error.name; }
+  }
+  return thrown;
+})()`;
+
+export const DOM_XSS_SINKS = ['innerHTML', 'insertAdjacentHTML', 'iframeSrcdoc', 'domParser', 'scriptText', 'scriptSrc', 'ownPolicy'] as const;
+
+/** Runs DOM_XSS_ATTEMPTS in the page: what each threw, and whether any of the payload's markup got into the document. */
+export async function tryDomXssSinks(page: Page): Promise<{ thrown: Record<string, string>; inserted: boolean }> {
+  const thrown = (await page.evaluate(DOM_XSS_ATTEMPTS)) as Record<string, string>;
+  const inserted = (await page.evaluate('document.querySelectorAll("img[onerror]").length > 0')) as boolean;
+  return { thrown, inserted };
 }
