@@ -406,7 +406,7 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await page.context().close();
   });
 
-  it('an IdP answering its refreshes 503 (a restart, an overload) ends no session: the refresh token stays through the renewals and a reload meanwhile, and the tabs sign in again by themselves once it answers', async () => {
+  it('an IdP answering its refreshes 503 (a restart, an overload) ends no session: past the access token the tabs still show the user, say the IdP cannot renew the session and call no API, the refresh token stays through a reload meanwhile, and the tabs carry on by themselves once it answers', async () => {
     const page = await newPage();
     await logIn(page, system.spa, 'alice', 'demo-alice');
     const other = await page.context().newPage();
@@ -427,14 +427,31 @@ export function spaTokenModeScenarios(started: () => ScenarioSystem): void {
     await page.getByRole('button', { name: 'Renew now' }).click();
     const expiresAt = (jwtClaims(before.accessToken)['exp'] as number) * 1000;
     await waitUntil('the access token expired while the IdP answered 503', async () => Date.now() > expiresAt + 1000 && refused >= 2);
-    await page.getByRole('alert').getByText('Sign-in is unavailable').waitFor();
+    // Still the user's session, saying the IdP cannot renew it (decision 0076), in both tabs.
+    const stillSignedIn = 'Still signed in, but the sign-in service cannot be reached';
+    const banner = (tab: Page) => tab.locator('.banner').getByText(stillSignedIn);
+    for (const tab of [page, other]) {
+      await banner(tab).waitFor();
+      assert.equal(await tab.getByTestId('user-name').textContent(), 'Alice Example');
+    }
     assert.equal((await storedSession(page))?.refreshToken, before.refreshToken, 'the refresh token is still stored');
-    // A start with the expired access token meets the outage too: the page says so at once.
+    // A start with the expired access token meets the outage too: the page says so at once, and
+    // its API call is not sent with the dead token.
+    const apiCalls: string[] = [];
+    page.on('request', (request) => { if (new URL(request.url()).origin === new URL(system.api).origin) apiCalls.push(`${request.method()} ${request.url()}`); });
     await page.reload();
-    await page.getByRole('alert').getByText('Sign-in is unavailable').waitFor();
+    await banner(page).waitFor();
+    assert.equal(await page.getByTestId('user-name').textContent(), 'Alice Example');
     assert.equal((await storedSession(page))?.refreshToken, before.refreshToken, 'still stored after the reload');
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('button', { name: 'Reload data' }).click();
+    await page.getByRole('main').getByRole('alert').getByText(stillSignedIn).waitFor();
+    assert.deepEqual(apiCalls, [], 'no API call while the access token is past and the IdP cannot renew it');
     outage = false;
-    for (const tab of [page, other]) await tab.getByTestId('user-name').waitFor({ timeout: PATIENCE_MS });
+    for (const tab of [page, other]) await banner(tab).waitFor({ state: 'detached', timeout: PATIENCE_MS });
+    assert.equal(await page.getByTestId('user-name').textContent(), 'Alice Example');
+    await page.getByRole('button', { name: 'Reload data' }).click();
+    await showsUserData(page);
     const after = await storedSession(page);
     assert.ok(after);
     assert.notEqual(after.refreshToken, before.refreshToken, 'renewed with the refresh token kept through the outage');

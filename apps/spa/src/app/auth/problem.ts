@@ -1,5 +1,15 @@
 /** What went wrong, in the terms the user needs to act on. */
-export type ProblemKind = 'session-ended' | 'sign-in-failed' | 'forbidden' | 'api-unreachable' | 'idp-unreachable' | 'failed';
+export type ProblemKind =
+  | 'session-ended'
+  | 'sign-in-failed'
+  | 'forbidden'
+  | 'api-unreachable'
+  | 'idp-unreachable'
+  /** Still signed in, but the access token is past and the IdP cannot renew it now; retrying (decision 0076). */
+  | 'renewal-unavailable'
+  /** Signed out in this browser, but the IdP could not be reached to revoke the session or end it there (decision 0076). */
+  | 'signed-out-here-only'
+  | 'failed';
 
 export interface Problem {
   readonly kind: ProblemKind;

@@ -8,6 +8,14 @@ const MESSAGES: Record<Problem['kind'], { title: string; text: string }> = {
   forbidden: { title: 'Not allowed', text: 'You are signed in, but your account is not allowed to use this API.' },
   'api-unreachable': { title: 'The API cannot be reached', text: 'The service did not answer. Please try again in a moment.' },
   'idp-unreachable': { title: 'Sign-in is unavailable', text: 'The identity provider cannot be reached right now. Please try again in a moment.' },
+  'renewal-unavailable': {
+    title: 'Still signed in, but the sign-in service cannot be reached',
+    text: 'Your session cannot be renewed right now, so the API is not called. This app keeps trying and carries on by itself once the service answers.',
+  },
+  'signed-out-here-only': {
+    title: 'Signed out of this app',
+    text: 'The sign-in service could not be reached, so your sign-in there may still be open: until it ends, the next Log in may not ask for your password.',
+  },
   failed: { title: 'Something went wrong', text: 'The request failed.' },
 };
 

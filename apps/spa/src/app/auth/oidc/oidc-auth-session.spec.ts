@@ -35,6 +35,11 @@ class FakeOidc {
   revokeUnanswered = false;
   wellKnownFails = false;
   refreshResult: Partial<LoginResponse> = { isAuthenticated: true };
+  /**
+   * The IdP is out: a refresh fails as refreshOutageInterceptor makes it fail (the stored session
+   * held, the library's state signed out, an error), and the tokens stay stored.
+   */
+  outage: (() => void) | null = null;
 
   signIn(): void {
     this.authResult = { id_token: idToken, access_token: accessToken, refresh_token: this.refreshToken, scope: 'openid auth0-user-api-spa' };
@@ -56,6 +61,7 @@ class FakeOidc {
   }
   checkAuthIncludingServer(): Observable<Partial<LoginResponse>> {
     this.log.push('checkAuthIncludingServer');
+    if (this.outage) return this.meetOutage();
     if (this.checkAuthResult.isAuthenticated) this.signIn();
     return of(this.checkAuthResult);
   }
@@ -83,8 +89,14 @@ class FakeOidc {
     this.authResult = null;
     this.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
   }
+  meetOutage(): Observable<never> {
+    this.outage?.();
+    this.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
+    return throwError(() => new Error('Status code: 503'));
+  }
   forceRefreshSession(): Observable<Partial<LoginResponse>> {
     this.log.push('forceRefreshSession');
+    if (this.outage) return this.meetOutage();
     if (!this.refreshResult.isAuthenticated) {
       this.authResult = null;
       this.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
@@ -446,6 +458,101 @@ describe('OidcAuthSession', () => {
       expect(((await answer.catch((e: unknown) => e)) as ApiError).problem.kind).toBe('session-ended');
       expect(session.problem()).toEqual({ kind: 'session-ended' });
     });
+  });
+
+  describe('through an outage of the IdP once the access token is past (decision 0076)', () => {
+    beforeEach(() => {
+      vi.useFakeTimers();
+      vi.spyOn(console, 'warn').mockImplementation(() => {});
+      // A session stored by an earlier start; its access token has expired since.
+      oidc.signIn();
+      oidc.authenticated.set({ isAuthenticated: false, allConfigsAuthenticated: [] });
+      localStorage.setItem(STORAGE_PREFIX + OIDC_CONFIG_ID, JSON.stringify({ authnResult: oidc.authResult, authzData: accessToken }));
+      oidc.outage = () => TestBed.inject(SplitSecurityStorage).holdShared();
+    });
+    afterEach(() => vi.useRealTimers());
+
+    async function start(): Promise<void> {
+      const started = session.initialize();
+      await vi.advanceTimersByTimeAsync(0);
+      await started;
+    }
+    const refreshes = () => oidc.log.filter((entry) => entry === 'checkAuthIncludingServer').length;
+
+    it('stays signed in as the user saying so, calls no API with the dead token, retries after 5 s (not before) and carries on by itself once the IdP answers', async () => {
+      await start();
+      expect(session.status()).toBe('authenticated');
+      expect(session.user()?.name).toBe('Alice Example');
+      expect(session.problem()).toEqual({ kind: 'renewal-unavailable' });
+      const call = session.callApi({ path: '/api/UserOne' }).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(0);
+      backend.expectNone('http://localhost:5001/api/UserOne');
+      expect(((await call) as ApiError).problem.kind).toBe('renewal-unavailable');
+      // Still out at the first retry: tried at 5 s, then 10 s later.
+      expect(refreshes()).toBe(1);
+      await vi.advanceTimersByTimeAsync(4_999);
+      expect(refreshes()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(refreshes()).toBe(2);
+      // The failed retry takes the stored session up again in a timer turn of its own (after the
+      // library's clean-up), 1 ms on this clock, and schedules the next try from there.
+      await vi.advanceTimersByTimeAsync(1);
+      expect(session.status()).toBe('authenticated');
+      expect(session.problem()).toEqual({ kind: 'renewal-unavailable' });
+      // The IdP answers again.
+      oidc.outage = null;
+      oidc.checkAuthResult = { isAuthenticated: true };
+      await vi.advanceTimersByTimeAsync(9_999);
+      expect(refreshes()).toBe(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(refreshes()).toBe(3);
+      expect(session.isAuthenticated()).toBe(true);
+      expect(session.problem()).toBeNull();
+      const answer = session.callApi<string[]>({ path: '/api/UserOne' });
+      backend.expectOne('http://localhost:5001/api/UserOne').flush(['user one data']);
+      expect(await answer).toEqual(['user one data']);
+    });
+
+    it('a retry the IdP refuses ends the session, leaving nothing stored', async () => {
+      await start();
+      oidc.outage = null;
+      oidc.checkAuthResult = { isAuthenticated: false };
+      oidc.authResult = null;
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(session.isAuthenticated()).toBe(false);
+      expect(session.problem()).toEqual({ kind: 'session-ended' });
+    });
+
+    it('logout revokes the refresh token; unanswered, it signs out here without sending the browser to the IdP', async () => {
+      await start();
+      oidc.revokeUnanswered = true;
+      const logout = session.logout();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(oidc.log).toContain('revoke:rt-1');
+      logoutDeadline.abort();
+      await logout;
+      expect(navigatedTo).toEqual([]);
+      expect(session.isAuthenticated()).toBe(false);
+      expect(session.problem()).toEqual({ kind: 'signed-out-here-only' });
+      expect(localStorage.getItem(STORAGE_PREFIX + OIDC_CONFIG_ID)).toBeNull();
+      // No retry after the logout.
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(refreshes()).toBe(1);
+    });
+  });
+
+  it('a 401 whose renewal meets an outage (the access token still good by the clock) is not sent again and ends nothing', async () => {
+    oidc.checkAuthResult = { isAuthenticated: true };
+    await session.initialize();
+    vi.spyOn(console, 'warn').mockImplementation(() => {});
+    oidc.outage = () => TestBed.inject(SplitSecurityStorage).holdShared();
+    const answer = session.callApi({ path: '/api/notes' });
+    backend.expectOne('http://localhost:5001/api/notes').flush({}, { status: 401, statusText: 'Unauthorized' });
+    const error = await answer.catch((e: unknown) => e);
+    expect((error as ApiError).problem.kind).toBe('renewal-unavailable');
+    backend.expectNone('http://localhost:5001/api/notes');
+    expect(session.isAuthenticated()).toBe(true);
+    expect(session.problem()).toBeNull();
   });
 
   it('follows a logout in another tab', async () => {

@@ -52,13 +52,19 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   private readonly tokens = signal<TokenSnapshot | null>(null);
   private readonly lastRenewal = signal<RenewalRecord | null>(null);
   private readonly problemState = signal<Problem | null>(null);
-  /** The next try after refreshes met an outage of the IdP, and how many tries met one in a row. */
+  /**
+   * Signed in through an outage of the IdP (decision 0076): the access token is past, the refresh
+   * token kept, and a refresh met no answer, a 5xx or the like. The library counts the tab signed
+   * out; this class keeps the user, calls no API with the dead token, and retries the renewal.
+   */
+  private readonly heldThroughOutage = signal(false);
   /** How many refreshes of this class's own (start, renew(), a retry) are under way. */
   private ownRefreshes = 0;
+  /** The next try after refreshes met an outage of the IdP, and how many tries met one in a row. */
   private outageRetry: { timer: ReturnType<typeof setTimeout> | undefined; failures: number } = { timer: undefined, failures: 0 };
 
   override readonly problem = this.problemState.asReadonly();
-  override readonly isAuthenticated = computed(() => this.ready() && this.oidc.authenticated().isAuthenticated && this.tokens() !== null);
+  override readonly isAuthenticated = computed(() => this.ready() && (this.oidc.authenticated().isAuthenticated || this.heldThroughOutage()) && this.tokens() !== null);
   override readonly status = computed<AuthStatus>(() => (!this.ready() ? 'initializing' : this.isAuthenticated() ? 'authenticated' : 'anonymous'));
   override readonly user = computed<AuthUser | null>(() => {
     const claims = this.isAuthenticated() ? this.tokens()?.idClaims : null;
@@ -183,12 +189,17 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
    * never answers, or another tab's refresh that never ends, cannot keep the user signed in. A
    * revocation that fails or is not answered in time is logged and the logout goes on (the
    * end-session request revokes the grant too, and JWT access tokens cannot be revoked anyway).
+   * Signed in through an outage (decision 0076), a revocation that gets no answer either ends the
+   * logout here, signed out without going to the IdP, whose end-session page would not load.
    */
   override async logout(): Promise<void> {
     this.storage.releaseShared();
+    // Signed in through an outage of the IdP (decision 0076).
+    const heldThroughOutage = this.heldThroughOutage();
     const deadline = this.logoutDeadline();
     let endSessionUrl: string | null = null;
     let endedHere = false;
+    let revocationAnswered = false;
     const endHere = async () => {
       if (endedHere) return;
       endedHere = true;
@@ -204,7 +215,9 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
       await this.withRefreshLock(async () => {
         const refreshToken = await firstValueFrom(this.oidc.getRefreshToken());
         // Sent before the local logoff changes the storage it reads its endpoint from.
-        const revoked = refreshToken ? firstValueFrom(this.oidc.revokeRefreshToken(refreshToken)) : Promise.resolve();
+        const revoked = refreshToken
+          ? firstValueFrom(this.oidc.revokeRefreshToken(refreshToken), { defaultValue: null }).then(() => void (revocationAnswered = true))
+          : Promise.resolve();
         revoked.catch(() => {});
         await endHere();
         await untilAborted(revoked, deadline);
@@ -214,11 +227,26 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
     }
     await endHere();
     this.storage.clear();
+    clearTimeout(this.outageRetry.timer);
+    this.heldThroughOutage.set(false);
     this.tokens.set(null);
+    if (heldThroughOutage && !revocationAnswered) {
+      // The IdP is still out: its end-session page would be the browser's error page. Signed out
+      // here (nothing stored, every tab follows), and told that the IdP's own session may remain.
+      this.problemState.set({ kind: 'signed-out-here-only' });
+      return;
+    }
     this.navigation.assign(endSessionUrl ?? this.config.redirectUrl);
   }
 
   override async renew(): Promise<void> {
+    // Held through an outage, the library counts the tab signed out: renewed as the retry does.
+    if (this.heldThroughOutage()) {
+      clearTimeout(this.outageRetry.timer);
+      await this.retryAfterOutage();
+      if (this.heldThroughOutage()) this.lastRenewal.set({ at: Date.now(), ok: false, detail: 'the identity provider cannot be reached' });
+      return;
+    }
     try {
       const result = await this.ownRefresh(() => firstValueFrom(this.oidc.forceRefreshSession(), { defaultValue: null }));
       this.lastRenewal.set({ at: Date.now(), ok: !!result?.isAuthenticated, ...(result?.errorMessage ? { detail: result.errorMessage } : {}) });
@@ -231,12 +259,16 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
   }
 
   override async callApi<T>(request: ApiRequest): Promise<T> {
+    // Its access token is past and the IdP cannot renew it now: not sent (the API would answer 401).
+    if (this.heldThroughOutage()) throw new ApiError({ kind: 'renewal-unavailable' }, -1);
     try {
       return await this.send<T>(request);
     } catch (error) {
       // A token that died early (clock, revocation, sleep) gets one renewal and one retry.
       if (error instanceof HttpErrorResponse && error.status === 401 && (await firstValueFrom(this.oidc.getRefreshToken()))) {
         await this.renew();
+        // The renewal met an outage: the same token again would get the same 401, which is no end of the session.
+        if (this.isAuthenticated() && (this.heldThroughOutage() || this.lastRenewal()?.ok === false)) throw new ApiError({ kind: 'renewal-unavailable' }, -1);
         if (this.isAuthenticated()) {
           try {
             return await this.send<T>(request);
@@ -271,6 +303,8 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
 
   private async readTokens(): Promise<void> {
     const result: AuthResult | null = await firstValueFrom(this.oidc.getAuthenticationResult(), { defaultValue: null });
+    // Renewed (here or by another tab), or nothing stored any more (a logout elsewhere): no longer held.
+    if (this.oidc.authenticated().isAuthenticated || !result) this.endHold();
     if (!result?.access_token || !result.id_token) {
       this.tokens.set(null);
       return;
@@ -296,7 +330,12 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
     // After the library's clean-up of the failed refresh (it stops its periodic check in a later task).
     await new Promise((resolve) => setTimeout(resolve));
     const result = await firstValueFrom(this.oidc.checkAuth());
-    if (!result.isAuthenticated) this.problemState.set({ kind: 'idp-unreachable' });
+    if (!result.isAuthenticated) {
+      // Still the user's session: kept on screen, the API not called with the dead token (decision 0076).
+      const held = hasStoredTokens(this.storage.readShared(OIDC_CONFIG_ID));
+      this.heldThroughOutage.set(held);
+      this.problemState.set({ kind: held ? 'renewal-unavailable' : 'idp-unreachable' });
+    }
     clearTimeout(this.outageRetry.timer);
     const wait = Math.min(IDP_OUTAGE_RETRY_MS.first * 2 ** this.outageRetry.failures, IDP_OUTAGE_RETRY_MS.longest);
     this.outageRetry = { timer: setTimeout(() => void this.retryAfterOutage(), wait), failures: this.outageRetry.failures + 1 };
@@ -330,8 +369,17 @@ export class OidcAuthSession extends AuthSession implements AccessTokenSource {
       this.outageRetry.failures = 0;
       if (this.problemState()?.kind === 'idp-unreachable') this.problemState.set(null);
     }
+    // Renewed, or refused (the session has ended): held no longer either way.
+    this.endHold();
     await this.readTokens();
     this.noticeEndedSession();
+  }
+
+  /** The session is no longer held through an outage; its banner goes with it. */
+  private endHold(): void {
+    if (!this.heldThroughOutage()) return;
+    this.heldThroughOutage.set(false);
+    if (this.problemState()?.kind === 'renewal-unavailable') this.problemState.set(null);
   }
 
   /** The library drops the tokens when a renewal is refused (revoked grant, expired refresh token). */
